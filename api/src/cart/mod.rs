@@ -1,0 +1,186 @@
+//! Carts: the `Cart` and `CartLine` GraphQL types, cart queries (`cart`,
+//! `carts`, and `Customer.carts`) and the mutations that fill and empty them.
+//!
+//! A cart's lines, their products and its totals resolve through the batch
+//! loaders, so a page of carts with everything in them costs a fixed number
+//! of statements.
+
+mod mutation;
+mod query;
+
+pub use mutation::CartMutation;
+pub use query::{CartConnection, CartQuery};
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::{cart, cart_product};
+
+use crate::customer::Customer;
+use crate::error::{ApiError, ApiResult};
+use crate::ids::{self, NodeKind};
+use crate::loaders;
+use crate::money::Money;
+use crate::pagination::{BoxFuture, Page, TotalCount};
+use crate::product::{Product, currency};
+
+/// A customer's shopping cart: a list of products with quantities.
+#[derive(Debug, Clone)]
+pub struct Cart(pub cart::Model);
+
+#[Object]
+impl Cart {
+    /// The cart's global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Cart, self.0.id)
+    }
+
+    /// The customer the cart belongs to.
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Customer> {
+        let loaders = loaders::from_context(ctx)?;
+        let row = loaders.customer.load_one(self.0.customer_id).await?;
+        row.map(Customer).ok_or_else(|| {
+            ApiError::from(anyhow::anyhow!(
+                "cart {} refers to missing customer {}",
+                self.0.id,
+                self.0.customer_id
+            ))
+        })
+    }
+
+    /// The cart's lines, one per product, in the order products were created.
+    async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<CartLine>> {
+        Ok(self
+            .line_rows(ctx)
+            .await?
+            .into_iter()
+            .map(CartLine)
+            .collect())
+    }
+
+    /// The number of units in the cart, over all lines.
+    async fn total_quantity(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let lines = self.line_rows(ctx).await?;
+        Ok(lines.iter().map(|line| i64::from(line.quantity)).sum())
+    }
+
+    /// The cost of the cart's lines at current prices, before taxes and shipping.
+    async fn subtotal(&self, ctx: &Context<'_>) -> ApiResult<Money> {
+        let lines = self.line_rows(ctx).await?;
+        let products = loaders::from_context(ctx)?
+            .product
+            .load_many(lines.iter().map(|line| line.product_id))
+            .await?;
+        let mut minor_units = 0_i64;
+        for line in &lines {
+            let product = products
+                .get(&line.product_id)
+                .ok_or_else(|| missing_product(line))?;
+            minor_units += product.price * i64::from(line.quantity);
+        }
+        Ok(Money::from_minor(minor_units, currency(ctx)?))
+    }
+
+    /// When the cart was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the cart or its lines last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+impl Cart {
+    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Vec<cart_product::Model>> {
+        let lines = loaders::from_context(ctx)?
+            .cart_lines
+            .load_one(self.0.id)
+            .await?;
+        Ok(lines.unwrap_or_default())
+    }
+}
+
+fn missing_product(line: &cart_product::Model) -> ApiError {
+    ApiError::from(anyhow::anyhow!(
+        "line of cart {} refers to missing product {}",
+        line.cart_id,
+        line.product_id
+    ))
+}
+
+/// A product in a cart, with how many units of it.
+#[derive(Debug, Clone)]
+pub struct CartLine(pub cart_product::Model);
+
+#[Object]
+impl CartLine {
+    /// The product.
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
+        let row = loaders::from_context(ctx)?
+            .product
+            .load_one(self.0.product_id)
+            .await?;
+        row.map(Product).ok_or_else(|| missing_product(&self.0))
+    }
+
+    /// How many units of the product, at least 1.
+    async fn quantity(&self) -> i32 {
+        self.0.quantity
+    }
+
+    /// The line's cost at the product's current price: price × quantity.
+    async fn cost(&self, ctx: &Context<'_>) -> ApiResult<Money> {
+        let row = loaders::from_context(ctx)?
+            .product
+            .load_one(self.0.product_id)
+            .await?;
+        let product = row.ok_or_else(|| missing_product(&self.0))?;
+        Ok(Money::from_minor(
+            product.price * i64::from(self.0.quantity),
+            currency(ctx)?,
+        ))
+    }
+}
+
+/// The carts of one customer: pages and counts come from batch loaders, so
+/// a list of customers with their carts stays a fixed number of statements.
+pub struct CartsOfCustomer(pub i64);
+
+impl CartsOfCustomer {
+    pub async fn page(
+        ctx: &Context<'_>,
+        customer_id: i64,
+        page: Page,
+    ) -> ApiResult<CartConnection> {
+        let key = loaders::CartPageKey { customer_id, page };
+        let slice = loaders::from_context(ctx)?
+            .carts_of_customer
+            .load_one(key)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no page loaded for customer {customer_id}"))?;
+        let slice = crate::pagination::Slice {
+            rows: slice.rows.clone(),
+            has_previous_page: slice.has_previous_page,
+            has_next_page: slice.has_next_page,
+        };
+        Ok(CartConnection::new(
+            slice,
+            |row| row.id,
+            Cart,
+            CartsOfCustomer(customer_id),
+        ))
+    }
+}
+
+impl TotalCount for CartsOfCustomer {
+    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
+        Box::pin(async move {
+            let count = loaders::from_context(ctx)?
+                .cart_count
+                .load_one(self.0)
+                .await?;
+            Ok(count.unwrap_or(0))
+        })
+    }
+}

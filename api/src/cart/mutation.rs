@@ -1,0 +1,440 @@
+//! Cart mutations. Each runs in one write transaction that first touches the
+//! cart row (`UPDATE cart SET updated_at …`): that both checks the cart exists
+//! and, on PostgreSQL, locks it, so concurrent changes to one cart queue up
+//! instead of interleaving. Quantities are added with a single upsert
+//! (`INSERT … ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity`)
+//! so no increment is lost, and stock is checked on the quantities as
+//! written, inside the transaction, before it commits.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::Utc;
+use entity::{cart, cart_product, customer, product};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+
+use super::Cart;
+use crate::db;
+use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+use crate::ids::{self, NodeKind};
+
+/// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
+pub const MAX_LINES_PER_CALL: usize = 250;
+/// Largest quantity of one product in one call or one line.
+pub const MAX_QUANTITY: i32 = 1_000_000;
+
+/// A product and how many units of it to put in a cart.
+#[derive(Debug, InputObject)]
+pub struct CartLineInput {
+    /// The product's ID.
+    pub product_id: ID,
+    /// How many units, 1 to 1,000,000.
+    pub quantity: i32,
+}
+
+/// The result of `createCart`.
+#[derive(SimpleObject)]
+pub struct CreateCartPayload {
+    /// The new cart, or null if it was not created.
+    pub cart: Option<Cart>,
+    /// Why the cart was not created; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `addCartLines`.
+#[derive(SimpleObject)]
+pub struct AddCartLinesPayload {
+    /// The cart after the change, or null if nothing changed.
+    pub cart: Option<Cart>,
+    /// Why the lines were not added; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `updateCartLine`.
+#[derive(SimpleObject)]
+pub struct UpdateCartLinePayload {
+    /// The cart after the change, or null if nothing changed.
+    pub cart: Option<Cart>,
+    /// Why the line was not changed; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `removeCartLine`.
+#[derive(SimpleObject)]
+pub struct RemoveCartLinePayload {
+    /// The cart after the change, or null if nothing changed.
+    pub cart: Option<Cart>,
+    /// Why the line was not removed; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `deleteCart`.
+#[derive(SimpleObject)]
+pub struct DeleteCartPayload {
+    /// The ID of the deleted cart, or null if nothing was deleted.
+    pub deleted_id: Option<ID>,
+    /// Why the cart was not deleted; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CartMutation;
+
+#[Object]
+impl CartMutation {
+    /// Creates a cart for a customer, optionally with its first lines.
+    async fn create_cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer who owns the cart.")] customer_id: ID,
+        #[graphql(desc = "Lines to start the cart with.", default)] lines: Vec<CartLineInput>,
+    ) -> ApiResult<CreateCartPayload> {
+        let customer_key = ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
+        let requests = LineRequest::parse_all(&lines)?;
+        let db = db::from_context(ctx)?;
+        let outcome = match requests {
+            Err(errors) => Err(errors.into()),
+            Ok(requests) => {
+                let txn = db::begin_write(db).await?;
+                let outcome = create(&txn, customer_key, &requests).await;
+                db::finish(txn, outcome).await
+            }
+        };
+        let (cart, user_errors) = into_payload(outcome)?;
+        Ok(CreateCartPayload {
+            cart: cart.map(Cart),
+            user_errors,
+        })
+    }
+
+    /// Adds products to a cart. A product already in the cart has its
+    /// quantity increased; the same product twice in `lines` counts twice.
+    async fn add_cart_lines(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart to add to.")] cart_id: ID,
+        #[graphql(desc = "The products and quantities to add, at most 250.")] lines: Vec<
+            CartLineInput,
+        >,
+    ) -> ApiResult<AddCartLinesPayload> {
+        let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let requests = LineRequest::parse_all(&lines)?;
+        let db = db::from_context(ctx)?;
+        let outcome = match requests {
+            Err(errors) => Err(errors.into()),
+            Ok(requests) => {
+                let txn = db::begin_write(db).await?;
+                let outcome = add_lines(&txn, cart_key, &requests).await;
+                db::finish(txn, outcome).await
+            }
+        };
+        let (cart, user_errors) = into_payload(outcome)?;
+        Ok(AddCartLinesPayload {
+            cart: cart.map(Cart),
+            user_errors,
+        })
+    }
+
+    /// Sets the quantity of a product already in a cart; 0 removes the line.
+    async fn update_cart_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart to change.")] cart_id: ID,
+        #[graphql(desc = "The product whose line to change.")] product_id: ID,
+        #[graphql(desc = "The new quantity, 0 to remove the line.")] quantity: i32,
+    ) -> ApiResult<UpdateCartLinePayload> {
+        let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
+        let db = db::from_context(ctx)?;
+        let outcome = if !(0..=MAX_QUANTITY).contains(&quantity) {
+            Err(quantity_out_of_range(&["quantity"], 0).into())
+        } else {
+            let txn = db::begin_write(db).await?;
+            let outcome = set_quantity(&txn, cart_key, product_key, quantity).await;
+            db::finish(txn, outcome).await
+        };
+        let (cart, user_errors) = into_payload(outcome)?;
+        Ok(UpdateCartLinePayload {
+            cart: cart.map(Cart),
+            user_errors,
+        })
+    }
+
+    /// Removes a product's line from a cart.
+    async fn remove_cart_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart to change.")] cart_id: ID,
+        #[graphql(desc = "The product whose line to remove.")] product_id: ID,
+    ) -> ApiResult<RemoveCartLinePayload> {
+        let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
+        let db = db::from_context(ctx)?;
+        let txn = db::begin_write(db).await?;
+        let outcome = set_quantity(&txn, cart_key, product_key, 0).await;
+        let (cart, user_errors) = into_payload(db::finish(txn, outcome).await)?;
+        Ok(RemoveCartLinePayload {
+            cart: cart.map(Cart),
+            user_errors,
+        })
+    }
+
+    /// Deletes a cart and its lines.
+    async fn delete_cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart to delete.")] id: ID,
+    ) -> ApiResult<DeleteCartPayload> {
+        let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
+        let db = db::from_context(ctx)?;
+        let deleted = cart::Entity::delete_by_id(key).exec(db).await?;
+        Ok(if deleted.rows_affected == 0 {
+            DeleteCartPayload {
+                deleted_id: None,
+                user_errors: vec![UserError::not_found(&["id"], "Cart")],
+            }
+        } else {
+            DeleteCartPayload {
+                deleted_id: Some(id),
+                user_errors: Vec::new(),
+            }
+        })
+    }
+}
+
+/// A validated line of input; `index` is its position in `lines`, for error paths.
+#[derive(Debug, Clone, Copy)]
+struct LineRequest {
+    index: usize,
+    product_id: i64,
+    quantity: i32,
+}
+
+impl LineRequest {
+    /// Malformed IDs are top-level errors; everything else a user error.
+    fn parse_all(lines: &[CartLineInput]) -> ApiResult<Result<Vec<LineRequest>, Vec<UserError>>> {
+        if lines.len() > MAX_LINES_PER_CALL {
+            return Ok(Err(vec![UserError::new(
+                &["lines"],
+                UserErrorCode::TooMany,
+                format!("At most {MAX_LINES_PER_CALL} lines can be added at once"),
+            )]));
+        }
+        let mut requests = Vec::with_capacity(lines.len());
+        let mut errors = Vec::new();
+        for (index, line) in lines.iter().enumerate() {
+            let product_id = ids::decode_as(&line.product_id, NodeKind::Product, "productId")?;
+            if (1..=MAX_QUANTITY).contains(&line.quantity) {
+                requests.push(LineRequest {
+                    index,
+                    product_id,
+                    quantity: line.quantity,
+                });
+            } else {
+                errors.push(quantity_out_of_range(
+                    &["lines", &index.to_string(), "quantity"],
+                    1,
+                ));
+            }
+        }
+        Ok(if errors.is_empty() {
+            Ok(requests)
+        } else {
+            Err(errors)
+        })
+    }
+
+    fn field(&self, name: &str) -> Vec<String> {
+        vec!["lines".to_owned(), self.index.to_string(), name.to_owned()]
+    }
+}
+
+fn quantity_out_of_range(field: &[&str], min: i32) -> UserError {
+    UserError::invalid(
+        field,
+        format!("Quantity must be between {min} and {MAX_QUANTITY}"),
+    )
+}
+
+fn insufficient_stock(field: Vec<String>, product: &product::Model, wanted: i32) -> UserError {
+    UserError {
+        field: Some(field),
+        code: UserErrorCode::InsufficientStock,
+        message: format!(
+            "Only {} of \"{}\" in stock; the cart would hold {wanted}",
+            product.stock, product.name
+        ),
+    }
+}
+
+async fn create(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    lines: &[LineRequest],
+) -> Result<cart::Model, MutationError> {
+    if customer::Entity::find_by_id(customer_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(UserError::not_found(&["customerId"], "Customer").into());
+    }
+    let now = Utc::now();
+    let cart = cart::ActiveModel {
+        customer_id: Set(customer_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    if !lines.is_empty() {
+        add_lines(db, cart.id, lines).await?;
+    }
+    Ok(cart)
+}
+
+/// Marks the cart changed, which also proves it exists and (on PostgreSQL)
+/// locks it until the transaction ends.
+async fn touch_cart(db: &impl ConnectionTrait, cart_id: i64) -> Result<cart::Model, MutationError> {
+    let touched = cart::Entity::update_many()
+        .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(cart::Column::Id.eq(cart_id))
+        .exec(db)
+        .await?;
+    if touched.rows_affected == 0 {
+        return Err(UserError::not_found(&["cartId"], "Cart").into());
+    }
+    cart::Entity::find_by_id(cart_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| UserError::not_found(&["cartId"], "Cart").into())
+}
+
+async fn add_lines(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    lines: &[LineRequest],
+) -> Result<cart::Model, MutationError> {
+    let cart = touch_cart(db, cart_id).await?;
+
+    let products: HashMap<i64, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let unknown: Vec<UserError> = lines
+        .iter()
+        .filter(|line| !products.contains_key(&line.product_id))
+        .map(|line| {
+            let field = line.field("productId");
+            let field: Vec<&str> = field.iter().map(String::as_str).collect();
+            UserError::not_found(&field, "Product")
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown.into());
+    }
+
+    // One upsert per distinct product, in product order: concurrent calls
+    // then lock lines in the same order and cannot deadlock each other.
+    let mut additions: BTreeMap<i64, (i32, &LineRequest)> = BTreeMap::new();
+    for line in lines {
+        let entry = additions.entry(line.product_id).or_insert((0, line));
+        entry.0 = entry.0.saturating_add(line.quantity);
+    }
+    for (&product_id, &(quantity, _)) in &additions {
+        cart_product::Entity::insert(cart_product::ActiveModel {
+            cart_id: Set(cart_id),
+            product_id: Set(product_id),
+            quantity: Set(quantity),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                cart_product::Column::CartId,
+                cart_product::Column::ProductId,
+            ])
+            .value(
+                cart_product::Column::Quantity,
+                Expr::col((cart_product::Entity, cart_product::Column::Quantity)).add(Expr::col((
+                    Alias::new("excluded"),
+                    cart_product::Column::Quantity,
+                ))),
+            )
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+
+    // Check stock against the quantities now in the cart, which include
+    // every concurrent addition committed before ours.
+    let written = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(cart_id))
+        .filter(cart_product::Column::ProductId.is_in(additions.keys().copied()))
+        .all(db)
+        .await?;
+    let short: Vec<UserError> = written
+        .iter()
+        .filter_map(|line| {
+            let product = &products[&line.product_id];
+            let (_, request) = additions[&line.product_id];
+            (line.quantity > product.stock)
+                .then(|| insufficient_stock(request.field("quantity"), product, line.quantity))
+        })
+        .collect();
+    if !short.is_empty() {
+        return Err(short.into());
+    }
+    Ok(cart)
+}
+
+/// Sets a line's quantity; 0 removes the line.
+async fn set_quantity(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    product_id: i64,
+    quantity: i32,
+) -> Result<cart::Model, MutationError> {
+    let cart = touch_cart(db, cart_id).await?;
+    let no_line = || {
+        UserError::new(
+            &["productId"],
+            UserErrorCode::NotFound,
+            "The cart has no line for this product",
+        )
+    };
+    let line = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(cart_id))
+        .filter(cart_product::Column::ProductId.eq(product_id));
+    if quantity == 0 {
+        let removed = cart_product::Entity::delete_many()
+            .filter(cart_product::Column::CartId.eq(cart_id))
+            .filter(cart_product::Column::ProductId.eq(product_id))
+            .exec(db)
+            .await?;
+        return if removed.rows_affected == 0 {
+            Err(no_line().into())
+        } else {
+            Ok(cart)
+        };
+    }
+    let Some(product) = product::Entity::find_by_id(product_id).one(db).await? else {
+        return Err(UserError::not_found(&["productId"], "Product").into());
+    };
+    let Some(current) = line.one(db).await? else {
+        return Err(no_line().into());
+    };
+    if quantity > product.stock {
+        return Err(insufficient_stock(vec!["quantity".to_owned()], &product, quantity).into());
+    }
+    let mut row: cart_product::ActiveModel = current.into();
+    row.quantity = Set(quantity);
+    row.update(db).await?;
+    Ok(cart)
+}

@@ -1,0 +1,177 @@
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::Utc;
+use entity::customer;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use super::{Customer, parse_email, parse_name};
+use crate::db;
+use crate::error::{ApiResult, MutationError, UserError, into_payload, taken_on_unique_violation};
+use crate::ids::{self, NodeKind};
+
+const EMAIL_TAKEN: &str = "Email is already used by another customer";
+
+/// The fields of a new customer.
+#[derive(Debug, InputObject)]
+pub struct CreateCustomerInput {
+    /// The email address; must be valid and not used by another customer.
+    pub email: String,
+    /// The name, 1 to 200 characters.
+    pub name: String,
+}
+
+/// The fields to change on a customer. Fields left out keep their value.
+#[derive(Debug, InputObject)]
+pub struct UpdateCustomerInput {
+    /// A new email address; must be valid and not used by another customer.
+    pub email: Option<String>,
+    /// A new name, 1 to 200 characters.
+    pub name: Option<String>,
+}
+
+/// The result of `createCustomer`.
+#[derive(SimpleObject)]
+pub struct CreateCustomerPayload {
+    /// The new customer, or null if it was not created.
+    pub customer: Option<Customer>,
+    /// Why the customer was not created; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `updateCustomer`.
+#[derive(SimpleObject)]
+pub struct UpdateCustomerPayload {
+    /// The customer after the update, or null if it was not updated.
+    pub customer: Option<Customer>,
+    /// Why the customer was not updated; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `deleteCustomer`.
+#[derive(SimpleObject)]
+pub struct DeleteCustomerPayload {
+    /// The ID of the deleted customer, or null if nothing was deleted.
+    pub deleted_id: Option<ID>,
+    /// Why the customer was not deleted; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Registers a customer.
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomerInput,
+    ) -> ApiResult<CreateCustomerPayload> {
+        let db = db::from_context(ctx)?;
+        let (customer, user_errors) = into_payload(create(db, input).await)?;
+        Ok(CreateCustomerPayload {
+            customer: customer.map(Customer),
+            user_errors,
+        })
+    }
+
+    /// Changes some fields of a customer; the others keep their value.
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer to change.")] id: ID,
+        input: UpdateCustomerInput,
+    ) -> ApiResult<UpdateCustomerPayload> {
+        let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
+        let db = db::from_context(ctx)?;
+        let txn = db::begin_write(db).await?;
+        let outcome = update(&txn, key, input).await;
+        let (customer, user_errors) = into_payload(db::finish(txn, outcome).await)?;
+        Ok(UpdateCustomerPayload {
+            customer: customer.map(Customer),
+            user_errors,
+        })
+    }
+
+    /// Deletes a customer together with all of their carts.
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer to delete.")] id: ID,
+    ) -> ApiResult<DeleteCustomerPayload> {
+        let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
+        let db = db::from_context(ctx)?;
+        // The carts and their lines go by the foreign keys' ON DELETE CASCADE.
+        let deleted = customer::Entity::delete_by_id(key).exec(db).await?;
+        Ok(if deleted.rows_affected == 0 {
+            DeleteCustomerPayload {
+                deleted_id: None,
+                user_errors: vec![UserError::not_found(&["id"], "Customer")],
+            }
+        } else {
+            DeleteCustomerPayload {
+                deleted_id: Some(id),
+                user_errors: Vec::new(),
+            }
+        })
+    }
+}
+
+async fn create(
+    db: &impl ConnectionTrait,
+    input: CreateCustomerInput,
+) -> Result<customer::Model, MutationError> {
+    let email = parse_email(&input.email, &["input", "email"]);
+    let name = parse_name(&input.name, &["input", "name"]);
+    let (email, name) = match (email, name) {
+        (Ok(email), Ok(name)) => (email, name),
+        (email, name) => {
+            return Err([email.err(), name.err()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .into());
+        }
+    };
+    let now = Utc::now();
+    customer::ActiveModel {
+        email: Set(email),
+        name: Set(name),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|err| taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN))
+}
+
+async fn update(
+    db: &impl ConnectionTrait,
+    key: i64,
+    input: UpdateCustomerInput,
+) -> Result<customer::Model, MutationError> {
+    let Some(current) = customer::Entity::find_by_id(key).one(db).await? else {
+        return Err(UserError::not_found(&["id"], "Customer").into());
+    };
+    let mut row: customer::ActiveModel = current.into();
+    let mut errors = Vec::new();
+    if let Some(email) = &input.email {
+        match parse_email(email, &["input", "email"]) {
+            Ok(email) => row.email = Set(email),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(name) = &input.name {
+        match parse_name(name, &["input", "name"]) {
+            Ok(name) => row.name = Set(name),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    row.updated_at = Set(Utc::now());
+    row.update(db)
+        .await
+        .map_err(|err| taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN))
+}

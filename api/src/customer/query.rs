@@ -1,0 +1,46 @@
+use async_graphql::{Context, ID, Object};
+use entity::customer;
+use sea_orm::EntityTrait;
+
+use super::Customer;
+use crate::db;
+use crate::error::ApiResult;
+use crate::ids::{self, NodeKind};
+use crate::loaders;
+use crate::pagination::{CountRows, Page, connection};
+
+connection!(CustomerConnection, CustomerEdge, Customer, "customers");
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// The customer with this ID, or null if there is none.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Customer>> {
+        let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
+        let row = loaders::from_context(ctx)?.customer.load_one(key).await?;
+        Ok(row.map(Customer))
+    }
+
+    /// All customers, oldest first, a page at a time (20 by default, at most 100).
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n customers after `after`.")] first: Option<i32>,
+        #[graphql(desc = "Return customers after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n customers before `before`.")] last: Option<i32>,
+        #[graphql(desc = "Return customers before this cursor.")] before: Option<String>,
+    ) -> ApiResult<CustomerConnection> {
+        let page = Page::parse(first, after, last, before)?;
+        let db = db::from_context(ctx)?;
+        let all = customer::Entity::find();
+        let slice = page.fetch(db, all.clone(), customer::Column::Id).await?;
+        Ok(CustomerConnection::new(
+            slice,
+            |row| row.id,
+            Customer,
+            CountRows(all),
+        ))
+    }
+}

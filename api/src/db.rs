@@ -1,0 +1,86 @@
+//! Opening the database, migrating it, and starting write transactions.
+//!
+//! Both engines are reached through one SeaORM `DatabaseConnection`. SQLite
+//! needs care to be safe with concurrent writers: WAL so readers never block
+//! the writer, a busy timeout so writers queue instead of failing, and every
+//! write transaction started `IMMEDIATE` — a deferred transaction that reads
+//! and then writes fails at once with "database is locked" when another writer
+//! got there first (SQLite skips the busy handler when waiting could deadlock).
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::Config;
+
+/// Connects to `config.database_url` and applies pending migrations.
+pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let db = connect(config).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Connects to `config.database_url` without touching the schema.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(config.db_pool_size)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        // Statements are logged by the `sqlx` target at debug level, so
+        // `RUST_LOG=sqlx=debug` shows every SQL statement the server runs.
+        .sqlx_logging(true)
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
+        .map_sqlx_sqlite_opts(tune_sqlite);
+    Database::connect(options).await
+}
+
+fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+}
+
+/// Begins the transaction every mutation runs in: all of a mutation's
+/// statements commit together or not at all. On SQLite the write lock is taken
+/// up front (see the module docs); PostgreSQL ignores the SQLite mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// The connection pool the schema was built with.
+pub fn from_context<'a>(
+    ctx: &async_graphql::Context<'a>,
+) -> crate::error::ApiResult<&'a DatabaseConnection> {
+    ctx.data::<DatabaseConnection>()
+        .map_err(|_| anyhow::anyhow!("the schema was built without a database").into())
+}
+
+/// Ends a mutation's transaction: commits when `outcome` is a success, rolls
+/// back otherwise, so a failed mutation leaves the database as it was.
+pub async fn finish<T>(
+    txn: DatabaseTransaction,
+    outcome: Result<T, crate::error::MutationError>,
+) -> Result<T, crate::error::MutationError> {
+    match outcome {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! The API's two kinds of failure, and the one place they become GraphQL.
+//!
+//! - [`UserError`]: an *expected* failure of a mutation (invalid input, an
+//!   unknown id given as input, a taken email, not enough stock). It is data:
+//!   returned in the mutation payload's `userErrors` so that codegen clients
+//!   get it typed, with a code from [`UserErrorCode`] and the path of the
+//!   offending input field.
+//! - [`ApiError`]: everything else. It becomes a top-level GraphQL error with
+//!   a stable `extensions.code` ([`ErrorCode`]). Internal failures are logged
+//!   in full and shown to the client only as a generic message, so no SQL,
+//!   driver message or stack trace ever leaves the server.
+
+use std::sync::Arc;
+
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+use sea_orm::{DbErr, SqlErr};
+
+/// Codes of top-level errors, as found in `errors[].extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The HTTP request is not a GraphQL request (wrong method, media type or body).
+    BadRequest,
+    /// An argument is malformed: a bad ID or cursor, a page size out of range.
+    BadUserInput,
+    /// The document could not be parsed.
+    GraphqlParseFailed,
+    /// The document is not valid against the schema (unknown field, wrong type).
+    GraphqlValidationFailed,
+    /// The server failed; the detail is in the server's log.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// A failure that aborts a field and becomes a top-level GraphQL error.
+///
+/// It deliberately does not implement `Display`: async-graphql turns any
+/// `Display` error into a message verbatim, and an internal error's text must
+/// never reach a client. The only way out is `From<ApiError>` below.
+/// (`Clone` because async-graphql requires it of resolvers' error types.)
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// The client sees the message as written, with code `BAD_USER_INPUT`.
+    BadUserInput(String),
+    /// The client sees only "Internal server error" with code `INTERNAL`; the
+    /// cause (which may hold SQL or driver text) is logged instead.
+    Internal(Arc<anyhow::Error>),
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        ApiError::Internal(Arc::new(err))
+    }
+}
+
+impl ApiError {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        ApiError::BadUserInput(message.into())
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        anyhow::Error::from(err).into()
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        let (message, code) = match &err {
+            ApiError::BadUserInput(message) => (message.clone(), ErrorCode::BadUserInput),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                ("Internal server error".to_owned(), ErrorCode::Internal)
+            }
+        };
+        async_graphql::Error::new(message).extend_with(|_, ext| ext.set("code", code.as_str()))
+    }
+}
+
+/// The result type of resolvers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Why a mutation did not do what was asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum UserErrorCode {
+    /// The value is not acceptable (empty, too long, negative, malformed).
+    Invalid,
+    /// No object has the given ID.
+    NotFound,
+    /// The value must be unique and is already in use.
+    Taken,
+    /// More units are asked for than the product has in stock.
+    InsufficientStock,
+    /// The list has more entries than one call accepts.
+    TooMany,
+}
+
+/// An expected failure of a mutation, returned as data in its payload.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct UserError {
+    /// Path to the input field that caused the error, e.g. `["input", "price"]`
+    /// or `["lines", "2", "quantity"]`; null when no single field is to blame.
+    pub field: Option<Vec<String>>,
+    /// A human-readable explanation, fit to show to the end user.
+    pub message: String,
+    /// A machine-readable code for the error.
+    pub code: UserErrorCode,
+}
+
+impl UserError {
+    pub fn new(field: &[&str], code: UserErrorCode, message: impl Into<String>) -> Self {
+        UserError {
+            field: Some(field.iter().map(|part| (*part).to_owned()).collect()),
+            message: message.into(),
+            code,
+        }
+    }
+
+    pub fn not_found(field: &[&str], what: &str) -> Self {
+        UserError::new(field, UserErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn invalid(field: &[&str], message: impl Into<String>) -> Self {
+        UserError::new(field, UserErrorCode::Invalid, message)
+    }
+
+    /// Prefixes the field path, e.g. to place a line's error under `lines.3`.
+    pub fn under(mut self, prefix: &[&str]) -> Self {
+        if let Some(field) = &mut self.field {
+            let mut path: Vec<String> = prefix.iter().map(|part| (*part).to_owned()).collect();
+            path.append(field);
+            *field = path;
+        }
+        self
+    }
+}
+
+/// How a mutation's work inside its transaction ends when it does not
+/// succeed: either expected failures to report (the transaction is rolled
+/// back) or an internal error.
+#[derive(Debug)]
+pub enum MutationError {
+    User(Vec<UserError>),
+    Api(ApiError),
+}
+
+impl From<ApiError> for MutationError {
+    fn from(err: ApiError) -> Self {
+        MutationError::Api(err)
+    }
+}
+
+impl From<UserError> for MutationError {
+    fn from(err: UserError) -> Self {
+        MutationError::User(vec![err])
+    }
+}
+
+impl From<Vec<UserError>> for MutationError {
+    fn from(errs: Vec<UserError>) -> Self {
+        MutationError::User(errs)
+    }
+}
+
+impl From<DbErr> for MutationError {
+    fn from(err: DbErr) -> Self {
+        MutationError::Api(err.into())
+    }
+}
+
+/// Maps a unique-constraint violation to a `TAKEN` user error at `field`,
+/// and any other database error to an internal one. Keyed on the kind of
+/// violation SeaORM reports, not on the wording of a driver's message.
+pub fn taken_on_unique_violation(err: DbErr, field: &[&str], message: &str) -> MutationError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            UserError::new(field, UserErrorCode::Taken, message).into()
+        }
+        _ => err.into(),
+    }
+}
+
+/// Splits a mutation's outcome into what its payload carries: the value, or
+/// the user errors; internal failures go on as top-level errors.
+pub fn into_payload<T>(result: Result<T, MutationError>) -> ApiResult<(Option<T>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(MutationError::User(errors)) => Ok((None, errors)),
+        Err(MutationError::Api(err)) => Err(err),
+    }
+}

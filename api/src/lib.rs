@@ -1,0 +1,155 @@
+//! The shopgraph API: a GraphQL server over the shop's database.
+//!
+//! Layout:
+//! - [`config`] — the command line and settings, read once.
+//! - [`db`] — connecting, migrating, and write transactions.
+//! - [`schema`] — the query and mutation roots merged from the domain modules.
+//! - [`product`], [`customer`], [`cart`] — one module per domain type: its
+//!   GraphQL types, queries, mutations and input rules.
+//! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
+//! - [`pagination`] — Relay connections with keyset cursors.
+//! - [`loaders`] — batch loaders that keep nested queries free of N+1.
+//! - [`money`] — prices in minor units, shown as decimal strings.
+//! - [`error`] — user errors in payloads, coded top-level errors.
+//! - [`server`] — the HTTP routes and handlers.
+//! - [`demo`] — demo data for `--seed-demo`.
+//!
+//! [`App::build`] puts it together; `main` and the integration tests both
+//! call it, so the tests exercise exactly what ships.
+
+pub mod cart;
+pub mod config;
+pub mod customer;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod ids;
+pub mod loaders;
+pub mod money;
+pub mod node;
+pub mod pagination;
+pub mod product;
+pub mod schema;
+pub mod server;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::Parser;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+pub use config::{Cli, Command, Config};
+
+/// A server ready to run: database connected and migrated, socket bound.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl App {
+    /// Connects to and migrates the database (seeding it with demo data if
+    /// asked), builds the schema and binds the listening socket.
+    pub async fn build(config: &Config) -> anyhow::Result<App> {
+        let db = db::connect_and_migrate(config).await.with_context(|| {
+            format!(
+                "could not open and migrate the database at {}",
+                redact(&config.database_url)
+            )
+        })?;
+        if config.seed_demo && demo::seed(&db).await.context("could not seed demo data")? {
+            tracing::info!("seeded the empty database with demo data");
+        }
+        let currency = money::Currency {
+            code: config.currency.clone(),
+        };
+        let schema = schema::build(db.clone(), currency);
+        let router = server::router(schema, db, config.max_body_bytes);
+        let listener = server::bind(config.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        Ok(App { listener, router })
+    }
+
+    /// The address the server listens on (useful when the port was 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves requests until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        server::serve(self.listener, self.router, shutdown).await
+    }
+}
+
+/// Runs the `shopgraph` command line.
+pub async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::ExportSchema { path } => {
+            let sdl = schema::sdl();
+            if path.as_os_str() == "-" {
+                print!("{sdl}");
+            } else {
+                std::fs::write(&path, sdl)
+                    .with_context(|| format!("could not write {}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .init();
+    let app = App::build(&config).await?;
+    let addr = app.local_addr()?;
+    tracing::info!(database = %redact(&config.database_url), "GraphiQL on http://{addr}/ , GraphQL endpoint http://{addr}/graphql");
+    println!("shopgraph listening on http://{addr}/ (GraphQL endpoint: http://{addr}/graphql)");
+    app.run(shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("installing the Ctrl-C handler cannot fail");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler cannot fail")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+/// The database URL without its password, fit for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,103 @@
+//! Money: stored as integer minor units, shown as a decimal string with its
+//! currency (Shopify's `MoneyV2`), never as a float.
+
+use async_graphql::SimpleObject;
+use rust_decimal::Decimal;
+
+/// The shop's currency settings, taken from the configuration.
+#[derive(Debug, Clone)]
+pub struct Currency {
+    pub code: String,
+}
+
+/// Minor units per major unit; the configured currencies have hundredths.
+const SCALE: u32 = 2;
+
+/// An amount of money in a currency.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Money {
+    /// The decimal amount, as a string to keep every digit exact (e.g. `"12.50"`).
+    pub amount: Decimal,
+    /// The ISO 4217 code of the currency (e.g. `USD`).
+    pub currency_code: String,
+}
+
+impl Money {
+    pub fn from_minor(minor_units: i64, currency: &Currency) -> Self {
+        Money {
+            amount: Decimal::new(minor_units, SCALE),
+            currency_code: currency.code.clone(),
+        }
+    }
+}
+
+/// Why a decimal amount cannot be a price.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AmountError {
+    Negative,
+    TooPrecise,
+    TooLarge,
+}
+
+impl std::fmt::Display for AmountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AmountError::Negative => "must not be negative",
+            AmountError::TooPrecise => "must have at most 2 decimal places",
+            AmountError::TooLarge => "is too large",
+        })
+    }
+}
+
+/// Largest accepted amount in minor units: 1 billion in major units.
+const MAX_MINOR_UNITS: i64 = 100_000_000_000;
+
+/// Converts a non-negative decimal amount with at most two decimal places
+/// into minor units.
+pub fn to_minor_units(amount: Decimal) -> Result<i64, AmountError> {
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(AmountError::Negative);
+    }
+    let scaled = amount * Decimal::from(10_i64.pow(SCALE));
+    if !scaled.fract().is_zero() {
+        return Err(AmountError::TooPrecise);
+    }
+    let minor = i64::try_from(scaled.trunc()).map_err(|_| AmountError::TooLarge)?;
+    if minor > MAX_MINOR_UNITS {
+        return Err(AmountError::TooLarge);
+    }
+    Ok(minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn converts_exact_amounts() {
+        assert_eq!(to_minor_units(dec("12.5")), Ok(1250));
+        assert_eq!(to_minor_units(dec("0")), Ok(0));
+        assert_eq!(to_minor_units(dec("7.00")), Ok(700));
+    }
+
+    #[test]
+    fn rejects_bad_amounts() {
+        assert_eq!(to_minor_units(dec("-0.01")), Err(AmountError::Negative));
+        assert_eq!(to_minor_units(dec("1.005")), Err(AmountError::TooPrecise));
+        assert_eq!(
+            to_minor_units(dec("1000000001")),
+            Err(AmountError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn shows_two_decimal_places() {
+        let usd = Currency { code: "USD".into() };
+        assert_eq!(Money::from_minor(1250, &usd).amount.to_string(), "12.50");
+        assert_eq!(Money::from_minor(5, &usd).amount.to_string(), "0.05");
+    }
+}

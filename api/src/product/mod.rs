@@ -1,0 +1,113 @@
+//! Products: the catalogue. The `Product` GraphQL type, its queries
+//! (`product`, `products`) and mutations (`createProduct`, `updateProduct`,
+//! `deleteProduct`), and the rules a product's fields obey.
+
+mod mutation;
+mod query;
+
+pub use mutation::ProductMutation;
+pub use query::ProductQuery;
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::product;
+
+use crate::error::{ApiResult, UserError};
+use crate::ids::{self, NodeKind};
+use crate::money::{self, Currency, Money};
+
+/// An item of the catalogue that customers can put in their carts.
+#[derive(Debug, Clone)]
+pub struct Product(pub product::Model);
+
+#[Object]
+impl Product {
+    /// The product's global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Product, self.0.id)
+    }
+
+    /// The product's name, 1 to 200 characters.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// A longer description, if the product has one.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// The price of one unit.
+    async fn price(&self, ctx: &Context<'_>) -> ApiResult<Money> {
+        Ok(Money::from_minor(self.0.price, currency(ctx)?))
+    }
+
+    /// How many units are available.
+    async fn stock(&self) -> i32 {
+        self.0.stock
+    }
+
+    /// When the product was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the product was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub(crate) fn currency<'a>(ctx: &Context<'a>) -> ApiResult<&'a Currency> {
+    ctx.data::<Currency>()
+        .map_err(|_| anyhow::anyhow!("the schema was built without a currency").into())
+}
+
+/// Longest accepted product name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest accepted description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+/// Largest accepted stock; keeps every cart quantity far from integer overflow.
+pub const MAX_STOCK: i32 = 1_000_000_000;
+
+/// A product name: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
+pub fn parse_name(name: &str, field: &[&str]) -> Result<String, UserError> {
+    let name = name.trim();
+    match name.chars().count() {
+        0 => Err(UserError::invalid(field, "Name must not be empty")),
+        n if n > MAX_NAME_CHARS => Err(UserError::invalid(
+            field,
+            format!("Name must be at most {MAX_NAME_CHARS} characters"),
+        )),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+/// A description: at most [`MAX_DESCRIPTION_CHARS`]; blank means none.
+pub fn parse_description(text: &str, field: &[&str]) -> Result<Option<String>, UserError> {
+    let text = text.trim();
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(UserError::invalid(
+            field,
+            format!("Description must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// A price in minor units from a decimal amount.
+pub fn parse_price(amount: rust_decimal::Decimal, field: &[&str]) -> Result<i64, UserError> {
+    money::to_minor_units(amount).map_err(|err| UserError::invalid(field, format!("Price {err}")))
+}
+
+/// A stock level: 0 to [`MAX_STOCK`].
+pub fn parse_stock(stock: i32, field: &[&str]) -> Result<i32, UserError> {
+    match stock {
+        s if s < 0 => Err(UserError::invalid(field, "Stock must not be negative")),
+        s if s > MAX_STOCK => Err(UserError::invalid(
+            field,
+            format!("Stock must be at most {MAX_STOCK}"),
+        )),
+        s => Ok(s),
+    }
+}

@@ -1,0 +1,203 @@
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::Utc;
+use entity::product;
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use super::{Product, parse_description, parse_name, parse_price, parse_stock};
+use crate::db;
+use crate::error::{ApiResult, MutationError, UserError, into_payload};
+use crate::ids::{self, NodeKind};
+
+/// The fields of a new product.
+#[derive(Debug, InputObject)]
+pub struct CreateProductInput {
+    /// The name, 1 to 200 characters (surrounding spaces are trimmed).
+    pub name: String,
+    /// An optional longer description, at most 5,000 characters.
+    pub description: Option<String>,
+    /// The unit price in the shop's currency, as a decimal string with at most
+    /// two decimal places, e.g. `"12.50"`. Must not be negative.
+    pub price: Decimal,
+    /// Units available, 0 or more. Defaults to 0.
+    #[graphql(default)]
+    pub stock: i32,
+}
+
+/// The fields to change on a product. Fields left out keep their value.
+#[derive(Debug, InputObject)]
+pub struct UpdateProductInput {
+    /// A new name, 1 to 200 characters.
+    pub name: Option<String>,
+    /// A new description; null removes it.
+    pub description: MaybeUndefined<String>,
+    /// A new unit price, e.g. `"12.50"`.
+    pub price: Option<Decimal>,
+    /// A new stock level, 0 or more.
+    pub stock: Option<i32>,
+}
+
+/// The result of `createProduct`.
+#[derive(SimpleObject)]
+pub struct CreateProductPayload {
+    /// The new product, or null if it was not created.
+    pub product: Option<Product>,
+    /// Why the product was not created; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `updateProduct`.
+#[derive(SimpleObject)]
+pub struct UpdateProductPayload {
+    /// The product after the update, or null if it was not updated.
+    pub product: Option<Product>,
+    /// Why the product was not updated; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `deleteProduct`.
+#[derive(SimpleObject)]
+pub struct DeleteProductPayload {
+    /// The ID of the deleted product, or null if nothing was deleted.
+    pub deleted_id: Option<ID>,
+    /// Why the product was not deleted; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ProductMutation;
+
+#[Object]
+impl ProductMutation {
+    /// Adds a product to the catalogue.
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductInput,
+    ) -> ApiResult<CreateProductPayload> {
+        let db = db::from_context(ctx)?;
+        let (product, user_errors) = into_payload(create(db, input).await)?;
+        Ok(CreateProductPayload {
+            product: product.map(Product),
+            user_errors,
+        })
+    }
+
+    /// Changes some fields of a product; the others keep their value.
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product to change.")] id: ID,
+        input: UpdateProductInput,
+    ) -> ApiResult<UpdateProductPayload> {
+        let key = ids::decode_as(&id, NodeKind::Product, "id")?;
+        let db = db::from_context(ctx)?;
+        let txn = db::begin_write(db).await?;
+        let outcome = update(&txn, key, input).await;
+        let (product, user_errors) = into_payload(db::finish(txn, outcome).await)?;
+        Ok(UpdateProductPayload {
+            product: product.map(Product),
+            user_errors,
+        })
+    }
+
+    /// Removes a product from the catalogue, and from every cart holding it.
+    async fn delete_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product to delete.")] id: ID,
+    ) -> ApiResult<DeleteProductPayload> {
+        let key = ids::decode_as(&id, NodeKind::Product, "id")?;
+        let db = db::from_context(ctx)?;
+        let deleted = product::Entity::delete_by_id(key).exec(db).await?;
+        Ok(if deleted.rows_affected == 0 {
+            DeleteProductPayload {
+                deleted_id: None,
+                user_errors: vec![UserError::not_found(&["id"], "Product")],
+            }
+        } else {
+            DeleteProductPayload {
+                deleted_id: Some(id),
+                user_errors: Vec::new(),
+            }
+        })
+    }
+}
+
+async fn create(
+    db: &impl ConnectionTrait,
+    input: CreateProductInput,
+) -> Result<product::Model, MutationError> {
+    let mut errors = Vec::new();
+    let name = parse_name(&input.name, &["input", "name"]).map_err(|e| errors.push(e));
+    let description = input
+        .description
+        .as_deref()
+        .map(|text| parse_description(text, &["input", "description"]))
+        .transpose()
+        .map_err(|e| errors.push(e));
+    let price = parse_price(input.price, &["input", "price"]).map_err(|e| errors.push(e));
+    let stock = parse_stock(input.stock, &["input", "stock"]).map_err(|e| errors.push(e));
+    let (Ok(name), Ok(description), Ok(price), Ok(stock)) = (name, description, price, stock)
+    else {
+        return Err(errors.into());
+    };
+    let now = Utc::now();
+    let row = product::ActiveModel {
+        name: Set(name),
+        description: Set(description.flatten()),
+        price: Set(price),
+        stock: Set(stock),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row)
+}
+
+async fn update(
+    db: &impl ConnectionTrait,
+    key: i64,
+    input: UpdateProductInput,
+) -> Result<product::Model, MutationError> {
+    let Some(current) = product::Entity::find_by_id(key).one(db).await? else {
+        return Err(UserError::not_found(&["id"], "Product").into());
+    };
+    let mut row: product::ActiveModel = current.into();
+    let mut errors = Vec::new();
+    if let Some(name) = &input.name {
+        match parse_name(name, &["input", "name"]) {
+            Ok(name) => row.name = Set(name),
+            Err(e) => errors.push(e),
+        }
+    }
+    match &input.description {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => row.description = Set(None),
+        MaybeUndefined::Value(text) => match parse_description(text, &["input", "description"]) {
+            Ok(text) => row.description = Set(text),
+            Err(e) => errors.push(e),
+        },
+    }
+    if let Some(price) = input.price {
+        match parse_price(price, &["input", "price"]) {
+            Ok(price) => row.price = Set(price),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(stock) = input.stock {
+        match parse_stock(stock, &["input", "stock"]) {
+            Ok(stock) => row.stock = Set(stock),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    // Only the columns set above are written, so a concurrent update of
+    // other fields is not overwritten with the values read here.
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(db).await?)
+}

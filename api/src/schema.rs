@@ -1,0 +1,104 @@
+//! The GraphQL schema: the merged query and mutation roots of the domain
+//! modules, the data every resolver may use (database, loaders, currency),
+//! and the extension that gives every error an `extensions.code`.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerError, ServerResult,
+    ValidationResult, Variables,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::cart::{CartMutation, CartQuery};
+use crate::customer::{CustomerMutation, CustomerQuery};
+use crate::error::ErrorCode;
+use crate::loaders::Loaders;
+use crate::money::Currency;
+use crate::node::NodeQuery;
+use crate::product::{ProductMutation, ProductQuery};
+
+/// Everything that can be read: the catalogue, customers and carts.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(NodeQuery, ProductQuery, CustomerQuery, CartQuery);
+
+/// Everything that can be changed. Each mutation returns a payload whose
+/// `userErrors` say why it did nothing; a failed mutation changes nothing.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(ProductMutation, CustomerMutation, CartMutation);
+
+pub type ShopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .extension(ErrorCodes)
+}
+
+/// The schema served over `db`, with prices in `currency`.
+pub fn build(db: DatabaseConnection, currency: Currency) -> ShopSchema {
+    builder()
+        .data(Loaders::new(&db))
+        .data(db)
+        .data(currency)
+        .finish()
+}
+
+/// The schema's SDL, as checked in as `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// Gives parse and validation errors, which async-graphql reports without a
+/// code, the codes `GRAPHQL_PARSE_FAILED` and `GRAPHQL_VALIDATION_FAILED`, so
+/// every error a client sees carries `extensions.code`.
+struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+fn with_code(mut err: ServerError, code: ErrorCode) -> ServerError {
+    let extensions = err.extensions.get_or_insert_with(Default::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code.as_str());
+    }
+    err
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|err| with_code(err, ErrorCode::GraphqlParseFailed))
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|err| with_code(err, ErrorCode::GraphqlValidationFailed))
+                .collect()
+        })
+    }
+}

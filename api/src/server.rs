@@ -1,0 +1,220 @@
+//! HTTP: the axum router and the GraphQL endpoint's handlers.
+//!
+//! The handlers are ours rather than async-graphql-axum's stock service,
+//! because that service runs mutations sent by GET and accepts any content
+//! type on POST. Here a POST must be `application/json` (415 otherwise, which
+//! also keeps cross-site form posts out), a GET may only run queries (405 with
+//! `Allow: POST` for a mutation, which then runs nothing), and the response's
+//! media type follows the client's `Accept` header.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse, Request};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ErrorCode;
+use crate::schema::ShopSchema;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+#[derive(Clone)]
+struct AppState {
+    schema: ShopSchema,
+    db: DatabaseConnection,
+}
+
+/// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql`, `/health`.
+pub fn router(schema: ShopSchema, db: DatabaseConnection, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/health", get(health))
+        .with_state(AppState { schema, db })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes
+/// the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Binds the listening socket; port 0 picks a free port.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("shopgraph")
+            .finish(),
+    )
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => Json(json!({ "status": "ok", "database": "up" })).into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "down" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadRequest,
+            "POST requests must have the content type application/json",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                &format!("The request body is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    let response = state.schema.execute_batch(batch).await;
+    graphql_response(&headers, response)
+}
+
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(err) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                &format!("The query string is not a GraphQL request: {err}"),
+            );
+        }
+    };
+    if is_mutation(&request) {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadRequest,
+            "Mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let response = state.schema.execute(request).await;
+    graphql_response(&headers, BatchResponse::Single(response))
+}
+
+/// Whether the operation `request` would run is a mutation. A document that
+/// does not parse is left to the executor, which reports the parse error.
+fn is_mutation(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => match &request.operation_name {
+            Some(name) => operations.get(name.as_str()),
+            None if operations.len() == 1 => operations.values().next(),
+            None => None,
+        },
+    };
+    operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation)
+}
+
+fn wants_graphql_response_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|media| {
+            media
+                .split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case(GRAPHQL_RESPONSE_JSON))
+        })
+}
+
+fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
+    let graphql_media = wants_graphql_response_json(headers);
+    // With `application/graphql-response+json`, a request that failed before
+    // execution (no `data`) is reported in the status too, as the spec asks.
+    let status = match &response {
+        BatchResponse::Single(single)
+            if graphql_media && single.data == async_graphql::Value::Null && single.is_err() =>
+        {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::OK,
+    };
+    let content_type = if graphql_media {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialize a GraphQL response");
+            return request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal,
+                "Internal server error",
+            );
+        }
+    };
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    (
+        status,
+        Json(
+            json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }),
+        ),
+    )
+        .into_response()
+}

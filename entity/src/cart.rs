@@ -1,0 +1,52 @@
+//! A customer's shopping cart. Its contents are the `cart_product` lines.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "cart")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub customer_id: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id",
+        on_update = "Cascade",
+        on_delete = "Cascade"
+    )]
+    Customer,
+    #[sea_orm(has_many = "super::cart_product::Entity")]
+    CartProduct,
+}
+
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
+}
+
+impl Related<super::cart_product::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CartProduct.def()
+    }
+}
+
+/// Cart ↔ Product is many-to-many through the `cart_product` lines.
+impl Related<super::product::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::cart_product::Relation::Product.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::cart_product::Relation::Cart.def().rev())
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,21 @@
+//! SeaORM entities for the shop's tables, and nothing else: no validation, no
+//! GraphQL, no queries. The schema itself is owned by the `migration` crate;
+//! these structs mirror it.
+//!
+//! Layout:
+//! - [`customer`] — a shopper; has many carts.
+//! - [`product`] — a catalogue item with its price (integer minor units) and stock.
+//! - [`cart`] — a customer's cart; many-to-many with products through [`cart_product`].
+//! - [`cart_product`] — a cart line: which product, how many.
+
+pub mod cart;
+pub mod cart_product;
+pub mod customer;
+pub mod product;
+
+pub mod prelude {
+    pub use super::cart::Entity as Cart;
+    pub use super::cart_product::Entity as CartProduct;
+    pub use super::customer::Entity as Customer;
+    pub use super::product::Entity as Product;
+}
