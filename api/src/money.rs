@@ -1,8 +1,8 @@
 //! Money: stored as integer minor units, shown as a decimal string with its
 //! currency (Shopify's `MoneyV2`), never as a float.
 
-use async_graphql::SimpleObject;
-use rust_decimal::Decimal;
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+use rust_decimal::Decimal as Exact;
 
 /// The shop's currency settings, taken from the configuration.
 #[derive(Debug, Clone)]
@@ -12,6 +12,36 @@ pub struct Currency {
 
 /// Minor units per major unit; the configured currencies have hundredths.
 const SCALE: u32 = 2;
+
+/// An exact decimal number, e.g. an amount of money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal(pub Exact);
+
+/// An exact decimal number, written as a string such as `"12.50"` so that no
+/// digit is lost to floating point. Inputs also accept an integer; floats are
+/// refused.
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(text) => {
+                text.trim().parse::<Exact>().map(Decimal).map_err(|_| {
+                    InputValueError::custom(format!("`{text}` is not a decimal number"))
+                })
+            }
+            Value::Number(number) if number.is_i64() => {
+                Ok(Decimal(Exact::from(number.as_i64().unwrap_or_default())))
+            }
+            _ => Err(InputValueError::custom(
+                "a decimal must be a string such as \"12.50\" (or an integer)",
+            )),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
 
 /// An amount of money in a currency.
 #[derive(Debug, Clone, SimpleObject)]
@@ -25,7 +55,7 @@ pub struct Money {
 impl Money {
     pub fn from_minor(minor_units: i64, currency: &Currency) -> Self {
         Money {
-            amount: Decimal::new(minor_units, SCALE),
+            amount: Decimal(Exact::new(minor_units, SCALE)),
             currency_code: currency.code.clone(),
         }
     }
@@ -54,11 +84,13 @@ const MAX_MINOR_UNITS: i64 = 100_000_000_000;
 
 /// Converts a non-negative decimal amount with at most two decimal places
 /// into minor units.
-pub fn to_minor_units(amount: Decimal) -> Result<i64, AmountError> {
+pub fn to_minor_units(Decimal(amount): Decimal) -> Result<i64, AmountError> {
     if amount.is_sign_negative() && !amount.is_zero() {
         return Err(AmountError::Negative);
     }
-    let scaled = amount * Decimal::from(10_i64.pow(SCALE));
+    let scaled = amount
+        .checked_mul(Exact::from(10_i64.pow(SCALE)))
+        .ok_or(AmountError::TooLarge)?;
     if !scaled.fract().is_zero() {
         return Err(AmountError::TooPrecise);
     }
@@ -74,7 +106,7 @@ mod tests {
     use super::*;
 
     fn dec(text: &str) -> Decimal {
-        text.parse().unwrap()
+        Decimal(text.parse().unwrap())
     }
 
     #[test]
@@ -97,7 +129,7 @@ mod tests {
     #[test]
     fn shows_two_decimal_places() {
         let usd = Currency { code: "USD".into() };
-        assert_eq!(Money::from_minor(1250, &usd).amount.to_string(), "12.50");
-        assert_eq!(Money::from_minor(5, &usd).amount.to_string(), "0.05");
+        assert_eq!(Money::from_minor(1250, &usd).amount.0.to_string(), "12.50");
+        assert_eq!(Money::from_minor(5, &usd).amount.0.to_string(), "0.05");
     }
 }

@@ -25,7 +25,11 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The object with this global ID, whatever its type, or null if there is none.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID, as found in any object's `id`.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         let loaders = loaders::from_context(ctx)?;
         Ok(match ids::decode(&id)? {
             (NodeKind::Product, key) => loaders

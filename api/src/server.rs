@@ -14,12 +14,14 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
+use serde::Deserialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -113,16 +115,66 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
+    let requests: Vec<&Request> = match &batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) => requests.iter().collect(),
+    };
+    if let Some(Err(response)) = requests
+        .into_iter()
+        .map(check_has_query)
+        .find(Result::is_err)
+    {
+        return response;
+    }
     let response = state.schema.execute_batch(batch).await;
     graphql_response(&headers, response)
+}
+
+/// The parameters of a GraphQL request sent by GET. (async-graphql's own
+/// parser expects `operation_name`, so the spec's `operationName` is read here.)
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    #[serde(default)]
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+impl GetParams {
+    fn into_request(self) -> Result<Request, String> {
+        fn json<T: serde::de::DeserializeOwned>(
+            name: &str,
+            text: Option<String>,
+        ) -> Result<Option<T>, String> {
+            text.map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|err| format!("`{name}` is not a JSON object: {err}"))
+            })
+            .transpose()
+        }
+        let mut request = Request::new(self.query);
+        request.operation_name = self.operation_name;
+        if let Some(variables) = json("variables", self.variables)? {
+            request.variables = variables;
+        }
+        if let Some(extensions) = json("extensions", self.extensions)? {
+            request.extensions = extensions;
+        }
+        Ok(request)
+    }
 }
 
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+    let request = match params
+        .map_err(|err| err.body_text())
+        .and_then(|Query(params)| params.into_request())
+    {
         Ok(request) => request,
         Err(err) => {
             return request_error(
@@ -132,6 +184,9 @@ async fn graphql_get(
             );
         }
     };
+    if let Err(response) = check_has_query(&request) {
+        return response;
+    }
     if is_mutation(&request) {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -145,6 +200,21 @@ async fn graphql_get(
     }
     let response = state.schema.execute(request).await;
     graphql_response(&headers, BatchResponse::Single(response))
+}
+
+/// A request must carry a document: a missing or empty `query` is a bad
+/// request, not an operation that fails to parse.
+#[allow(clippy::result_large_err)]
+fn check_has_query(request: &Request) -> Result<(), Response> {
+    if request.query.trim().is_empty() {
+        Err(request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            "The request has no `query`",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 /// Whether the operation `request` would run is a mutation. A document that

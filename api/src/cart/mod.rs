@@ -23,10 +23,11 @@ use crate::money::Money;
 use crate::pagination::{BoxFuture, Page, TotalCount};
 use crate::product::{Product, currency};
 
-/// A customer's shopping cart: a list of products with quantities.
+/// A cart as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
 pub struct Cart(pub cart::Model);
 
+/// A customer's shopping cart: a list of products with quantities.
 #[Object]
 impl Cart {
     /// The cart's global ID.
@@ -109,10 +110,11 @@ fn missing_product(line: &cart_product::Model) -> ApiError {
     ))
 }
 
-/// A product in a cart, with how many units of it.
+/// A cart line as the API shows it; wraps the `cart_product` row.
 #[derive(Debug, Clone)]
 pub struct CartLine(pub cart_product::Model);
 
+/// A product in a cart, with how many units of it.
 #[Object]
 impl CartLine {
     /// The product.

@@ -17,7 +17,11 @@ pub struct CartQuery;
 #[Object]
 impl CartQuery {
     /// The cart with this ID, or null if there is none.
-    async fn cart(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Cart>> {
+    async fn cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart's global ID.")] id: ID,
+    ) -> ApiResult<Option<Cart>> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let row = loaders::from_context(ctx)?.cart.load_one(key).await?;
         Ok(row.map(Cart))

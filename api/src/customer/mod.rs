@@ -18,10 +18,11 @@ use crate::error::{ApiResult, UserError};
 use crate::ids::{self, NodeKind};
 use crate::pagination::Page;
 
-/// A shopper. Each customer has a unique email address and any number of carts.
+/// A customer as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
 pub struct Customer(pub customer::Model);
 
+/// A shopper. Each customer has a unique email address and any number of carts.
 #[Object]
 impl Customer {
     /// The customer's global ID.

@@ -64,7 +64,7 @@ impl CustomerMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerInput,
+        #[graphql(desc = "The new customer's fields.")] input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
         let db = db::from_context(ctx)?;
         let (customer, user_errors) = into_payload(create(db, input).await)?;
@@ -79,7 +79,7 @@ impl CustomerMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer to change.")] id: ID,
-        input: UpdateCustomerInput,
+        #[graphql(desc = "The fields to change.")] input: UpdateCustomerInput,
     ) -> ApiResult<UpdateCustomerPayload> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
         let db = db::from_context(ctx)?;

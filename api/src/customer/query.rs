@@ -17,7 +17,11 @@ pub struct CustomerQuery;
 #[Object]
 impl CustomerQuery {
     /// The customer with this ID, or null if there is none.
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Customer>> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's global ID.")] id: ID,
+    ) -> ApiResult<Option<Customer>> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
         let row = loaders::from_context(ctx)?.customer.load_one(key).await?;
         Ok(row.map(Customer))

@@ -16,10 +16,12 @@ use crate::error::{ApiResult, UserError};
 use crate::ids::{self, NodeKind};
 use crate::money::{self, Currency, Money};
 
-/// An item of the catalogue that customers can put in their carts.
+/// A product as the API shows it; wraps the table row so that a new column
+/// never becomes public API by accident.
 #[derive(Debug, Clone)]
 pub struct Product(pub product::Model);
 
+/// An item of the catalogue that customers can put in their carts.
 #[Object]
 impl Product {
     /// The product's global ID.
@@ -96,7 +98,7 @@ pub fn parse_description(text: &str, field: &[&str]) -> Result<Option<String>, U
 }
 
 /// A price in minor units from a decimal amount.
-pub fn parse_price(amount: rust_decimal::Decimal, field: &[&str]) -> Result<i64, UserError> {
+pub fn parse_price(amount: money::Decimal, field: &[&str]) -> Result<i64, UserError> {
     money::to_minor_units(amount).map_err(|err| UserError::invalid(field, format!("Price {err}")))
 }
 

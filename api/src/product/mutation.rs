@@ -1,13 +1,13 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::Utc;
 use entity::product;
-use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::{Product, parse_description, parse_name, parse_price, parse_stock};
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, into_payload};
 use crate::ids::{self, NodeKind};
+use crate::money::Decimal;
 
 /// The fields of a new product.
 #[derive(Debug, InputObject)]
@@ -73,7 +73,7 @@ impl ProductMutation {
     async fn create_product(
         &self,
         ctx: &Context<'_>,
-        input: CreateProductInput,
+        #[graphql(desc = "The new product's fields.")] input: CreateProductInput,
     ) -> ApiResult<CreateProductPayload> {
         let db = db::from_context(ctx)?;
         let (product, user_errors) = into_payload(create(db, input).await)?;
@@ -88,7 +88,7 @@ impl ProductMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The product to change.")] id: ID,
-        input: UpdateProductInput,
+        #[graphql(desc = "The fields to change.")] input: UpdateProductInput,
     ) -> ApiResult<UpdateProductPayload> {
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
         let db = db::from_context(ctx)?;

@@ -17,7 +17,11 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     /// The product with this ID, or null if there is none.
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Product>> {
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product's global ID.")] id: ID,
+    ) -> ApiResult<Option<Product>> {
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
         let row = loaders::from_context(ctx)?.product.load_one(key).await?;
         Ok(row.map(Product))

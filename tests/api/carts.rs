@@ -1,0 +1,237 @@
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, engine_tests};
+
+const ADD: &str = "mutation($cartId: ID!, $lines: [CartLineInput!]!) { addCartLines(cartId: $cartId, lines: $lines) { cart { id } userErrors { field message code } } }";
+const UPDATE_LINE: &str = "mutation($cartId: ID!, $productId: ID!, $quantity: Int!) { updateCartLine(cartId: $cartId, productId: $productId, quantity: $quantity) { cart { id } userErrors { field message code } } }";
+const REMOVE_LINE: &str = "mutation($cartId: ID!, $productId: ID!) { removeCartLine(cartId: $cartId, productId: $productId) { cart { id } userErrors { field code } } }";
+
+fn lines(lines: &[(&str, i32)]) -> Value {
+    json!(
+        lines
+            .iter()
+            .map(|(id, q)| json!({ "productId": id, "quantity": q }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// The cart's lines as (product name, quantity).
+async fn contents(app: &TestApp, cart: &str) -> Value {
+    let data = app
+        .ok(
+            "query($id: ID!) { cart(id: $id) { lines { product { name } quantity } } }",
+            json!({ "id": cart }),
+        )
+        .await;
+    json!(
+        data["cart"]["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|line| json!([line["product"]["name"], line["quantity"]]))
+            .collect::<Vec<_>>()
+    )
+}
+
+engine_tests! {
+    async fn creates_a_cart_with_lines_and_totals(app) {
+        let beans = app.create_product("Beans", "24.50", 40).await;
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let data = app
+            .ok(
+                "mutation($customerId: ID!, $lines: [CartLineInput!]) { createCart(customerId: $customerId, lines: $lines) { cart { customer { email } lines { product { name } quantity cost { amount } } totalQuantity subtotal { amount currencyCode } } userErrors { code } } }",
+                json!({ "customerId": ada, "lines": lines(&[(&beans, 2), (&mug, 1)]) }),
+            )
+            .await;
+        assert_eq!(
+            data["createCart"],
+            json!({ "cart": {
+                "customer": { "email": "ada@example.com" },
+                "lines": [
+                    { "product": { "name": "Beans" }, "quantity": 2, "cost": { "amount": "49.00" } },
+                    { "product": { "name": "Mug" }, "quantity": 1, "cost": { "amount": "12.50" } }
+                ],
+                "totalQuantity": 3,
+                "subtotal": { "amount": "61.50", "currencyCode": "USD" }
+            }, "userErrors": [] })
+        );
+    }
+
+    async fn a_cart_can_start_empty(app) {
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[]).await;
+        let data = app.ok("query($id: ID!) { cart(id: $id) { lines { quantity } totalQuantity subtotal { amount } } }", json!({ "id": cart })).await;
+        assert_eq!(data["cart"], json!({ "lines": [], "totalQuantity": 0, "subtotal": { "amount": "0.00" } }));
+    }
+
+    async fn create_cart_for_an_unknown_customer_or_product_creates_nothing(app) {
+        let product = app.create_product("P", "1.00", 5).await;
+        let ghost = app.create_customer("ghost@example.com", "Ghost").await;
+        app.ok("mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }", json!({ "id": ghost })).await;
+        let query = "mutation($customerId: ID!, $lines: [CartLineInput!]) { createCart(customerId: $customerId, lines: $lines) { cart { id } userErrors { field code } } }";
+        let data = app.ok(query, json!({ "customerId": ghost, "lines": lines(&[(&product, 1)]) })).await;
+        assert_eq!(data["createCart"], json!({ "cart": null, "userErrors": [{ "field": ["customerId"], "code": "NOT_FOUND" }] }));
+
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let gone = app.create_product("Gone", "1.00", 5).await;
+        app.ok("mutation($id: ID!) { deleteProduct(id: $id) { deletedId } }", json!({ "id": gone })).await;
+        let data = app.ok(query, json!({ "customerId": ada, "lines": lines(&[(&product, 1), (&gone, 1)]) })).await;
+        assert_eq!(data["createCart"], json!({ "cart": null, "userErrors": [{ "field": ["lines", "1", "productId"], "code": "NOT_FOUND" }] }));
+        assert_eq!(app.count_rows("cart").await, 0, "the cart was rolled back with its lines");
+        assert_eq!(app.count_rows("cart_product").await, 0);
+    }
+
+    async fn adding_an_existing_product_increases_its_quantity(app) {
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let pot = app.create_product("Pot", "30.00", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[(&mug, 1)]).await;
+        let data = app.ok(ADD, json!({ "cartId": cart, "lines": lines(&[(&mug, 2), (&pot, 1), (&mug, 3)]) })).await;
+        assert_eq!(data["addCartLines"]["userErrors"], json!([]));
+        assert_eq!(contents(&app, &cart).await, json!([["Mug", 6], ["Pot", 1]]));
+    }
+
+    async fn quantity_above_stock_is_refused_and_changes_nothing(app) {
+        let grinder = app.create_product("Grinder", "89.00", 5).await;
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[(&grinder, 4)]).await;
+        let data = app.ok(ADD, json!({ "cartId": cart, "lines": lines(&[(&mug, 1), (&grinder, 2)]) })).await;
+        let errors = &data["addCartLines"]["userErrors"];
+        assert_eq!(data["addCartLines"]["cart"], json!(null));
+        assert_eq!(errors.as_array().unwrap().len(), 1);
+        assert_eq!(errors[0]["code"], "INSUFFICIENT_STOCK");
+        assert_eq!(errors[0]["field"], json!(["lines", "1", "quantity"]));
+        assert!(errors[0]["message"].as_str().unwrap().contains("Only 5"), "{errors}");
+        assert_eq!(contents(&app, &cart).await, json!([["Grinder", 4]]), "the mug was not added either");
+
+        let data = app.ok(UPDATE_LINE, json!({ "cartId": cart, "productId": grinder, "quantity": 6 })).await;
+        assert_eq!(data["updateCartLine"]["userErrors"][0]["code"], "INSUFFICIENT_STOCK");
+        assert_eq!(data["updateCartLine"]["userErrors"][0]["field"], json!(["quantity"]));
+        assert_eq!(contents(&app, &cart).await, json!([["Grinder", 4]]));
+    }
+
+    async fn invalid_quantities_and_too_many_lines_are_refused(app) {
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[]).await;
+        let data = app.ok(ADD, json!({ "cartId": cart, "lines": lines(&[(&mug, 1), (&mug, 0), (&mug, -2)]) })).await;
+        let fields: Vec<_> = data["addCartLines"]["userErrors"].as_array().unwrap().iter().map(|e| (e["field"].clone(), e["code"].clone())).collect();
+        assert_eq!(fields, vec![(json!(["lines", "1", "quantity"]), json!("INVALID")), (json!(["lines", "2", "quantity"]), json!("INVALID"))]);
+
+        let many: Vec<(&str, i32)> = (0..251).map(|_| (mug.as_str(), 1)).collect();
+        let data = app.ok(ADD, json!({ "cartId": cart, "lines": lines(&many) })).await;
+        assert_eq!(data["addCartLines"]["userErrors"][0]["code"], "TOO_MANY");
+        assert_eq!(data["addCartLines"]["userErrors"][0]["field"], json!(["lines"]));
+
+        let data = app.ok(UPDATE_LINE, json!({ "cartId": cart, "productId": mug, "quantity": -1 })).await;
+        assert_eq!(data["updateCartLine"]["userErrors"][0]["code"], "INVALID");
+        assert_eq!(contents(&app, &cart).await, json!([]));
+    }
+
+    async fn adding_to_an_unknown_cart_is_not_found(app) {
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[]).await;
+        let data = app.ok("mutation($id: ID!) { deleteCart(id: $id) { deletedId userErrors { code } } }", json!({ "id": cart })).await;
+        assert_eq!(data["deleteCart"], json!({ "deletedId": cart, "userErrors": [] }));
+        let data = app.ok(ADD, json!({ "cartId": cart, "lines": lines(&[(&mug, 1)]) })).await;
+        assert_eq!(data["addCartLines"]["userErrors"][0]["field"], json!(["cartId"]));
+        assert_eq!(data["addCartLines"]["userErrors"][0]["code"], "NOT_FOUND");
+        let data = app.ok("mutation($id: ID!) { deleteCart(id: $id) { deletedId userErrors { field code } } }", json!({ "id": cart })).await;
+        assert_eq!(data["deleteCart"], json!({ "deletedId": null, "userErrors": [{ "field": ["id"], "code": "NOT_FOUND" }] }));
+        assert_eq!(app.count_rows("cart_product").await, 0);
+    }
+
+    async fn update_cart_line_sets_the_quantity_and_zero_removes_it(app) {
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let pot = app.create_product("Pot", "30.00", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[(&mug, 1), (&pot, 1)]).await;
+        let data = app.ok(UPDATE_LINE, json!({ "cartId": cart, "productId": mug, "quantity": 7 })).await;
+        assert_eq!(data["updateCartLine"]["userErrors"], json!([]));
+        assert_eq!(contents(&app, &cart).await, json!([["Mug", 7], ["Pot", 1]]));
+        app.ok(UPDATE_LINE, json!({ "cartId": cart, "productId": mug, "quantity": 0 })).await;
+        assert_eq!(contents(&app, &cart).await, json!([["Pot", 1]]));
+        let data = app.ok(UPDATE_LINE, json!({ "cartId": cart, "productId": mug, "quantity": 2 })).await;
+        assert_eq!(data["updateCartLine"]["userErrors"][0]["code"], "NOT_FOUND", "only existing lines can be updated");
+        assert_eq!(data["updateCartLine"]["userErrors"][0]["field"], json!(["productId"]));
+    }
+
+    async fn remove_cart_line_removes_only_that_line(app) {
+        let mug = app.create_product("Mug", "12.50", 100).await;
+        let pot = app.create_product("Pot", "30.00", 100).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[(&mug, 1), (&pot, 2)]).await;
+        let data = app.ok(REMOVE_LINE, json!({ "cartId": cart, "productId": mug })).await;
+        assert_eq!(data["removeCartLine"], json!({ "cart": { "id": cart }, "userErrors": [] }));
+        assert_eq!(contents(&app, &cart).await, json!([["Pot", 2]]));
+        let data = app.ok(REMOVE_LINE, json!({ "cartId": cart, "productId": mug })).await;
+        assert_eq!(data["removeCartLine"], json!({ "cart": null, "userErrors": [{ "field": ["productId"], "code": "NOT_FOUND" }] }));
+    }
+
+    async fn concurrent_additions_to_one_cart_are_all_counted(app) {
+        let mug = app.create_product("Mug", "12.50", 10_000).await;
+        let pot = app.create_product("Pot", "30.00", 10_000).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[]).await;
+        let writers = 24;
+        let mut tasks = Vec::new();
+        for i in 0..writers {
+            let (http, url) = (app.http.clone(), app.url("/graphql"));
+            // Alternate the product order so multi-line additions overlap in both orders.
+            let body = if i % 2 == 0 {
+                json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&mug, 1), (&pot, 2)]) } })
+            } else {
+                json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&pot, 2), (&mug, 1)]) } })
+            };
+            tasks.push(tokio::spawn(async move {
+                let response: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+                response
+            }));
+        }
+        for task in tasks {
+            let response = task.await.unwrap();
+            assert!(response.get("errors").is_none(), "{response:#}");
+            assert_eq!(response["data"]["addCartLines"]["userErrors"], json!([]), "{response:#}");
+        }
+        assert_eq!(contents(&app, &cart).await, json!([["Mug", writers], ["Pot", 2 * writers]]));
+    }
+
+    async fn concurrent_additions_never_exceed_stock(app) {
+        let scarce = app.create_product("Scarce", "5.00", 10).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[]).await;
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let (http, url) = (app.http.clone(), app.url("/graphql"));
+            let body = json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&scarce, 1)]) } });
+            tasks.push(tokio::spawn(async move {
+                let response: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+                response
+            }));
+        }
+        let mut added = 0;
+        for task in tasks {
+            let response = task.await.unwrap();
+            let errors = &response["data"]["addCartLines"]["userErrors"];
+            match errors.as_array().map(Vec::len) {
+                Some(0) => added += 1,
+                _ => assert_eq!(errors[0]["code"], "INSUFFICIENT_STOCK", "{response:#}"),
+            }
+        }
+        assert_eq!(added, 10);
+        assert_eq!(contents(&app, &cart).await, json!([["Scarce", 10]]));
+    }
+
+    async fn carts_list_is_paginated(app) {
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(app.create_cart(&ada, &[]).await);
+        }
+        let data = app.ok("{ carts(first: 2) { totalCount nodes { id } pageInfo { hasNextPage } } }", json!({})).await;
+        assert_eq!(data["carts"], json!({ "totalCount": 3, "nodes": [{ "id": ids[0] }, { "id": ids[1] }], "pageInfo": { "hasNextPage": true } }));
+    }
+}

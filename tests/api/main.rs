@@ -1,0 +1,14 @@
+//! Integration tests: each starts the real server on a fresh database and
+//! talks GraphQL to it over HTTP. Tests written with `engine_tests!` run once
+//! on SQLite and once on PostgreSQL.
+
+mod support;
+
+mod carts;
+mod customers;
+mod http;
+mod migrations;
+mod node;
+mod pagination;
+mod products;
+mod schema;

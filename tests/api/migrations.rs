@@ -1,0 +1,55 @@
+//! The migrations, run the way the `migration` CLI runs them.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::support::{TestDatabase, engine_tests};
+
+async fn table_exists(db: &impl ConnectionTrait, table: &str) -> bool {
+    db.execute_unprepared(&format!("SELECT 1 FROM {table} WHERE 1 = 0"))
+        .await
+        .is_ok()
+}
+
+engine_tests! {
+    async fn migrations_go_up_down_to_zero_and_up_again(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        let total = Migrator::migrations().len();
+        assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), total);
+
+        Migrator::up(&db, None).await.unwrap();
+        assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
+        for table in ["customer", "product", "cart", "cart_product"] {
+            assert!(table_exists(&db, table).await, "{table} exists after up");
+        }
+
+        Migrator::down(&db, None).await.unwrap();
+        assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), total);
+        for table in ["customer", "product", "cart", "cart_product"] {
+            assert!(!table_exists(&db, table).await, "{table} is gone after down");
+        }
+
+        Migrator::up(&db, None).await.unwrap();
+        assert!(table_exists(&db, "cart_product").await);
+        db.close().await.unwrap();
+    }
+
+    async fn the_database_enforces_its_checks(app) {
+        let db = app.db().await;
+        let now = "'2026-01-01T00:00:00Z'";
+        let insert = |price: i64, stock: i32| format!(
+            "INSERT INTO product (name, price, stock, created_at, updated_at) VALUES ('p', {price}, {stock}, {now}, {now})"
+        );
+        assert!(db.execute_unprepared(&insert(100, 1)).await.is_ok());
+        assert!(db.execute_unprepared(&insert(-1, 1)).await.is_err(), "price >= 0");
+        assert!(db.execute_unprepared(&insert(1, -1)).await.is_err(), "stock >= 0");
+        db.execute_unprepared(&format!("INSERT INTO customer (email, name, created_at, updated_at) VALUES ('a@b.co', 'A', {now}, {now})")).await.unwrap();
+        db.execute_unprepared(&format!("INSERT INTO cart (customer_id, created_at, updated_at) VALUES (1, {now}, {now})")).await.unwrap();
+        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 1, 0)").await.is_err(), "quantity > 0");
+        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 999, 1)").await.is_err(), "product must exist");
+        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 1, 1)").await.is_ok());
+        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 1, 1)").await.is_err(), "one line per product");
+        assert!(db.execute_unprepared(&format!("INSERT INTO customer (email, name, created_at, updated_at) VALUES ('a@b.co', 'B', {now}, {now})")).await.is_err(), "unique email");
+    }
+}

@@ -1,0 +1,467 @@
+//! Test support: a real server per test, on a fresh database of either
+//! engine, spoken to over HTTP.
+//!
+//! SQLite: a new file in a temporary directory. PostgreSQL: one throwaway
+//! cluster per test process (initdb into a temporary directory, a free
+//! loopback port, run as the `postgres` user when we are root), a template
+//! database migrated once, and a new database cloned from it for each test.
+//! Set `TEST_DATABASE_URL` to a PostgreSQL server URL to use that server
+//! instead of starting a cluster. If PostgreSQL cannot be started the test
+//! fails with the reason; it is never skipped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the test body once per engine, as `name::sqlite` and `name::postgres`.
+macro_rules! engine_tests {
+    ($(
+        $(#[$meta:meta])*
+        async fn $name:ident($app:ident) $body:block
+    )*) => {$(
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: $crate::support::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                body($crate::support::TestApp::spawn($crate::support::Engine::Sqlite).await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                body($crate::support::TestApp::spawn($crate::support::Engine::Postgres).await).await
+            }
+        }
+    )*};
+}
+pub(crate) use engine_tests;
+
+/// A running server on its own database.
+pub struct TestApp {
+    pub engine: Engine,
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> TestApp {
+        init_logs();
+        let database = TestDatabase::create(engine).await;
+        let mut config = api::Config::for_database(database.url.clone());
+        config.listen = "127.0.0.1:0".parse().expect("a valid address");
+        config.db_pool_size = 5;
+        let app = api::App::build(&config).await.expect("the server starts");
+        let addr = app.local_addr().expect("a bound socket");
+        tokio::spawn(app.run(std::future::pending()));
+        TestApp {
+            engine,
+            addr,
+            database_url: database.url.clone(),
+            http: reqwest::Client::new(),
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request and returns the whole JSON response.
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 200, "GraphQL over POST answers 200");
+        response.json().await.expect("a JSON body")
+    }
+
+    /// Runs an operation that must succeed and returns its `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let response = self.post(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Runs an operation that must fail with one top-level error, and returns
+    /// that error's `extensions.code` and message.
+    pub async fn top_level_error(&self, query: &str, variables: Value) -> (String, String) {
+        let response = self.post(query, variables).await;
+        let errors = response["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors in {response:#}"));
+        assert_eq!(errors.len(), 1, "one error expected: {response:#}");
+        let code = errors[0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error without a code: {response:#}"));
+        (
+            code.to_owned(),
+            errors[0]["message"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// A direct connection to the test's database, to check what was stored.
+    pub async fn db(&self) -> DatabaseConnection {
+        Database::connect(&self.database_url)
+            .await
+            .expect("the test database is reachable")
+    }
+
+    /// Counts rows directly in the database: `from` is a table name,
+    /// optionally followed by a `WHERE` clause.
+    pub async fn count_rows(&self, from: &str) -> i64 {
+        let db = self.db().await;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {from}"),
+            ))
+            .await
+            .expect("a count")
+            .expect("one row");
+        let n: i64 = row.try_get("", "n").expect("an integer count");
+        db.close().await.ok();
+        n
+    }
+
+    pub async fn create_product(&self, name: &str, price: &str, stock: i32) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
+                json!({ "input": { "name": name, "price": price, "stock": stock } }),
+            )
+            .await;
+        assert_eq!(data["createProduct"]["userErrors"], json!([]));
+        data["createProduct"]["product"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
+    pub async fn create_customer(&self, email: &str, name: &str) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id } userErrors { code } } }",
+                json!({ "input": { "email": email, "name": name } }),
+            )
+            .await;
+        assert_eq!(data["createCustomer"]["userErrors"], json!([]));
+        data["createCustomer"]["customer"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
+    /// Creates a cart with `lines` of (product id, quantity).
+    pub async fn create_cart(&self, customer_id: &str, lines: &[(&str, i32)]) -> String {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(product_id, quantity)| json!({ "productId": product_id, "quantity": quantity }))
+            .collect();
+        let data = self
+            .ok(
+                "mutation($customerId: ID!, $lines: [CartLineInput!]) { createCart(customerId: $customerId, lines: $lines) { cart { id } userErrors { code message } } }",
+                json!({ "customerId": customer_id, "lines": lines }),
+            )
+            .await;
+        assert_eq!(data["createCart"]["userErrors"], json!([]));
+        data["createCart"]["cart"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+}
+
+/// A database made for one test and dropped after it.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A migrated database with no rows.
+    pub async fn create(engine: Engine) -> TestDatabase {
+        TestDatabase::new(engine, Some(TEMPLATE)).await
+    }
+
+    /// A database with no tables at all, for migration tests.
+    pub async fn create_empty(engine: Engine) -> TestDatabase {
+        TestDatabase::new(engine, None).await
+    }
+
+    async fn new(engine: Engine, template: Option<&str>) -> TestDatabase {
+        match engine {
+            // The server migrates SQLite files itself when it opens them.
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
+                TestDatabase {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
+            }
+            Engine::Postgres => {
+                let server = postgres().await;
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&server.admin_url)
+                    .await
+                    .expect("PostgreSQL is reachable");
+                let template = template
+                    .map(|t| format!(" TEMPLATE {t}"))
+                    .unwrap_or_default();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}{template}"))
+                    .await
+                    .expect("a test database is created");
+                admin.close().await.ok();
+                TestDatabase {
+                    url: server.database_url(&name),
+                    cleanup: Cleanup::Postgres {
+                        admin_url: server.admin_url.clone(),
+                        name,
+                    },
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, database) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, which cannot block on
+            // another future; a short-lived thread with its own runtime can.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await.ok()?;
+                    admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()?;
+                    admin.close().await.ok()
+                })
+            })
+            .join();
+            if !matches!(dropped, Ok(Some(()))) {
+                eprintln!("warning: could not drop test database {name}");
+            }
+        }
+    }
+}
+
+const TEMPLATE: &str = "shopgraph_template";
+
+/// The PostgreSQL server the tests of this process use.
+struct PgServer {
+    /// URL of the `postgres` maintenance database, for CREATE/DROP DATABASE.
+    admin_url: String,
+}
+
+impl PgServer {
+    fn database_url(&self, name: &str) -> String {
+        let (base, _) = self
+            .admin_url
+            .rsplit_once('/')
+            .expect("a URL with a database");
+        format!("{base}/{name}")
+    }
+}
+
+static POSTGRES: OnceCell<PgServer> = OnceCell::const_new();
+
+async fn postgres() -> &'static PgServer {
+    POSTGRES
+        .get_or_init(|| async {
+            let admin_url = match std::env::var("TEST_DATABASE_URL") {
+                Ok(url) => url,
+                Err(_) => start_cluster(),
+            };
+            let server = PgServer { admin_url };
+            // Migrate a template once; each test clones it, which is much
+            // faster than migrating every test database.
+            let admin = Database::connect(&server.admin_url)
+                .await
+                .unwrap_or_else(|err| {
+                    panic!(
+                        "cannot connect to PostgreSQL at {}: {err}",
+                        server.admin_url
+                    )
+                });
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+                .await
+                .expect("the old template is dropped");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {TEMPLATE}"))
+                .await
+                .expect("the template is created");
+            admin.close().await.ok();
+            let template = Database::connect(server.database_url(TEMPLATE))
+                .await
+                .expect("the template is reachable");
+            Migrator::up(&template, None)
+                .await
+                .expect("the template is migrated");
+            template.close().await.ok();
+            server
+        })
+        .await
+}
+
+/// Starts a throwaway PostgreSQL cluster and returns its admin URL. A
+/// watchdog process stops it and deletes its files once this process exits.
+fn start_cluster() -> String {
+    let bin = postgres_bin_dir();
+    let as_root = run_output(Command::new("id").arg("-u")).trim() == "0";
+    let dir = tempfile::Builder::new()
+        .prefix("shopgraph-pg-")
+        .tempdir()
+        .expect("a temporary directory")
+        .keep();
+    if as_root {
+        // PostgreSQL refuses to run as root; the cluster belongs to `postgres`.
+        run(Command::new("chown").arg("postgres").arg(&dir));
+    }
+    let pg = |tool: &str| -> Command {
+        let program = bin.join(tool);
+        if as_root {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    };
+    let data = dir.join("data");
+    run(pg("initdb")
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "postgres", "--no-sync"]));
+    let port = free_port();
+    let options = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        dir.display()
+    );
+    run(pg("pg_ctl")
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(dir.join("log"))
+        .args(["-o", &options, "-w", "-t", "60", "start"]));
+    spawn_watchdog(&pg("pg_ctl"), &data, &dir);
+    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+/// Waits, detached, for this test process to end, then stops the cluster
+/// and removes its directory (test processes never run destructors of statics).
+fn spawn_watchdog(pg_ctl: &Command, data: &Path, dir: &Path) {
+    let mut stop = format!("{}", pg_ctl.get_program().to_string_lossy());
+    for arg in pg_ctl.get_args() {
+        stop.push(' ');
+        stop.push_str(&arg.to_string_lossy());
+    }
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
+        pid = std::process::id(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    // `setsid --fork` returns at once, leaving the watchdog in its own
+    // session, out of reach of signals sent to the test's process group.
+    Command::new("setsid")
+        .args(["--fork", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the cluster's watchdog starts");
+}
+
+fn postgres_bin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("bin"))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    candidates.sort();
+    candidates.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL is needed for the test suite and was not found in /usr/lib/postgresql/*/bin. \
+             Install it (Debian: apt-get install postgresql), set PG_BIN to its bin directory, \
+             or set TEST_DATABASE_URL to a server's postgres:// URL."
+        )
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn run(command: &mut Command) {
+    run_output(command);
+}
+
+fn run_output(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .with_test_writer()
+            .try_init();
+    }
+}
