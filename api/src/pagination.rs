@@ -198,7 +198,7 @@ where
 /// Declares `$connection` and `$edge`, the Relay connection types for `$node`,
 /// each with its descriptions.
 macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, $plural:literal) => {
+    ($connection:ident, $edge:ident, $node:ty, $singular:literal, $plural:literal) => {
         #[doc = concat!("A page of ", $plural, ", with the cursors to fetch the pages around it.")]
         pub struct $connection {
             pub edges: Vec<$edge>,
@@ -233,12 +233,12 @@ macro_rules! connection {
             }
         }
 
-        #[doc = concat!("One of ", $plural, " in a page, with its cursor.")]
+        #[doc = concat!("One ", $singular, " in a page, with its cursor.")]
         #[derive(async_graphql::SimpleObject)]
         pub struct $edge {
             /// An opaque cursor: pass it as `after` or `before` to page from here.
             pub cursor: String,
-            /// The item.
+            #[doc = concat!("The ", $singular, ".")]
             pub node: $node,
         }
 

@@ -9,7 +9,7 @@ use crate::ids::{self, NodeKind};
 use crate::loaders;
 use crate::pagination::{CountRows, Page, connection};
 
-connection!(CartConnection, CartEdge, Cart, "carts");
+connection!(CartConnection, CartEdge, Cart, "cart", "carts");
 
 #[derive(Default)]
 pub struct CartQuery;
