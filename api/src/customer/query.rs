@@ -9,7 +9,13 @@ use crate::ids::{self, NodeKind};
 use crate::loaders;
 use crate::pagination::{CountRows, Page, connection};
 
-connection!(CustomerConnection, CustomerEdge, Customer, "customer", "customers");
+connection!(
+    CustomerConnection,
+    CustomerEdge,
+    Customer,
+    "customer",
+    "customers"
+);
 
 #[derive(Default)]
 pub struct CustomerQuery;

@@ -9,7 +9,13 @@ use crate::ids::{self, NodeKind};
 use crate::loaders;
 use crate::pagination::{CountRows, Page, connection};
 
-connection!(ProductConnection, ProductEdge, Product, "product", "products");
+connection!(
+    ProductConnection,
+    ProductEdge,
+    Product,
+    "product",
+    "products"
+);
 
 #[derive(Default)]
 pub struct ProductQuery;
