@@ -8,7 +8,8 @@
 //!   GraphQL types, queries, mutations and input rules.
 //! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
 //! - [`pagination`] — Relay connections with keyset cursors.
-//! - [`loaders`] — batch loaders that keep nested queries free of N+1.
+//! - [`loaders`] — what each batch loads; [`batch`] — when batches run, so
+//!   nested queries cost a fixed number of statements (no N+1).
 //! - [`money`] — prices in minor units, shown as decimal strings.
 //! - [`error`] — user errors in payloads, coded top-level errors.
 //! - [`server`] — the HTTP routes and handlers.
@@ -17,6 +18,7 @@
 //! [`App::build`] puts it together; `main` and the integration tests both
 //! call it, so the tests exercise exactly what ships.
 
+pub mod batch;
 pub mod cart;
 pub mod config;
 pub mod customer;
@@ -37,6 +39,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Parser;
+use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -49,8 +52,7 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to and migrates the database (seeding it with demo data if
-    /// asked), builds the schema and binds the listening socket.
+    /// Connects to and migrates the database, then builds the app over it.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
         let db = db::connect_and_migrate(config).await.with_context(|| {
             format!(
@@ -58,6 +60,13 @@ impl App {
                 redact(&config.database_url)
             )
         })?;
+        App::with_database(config, db).await
+    }
+
+    /// Builds the app over an open, migrated database (seeding it with demo
+    /// data if asked) and binds the listening socket. Tests use this to watch
+    /// the statements the server runs.
+    pub async fn with_database(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
         if config.seed_demo && demo::seed(&db).await.context("could not seed demo data")? {
             tracing::info!("seeded the empty database with demo data");
         }

@@ -1,15 +1,14 @@
-//! Batch loaders: every relation the schema resolves goes through one, so a
-//! request costs a constant number of SQL statements however many objects it
-//! returns (no N+1). async-graphql's `DataLoader` collects the keys asked for
-//! while a level of the query resolves, then calls `load` once with all of them.
+//! The batch loaders: every relation the schema resolves goes through one,
+//! so a request costs a fixed number of SQL statements however many objects
+//! it returns (no N+1). How keys are collected and when a batch runs is
+//! [`crate::batch`]'s business; this module says what each batch loads.
 //!
-//! The loaders keep no cache: they live as long as the schema, so a cache
-//! would serve stale rows to later requests.
+//! A fresh set of loaders is made for each request, so nothing is cached
+//! across requests.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{cart, cart_product, customer, product};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -17,39 +16,40 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 
-use crate::error::ApiError;
+use crate::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches};
 use crate::pagination::{Page, Slice};
 
-/// Loader errors must be `Clone`: one failure is handed to every waiting key.
-pub type LoadError = Arc<DbErr>;
-
-impl From<LoadError> for ApiError {
-    fn from(err: LoadError) -> Self {
-        ApiError::from(anyhow::anyhow!("{err}"))
-    }
-}
-
-/// The set of loaders a schema carries in its data.
+/// The loaders of one request.
 pub struct Loaders {
-    pub product: DataLoader<ProductById>,
-    pub customer: DataLoader<CustomerById>,
-    pub cart: DataLoader<CartById>,
-    pub cart_lines: DataLoader<LinesByCart>,
-    pub carts_of_customer: DataLoader<CartPagesByCustomer>,
-    pub cart_count: DataLoader<CartCountByCustomer>,
+    pub product: Batcher<ProductById>,
+    pub customer: Batcher<CustomerById>,
+    pub cart: Batcher<CartById>,
+    pub cart_lines: Batcher<LinesByCart>,
+    pub carts_of_customer: Batcher<CartPagesByCustomer>,
+    pub cart_count: Batcher<CartCountByCustomer>,
 }
 
 impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
-        let db = db.clone();
         Loaders {
-            product: DataLoader::new(ProductById(db.clone()), tokio::spawn),
-            customer: DataLoader::new(CustomerById(db.clone()), tokio::spawn),
-            cart: DataLoader::new(CartById(db.clone()), tokio::spawn),
-            cart_lines: DataLoader::new(LinesByCart(db.clone()), tokio::spawn),
-            carts_of_customer: DataLoader::new(CartPagesByCustomer(db.clone()), tokio::spawn),
-            cart_count: DataLoader::new(CartCountByCustomer(db), tokio::spawn),
+            product: Batcher::new(ProductById(db.clone())),
+            customer: Batcher::new(CustomerById(db.clone())),
+            cart: Batcher::new(CartById(db.clone())),
+            cart_lines: Batcher::new(LinesByCart(db.clone())),
+            carts_of_customer: Batcher::new(CartPagesByCustomer(db.clone())),
+            cart_count: Batcher::new(CartCountByCustomer(db.clone())),
         }
+    }
+}
+
+impl StartBatches for Loaders {
+    fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>) {
+        batch::start(&self.product, fetches);
+        batch::start(&self.customer, fetches);
+        batch::start(&self.cart, fetches);
+        batch::start(&self.cart_lines, fetches);
+        batch::start(&self.carts_of_customer, fetches);
+        batch::start(&self.cart_count, fetches);
     }
 }
 
@@ -59,11 +59,11 @@ macro_rules! by_id_loader {
         #[doc = concat!("Loads `", stringify!($entity), "` rows by id.")]
         pub struct $name(DatabaseConnection);
 
-        impl Loader<i64> for $name {
+        impl BatchLoad for $name {
+            type Key = i64;
             type Value = $entity::Model;
-            type Error = LoadError;
 
-            async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+            async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
                 let rows = $entity::Entity::find()
                     .filter($entity::Column::Id.is_in(keys.iter().copied()))
                     .all(&self.0)
@@ -81,23 +81,26 @@ by_id_loader!(CartById, cart);
 /// Loads the lines of carts, keyed by cart id, in product order.
 pub struct LinesByCart(DatabaseConnection);
 
-impl Loader<i64> for LinesByCart {
-    type Value = Vec<cart_product::Model>;
-    type Error = LoadError;
+impl BatchLoad for LinesByCart {
+    type Key = i64;
+    type Value = Arc<Vec<cart_product::Model>>;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Self::Value>, Self::Error> {
+    async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
         let rows = cart_product::Entity::find()
             .filter(cart_product::Column::CartId.is_in(keys.iter().copied()))
             .order_by_asc(cart_product::Column::CartId)
             .order_by_asc(cart_product::Column::ProductId)
             .all(&self.0)
             .await?;
-        let mut lines: HashMap<i64, Self::Value> =
+        let mut lines: HashMap<i64, Vec<cart_product::Model>> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
         for row in rows {
             lines.entry(row.cart_id).or_default().push(row);
         }
-        Ok(lines)
+        Ok(lines
+            .into_iter()
+            .map(|(cart, lines)| (cart, Arc::new(lines)))
+            .collect())
     }
 }
 
@@ -115,16 +118,16 @@ pub struct CartPageKey {
 /// request, whatever the number of customers.
 pub struct CartPagesByCustomer(DatabaseConnection);
 
-impl Loader<CartPageKey> for CartPagesByCustomer {
+impl BatchLoad for CartPagesByCustomer {
+    type Key = CartPageKey;
     type Value = Arc<Slice<cart::Model>>;
-    type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[CartPageKey],
-    ) -> Result<HashMap<CartPageKey, Self::Value>, Self::Error> {
+        keys: Vec<CartPageKey>,
+    ) -> Result<HashMap<CartPageKey, Self::Value>, DbErr> {
         let mut by_page: HashMap<Page, Vec<i64>> = HashMap::new();
-        for key in keys {
+        for key in &keys {
             by_page.entry(key.page).or_default().push(key.customer_id);
         }
         let mut pages = HashMap::new();
@@ -174,11 +177,11 @@ impl Loader<CartPageKey> for CartPagesByCustomer {
 /// Counts the carts of customers, keyed by customer id.
 pub struct CartCountByCustomer(DatabaseConnection);
 
-impl Loader<i64> for CartCountByCustomer {
+impl BatchLoad for CartCountByCustomer {
+    type Key = i64;
     type Value = u64;
-    type Error = LoadError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, u64>, Self::Error> {
+    async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, u64>, DbErr> {
         let counts: Vec<(i64, i64)> = cart::Entity::find()
             .select_only()
             .column(cart::Column::CustomerId)
@@ -196,8 +199,21 @@ impl Loader<i64> for CartCountByCustomer {
     }
 }
 
-/// The loaders the schema was built with.
+/// The loaders of the request being executed.
 pub fn from_context<'a>(ctx: &async_graphql::Context<'a>) -> crate::error::ApiResult<&'a Loaders> {
-    ctx.data::<Loaders>()
-        .map_err(|_| anyhow::anyhow!("the schema was built without loaders").into())
+    ctx.data::<Arc<Loaders>>()
+        .map(|loaders| loaders.as_ref())
+        .map_err(|_| anyhow::anyhow!("the request was executed without its loaders").into())
+}
+
+/// Executes `request` on `schema` with a fresh set of loaders, batching
+/// their loads as [`crate::batch`] describes.
+pub async fn execute(
+    schema: &crate::schema::ShopSchema,
+    db: &DatabaseConnection,
+    request: async_graphql::BatchRequest,
+) -> async_graphql::BatchResponse {
+    let loaders = Arc::new(Loaders::new(db));
+    let request = request.data(loaders.clone());
+    batch::drive(loaders, schema.execute_batch(request)).await
 }

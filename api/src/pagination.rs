@@ -138,6 +138,7 @@ impl Page {
 }
 
 /// One page of rows, in ascending key order.
+#[derive(Debug, Clone)]
 pub struct Slice<M> {
     pub rows: Vec<M>,
     pub has_previous_page: bool,

@@ -1,5 +1,6 @@
 //! The GraphQL schema: the merged query and mutation roots of the domain
-//! modules, the data every resolver may use (database, loaders, currency),
+//! modules, the data every resolver may use (database and currency; each
+//! request brings its own loaders),
 //! and the extension that gives every error an `extensions.code`.
 
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use sea_orm::DatabaseConnection;
 use crate::cart::{CartMutation, CartQuery};
 use crate::customer::{CustomerMutation, CustomerQuery};
 use crate::error::ErrorCode;
-use crate::loaders::Loaders;
 use crate::money::Currency;
 use crate::node::NodeQuery;
 use crate::product::{ProductMutation, ProductQuery};
@@ -44,11 +44,7 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
 
 /// The schema served over `db`, with prices in `currency`.
 pub fn build(db: DatabaseConnection, currency: Currency) -> ShopSchema {
-    builder()
-        .data(Loaders::new(&db))
-        .data(db)
-        .data(currency)
-        .finish()
+    builder().data(db).data(currency).finish()
 }
 
 /// The schema's SDL, as checked in as `schema.graphql`.

@@ -126,7 +126,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     {
         return response;
     }
-    let response = state.schema.execute_batch(batch).await;
+    let response = crate::loaders::execute(&state.schema, &state.db, batch).await;
     graphql_response(&headers, response)
 }
 
@@ -198,8 +198,9 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let response = state.schema.execute(request).await;
-    graphql_response(&headers, BatchResponse::Single(response))
+    let response =
+        crate::loaders::execute(&state.schema, &state.db, BatchRequest::Single(request)).await;
+    graphql_response(&headers, response)
 }
 
 /// A request must carry a document: a missing or empty `query` is a bad

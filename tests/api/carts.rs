@@ -235,3 +235,48 @@ engine_tests! {
         assert_eq!(data["carts"], json!({ "totalCount": 3, "nodes": [{ "id": ids[0] }, { "id": ids[1] }], "pageInfo": { "hasNextPage": true } }));
     }
 }
+
+/// The nested carts query, with every relation a cart has.
+const NESTED_CARTS: &str = "{ carts(first: 100) { totalCount nodes {
+    id totalQuantity subtotal { amount }
+    customer { email carts(first: 5) { totalCount nodes { id } } }
+    lines { quantity cost { amount } product { name price { amount } } }
+} } }";
+
+/// Creates `count` carts over a few customers, each with three lines.
+async fn fill_carts(app: &TestApp, customers: &[String], products: &[String], count: usize) {
+    for i in 0..count {
+        let lines: Vec<(&str, i32)> = (0..3)
+            .map(|j| (products[(i + j) % products.len()].as_str(), 1 + j as i32))
+            .collect();
+        app.create_cart(&customers[i % customers.len()], &lines)
+            .await;
+    }
+}
+
+engine_tests! {
+    async fn nested_carts_cost_the_same_statements_for_5_and_50_carts(app) {
+        let mut products = Vec::new();
+        for i in 0..20 {
+            products.push(app.create_product(&format!("product {i}"), "1.25", 1_000).await);
+        }
+        let mut customers = Vec::new();
+        for i in 0..10 {
+            customers.push(app.create_customer(&format!("c{i}@example.com"), "C").await);
+        }
+        let measure = || async {
+            let before = app.statements();
+            let data = app.ok(NESTED_CARTS, json!({})).await;
+            (app.statements() - before, data["carts"]["nodes"].as_array().unwrap().len())
+        };
+        fill_carts(&app, &customers, &products, 5).await;
+        let (at_5, carts) = measure().await;
+        assert_eq!(carts, 5);
+        fill_carts(&app, &customers, &products, 45).await;
+        let (at_50, carts) = measure().await;
+        assert_eq!(carts, 50);
+        eprintln!("{:?}: nested carts query ran {at_5} statements for 5 carts, {at_50} for 50", app.engine);
+        assert_eq!(at_5, at_50, "the statement count must not grow with the number of carts");
+        assert!(at_50 <= 8, "a small constant number of statements, got {at_50}");
+    }
+}

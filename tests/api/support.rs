@@ -7,11 +7,14 @@
 //! database migrated once, and a new database cloned from it for each test.
 //! Set `TEST_DATABASE_URL` to a PostgreSQL server URL to use that server
 //! instead of starting a cluster. If PostgreSQL cannot be started the test
-//! fails with the reason; it is never skipped.
+//! fails with the reason; it is never skipped. `TEST_SQL=1` prints every
+//! statement the servers run.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -54,6 +57,8 @@ pub(crate) use engine_tests;
 /// A running server on its own database.
 pub struct TestApp {
     pub engine: Engine,
+    /// SQL statements the server has run so far.
+    statements: Arc<AtomicUsize>,
     pub addr: SocketAddr,
     pub database_url: String,
     pub http: reqwest::Client,
@@ -62,21 +67,47 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(engine: Engine) -> TestApp {
+        TestApp::spawn_with(engine, |_| {}).await
+    }
+
+    /// Spawns a server whose configuration `configure` may change.
+    pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut api::Config)) -> TestApp {
         init_logs();
         let database = TestDatabase::create(engine).await;
         let mut config = api::Config::for_database(database.url.clone());
         config.listen = "127.0.0.1:0".parse().expect("a valid address");
         config.db_pool_size = 5;
-        let app = api::App::build(&config).await.expect("the server starts");
+        configure(&mut config);
+        let mut db = api::db::connect_and_migrate(&config)
+            .await
+            .expect("the database opens");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let print_sql = std::env::var_os("TEST_SQL").is_some();
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if print_sql {
+                eprintln!("SQL {:?}: {}", info.elapsed, info.statement);
+            }
+        });
+        let app = api::App::with_database(&config, db)
+            .await
+            .expect("the server starts");
         let addr = app.local_addr().expect("a bound socket");
         tokio::spawn(app.run(std::future::pending()));
         TestApp {
             engine,
+            statements,
             addr,
             database_url: database.url.clone(),
             http: reqwest::Client::new(),
             _database: database,
         }
+    }
+
+    /// How many SQL statements the server has run so far.
+    pub fn statements(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
     }
 
     pub fn url(&self, path: &str) -> String {

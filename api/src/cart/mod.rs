@@ -11,6 +11,8 @@ mod query;
 pub use mutation::CartMutation;
 pub use query::{CartConnection, CartQuery};
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{cart, cart_product};
@@ -53,7 +55,8 @@ impl Cart {
         Ok(self
             .line_rows(ctx)
             .await?
-            .into_iter()
+            .iter()
+            .cloned()
             .map(CartLine)
             .collect())
     }
@@ -72,7 +75,7 @@ impl Cart {
             .load_many(lines.iter().map(|line| line.product_id))
             .await?;
         let mut minor_units = 0_i64;
-        for line in &lines {
+        for line in lines.iter() {
             let product = products
                 .get(&line.product_id)
                 .ok_or_else(|| missing_product(line))?;
@@ -93,7 +96,7 @@ impl Cart {
 }
 
 impl Cart {
-    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Vec<cart_product::Model>> {
+    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_product::Model>>> {
         let lines = loaders::from_context(ctx)?
             .cart_lines
             .load_one(self.0.id)
@@ -161,11 +164,7 @@ impl CartsOfCustomer {
             .load_one(key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no page loaded for customer {customer_id}"))?;
-        let slice = crate::pagination::Slice {
-            rows: slice.rows.clone(),
-            has_previous_page: slice.has_previous_page,
-            has_next_page: slice.has_next_page,
-        };
+        let slice = Arc::unwrap_or_clone(slice);
         Ok(CartConnection::new(
             slice,
             |row| row.id,
