@@ -35,6 +35,7 @@ pub mod schema;
 pub mod server;
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use anyhow::Context as _;
@@ -115,8 +116,11 @@ pub async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Logs go to stderr, so stdout carries only the start-up banner.
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let app = App::build(&config).await?;
     let addr = app.local_addr()?;

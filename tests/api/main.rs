@@ -4,6 +4,7 @@
 
 mod support;
 
+mod binary;
 mod carts;
 mod customers;
 mod http;

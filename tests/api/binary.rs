@@ -1,0 +1,140 @@
+//! The `shopgraph` binary as a newcomer runs it: no configuration, a fresh
+//! directory, then Ctrl-C or SIGTERM.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_shopgraph");
+
+/// Starts the binary in `dir` with none of its environment variables set,
+/// on a free port, and returns it with its base URL.
+async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    for (name, _) in std::env::vars() {
+        if name == "DATABASE_URL" || name == "RUST_LOG" || name.starts_with("SHOPGRAPH_") {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the server announces itself within 30 s")
+        .expect("readable stdout")
+        .expect("a line on stdout");
+    let url = banner
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {banner:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, url)
+}
+
+async fn graphql(url: &str, query: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{url}/graphql"))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
+async fn terminate(mut child: Child) {
+    let pid = child.id().expect("a running child").to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("the server stops within 10 s of SIGTERM")
+        .expect("an exit status");
+    assert!(
+        status.success(),
+        "a graceful stop exits with 0, got {status}"
+    );
+}
+
+#[tokio::test]
+async fn with_no_configuration_it_creates_migrates_and_serves_shop_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, url) = start(dir.path(), &[]).await;
+    assert!(
+        dir.path().join("shop.db").exists(),
+        "shop.db is created in the working directory"
+    );
+    let health: Value = reqwest::get(format!("{url}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["database"], "up");
+    let body = graphql(&url, "{ products { totalCount } customers { totalCount } }").await;
+    assert_eq!(
+        body,
+        json!({ "data": { "products": { "totalCount": 0 }, "customers": { "totalCount": 0 } } })
+    );
+    let page = reqwest::get(format!("{url}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("graphiql"), "GraphiQL is served at /");
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let query = "{ products { totalCount } customers { totalCount } carts { totalCount nodes { lines { product { name } } } } }";
+    let (child, url) = start(dir.path(), &["--seed-demo"]).await;
+    let first = graphql(&url, query).await;
+    terminate(child).await;
+    assert!(
+        first["data"]["products"]["totalCount"].as_u64().unwrap() > 0,
+        "{first}"
+    );
+    assert!(
+        first["data"]["carts"]["totalCount"].as_u64().unwrap() > 0,
+        "{first}"
+    );
+
+    let (child, url) = start(dir.path(), &["--seed-demo"]).await;
+    let second = graphql(&url, query).await;
+    terminate(child).await;
+    assert_eq!(first, second, "seeding again adds nothing");
+}
+
+#[tokio::test]
+async fn export_schema_prints_the_sdl() {
+    let output = Command::new(BINARY)
+        .args(["export-schema", "-"])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        api::schema::sdl()
+    );
+}
