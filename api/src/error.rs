@@ -119,19 +119,19 @@ pub struct UserError {
 }
 
 impl UserError {
-    pub fn new(field: &[&str], code: UserErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(field: &[impl AsRef<str>], code: UserErrorCode, message: impl Into<String>) -> Self {
         UserError {
-            field: Some(field.iter().map(|part| (*part).to_owned()).collect()),
+            field: Some(field.iter().map(|part| part.as_ref().to_owned()).collect()),
             message: message.into(),
             code,
         }
     }
 
-    pub fn not_found(field: &[&str], what: &str) -> Self {
+    pub fn not_found(field: &[impl AsRef<str>], what: &str) -> Self {
         UserError::new(field, UserErrorCode::NotFound, format!("{what} not found"))
     }
 
-    pub fn invalid(field: &[&str], message: impl Into<String>) -> Self {
+    pub fn invalid(field: &[impl AsRef<str>], message: impl Into<String>) -> Self {
         UserError::new(field, UserErrorCode::Invalid, message)
     }
 
@@ -187,6 +187,19 @@ pub fn taken_on_unique_violation(err: DbErr, field: &[&str], message: &str) -> M
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             UserError::new(field, UserErrorCode::Taken, message).into()
         }
+        _ => err.into(),
+    }
+}
+
+/// Maps a foreign-key violation to a `NOT_FOUND` user error at `field`: the
+/// row referred to was deleted by a concurrent request after it was checked.
+pub fn not_found_on_foreign_key_violation(
+    err: DbErr,
+    field: &[impl AsRef<str>],
+    what: &str,
+) -> MutationError {
+    match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => UserError::not_found(field, what).into(),
         _ => err.into(),
     }
 }

@@ -26,7 +26,8 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::{Instrument, Level};
 
 use crate::error::ErrorCode;
 use crate::schema::ShopSchema;
@@ -48,7 +49,12 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, max_body_bytes: usize)
         .with_state(AppState { schema, db })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // One log line per request at `info`: method, path, status, latency.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(CatchPanicLayer::new())
 }
 
@@ -126,7 +132,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     {
         return response;
     }
-    let response = crate::loaders::execute(&state.schema, &state.db, batch).await;
+    let response = execute(&state, batch).await;
     graphql_response(&headers, response)
 }
 
@@ -198,8 +204,7 @@ async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let response =
-        crate::loaders::execute(&state.schema, &state.db, BatchRequest::Single(request)).await;
+    let response = execute(&state, BatchRequest::Single(request)).await;
     graphql_response(&headers, response)
 }
 
@@ -216,6 +221,27 @@ fn check_has_query(request: &Request) -> Result<(), Response> {
     } else {
         Ok(())
     }
+}
+
+/// Executes a request in a span naming its operations, so every log line
+/// (SQL included) says which operation it belongs to.
+async fn execute(state: &AppState, batch: BatchRequest) -> BatchResponse {
+    let operations = match &batch {
+        BatchRequest::Single(request) => operation_name(request).to_owned(),
+        BatchRequest::Batch(requests) => requests
+            .iter()
+            .map(operation_name)
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let span = tracing::info_span!("graphql", operation = %operations);
+    crate::loaders::execute(&state.schema, &state.db, batch)
+        .instrument(span)
+        .await
+}
+
+fn operation_name(request: &Request) -> &str {
+    request.operation_name.as_deref().unwrap_or("anonymous")
 }
 
 /// Whether the operation `request` would run is a mutation. A document that

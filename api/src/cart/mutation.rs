@@ -18,7 +18,10 @@ use sea_orm::{
 
 use super::Cart;
 use crate::db;
-use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+use crate::error::{
+    ApiResult, MutationError, UserError, UserErrorCode, into_payload,
+    not_found_on_foreign_key_violation,
+};
 use crate::ids::{self, NodeKind};
 
 /// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
@@ -259,15 +262,19 @@ fn quantity_out_of_range(field: &[&str], min: i32) -> UserError {
     )
 }
 
-fn insufficient_stock(field: Vec<String>, product: &product::Model, wanted: i32) -> UserError {
-    UserError {
-        field: Some(field),
-        code: UserErrorCode::InsufficientStock,
-        message: format!(
+fn insufficient_stock(
+    field: &[impl AsRef<str>],
+    product: &product::Model,
+    wanted: i32,
+) -> UserError {
+    UserError::new(
+        field,
+        UserErrorCode::InsufficientStock,
+        format!(
             "Only {} of \"{}\" in stock; the cart would hold {wanted}",
             product.stock, product.name
         ),
-    }
+    )
 }
 
 async fn create(
@@ -290,7 +297,8 @@ async fn create(
         ..Default::default()
     }
     .insert(db)
-    .await?;
+    .await
+    .map_err(|err| not_found_on_foreign_key_violation(err, &["customerId"], "Customer"))?;
     if !lines.is_empty() {
         add_lines(db, cart.id, lines).await?;
     }
@@ -331,11 +339,7 @@ async fn add_lines(
     let unknown: Vec<UserError> = lines
         .iter()
         .filter(|line| !products.contains_key(&line.product_id))
-        .map(|line| {
-            let field = line.field("productId");
-            let field: Vec<&str> = field.iter().map(String::as_str).collect();
-            UserError::not_found(&field, "Product")
-        })
+        .map(|line| UserError::not_found(&line.field("productId"), "Product"))
         .collect();
     if !unknown.is_empty() {
         return Err(unknown.into());
@@ -348,7 +352,7 @@ async fn add_lines(
         let entry = additions.entry(line.product_id).or_insert((0, line));
         entry.0 = entry.0.saturating_add(line.quantity);
     }
-    for (&product_id, &(quantity, _)) in &additions {
+    for (&product_id, &(quantity, request)) in &additions {
         cart_product::Entity::insert(cart_product::ActiveModel {
             cart_id: Set(cart_id),
             product_id: Set(product_id),
@@ -369,7 +373,10 @@ async fn add_lines(
             .to_owned(),
         )
         .exec_without_returning(db)
-        .await?;
+        .await
+        .map_err(|err| {
+            not_found_on_foreign_key_violation(err, &request.field("productId"), "Product")
+        })?;
     }
 
     // Check stock against the quantities now in the cart, which include
@@ -385,7 +392,7 @@ async fn add_lines(
             let product = &products[&line.product_id];
             let (_, request) = additions[&line.product_id];
             (line.quantity > product.stock)
-                .then(|| insufficient_stock(request.field("quantity"), product, line.quantity))
+                .then(|| insufficient_stock(&request.field("quantity"), product, line.quantity))
         })
         .collect();
     if !short.is_empty() {
@@ -431,7 +438,7 @@ async fn set_quantity(
         return Err(no_line().into());
     };
     if quantity > product.stock {
-        return Err(insufficient_stock(vec!["quantity".to_owned()], &product, quantity).into());
+        return Err(insufficient_stock(&["quantity"], &product, quantity).into());
     }
     let mut row: cart_product::ActiveModel = current.into();
     row.quantity = Set(quantity);
