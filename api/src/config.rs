@@ -60,12 +60,14 @@ pub struct Config {
     pub seed_demo: bool,
 
     /// Size of the database connection pool.
-    #[arg(long, env = "SHOPGRAPH_DB_POOL_SIZE", default_value_t = 10)]
+    #[arg(long, env = "SHOPGRAPH_DB_POOL_SIZE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub db_pool_size: u32,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
-    pub max_body_bytes: usize,
+    #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_body_bytes: u64,
 }
 
 impl Config {

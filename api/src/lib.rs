@@ -75,7 +75,8 @@ impl App {
             code: config.currency.clone(),
         };
         let schema = schema::build(db.clone(), currency);
-        let router = server::router(schema, db, config.max_body_bytes);
+        let max_body_bytes = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
+        let router = server::router(schema, db, max_body_bytes);
         let listener = server::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;

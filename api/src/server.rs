@@ -7,8 +7,10 @@
 //! `Allow: POST` for a mutation, which then runs nothing), and the response's
 //! media type follows the client's `Accept` header.
 
+use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -55,7 +57,7 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, max_body_bytes: usize)
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response))
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes
@@ -75,12 +77,30 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
+async fn graphiql() -> Html<&'static str> {
+    static PAGE: LazyLock<String> = LazyLock::new(|| {
         GraphiQLSource::build()
             .endpoint("/graphql")
             .title("shopgraph")
-            .finish(),
+            .finish()
+    });
+    Html(PAGE.as_str())
+}
+
+/// A panic anywhere in a request is answered like any internal error: a
+/// GraphQL error body with code `INTERNAL` and status 500, the panic's
+/// message in the log only.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!(panic = message, "a request panicked");
+    request_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Internal,
+        "Internal server error",
     )
 }
 

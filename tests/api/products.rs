@@ -61,10 +61,16 @@ engine_tests! {
         let fine = app.ok(query, json!({ "input": { "name": "n".repeat(200), "price": "1.005" } })).await;
         assert_eq!(fine["createProduct"]["userErrors"], json!([{ "field": ["input", "price"], "code": "INVALID" }]));
         assert_eq!(app.count_rows("product").await, 0);
+        // Lengths are in characters, not bytes, on both engines.
+        let accented = app.ok(query, json!({ "input": { "name": "é".repeat(200), "price": "1" } })).await;
+        assert_eq!(accented["createProduct"]["userErrors"], json!([]));
+        let accented = app.ok(query, json!({ "input": { "name": "é".repeat(201), "price": "1" } })).await;
+        assert_eq!(accented["createProduct"]["userErrors"][0]["code"], "INVALID");
     }
 
     async fn update_product_changes_only_the_given_fields(app) {
         let id = app.create_product("Kettle", "59.00", 12).await;
+        let before = app.ok("query($id: ID!) { product(id: $id) { createdAt updatedAt } }", json!({ "id": id })).await;
         let data = app
             .ok(
                 "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 3 }) { product { name price { amount } stock } userErrors { code } } }",
@@ -83,6 +89,9 @@ engine_tests! {
             )
             .await;
         assert_eq!(data["updateProduct"]["product"], json!({ "name": "Gooseneck kettle", "price": { "amount": "61.25" }, "stock": 3 }));
+        let after = app.ok("query($id: ID!) { product(id: $id) { createdAt updatedAt } }", json!({ "id": id })).await;
+        assert_eq!(after["product"]["createdAt"], before["product"]["createdAt"]);
+        assert_ne!(after["product"]["updatedAt"], before["product"]["updatedAt"], "updatedAt moves on change");
     }
 
     async fn update_product_sets_and_clears_the_description(app) {

@@ -403,17 +403,33 @@ fn start_cluster() -> String {
         .arg("-D")
         .arg(&data)
         .args(["-A", "trust", "-U", "postgres", "--no-sync"]));
-    let port = free_port();
-    let options = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-        dir.display()
-    );
-    run(pg("pg_ctl")
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(dir.join("log"))
-        .args(["-o", &options, "-w", "-t", "60", "start"]));
+    // The free port may be taken before PostgreSQL binds it; try a few.
+    let mut attempts = 0;
+    let port = loop {
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            dir.display()
+        );
+        let started = pg("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .args(["-o", &options, "-w", "-t", "60", "start"])
+            .output()
+            .unwrap_or_else(|err| panic!("cannot run pg_ctl: {err}"));
+        attempts += 1;
+        if started.status.success() {
+            break port;
+        }
+        assert!(
+            attempts < 3,
+            "PostgreSQL did not start: {}\n{}",
+            String::from_utf8_lossy(&started.stderr),
+            std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+        );
+    };
     spawn_watchdog(&pg("pg_ctl"), &data, &dir);
     format!("postgres://postgres@127.0.0.1:{port}/postgres")
 }
