@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use entity::{cart, cart_product};
+use entity::{cart, cart_product, product};
 
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
@@ -122,11 +122,7 @@ pub struct CartLine(pub cart_product::Model);
 impl CartLine {
     /// The product.
     async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
-        let row = loaders::from_context(ctx)?
-            .product
-            .load_one(self.0.product_id)
-            .await?;
-        row.map(Product).ok_or_else(|| missing_product(&self.0))
+        self.product_row(ctx).await.map(Product)
     }
 
     /// How many units of the product, at least 1.
@@ -136,15 +132,21 @@ impl CartLine {
 
     /// The line's cost at the product's current price: price × quantity.
     async fn cost(&self, ctx: &Context<'_>) -> ApiResult<Money> {
-        let row = loaders::from_context(ctx)?
-            .product
-            .load_one(self.0.product_id)
-            .await?;
-        let product = row.ok_or_else(|| missing_product(&self.0))?;
+        let product = self.product_row(ctx).await?;
         Ok(Money::from_minor(
             product.price * i64::from(self.0.quantity),
             currency(ctx)?,
         ))
+    }
+}
+
+impl CartLine {
+    async fn product_row(&self, ctx: &Context<'_>) -> ApiResult<product::Model> {
+        let row = loaders::from_context(ctx)?
+            .product
+            .load_one(self.0.product_id)
+            .await?;
+        row.ok_or_else(|| missing_product(&self.0))
     }
 }
 
