@@ -7,6 +7,7 @@ mod support;
 mod binary;
 mod carts;
 mod customers;
+mod entities;
 mod http;
 mod migrations;
 mod node;
