@@ -191,6 +191,19 @@ pub fn taken_on_unique_violation(err: DbErr, field: &[&str], message: &str) -> M
     }
 }
 
+/// Maps an update that found no row (deleted by a concurrent request after
+/// it was read) to a `NOT_FOUND` user error at `field`.
+pub fn not_found_if_not_updated(
+    err: DbErr,
+    field: &[impl AsRef<str>],
+    what: &str,
+) -> MutationError {
+    match err {
+        DbErr::RecordNotUpdated => UserError::not_found(field, what).into(),
+        err => err.into(),
+    }
+}
+
 /// Maps a foreign-key violation to a `NOT_FOUND` user error at `field`: the
 /// row referred to was deleted by a concurrent request after it was checked.
 pub fn not_found_on_foreign_key_violation(

@@ -1,11 +1,14 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::customer;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 
 use super::{Customer, parse_email, parse_name};
 use crate::db;
-use crate::error::{ApiResult, MutationError, UserError, into_payload, taken_on_unique_violation};
+use crate::error::{
+    ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
+    taken_on_unique_violation,
+};
 use crate::ids::{self, NodeKind};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
@@ -171,7 +174,8 @@ async fn update(
         return Err(errors.into());
     }
     row.updated_at = Set(Utc::now());
-    row.update(db)
-        .await
-        .map_err(|err| taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN))
+    row.update(db).await.map_err(|err| match err {
+        DbErr::RecordNotUpdated => not_found_if_not_updated(err, &["id"], "Customer"),
+        err => taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN),
+    })
 }

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 
 use super::{Product, parse_description, parse_name, parse_price, parse_stock};
 use crate::db;
-use crate::error::{ApiResult, MutationError, UserError, into_payload};
+use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
 use crate::ids::{self, NodeKind};
 use crate::money::Decimal;
 
@@ -199,5 +199,7 @@ async fn update(
     // Only the columns set above are written, so a concurrent update of
     // other fields is not overwritten with the values read here.
     row.updated_at = Set(Utc::now());
-    Ok(row.update(db).await?)
+    row.update(db)
+        .await
+        .map_err(|err| not_found_if_not_updated(err, &["id"], "Product"))
 }
