@@ -60,9 +60,17 @@ engine_tests! {
 
     async fn a_cart_can_start_empty(app) {
         let ada = app.create_customer("ada@example.com", "Ada").await;
-        let cart = app.create_cart(&ada, &[]).await;
-        let data = app.ok("query($id: ID!) { cart(id: $id) { lines { quantity } totalQuantity subtotal { amount } } }", json!({ "id": cart })).await;
-        assert_eq!(data["cart"], json!({ "lines": [], "totalQuantity": 0, "subtotal": { "amount": "0.00" } }));
+        let empty = "mutation($c: ID!, $lines: [CartLineInput!]) { createCart(customerId: $c, lines: $lines) { cart { lines { quantity } totalQuantity subtotal { amount } } userErrors { code } } }";
+        for lines in [json!([]), json!(null)] {
+            let data = app.ok(empty, json!({ "c": ada, "lines": lines })).await;
+            assert_eq!(
+                data["createCart"],
+                json!({ "cart": { "lines": [], "totalQuantity": 0, "subtotal": { "amount": "0.00" } }, "userErrors": [] })
+            );
+        }
+        let data = app.ok("mutation($c: ID!) { createCart(customerId: $c) { cart { totalQuantity } } }", json!({ "c": ada })).await;
+        assert_eq!(data["createCart"]["cart"]["totalQuantity"], 0, "lines may be left out");
+        assert_eq!(app.count_rows("cart").await, 3);
     }
 
     async fn create_cart_for_an_unknown_customer_or_product_creates_nothing(app) {

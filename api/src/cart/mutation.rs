@@ -93,10 +93,12 @@ impl CartMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer who owns the cart.")] customer_id: ID,
-        #[graphql(desc = "Lines to start the cart with.", default)] lines: Vec<CartLineInput>,
+        #[graphql(desc = "Lines to start the cart with; none when absent or null.")] lines: Option<
+            Vec<CartLineInput>,
+        >,
     ) -> ApiResult<CreateCartPayload> {
         let customer_key = ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
-        let requests = LineRequest::parse_all(&lines)?;
+        let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
         let db = db::from_context(ctx)?;
         let outcome = match requests {
             Err(errors) => Err(errors.into()),
