@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// The `shopgraph` command line.
+/// shopgraph: a GraphQL API server for a shop (customers, products, carts)
+/// over SQLite or PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(name = "shopgraph", version, about)]
 pub struct Cli {
@@ -35,24 +36,21 @@ pub enum Command {
 pub struct Config {
     /// Database to serve: `sqlite://FILE?mode=rwc` (created if missing) or
     /// `postgres://USER@HOST:PORT/DB`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://shop.db?mode=rwc"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = defaults::DATABASE_URL)]
     pub database_url: String,
 
     /// Address and port to listen on.
-    #[arg(long, env = "SHOPGRAPH_LISTEN", default_value = "127.0.0.1:8000")]
+    #[arg(long, env = "SHOPGRAPH_LISTEN", default_value_t = defaults::listen())]
     pub listen: SocketAddr,
 
     /// Log filter in `tracing` syntax; `sqlx=debug` shows every SQL statement.
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    #[arg(long, env = "RUST_LOG", default_value = defaults::LOG)]
     pub log: String,
 
     /// ISO 4217 code of the shop's currency. Prices are stored in its minor
     /// units, assumed to be hundredths (USD, EUR, GBP, ...).
-    #[arg(long, env = "SHOPGRAPH_CURRENCY", default_value = "USD", value_parser = parse_currency)]
+    #[arg(long, env = "SHOPGRAPH_CURRENCY", default_value = defaults::CURRENCY,
+          value_parser = parse_currency)]
     pub currency: String,
 
     /// Fill an empty database with a few demo customers, products and carts.
@@ -60,23 +58,44 @@ pub struct Config {
     pub seed_demo: bool,
 
     /// Size of the database connection pool.
-    #[arg(long, env = "SHOPGRAPH_DB_POOL_SIZE", default_value_t = 10,
+    #[arg(long, env = "SHOPGRAPH_DB_POOL_SIZE", default_value_t = defaults::DB_POOL_SIZE,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub db_pool_size: u32,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+    #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES,
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_body_bytes: u64,
 }
 
+/// The default of each setting, shared by the command line and [`Config::for_database`].
+mod defaults {
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    pub const DATABASE_URL: &str = "sqlite://shop.db?mode=rwc";
+    pub const LOG: &str = "info";
+    pub const CURRENCY: &str = "USD";
+    pub const DB_POOL_SIZE: u32 = 10;
+    pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+    pub fn listen() -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 8000))
+    }
+}
+
 impl Config {
-    /// The defaults, as `shopgraph` with no flags and no environment would use them,
-    /// but for the given database. Tests build on this.
+    /// The default settings, ignoring the environment, for the given
+    /// database. Tests build on this, so they do not depend on the shell.
     pub fn for_database(database_url: impl Into<String>) -> Self {
-        let mut config = Cli::parse_from(["shopgraph"]).config;
-        config.database_url = database_url.into();
-        config
+        Config {
+            database_url: database_url.into(),
+            listen: defaults::listen(),
+            log: defaults::LOG.to_owned(),
+            currency: defaults::CURRENCY.to_owned(),
+            seed_demo: false,
+            db_pool_size: defaults::DB_POOL_SIZE,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+        }
     }
 }
 
@@ -87,5 +106,17 @@ fn parse_currency(code: &str) -> Result<String, String> {
         Err(format!(
             "`{code}` is not an ISO 4217 currency code (three capital letters)"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn currencies_are_iso_codes() {
+        assert!(parse_currency("EUR").is_ok());
+        assert!(parse_currency("eur").is_err());
+        assert!(parse_currency("EURO").is_err());
     }
 }
