@@ -233,6 +233,34 @@ engine_tests! {
         assert_eq!(contents(&app, &cart).await, json!([["Scarce", 10]]));
     }
 
+    async fn mixed_concurrent_changes_to_one_cart_all_succeed(app) {
+        let mug = app.create_product("Mug", "12.50", 10_000).await;
+        let pot = app.create_product("Pot", "30.00", 10_000).await;
+        let ada = app.create_customer("ada@example.com", "Ada").await;
+        let cart = app.create_cart(&ada, &[(&mug, 1), (&pot, 1)]).await;
+        let mut tasks = Vec::new();
+        for i in 0..30 {
+            let (http, url) = (app.http.clone(), app.url("/graphql"));
+            let body = match i % 3 {
+                0 => json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&mug, 1)]) } }),
+                1 => json!({ "query": UPDATE_LINE, "variables": { "cartId": cart, "productId": pot, "quantity": i } }),
+                _ => json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&pot, 1), (&mug, 1)]) } }),
+            };
+            tasks.push(tokio::spawn(async move {
+                let response: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+                response
+            }));
+        }
+        for task in tasks {
+            let response = task.await.unwrap();
+            assert!(response.get("errors").is_none(), "{response:#}");
+            let payload = response["data"].as_object().unwrap().values().next().unwrap();
+            assert_eq!(payload["userErrors"], json!([]), "{response:#}");
+        }
+        let mug_quantity = contents(&app, &cart).await[0][1].clone();
+        assert_eq!(mug_quantity, json!(1 + 10 + 10), "every addition of the mug counted");
+    }
+
     async fn carts_list_is_paginated(app) {
         let ada = app.create_customer("ada@example.com", "Ada").await;
         let mut ids = Vec::new();
