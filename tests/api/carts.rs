@@ -185,22 +185,15 @@ engine_tests! {
         let ada = app.create_customer("ada@example.com", "Ada").await;
         let cart = app.create_cart(&ada, &[]).await;
         let writers = 24;
-        let mut tasks = Vec::new();
-        for i in 0..writers {
-            let (http, url) = (app.http.clone(), app.url("/graphql"));
-            // Alternate the product order so multi-line additions overlap in both orders.
-            let body = if i % 2 == 0 {
-                json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&mug, 1), (&pot, 2)]) } })
-            } else {
-                json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&pot, 2), (&mug, 1)]) } })
-            };
-            tasks.push(tokio::spawn(async move {
-                let response: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
-                response
-            }));
-        }
-        for task in tasks {
-            let response = task.await.unwrap();
+        // Alternate the product order so multi-line additions overlap in both orders.
+        let requests = (0..writers)
+            .map(|i| {
+                let order = if i % 2 == 0 { [(&mug, 1), (&pot, 2)] } else { [(&pot, 2), (&mug, 1)] };
+                let order: Vec<(&str, i32)> = order.iter().map(|(id, q)| (id.as_str(), *q)).collect();
+                (ADD, json!({ "cartId": cart, "lines": lines(&order) }))
+            })
+            .collect();
+        for response in app.post_concurrently(requests).await {
             assert!(response.get("errors").is_none(), "{response:#}");
             assert_eq!(response["data"]["addCartLines"]["userErrors"], json!([]), "{response:#}");
         }
@@ -211,18 +204,11 @@ engine_tests! {
         let scarce = app.create_product("Scarce", "5.00", 10).await;
         let ada = app.create_customer("ada@example.com", "Ada").await;
         let cart = app.create_cart(&ada, &[]).await;
-        let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let (http, url) = (app.http.clone(), app.url("/graphql"));
-            let body = json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&scarce, 1)]) } });
-            tasks.push(tokio::spawn(async move {
-                let response: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
-                response
-            }));
-        }
+        let requests = (0..20)
+            .map(|_| (ADD, json!({ "cartId": cart, "lines": lines(&[(&scarce, 1)]) })))
+            .collect();
         let mut added = 0;
-        for task in tasks {
-            let response = task.await.unwrap();
+        for response in app.post_concurrently(requests).await {
             let errors = &response["data"]["addCartLines"]["userErrors"];
             match errors.as_array().map(Vec::len) {
                 Some(0) => added += 1,
@@ -238,21 +224,14 @@ engine_tests! {
         let pot = app.create_product("Pot", "30.00", 10_000).await;
         let ada = app.create_customer("ada@example.com", "Ada").await;
         let cart = app.create_cart(&ada, &[(&mug, 1), (&pot, 1)]).await;
-        let mut tasks = Vec::new();
-        for i in 0..30 {
-            let (http, url) = (app.http.clone(), app.url("/graphql"));
-            let body = match i % 3 {
-                0 => json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&mug, 1)]) } }),
-                1 => json!({ "query": UPDATE_LINE, "variables": { "cartId": cart, "productId": pot, "quantity": i } }),
-                _ => json!({ "query": ADD, "variables": { "cartId": cart, "lines": lines(&[(&pot, 1), (&mug, 1)]) } }),
-            };
-            tasks.push(tokio::spawn(async move {
-                let response: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
-                response
-            }));
-        }
-        for task in tasks {
-            let response = task.await.unwrap();
+        let requests = (0..30)
+            .map(|i| match i % 3 {
+                0 => (ADD, json!({ "cartId": cart, "lines": lines(&[(&mug, 1)]) })),
+                1 => (UPDATE_LINE, json!({ "cartId": cart, "productId": pot, "quantity": i })),
+                _ => (ADD, json!({ "cartId": cart, "lines": lines(&[(&pot, 1), (&mug, 1)]) })),
+            })
+            .collect();
+        for response in app.post_concurrently(requests).await {
             assert!(response.get("errors").is_none(), "{response:#}");
             let payload = response["data"].as_object().unwrap().values().next().unwrap();
             assert_eq!(payload["userErrors"], json!([]), "{response:#}");

@@ -86,36 +86,22 @@ async fn posts_must_be_json() {
     let app = TestApp::spawn(Engine::Sqlite).await;
     let mutation = r#"{"query":"mutation { createCustomer(input: { email: \"csrf@example.com\", name: \"X\" }) { customer { id } } }"}"#;
     for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
     ] {
-        let response = app
-            .http
-            .post(app.url("/graphql"))
-            .header("content-type", content_type)
-            .body(mutation)
-            .send()
-            .await
-            .unwrap();
+        let mut request = app.http.post(app.url("/graphql")).body(mutation);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(
             response.status(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "{content_type}"
+            "{content_type:?}"
         );
     }
-    let response = app
-        .http
-        .post(app.url("/graphql"))
-        .body(mutation)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "no content type"
-    );
     assert_eq!(app.count_rows("customer").await, 0);
 }
 

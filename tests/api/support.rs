@@ -127,6 +127,29 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 
+    /// Sends every `(query, variables)` request at once and returns the
+    /// JSON responses in the same order.
+    pub async fn post_concurrently(&self, requests: Vec<(&str, Value)>) -> Vec<Value> {
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .map(|(query, variables)| {
+                let request = self
+                    .http
+                    .post(self.url("/graphql"))
+                    .json(&json!({ "query": query, "variables": variables }));
+                tokio::spawn(async move {
+                    let response = request.send().await.expect("the server answers");
+                    response.json::<Value>().await.expect("a JSON body")
+                })
+            })
+            .collect();
+        let mut responses = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            responses.push(task.await.expect("the request task completes"));
+        }
+        responses
+    }
+
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let response = self.post(query, variables).await;
