@@ -134,16 +134,6 @@ impl UserError {
     pub fn invalid(field: &[impl AsRef<str>], message: impl Into<String>) -> Self {
         UserError::new(field, UserErrorCode::Invalid, message)
     }
-
-    /// Prefixes the field path, e.g. to place a line's error under `lines.3`.
-    pub fn under(mut self, prefix: &[&str]) -> Self {
-        if let Some(field) = &mut self.field {
-            let mut path: Vec<String> = prefix.iter().map(|part| (*part).to_owned()).collect();
-            path.append(field);
-            *field = path;
-        }
-        self
-    }
 }
 
 /// How a mutation's work inside its transaction ends when it does not
