@@ -25,6 +25,7 @@ pub mod customer;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod filter;
 pub mod ids;
 pub mod loaders;
 pub mod money;

@@ -17,6 +17,7 @@ use sea_orm::{
 };
 
 use crate::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches};
+use crate::cart::{CartPredicate, filter as cart_filter};
 use crate::pagination::{Page, Slice};
 
 /// The loaders of one request.
@@ -104,18 +105,19 @@ impl BatchLoad for LinesByCart {
     }
 }
 
-/// A page of one customer's carts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A page of one customer's carts that match a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CartPageKey {
     pub customer_id: i64,
     pub page: Page,
+    pub filter: Option<Arc<CartPredicate>>,
 }
 
 /// Loads pages of carts of many customers at once. Each customer gets its
 /// own page, so the rows are numbered per customer with a window function
-/// (`ROW_NUMBER() OVER (PARTITION BY customer_id …)`, supported by SQLite and
-/// PostgreSQL) and cut at the page size: one statement per distinct page
-/// request, whatever the number of customers.
+/// (`ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY …)`, supported by
+/// SQLite and PostgreSQL) and cut at the page size: one statement per
+/// distinct page and filter, whatever the number of customers.
 pub struct CartPagesByCustomer(DatabaseConnection);
 
 impl BatchLoad for CartPagesByCustomer {
@@ -126,27 +128,28 @@ impl BatchLoad for CartPagesByCustomer {
         &self,
         keys: Vec<CartPageKey>,
     ) -> Result<HashMap<CartPageKey, Self::Value>, DbErr> {
-        let mut by_page: HashMap<Page, Vec<i64>> = HashMap::new();
-        for key in &keys {
-            by_page.entry(key.page).or_default().push(key.customer_id);
+        let mut groups: HashMap<(Page, Option<Arc<CartPredicate>>), Vec<i64>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.page, key.filter))
+                .or_default()
+                .push(key.customer_id);
         }
         let mut pages = HashMap::new();
-        for (page, customer_ids) in by_page {
-            let direction = if page.backward { "DESC" } else { "ASC" };
+        for ((page, filter), customer_ids) in groups {
             let numbered = page
-                .apply(
+                .apply_unlimited(
                     cart::Entity::find()
-                        .filter(cart::Column::CustomerId.is_in(customer_ids.iter().copied())),
-                    cart::Column::Id,
+                        .filter(cart::Column::CustomerId.is_in(customer_ids.iter().copied()))
+                        .filter(cart_filter::condition(filter.as_deref())),
                 )
                 .expr_as(
                     Expr::cust(format!(
-                        r#"ROW_NUMBER() OVER (PARTITION BY "customer_id" ORDER BY "id" {direction})"#
+                        r#"ROW_NUMBER() OVER (PARTITION BY "customer_id" ORDER BY {})"#,
+                        page.order_sql()
                     )),
                     "row_number",
                 )
-                // The per-customer cut replaces the global limit `apply` set.
-                .limit(None)
                 .into_query();
             let query = Query::select()
                 .column(Asterisk)
@@ -164,36 +167,61 @@ impl BatchLoad for CartPagesByCustomer {
                 per_customer.entry(row.customer_id).or_default().push(row);
             }
             for (customer_id, rows) in per_customer {
-                pages.insert(
-                    CartPageKey { customer_id, page },
-                    Arc::new(page.slice(rows)),
-                );
+                let key = CartPageKey {
+                    customer_id,
+                    page: page.clone(),
+                    filter: filter.clone(),
+                };
+                pages.insert(key, Arc::new(page.slice(rows)));
             }
         }
         Ok(pages)
     }
 }
 
-/// Counts the carts of customers, keyed by customer id.
+/// The carts of one customer that match a filter, to count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CartCountKey {
+    pub customer_id: i64,
+    pub filter: Option<Arc<CartPredicate>>,
+}
+
+/// Counts the carts of customers: one grouped `COUNT` per distinct filter.
 pub struct CartCountByCustomer(DatabaseConnection);
 
 impl BatchLoad for CartCountByCustomer {
-    type Key = i64;
+    type Key = CartCountKey;
     type Value = u64;
 
-    async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, u64>, DbErr> {
-        let counts: Vec<(i64, i64)> = cart::Entity::find()
-            .select_only()
-            .column(cart::Column::CustomerId)
-            .column_as(cart::Column::Id.count(), "count")
-            .filter(cart::Column::CustomerId.is_in(keys.iter().copied()))
-            .group_by(cart::Column::CustomerId)
-            .into_tuple()
-            .all(&self.0)
-            .await?;
-        let mut result: HashMap<i64, u64> = keys.iter().map(|key| (*key, 0)).collect();
-        for (customer_id, count) in counts {
-            result.insert(customer_id, u64::try_from(count).unwrap_or(0));
+    async fn load(&self, keys: Vec<CartCountKey>) -> Result<HashMap<CartCountKey, u64>, DbErr> {
+        let mut groups: HashMap<Option<Arc<CartPredicate>>, Vec<i64>> = HashMap::new();
+        for key in keys {
+            groups.entry(key.filter).or_default().push(key.customer_id);
+        }
+        let mut result = HashMap::new();
+        for (filter, customer_ids) in groups {
+            let counts: Vec<(i64, i64)> = cart::Entity::find()
+                .select_only()
+                .column(cart::Column::CustomerId)
+                .column_as(cart::Column::Id.count(), "count")
+                .filter(cart::Column::CustomerId.is_in(customer_ids.iter().copied()))
+                .filter(cart_filter::condition(filter.as_deref()))
+                .group_by(cart::Column::CustomerId)
+                .into_tuple()
+                .all(&self.0)
+                .await?;
+            let mut per_customer: HashMap<i64, u64> =
+                customer_ids.iter().map(|id| (*id, 0)).collect();
+            for (customer_id, count) in counts {
+                per_customer.insert(customer_id, u64::try_from(count).unwrap_or(0));
+            }
+            for (customer_id, count) in per_customer {
+                let key = CartCountKey {
+                    customer_id,
+                    filter: filter.clone(),
+                };
+                result.insert(key, count);
+            }
         }
         Ok(result)
     }

@@ -1,21 +1,27 @@
-//! Relay cursor connections with keyset pagination.
+//! Relay cursor connections with keyset (seek) pagination.
 //!
-//! Lists are ordered by primary key and cursors encode that key, so a page is
-//! `WHERE id > after ORDER BY id LIMIT n + 1` — an index range scan that costs
-//! the same on page 500 as on page 1 (no OFFSET), and stays correct when rows
+//! A list is ordered by one sort column and then by primary key, which makes
+//! the order total. A cursor encodes that ordering together with the row's
+//! sort value and id, so a page is `WHERE (col, id) > (v, id) ORDER BY col, id
+//! LIMIT n + 1`: an index range scan (see the indexes migration) that costs
+//! the same on page 500 as on page 1 (no OFFSET) and stays correct when rows
 //! are inserted or deleted between page fetches. The extra row tells whether
 //! another page follows.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::str::FromStr;
 
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, Enum, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
 };
+use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -24,19 +30,174 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// A validated request for one page: which keys bound it, how many rows, and
-/// from which end (`last`/`before` pages are read backwards, then reversed).
+/// Every table's primary key, the tie-breaker of every ordering.
+const ID: &str = "id";
+
+/// Which way a list is sorted.
+#[derive(Enum, Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderDirection {
+    /// Smallest first (A to Z, cheapest, oldest).
+    #[default]
+    Asc,
+    /// Largest first (Z to A, most expensive, newest).
+    Desc,
+}
+
+/// The type of a sort column's values, which says how cursors carry them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKind {
+    Integer,
+    Text,
+    Time,
+}
+
+/// A column a list can be sorted by, besides the primary key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SortColumn {
+    /// The column's SQL name, which also names the ordering in cursors.
+    pub name: &'static str,
+    pub kind: SortKind,
+}
+
+/// How a list is ordered: by a column and then by id, or by id alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Order {
+    pub column: Option<SortColumn>,
+    pub direction: OrderDirection,
+}
+
+impl Order {
+    pub fn new(column: SortColumn, direction: OrderDirection) -> Self {
+        Order {
+            column: Some(column),
+            direction,
+        }
+    }
+
+    /// The columns rows are compared on, most significant first.
+    pub fn column_names(&self) -> Vec<&'static str> {
+        self.column.iter().map(|c| c.name).chain([ID]).collect()
+    }
+
+    fn descending(&self) -> bool {
+        self.direction == OrderDirection::Desc
+    }
+
+    /// Names this ordering inside cursors, so that a cursor is only ever
+    /// used with the ordering that made it.
+    fn label(&self) -> String {
+        let direction = if self.descending() { "desc" } else { "asc" };
+        format!("{}:{direction}", self.column.map_or(ID, |c| c.name))
+    }
+}
+
+/// A sort column's value in one row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SortValue {
+    Integer(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+impl SortValue {
+    fn from_row(value: Value) -> Option<SortValue> {
+        match value {
+            Value::BigInt(Some(n)) => Some(SortValue::Integer(n)),
+            Value::Int(Some(n)) => Some(SortValue::Integer(n.into())),
+            Value::String(Some(text)) => Some(SortValue::Text(text)),
+            Value::ChronoDateTimeUtc(Some(time)) => Some(SortValue::Time(time)),
+            _ => None,
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            SortValue::Integer(n) => json!(n),
+            SortValue::Text(text) => json!(text),
+            SortValue::Time(time) => json!(time.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        }
+    }
+
+    fn from_json(kind: SortKind, value: &serde_json::Value) -> Option<SortValue> {
+        match kind {
+            SortKind::Integer => value.as_i64().map(SortValue::Integer),
+            SortKind::Text => value.as_str().map(|text| SortValue::Text(text.to_owned())),
+            SortKind::Time => value
+                .as_str()
+                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+                .map(|time| SortValue::Time(time.with_timezone(&Utc))),
+        }
+    }
+
+    fn into_expr(self) -> Expr {
+        match self {
+            SortValue::Integer(n) => Expr::val(n),
+            SortValue::Text(text) => Expr::val(text),
+            SortValue::Time(time) => Expr::val(time),
+        }
+    }
+}
+
+/// Where a row sits in an ordering: its sort value (none when the ordering
+/// is by id alone) and its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Position {
+    pub value: Option<SortValue>,
+    pub id: i64,
+}
+
+impl Position {
+    fn encode(&self, order: &Order) -> String {
+        let mut parts = vec![json!(order.label())];
+        parts.extend(self.value.iter().map(SortValue::to_json));
+        parts.push(json!(self.id));
+        STANDARD.encode(serde_json::Value::Array(parts).to_string())
+    }
+
+    fn decode(cursor: &str, order: &Order, argument: &str) -> ApiResult<Position> {
+        let invalid = || ApiError::bad_input(format!("`{argument}` is not a valid cursor"));
+        let bytes = STANDARD.decode(cursor).map_err(|_| invalid())?;
+        let parts: Vec<serde_json::Value> =
+            serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let label = parts.first().and_then(|label| label.as_str());
+        if label.is_none() {
+            return Err(invalid());
+        }
+        if label != Some(order.label().as_str()) {
+            return Err(ApiError::bad_input(format!(
+                "`{argument}` is a cursor of another ordering; use cursors from a page with the same `orderBy`"
+            )));
+        }
+        let expected = 2 + usize::from(order.column.is_some());
+        if parts.len() != expected {
+            return Err(invalid());
+        }
+        let value = match order.column {
+            Some(column) => Some(SortValue::from_json(column.kind, &parts[1]).ok_or_else(invalid)?),
+            None => None,
+        };
+        let id = parts[expected - 1].as_i64().ok_or_else(invalid)?;
+        Ok(Position { value, id })
+    }
+}
+
+/// A validated request for one page: its ordering, which positions bound it,
+/// how many rows, and from which end (`last`/`before` pages are read
+/// backwards, then reversed).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Page {
-    pub after: Option<i64>,
-    pub before: Option<i64>,
+    pub order: Order,
+    pub after: Option<Position>,
+    pub before: Option<Position>,
     pub size: u64,
     pub backward: bool,
 }
 
 impl Page {
-    /// Validates Relay's `first`/`after`/`last`/`before` arguments.
+    /// Validates Relay's `first`/`after`/`last`/`before` arguments for a
+    /// list in `order`.
     pub fn parse(
+        order: Order,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -63,43 +224,76 @@ impl Page {
             (None, Some(last)) => (size("last", last)?, true),
             (None, None) => (DEFAULT_PAGE_SIZE, false),
         };
+        let position = |cursor: Option<String>, argument: &str| {
+            cursor
+                .map(|cursor| Position::decode(&cursor, &order, argument))
+                .transpose()
+        };
         Ok(Page {
-            after: after
-                .as_deref()
-                .map(|c| decode_cursor(c, "after"))
-                .transpose()?,
-            before: before
-                .as_deref()
-                .map(|c| decode_cursor(c, "before"))
-                .transpose()?,
+            after: position(after, "after")?,
+            before: position(before, "before")?,
+            order,
             size,
             backward,
         })
     }
 
-    /// Restricts `select` to this page's keys, in the order it reads them,
-    /// one row beyond the page.
-    pub fn apply<E, C>(&self, mut select: Select<E>, key: C) -> Select<E>
-    where
-        E: EntityTrait,
-        C: ColumnTrait,
-    {
-        if let Some(after) = self.after {
-            select = select.filter(key.gt(after));
+    /// Whether rows are read largest first: descending lists read forwards,
+    /// or ascending ones read backwards.
+    fn reads_descending(&self) -> bool {
+        self.order.descending() != self.backward
+    }
+
+    /// Restricts `select` to this page's positions, in the order it reads
+    /// them, one row beyond the page.
+    pub fn apply<E: EntityTrait>(&self, select: Select<E>) -> Select<E> {
+        self.apply_unlimited(select).limit(self.size + 1)
+    }
+
+    /// [`Page::apply`] without the limit, for queries that cut pages
+    /// themselves (one page per group).
+    pub fn apply_unlimited<E: EntityTrait>(&self, mut select: Select<E>) -> Select<E> {
+        let columns: Vec<E::Column> = self
+            .order
+            .column_names()
+            .into_iter()
+            .map(column::<E>)
+            .collect();
+        let descending = self.order.descending();
+        if let Some(after) = &self.after {
+            select = select.filter(seek(&columns, after, !descending));
         }
-        if let Some(before) = self.before {
-            select = select.filter(key.lt(before));
+        if let Some(before) = &self.before {
+            select = select.filter(seek(&columns, before, descending));
         }
-        let select = if self.backward {
-            select.order_by_desc(key)
+        let order = if self.reads_descending() {
+            sea_orm::Order::Desc
         } else {
-            select.order_by_asc(key)
+            sea_orm::Order::Asc
         };
-        select.limit(self.size + 1)
+        for column in columns {
+            select = select.order_by(column, order.clone());
+        }
+        select
+    }
+
+    /// The `ORDER BY` list of [`Page::apply`], as SQL, for window functions.
+    pub fn order_sql(&self) -> String {
+        let direction = if self.reads_descending() {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        self.order
+            .column_names()
+            .iter()
+            .map(|name| format!(r#""{name}" {direction}"#))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Cuts rows read by [`Page::apply`] (in reading order) down to the page,
-    /// in ascending key order, and works out `pageInfo`'s flags.
+    /// in list order, and works out `pageInfo`'s flags.
     pub fn slice<M>(&self, mut rows: Vec<M>) -> Slice<M> {
         let more = rows.len() as u64 > self.size;
         rows.truncate(self.size as usize);
@@ -115,47 +309,72 @@ impl Page {
         };
         Slice {
             rows,
+            order: self.order,
             has_previous_page,
             has_next_page,
         }
     }
 
-    /// Fetches this page of `select`, keyed by the primary-key column `key`.
-    pub async fn fetch<E, C, Db>(
-        &self,
-        db: &Db,
-        select: Select<E>,
-        key: C,
-    ) -> Result<Slice<E::Model>, DbErr>
+    /// Fetches this page of `select`.
+    pub async fn fetch<E, Db>(&self, db: &Db, select: Select<E>) -> Result<Slice<E::Model>, DbErr>
     where
         E: EntityTrait,
-        C: ColumnTrait,
         Db: ConnectionTrait,
     {
-        let rows = self.apply(select, key).all(db).await?;
+        let rows = self.apply(select).all(db).await?;
         Ok(self.slice(rows))
     }
 }
 
-/// One page of rows, in ascending key order.
+/// The column of `E` named `name`; every name used here is a constant that
+/// the tests exercise, so a miss is a programming error.
+fn column<E: EntityTrait>(name: &str) -> E::Column {
+    E::Column::from_str(name)
+        .unwrap_or_else(|_| panic!("{} has no column {name}", E::default().table_name()))
+}
+
+/// The rows strictly after (`later`) or before `position` on `columns`: a
+/// row-value comparison, `(col, id) > (v, id)`, which both engines answer
+/// with one index range scan.
+fn seek<C: ColumnTrait>(columns: &[C], position: &Position, later: bool) -> Expr {
+    let mut keys: Vec<Expr> = columns.iter().map(|column| column.into_expr()).collect();
+    let mut values: Vec<Expr> = position
+        .value
+        .clone()
+        .into_iter()
+        .map(SortValue::into_expr)
+        .chain([Expr::val(position.id)])
+        .collect();
+    let (key, value) = if keys.len() == 1 {
+        (keys.remove(0), values.remove(0))
+    } else {
+        (Expr::tuple(keys), Expr::tuple(values))
+    };
+    if later { key.gt(value) } else { key.lt(value) }
+}
+
+/// One page of rows, in list order.
 #[derive(Debug, Clone)]
 pub struct Slice<M> {
     pub rows: Vec<M>,
+    pub order: Order,
     pub has_previous_page: bool,
     pub has_next_page: bool,
 }
 
-pub fn encode_cursor(key: i64) -> String {
-    STANDARD.encode(format!("cursor:{key}"))
-}
-
-fn decode_cursor(cursor: &str, argument: &str) -> ApiResult<i64> {
-    STANDARD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("cursor:")?.parse::<i64>().ok())
-        .ok_or_else(|| ApiError::bad_input(format!("`{argument}` is not a valid cursor")))
+impl<M: ModelTrait> Slice<M> {
+    /// The cursor of `row` in this slice's ordering.
+    pub fn cursor(&self, row: &M) -> String {
+        let value = self
+            .order
+            .column
+            .and_then(|sort| SortValue::from_row(row.get(column::<M::Entity>(sort.name))));
+        let id = match row.get(column::<M::Entity>(ID)) {
+            Value::BigInt(Some(id)) => id,
+            other => panic!("a primary key that is not a BIGINT: {other:?}"),
+        };
+        Position { value, id }.encode(&self.order)
+    }
 }
 
 /// Information about the page of a connection.
@@ -180,6 +399,12 @@ pub trait TotalCount: Send + Sync {
     fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>>;
 }
 
+impl TotalCount for Box<dyn TotalCount> {
+    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
+        self.as_ref().total_count(ctx)
+    }
+}
+
 /// Counts every row of a query (ignoring pagination) with one `COUNT(*)`.
 pub struct CountRows<E: EntityTrait>(pub Select<E>);
 
@@ -197,14 +422,34 @@ where
 }
 
 /// Declares `$connection` and `$edge`, the Relay connection types for `$node`,
-/// each with its descriptions.
+/// each with its descriptions. `$total` (by default any boxed [`TotalCount`])
+/// answers `totalCount`; `$extra` adds fields to the connection.
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $singular:literal, $plural:literal) => {
+        $crate::pagination::connection!(
+            $connection,
+            $edge,
+            $node,
+            $singular,
+            $plural,
+            Box<dyn $crate::pagination::TotalCount>,
+            {}
+        );
+    };
+    (
+        $connection:ident,
+        $edge:ident,
+        $node:ty,
+        $singular:literal,
+        $plural:literal,
+        $total:ty,
+        { $($extra:tt)* }
+    ) => {
         #[doc = concat!("A page of ", $plural, ", with the cursors to fetch the pages around it.")]
         pub struct $connection {
             pub edges: Vec<$edge>,
             pub page_info: $crate::pagination::PageInfo,
-            pub total: Box<dyn $crate::pagination::TotalCount>,
+            pub total: $total,
         }
 
         #[async_graphql::Object]
@@ -230,8 +475,10 @@ macro_rules! connection {
                 &self,
                 ctx: &async_graphql::Context<'_>,
             ) -> $crate::error::ApiResult<u64> {
-                self.total.total_count(ctx).await
+                $crate::pagination::TotalCount::total_count(&self.total, ctx).await
             }
+
+            $($extra)*
         }
 
         #[doc = concat!("One ", $singular, " in a page, with its cursor.")]
@@ -245,17 +492,18 @@ macro_rules! connection {
 
         impl $connection {
             /// Builds the connection for `slice`, whose rows become nodes by `to_node`.
-            pub fn new<M>(
+            pub fn new<M: sea_orm::ModelTrait>(
                 slice: $crate::pagination::Slice<M>,
-                key: impl Fn(&M) -> i64,
                 to_node: impl Fn(M) -> $node,
-                total: impl $crate::pagination::TotalCount + 'static,
+                total: $total,
             ) -> Self {
+                let cursors: Vec<String> = slice.rows.iter().map(|row| slice.cursor(row)).collect();
                 let edges: Vec<$edge> = slice
                     .rows
                     .into_iter()
-                    .map(|row| $edge {
-                        cursor: $crate::pagination::encode_cursor(key(&row)),
+                    .zip(cursors)
+                    .map(|(row, cursor)| $edge {
+                        cursor,
                         node: to_node(row),
                     })
                     .collect();
@@ -268,7 +516,7 @@ macro_rules! connection {
                 $connection {
                     edges,
                     page_info,
-                    total: Box::new(total),
+                    total,
                 }
             }
         }
@@ -280,31 +528,47 @@ pub(crate) use connection;
 mod tests {
     use super::*;
 
+    const PRICE: SortColumn = SortColumn {
+        name: "price",
+        kind: SortKind::Integer,
+    };
+
     #[test]
-    fn cursors_round_trip() {
-        assert_eq!(decode_cursor(&encode_cursor(17), "after").unwrap(), 17);
-        assert!(decode_cursor("bm9wZQ==", "after").is_err());
+    fn cursors_round_trip_and_belong_to_their_ordering() {
+        let by_price = Order::new(PRICE, OrderDirection::Desc);
+        let position = Position {
+            value: Some(SortValue::Integer(250)),
+            id: 17,
+        };
+        let cursor = position.encode(&by_price);
+        assert_eq!(
+            Position::decode(&cursor, &by_price, "after").unwrap(),
+            position
+        );
+        assert!(Position::decode(&cursor, &Order::default(), "after").is_err());
+        assert!(
+            Position::decode(&cursor, &Order::new(PRICE, OrderDirection::Asc), "after").is_err()
+        );
+        assert!(Position::decode("bm9wZQ==", &by_price, "after").is_err());
     }
 
     #[test]
     fn page_sizes_are_bounded() {
-        assert_eq!(
-            Page::parse(None, None, None, None).unwrap().size,
-            DEFAULT_PAGE_SIZE
-        );
-        assert!(Page::parse(Some(-1), None, None, None).is_err());
-        assert!(Page::parse(Some(101), None, None, None).is_err());
-        assert!(Page::parse(Some(1), None, Some(1), None).is_err());
+        let parse = |first, last| Page::parse(Order::default(), first, None, last, None);
+        assert_eq!(parse(None, None).unwrap().size, DEFAULT_PAGE_SIZE);
+        assert!(parse(Some(-1), None).is_err());
+        assert!(parse(Some(101), None).is_err());
+        assert!(parse(Some(1), Some(1)).is_err());
     }
 
     #[test]
     fn slices_forward_and_backward() {
-        let forward = Page::parse(Some(2), None, None, None).unwrap();
+        let forward = Page::parse(Order::default(), Some(2), None, None, None).unwrap();
         let slice = forward.slice(vec![1, 2, 3]);
         assert_eq!(slice.rows, vec![1, 2]);
         assert!(slice.has_next_page && !slice.has_previous_page);
 
-        let backward = Page::parse(None, None, Some(2), None).unwrap();
+        let backward = Page::parse(Order::default(), None, None, Some(2), None).unwrap();
         let slice = backward.slice(vec![9, 8, 7]);
         assert_eq!(slice.rows, vec![8, 9]);
         assert!(slice.has_previous_page && !slice.has_next_page);

@@ -10,6 +10,7 @@ mod m20261123_000001_create_customer;
 mod m20261123_000002_create_product;
 mod m20261123_000003_create_cart;
 mod m20261123_000004_create_cart_product;
+mod m20261123_000005_create_list_indexes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_product::Migration),
             Box::new(m20261123_000003_create_cart::Migration),
             Box::new(m20261123_000004_create_cart_product::Migration),
+            Box::new(m20261123_000005_create_list_indexes::Migration),
         ]
     }
 }

@@ -5,9 +5,11 @@
 //! loaders, so a page of carts with everything in them costs a fixed number
 //! of statements.
 
+pub mod filter;
 mod mutation;
 mod query;
 
+pub use filter::{CartFilter, CartOrder, CartPredicate};
 pub use mutation::CartMutation;
 pub use query::{CartConnection, CartQuery};
 
@@ -150,28 +152,43 @@ impl CartLine {
     }
 }
 
-/// The carts of one customer: pages and counts come from batch loaders, so
-/// a list of customers with their carts stays a fixed number of statements.
-pub struct CartsOfCustomer(pub i64);
+/// The carts of one customer that match a filter: pages and counts come
+/// from batch loaders, so a list of customers with their carts stays a fixed
+/// number of statements.
+pub struct CartsOfCustomer {
+    customer_id: i64,
+    filter: Option<Arc<CartPredicate>>,
+}
 
 impl CartsOfCustomer {
+    /// Checks `Customer.carts`'s arguments and loads the page.
     pub async fn page(
         ctx: &Context<'_>,
         customer_id: i64,
-        page: Page,
+        filter: Option<&CartFilter>,
+        order_by: Option<CartOrder>,
+        page: (Option<i32>, Option<String>, Option<i32>, Option<String>),
     ) -> ApiResult<CartConnection> {
-        let key = loaders::CartPageKey { customer_id, page };
+        let (first, after, last, before) = page;
+        let page = Page::parse(filter::order(order_by), first, after, last, before)?;
+        let filter = filter::parse(filter)?.map(Arc::new);
+        let key = loaders::CartPageKey {
+            customer_id,
+            page,
+            filter: filter.clone(),
+        };
         let slice = loaders::from_context(ctx)?
             .carts_of_customer
             .load_one(key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no page loaded for customer {customer_id}"))?;
-        let slice = Arc::unwrap_or_clone(slice);
         Ok(CartConnection::new(
-            slice,
-            |row| row.id,
+            Arc::unwrap_or_clone(slice),
             Cart,
-            CartsOfCustomer(customer_id),
+            Box::new(CartsOfCustomer {
+                customer_id,
+                filter,
+            }),
         ))
     }
 }
@@ -179,10 +196,11 @@ impl CartsOfCustomer {
 impl TotalCount for CartsOfCustomer {
     fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
         Box::pin(async move {
-            let count = loaders::from_context(ctx)?
-                .cart_count
-                .load_one(self.0)
-                .await?;
+            let key = loaders::CartCountKey {
+                customer_id: self.customer_id,
+                filter: self.filter.clone(),
+            };
+            let count = loaders::from_context(ctx)?.cart_count.load_one(key).await?;
             Ok(count.unwrap_or(0))
         })
     }

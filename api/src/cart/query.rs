@@ -1,8 +1,9 @@
 use async_graphql::{Context, ID, Object};
 use entity::cart;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Cart;
+use super::filter::{self, CartFilter, CartOrder};
 use crate::db;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
@@ -27,24 +28,29 @@ impl CartQuery {
         Ok(row.map(Cart))
     }
 
-    /// All carts, oldest first, a page at a time (20 by default, at most 100).
+    /// Carts, a page at a time (20 by default, at most 100), oldest first
+    /// unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn carts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the carts that match this filter.")] filter: Option<CartFilter>,
+        #[graphql(desc = "How to order the carts; by ID (creation order) if not given.")]
+        order_by: Option<CartOrder>,
         #[graphql(desc = "Return the first n carts after `after`.")] first: Option<i32>,
         #[graphql(desc = "Return carts after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n carts before `before`.")] last: Option<i32>,
         #[graphql(desc = "Return carts before this cursor.")] before: Option<String>,
     ) -> ApiResult<CartConnection> {
-        let page = Page::parse(first, after, last, before)?;
+        let page = Page::parse(filter::order(order_by), first, after, last, before)?;
+        let predicate = filter::parse(filter.as_ref())?;
+        let filtered = cart::Entity::find().filter(filter::condition(predicate.as_ref()));
         let db = db::from_context(ctx)?;
-        let all = cart::Entity::find();
-        let slice = page.fetch(db, all.clone(), cart::Column::Id).await?;
+        let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CartConnection::new(
             slice,
-            |row| row.id,
             Cart,
-            CountRows(all),
+            Box::new(CountRows(filtered)),
         ))
     }
 }

@@ -2,9 +2,11 @@
 //! (`customer`, `customers`) and mutations (`createCustomer`,
 //! `updateCustomer`, `deleteCustomer`), and the rules for emails and names.
 
+mod filter;
 mod mutation;
 mod query;
 
+pub use filter::{CustomerFilter, CustomerOrder};
 pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
 
@@ -13,10 +15,9 @@ use chrono::{DateTime, Utc};
 use email_address::EmailAddress;
 use entity::customer;
 
-use crate::cart::{CartConnection, CartsOfCustomer};
+use crate::cart::{CartConnection, CartFilter, CartOrder, CartsOfCustomer};
 use crate::error::{ApiResult, UserError};
 use crate::ids::{self, NodeKind};
-use crate::pagination::Page;
 
 /// A customer as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
@@ -40,17 +41,22 @@ impl Customer {
         &self.0.name
     }
 
-    /// The customer's carts, oldest first, a page at a time.
+    /// The customer's carts, a page at a time (20 by default, at most 100),
+    /// oldest first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn carts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the carts that match this filter.")] filter: Option<CartFilter>,
+        #[graphql(desc = "How to order the carts; by ID (creation order) if not given.")]
+        order_by: Option<CartOrder>,
         #[graphql(desc = "Return the first n carts after `after`.")] first: Option<i32>,
         #[graphql(desc = "Return carts after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n carts before `before`.")] last: Option<i32>,
         #[graphql(desc = "Return carts before this cursor.")] before: Option<String>,
     ) -> ApiResult<CartConnection> {
-        let page = Page::parse(first, after, last, before)?;
-        CartsOfCustomer::page(ctx, self.0.id, page).await
+        let page = (first, after, last, before);
+        CartsOfCustomer::page(ctx, self.0.id, filter.as_ref(), order_by, page).await
     }
 
     /// When the customer was created.

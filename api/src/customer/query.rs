@@ -1,8 +1,9 @@
 use async_graphql::{Context, ID, Object};
 use entity::customer;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Customer;
+use super::filter::{self, CustomerFilter, CustomerOrder};
 use crate::db;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
@@ -33,24 +34,30 @@ impl CustomerQuery {
         Ok(row.map(Customer))
     }
 
-    /// All customers, oldest first, a page at a time (20 by default, at most 100).
+    /// Customers, a page at a time (20 by default, at most 100), oldest
+    /// first unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the customers that match this filter.")] filter: Option<
+            CustomerFilter,
+        >,
+        #[graphql(desc = "How to order the customers; by ID (creation order) if not given.")]
+        order_by: Option<CustomerOrder>,
         #[graphql(desc = "Return the first n customers after `after`.")] first: Option<i32>,
         #[graphql(desc = "Return customers after this cursor.")] after: Option<String>,
         #[graphql(desc = "Return the last n customers before `before`.")] last: Option<i32>,
         #[graphql(desc = "Return customers before this cursor.")] before: Option<String>,
     ) -> ApiResult<CustomerConnection> {
-        let page = Page::parse(first, after, last, before)?;
+        let page = Page::parse(filter::order(order_by), first, after, last, before)?;
+        let filtered = customer::Entity::find().filter(filter::condition(filter.as_ref())?);
         let db = db::from_context(ctx)?;
-        let all = customer::Entity::find();
-        let slice = page.fetch(db, all.clone(), customer::Column::Id).await?;
+        let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CustomerConnection::new(
             slice,
-            |row| row.id,
             Customer,
-            CountRows(all),
+            Box::new(CountRows(filtered)),
         ))
     }
 }

@@ -2,9 +2,11 @@
 //! (`product`, `products`) and mutations (`createProduct`, `updateProduct`,
 //! `deleteProduct`), and the rules a product's fields obey.
 
+mod filter;
 mod mutation;
 mod query;
 
+pub use filter::{ProductFilter, ProductOrder};
 pub use mutation::ProductMutation;
 pub use query::ProductQuery;
 

@@ -1,0 +1,160 @@
+//! How `products` lists are filtered and ordered.
+
+use async_graphql::{Enum, ID, InputObject};
+use entity::product;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition};
+
+use crate::error::{ApiError, ApiResult};
+use crate::filter::{self, FilterInput};
+use crate::ids::NodeKind;
+use crate::money::{self, Decimal};
+use crate::pagination::{Order, OrderDirection, SortColumn, SortKind};
+
+/// Which products to list. Every field given must hold; `and`, `or` and
+/// `not` combine further filters (at most 5 deep, 50 conditions in all).
+#[derive(InputObject, Debug, Default)]
+pub struct ProductFilter {
+    /// Only the products with these IDs (at most 1,000).
+    pub ids: Option<Vec<ID>>,
+    /// Only products whose name contains this text, ignoring case
+    /// (on SQLite, case is ignored for ASCII letters only).
+    pub name_contains: Option<String>,
+    /// Only products that cost at least this much.
+    pub min_price: Option<Decimal>,
+    /// Only products that cost at most this much.
+    pub max_price: Option<Decimal>,
+    /// `true`: only products with stock left; `false`: only sold-out ones.
+    pub in_stock: Option<bool>,
+    /// Only products that match every one of these filters.
+    pub and: Option<Vec<ProductFilter>>,
+    /// Only products that match at least one of these filters (an empty
+    /// list matches nothing).
+    pub or: Option<Vec<ProductFilter>>,
+    /// Only products that do not match this filter.
+    pub not: Option<Box<ProductFilter>>,
+}
+
+/// One checked condition of a [`ProductFilter`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProductCondition {
+    Ids(Vec<i64>),
+    NameContains(String),
+    MinPrice(i64),
+    MaxPrice(i64),
+    InStock(bool),
+}
+
+impl FilterInput for ProductFilter {
+    type Condition = ProductCondition;
+
+    fn conditions(&self, conditions: &mut Vec<ProductCondition>) -> ApiResult<()> {
+        if let Some(ids) = &self.ids {
+            let keys = filter::keys(ids, NodeKind::Product, "ids")?;
+            conditions.push(ProductCondition::Ids(keys));
+        }
+        if let Some(text) = &self.name_contains {
+            let needle = filter::search_text(text, "nameContains")?;
+            conditions.push(ProductCondition::NameContains(needle));
+        }
+        let price = |amount: Decimal, field: &str| {
+            money::to_minor_units(amount)
+                .map_err(|err| ApiError::bad_input(format!("`{field}` {err}")))
+        };
+        if let Some(min) = self.min_price {
+            conditions.push(ProductCondition::MinPrice(price(min, "minPrice")?));
+        }
+        if let Some(max) = self.max_price {
+            conditions.push(ProductCondition::MaxPrice(price(max, "maxPrice")?));
+        }
+        if let Some(in_stock) = self.in_stock {
+            conditions.push(ProductCondition::InStock(in_stock));
+        }
+        Ok(())
+    }
+
+    fn and(&self) -> &[Self] {
+        self.and.as_deref().unwrap_or_default()
+    }
+
+    fn or(&self) -> Option<&[Self]> {
+        self.or.as_deref()
+    }
+
+    fn not(&self) -> Option<&Self> {
+        self.not.as_deref()
+    }
+}
+
+impl ProductCondition {
+    fn to_expr(&self) -> Expr {
+        use product::Column;
+        match self {
+            ProductCondition::Ids(ids) => Column::Id.is_in(ids.iter().copied()),
+            ProductCondition::NameContains(needle) => {
+                filter::contains_ignoring_case(Column::Name, needle)
+            }
+            ProductCondition::MinPrice(min) => Column::Price.gte(*min),
+            ProductCondition::MaxPrice(max) => Column::Price.lte(*max),
+            ProductCondition::InStock(true) => Column::Stock.gt(0),
+            ProductCondition::InStock(false) => Expr::col(Column::Stock).eq(0),
+        }
+    }
+}
+
+/// The SQL condition of an optional filter (none: every product).
+pub fn condition(filter: Option<&ProductFilter>) -> ApiResult<Condition> {
+    Ok(match filter {
+        Some(filter) => filter::parse(filter)?.to_condition(&ProductCondition::to_expr),
+        None => Condition::all(),
+    })
+}
+
+/// How to order products.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct ProductOrder {
+    /// What to sort by; products that tie are ordered by ID.
+    pub field: ProductOrderField,
+    /// Which way to sort; ascending by default.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+/// What products can be sorted by.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductOrderField {
+    /// By name, in the database's collation (byte order on SQLite).
+    Name,
+    /// By price.
+    Price,
+    /// By units in stock.
+    Stock,
+    /// By creation time.
+    CreatedAt,
+}
+
+/// The ordering `products` uses: by ID (creation order) unless asked.
+pub fn order(order: Option<ProductOrder>) -> Order {
+    let Some(order) = order else {
+        return Order::default();
+    };
+    let column = match order.field {
+        ProductOrderField::Name => SortColumn {
+            name: "name",
+            kind: SortKind::Text,
+        },
+        ProductOrderField::Price => SortColumn {
+            name: "price",
+            kind: SortKind::Integer,
+        },
+        ProductOrderField::Stock => SortColumn {
+            name: "stock",
+            kind: SortKind::Integer,
+        },
+        ProductOrderField::CreatedAt => SortColumn {
+            name: "created_at",
+            kind: SortKind::Time,
+        },
+    };
+    Order::new(column, order.direction)
+}
