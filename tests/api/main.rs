@@ -11,6 +11,7 @@ mod entities;
 mod http;
 mod migrations;
 mod node;
+mod ordering;
 mod pagination;
 mod products;
 mod schema;
