@@ -254,7 +254,13 @@ engine_tests! {
 /// The nested carts query, with every relation a cart has.
 const NESTED_CARTS: &str = "{ carts(first: 100) { totalCount nodes {
     id totalQuantity subtotal { amount }
-    customer { email carts(first: 5) { totalCount nodes { id } } }
+    customer {
+      email
+      carts(first: 5) { totalCount nodes { id } }
+      recent: carts(first: 2, filter: { isEmpty: false }, orderBy: { field: CREATED_AT, direction: DESC }) {
+        totalCount nodes { id }
+      }
+    }
     lines { quantity cost { amount } product { name price { amount } } }
 } } }";
 
@@ -292,6 +298,6 @@ engine_tests! {
         assert_eq!(carts, 50);
         eprintln!("{:?}: nested carts query ran {at_5} statements for 5 carts, {at_50} for 50", app.engine);
         assert_eq!(at_5, at_50, "the statement count must not grow with the number of carts");
-        assert!(at_50 <= 8, "a small constant number of statements, got {at_50}");
+        assert!(at_50 <= 9, "a small constant number of statements, got {at_50}");
     }
 }

@@ -8,6 +8,7 @@ mod binary;
 mod carts;
 mod customers;
 mod entities;
+mod filters;
 mod http;
 mod migrations;
 mod node;

@@ -35,6 +35,24 @@ engine_tests! {
         db.close().await.unwrap();
     }
 
+    async fn every_ordering_has_its_index(app) {
+        let db = app.db().await;
+        let sql = match app.engine {
+            crate::support::Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index'",
+            crate::support::Engine::Postgres => "SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public'",
+        };
+        let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+        let names: Vec<String> = rows.iter().map(|row| row.try_get("", "name").unwrap()).collect();
+        for index in [
+            "product_name_id_idx", "product_price_id_idx", "product_stock_id_idx", "product_created_at_id_idx",
+            "customer_name_id_idx", "customer_email_id_idx", "customer_created_at_id_idx",
+            "cart_created_at_id_idx", "cart_customer_id_id_idx", "cart_customer_id_created_at_id_idx",
+        ] {
+            assert!(names.iter().any(|name| name == index), "{index} missing from {names:?}");
+        }
+        assert!(!names.iter().any(|name| name == "cart_customer_id_idx"), "replaced by cart_customer_id_id_idx");
+    }
+
     async fn the_database_enforces_its_checks(app) {
         let db = app.db().await;
         let now = "'2026-01-01T00:00:00Z'";
