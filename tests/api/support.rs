@@ -2,7 +2,7 @@
 //! engine, spoken to over HTTP.
 //!
 //! SQLite: a new file in a temporary directory. PostgreSQL: one throwaway
-//! cluster per test process (initdb into a temporary directory, a free
+//! cluster per test process (`scratch-pg`: initdb into a temporary directory, a free
 //! loopback port, run as the `postgres` user when we are root), a template
 //! database migrated once, and a new database cloned from it for each test.
 //! Set `TEST_DATABASE_URL` to a PostgreSQL server URL to use that server
@@ -11,8 +11,6 @@
 //! statement the servers run.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -344,15 +342,13 @@ const TEMPLATE: &str = "shopgraph_template";
 struct PgServer {
     /// URL of the `postgres` maintenance database, for CREATE/DROP DATABASE.
     admin_url: String,
+    /// The cluster started for this process, if `TEST_DATABASE_URL` named none.
+    _cluster: Option<scratch_pg::Cluster>,
 }
 
 impl PgServer {
     fn database_url(&self, name: &str) -> String {
-        let (base, _) = self
-            .admin_url
-            .rsplit_once('/')
-            .expect("a URL with a database");
-        format!("{base}/{name}")
+        scratch_pg::database_url(&self.admin_url, name)
     }
 }
 
@@ -361,11 +357,24 @@ static POSTGRES: OnceCell<PgServer> = OnceCell::const_new();
 async fn postgres() -> &'static PgServer {
     POSTGRES
         .get_or_init(|| async {
-            let admin_url = match std::env::var("TEST_DATABASE_URL") {
-                Ok(url) => url,
-                Err(_) => start_cluster(),
+            let server = match std::env::var("TEST_DATABASE_URL") {
+                Ok(admin_url) => PgServer {
+                    admin_url,
+                    _cluster: None,
+                },
+                Err(_) => {
+                    let cluster = scratch_pg::Cluster::start(scratch_pg::FAST_UNSAFE)
+                        .unwrap_or_else(|err| {
+                            panic!(
+                                "{err:#}\nThe tests need PostgreSQL; or set TEST_DATABASE_URL to a server's postgres:// URL."
+                            )
+                        });
+                    PgServer {
+                        admin_url: cluster.admin_url().to_owned(),
+                        _cluster: Some(cluster),
+                    }
+                }
             };
-            let server = PgServer { admin_url };
             // Migrate a template once; each test clones it, which is much
             // faster than migrating every test database.
             let admin = Database::connect(&server.admin_url)
@@ -395,136 +404,6 @@ async fn postgres() -> &'static PgServer {
             server
         })
         .await
-}
-
-/// Starts a throwaway PostgreSQL cluster and returns its admin URL. A
-/// watchdog process stops it and deletes its files once this process exits.
-fn start_cluster() -> String {
-    let bin = postgres_bin_dir();
-    let as_root = run_output(Command::new("id").arg("-u")).trim() == "0";
-    let dir = tempfile::Builder::new()
-        .prefix("shopgraph-pg-")
-        .tempdir()
-        .expect("a temporary directory")
-        .keep();
-    if as_root {
-        // PostgreSQL refuses to run as root; the cluster belongs to `postgres`.
-        run(Command::new("chown").arg("postgres").arg(&dir));
-    }
-    let pg = |tool: &str| -> Command {
-        let program = bin.join(tool);
-        if as_root {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(program);
-            command
-        } else {
-            Command::new(program)
-        }
-    };
-    let data = dir.join("data");
-    run(pg("initdb")
-        .arg("-D")
-        .arg(&data)
-        .args(["-A", "trust", "-U", "postgres", "--no-sync"]));
-    // The free port may be taken before PostgreSQL binds it; try a few.
-    let mut attempts = 0;
-    let port = loop {
-        let port = free_port();
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            dir.display()
-        );
-        let started = pg("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .args(["-o", &options, "-w", "-t", "60", "start"])
-            .output()
-            .unwrap_or_else(|err| panic!("cannot run pg_ctl: {err}"));
-        attempts += 1;
-        if started.status.success() {
-            break port;
-        }
-        assert!(
-            attempts < 3,
-            "PostgreSQL did not start: {}\n{}",
-            String::from_utf8_lossy(&started.stderr),
-            std::fs::read_to_string(dir.join("log")).unwrap_or_default()
-        );
-    };
-    spawn_watchdog(&pg("pg_ctl"), &data, &dir);
-    format!("postgres://postgres@127.0.0.1:{port}/postgres")
-}
-
-/// Waits, detached, for this test process to end, then stops the cluster
-/// and removes its directory (test processes never run destructors of statics).
-fn spawn_watchdog(pg_ctl: &Command, data: &Path, dir: &Path) {
-    let mut stop = format!("{}", pg_ctl.get_program().to_string_lossy());
-    for arg in pg_ctl.get_args() {
-        stop.push(' ');
-        stop.push_str(&arg.to_string_lossy());
-    }
-    let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
-        pid = std::process::id(),
-        data = data.display(),
-        dir = dir.display(),
-    );
-    // `setsid --fork` returns at once, leaving the watchdog in its own
-    // session, out of reach of signals sent to the test's process group.
-    Command::new("setsid")
-        .args(["--fork", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("the cluster's watchdog starts");
-}
-
-fn postgres_bin_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("PG_BIN") {
-        return PathBuf::from(dir);
-    }
-    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| entry.path().join("bin"))
-        .filter(|bin| bin.join("initdb").exists())
-        .collect();
-    candidates.sort();
-    candidates.pop().unwrap_or_else(|| {
-        panic!(
-            "PostgreSQL is needed for the test suite and was not found in /usr/lib/postgresql/*/bin. \
-             Install it (Debian: apt-get install postgresql), set PG_BIN to its bin directory, \
-             or set TEST_DATABASE_URL to a server's postgres:// URL."
-        )
-    })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn run(command: &mut Command) {
-    run_output(command);
-}
-
-fn run_output(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn init_logs() {
