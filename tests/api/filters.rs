@@ -93,6 +93,8 @@ engine_tests! {
             ),
             (json!({ "not": { "inStock": true } }), Box::new(|p| p.stock <= 0)),
             (json!({ "or": [] }), Box::new(|_| false)),
+            (json!({ "ids": [] }), Box::new(|_| false)),
+            (json!({ "not": { "ids": [] } }), Box::new(|_| true)),
             (
                 json!({
                     "inStock": true,
