@@ -58,6 +58,25 @@ pub trait FilterInput: Sized {
     fn not(&self) -> Option<&Self>;
 }
 
+/// Implements [`FilterInput`]'s combinators for an input whose `and`, `or`
+/// and `not` fields are optional lists and an optional box of itself.
+macro_rules! combinators {
+    () => {
+        fn and(&self) -> &[Self] {
+            self.and.as_deref().unwrap_or_default()
+        }
+
+        fn or(&self) -> Option<&[Self]> {
+            self.or.as_deref()
+        }
+
+        fn not(&self) -> Option<&Self> {
+            self.not.as_deref()
+        }
+    };
+}
+pub(crate) use combinators;
+
 /// Checks `filter` and builds its predicate, refusing filters nested deeper
 /// than [`MAX_DEPTH`] or holding more than [`MAX_CONDITIONS`] conditions.
 pub fn parse<F: FilterInput>(filter: &F) -> ApiResult<Predicate<F::Condition>> {

@@ -59,6 +59,29 @@ pub struct SortColumn {
     pub kind: SortKind,
 }
 
+impl SortColumn {
+    pub const fn integer(name: &'static str) -> Self {
+        SortColumn {
+            name,
+            kind: SortKind::Integer,
+        }
+    }
+
+    pub const fn text(name: &'static str) -> Self {
+        SortColumn {
+            name,
+            kind: SortKind::Text,
+        }
+    }
+
+    pub const fn time(name: &'static str) -> Self {
+        SortColumn {
+            name,
+            kind: SortKind::Time,
+        }
+    }
+}
+
 /// How a list is ordered: by a column and then by id, or by id alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Order {
@@ -528,10 +551,7 @@ pub(crate) use connection;
 mod tests {
     use super::*;
 
-    const PRICE: SortColumn = SortColumn {
-        name: "price",
-        kind: SortKind::Integer,
-    };
+    const PRICE: SortColumn = SortColumn::integer("price");
 
     #[test]
     fn cursors_round_trip_and_belong_to_their_ordering() {

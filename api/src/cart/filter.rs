@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition};
 use crate::error::ApiResult;
 use crate::filter::{self, FilterInput, Predicate};
 use crate::ids::NodeKind;
-use crate::pagination::{Order, OrderDirection, SortColumn, SortKind};
+use crate::pagination::{Order, OrderDirection, SortColumn};
 
 /// Which carts to list. Every field given must hold; `and`, `or` and `not`
 /// combine further filters (at most 5 deep, 50 conditions in all).
@@ -59,17 +59,7 @@ impl FilterInput for CartFilter {
         Ok(())
     }
 
-    fn and(&self) -> &[Self] {
-        self.and.as_deref().unwrap_or_default()
-    }
-
-    fn or(&self) -> Option<&[Self]> {
-        self.or.as_deref()
-    }
-
-    fn not(&self) -> Option<&Self> {
-        self.not.as_deref()
-    }
+    filter::combinators!();
 }
 
 impl CartCondition {
@@ -133,10 +123,7 @@ pub fn order(order: Option<CartOrder>) -> Order {
         return Order::default();
     };
     let column = match order.field {
-        CartOrderField::CreatedAt => SortColumn {
-            name: "created_at",
-            kind: SortKind::Time,
-        },
+        CartOrderField::CreatedAt => SortColumn::time("created_at"),
     };
     Order::new(column, order.direction)
 }

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition};
 use crate::error::ApiResult;
 use crate::filter::{self, FilterInput};
 use crate::ids::NodeKind;
-use crate::pagination::{Order, OrderDirection, SortColumn, SortKind};
+use crate::pagination::{Order, OrderDirection, SortColumn};
 
 /// Which customers to list. Every field given must hold; `and`, `or` and
 /// `not` combine further filters (at most 5 deep, 50 conditions in all).
@@ -65,17 +65,7 @@ impl FilterInput for CustomerFilter {
         Ok(())
     }
 
-    fn and(&self) -> &[Self] {
-        self.and.as_deref().unwrap_or_default()
-    }
-
-    fn or(&self) -> Option<&[Self]> {
-        self.or.as_deref()
-    }
-
-    fn not(&self) -> Option<&Self> {
-        self.not.as_deref()
-    }
+    filter::combinators!();
 }
 
 impl CustomerCondition {
@@ -129,18 +119,9 @@ pub fn order(order: Option<CustomerOrder>) -> Order {
         return Order::default();
     };
     let column = match order.field {
-        CustomerOrderField::Name => SortColumn {
-            name: "name",
-            kind: SortKind::Text,
-        },
-        CustomerOrderField::Email => SortColumn {
-            name: "email",
-            kind: SortKind::Text,
-        },
-        CustomerOrderField::CreatedAt => SortColumn {
-            name: "created_at",
-            kind: SortKind::Time,
-        },
+        CustomerOrderField::Name => SortColumn::text("name"),
+        CustomerOrderField::Email => SortColumn::text("email"),
+        CustomerOrderField::CreatedAt => SortColumn::time("created_at"),
     };
     Order::new(column, order.direction)
 }

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::filter::{self, FilterInput};
 use crate::ids::NodeKind;
 use crate::money::{self, Decimal};
-use crate::pagination::{Order, OrderDirection, SortColumn, SortKind};
+use crate::pagination::{Order, OrderDirection, SortColumn};
 
 /// Which products to list. Every field given must hold; `and`, `or` and
 /// `not` combine further filters (at most 5 deep, 50 conditions in all).
@@ -73,17 +73,7 @@ impl FilterInput for ProductFilter {
         Ok(())
     }
 
-    fn and(&self) -> &[Self] {
-        self.and.as_deref().unwrap_or_default()
-    }
-
-    fn or(&self) -> Option<&[Self]> {
-        self.or.as_deref()
-    }
-
-    fn not(&self) -> Option<&Self> {
-        self.not.as_deref()
-    }
+    filter::combinators!();
 }
 
 impl ProductCondition {
@@ -139,22 +129,10 @@ pub fn order(order: Option<ProductOrder>) -> Order {
         return Order::default();
     };
     let column = match order.field {
-        ProductOrderField::Name => SortColumn {
-            name: "name",
-            kind: SortKind::Text,
-        },
-        ProductOrderField::Price => SortColumn {
-            name: "price",
-            kind: SortKind::Integer,
-        },
-        ProductOrderField::Stock => SortColumn {
-            name: "stock",
-            kind: SortKind::Integer,
-        },
-        ProductOrderField::CreatedAt => SortColumn {
-            name: "created_at",
-            kind: SortKind::Time,
-        },
+        ProductOrderField::Name => SortColumn::text("name"),
+        ProductOrderField::Price => SortColumn::integer("price"),
+        ProductOrderField::Stock => SortColumn::integer("stock"),
+        ProductOrderField::CreatedAt => SortColumn::time("created_at"),
     };
     Order::new(column, order.direction)
 }
