@@ -66,6 +66,16 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES,
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_body_bytes: u64,
+
+    /// An origin allowed to call the API from a browser (CORS), such as
+    /// `https://shop.example`; repeat the flag or separate them by commas in
+    /// the variable. `*` allows any origin. None: same origin only.
+    #[arg(
+        long = "cors-origin",
+        env = "SHOPGRAPH_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 /// The default of each setting, shared by the command line and [`Config::for_database`].
@@ -95,6 +105,7 @@ impl Config {
             seed_demo: false,
             db_pool_size: defaults::DB_POOL_SIZE,
             max_body_bytes: defaults::MAX_BODY_BYTES,
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -28,6 +28,8 @@ pub enum ErrorCode {
     GraphqlValidationFailed,
     /// The server failed; the detail is in the server's log.
     Internal,
+    /// A persisted query's hash is unknown: send the query with its hash.
+    PersistedQueryNotFound,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod loaders;
 pub mod money;
 pub mod node;
 pub mod pagination;
+pub mod persisted;
 pub mod product;
 pub mod schema;
 pub mod server;
@@ -76,8 +77,11 @@ impl App {
             code: config.currency.clone(),
         };
         let schema = schema::build(db.clone(), currency);
-        let max_body_bytes = usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX);
-        let router = server::router(schema, db, max_body_bytes);
+        let http = server::HttpConfig {
+            max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
+            cors_origins: config.cors_origins.clone(),
+        };
+        let router = server::router(schema, db, &http);
         let listener = server::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;

@@ -2,15 +2,24 @@
 //!
 //! The handlers are ours rather than async-graphql-axum's stock service,
 //! because that service runs mutations sent by GET and accepts any content
-//! type on POST. Here a POST must be `application/json` (415 otherwise, which
-//! also keeps cross-site form posts out), a GET may only run queries (405 with
-//! `Allow: POST` for a mutation, which then runs nothing), and the response's
-//! media type follows the client's `Accept` header.
+//! type on POST. Here, following the GraphQL-over-HTTP spec:
+//! - a POST must be `application/json` (415 otherwise). Browsers cannot send
+//!   that cross-site without a CORS preflight, so this is also the CSRF
+//!   defence: forms and `text/plain` posts never run, whatever headers they
+//!   carry;
+//! - a GET may only run queries (405 with `Allow: POST` for a mutation, which
+//!   then runs nothing);
+//! - the response's media type follows the client's `Accept` header; a
+//!   request that fails before execution (unparseable, invalid) has no `data`
+//!   entry, and with `application/graphql-response+json` its status is 400;
+//! - persisted queries ([`crate::persisted`]) are resolved first, so a GET
+//!   naming a mutation by hash is refused too.
 
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -18,7 +27,7 @@ use async_graphql::{BatchRequest, BatchResponse, Request};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -28,10 +37,12 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::{Instrument, Level};
 
 use crate::error::ErrorCode;
+use crate::persisted::{PersistedQueries, Refusal};
 use crate::schema::ShopSchema;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -40,16 +51,30 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 struct AppState {
     schema: ShopSchema,
     db: DatabaseConnection,
+    persisted: Arc<PersistedQueries>,
+}
+
+/// What the HTTP layer is configured with.
+pub struct HttpConfig {
+    pub max_body_bytes: usize,
+    /// Origins allowed to call the API from a browser; none: same origin only.
+    pub cors_origins: Vec<String>,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql`, `/health`.
-pub fn router(schema: ShopSchema, db: DatabaseConnection, max_body_bytes: usize) -> Router {
+pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -> Router {
+    let state = AppState {
+        schema,
+        db,
+        persisted: Arc::new(PersistedQueries::default()),
+    };
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
-        .with_state(AppState { schema, db })
-        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(cors(&config.cors_origins))
         .layer(CompressionLayer::new())
         // One log line per request at `info`: method, path, status, latency.
         .layer(
@@ -75,6 +100,30 @@ pub async fn serve(
 /// Binds the listening socket; port 0 picks a free port.
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
+}
+
+/// Cross-origin access for the configured origins only (`*`: any origin,
+/// without credentials). Preflights are answered here; with no origins
+/// configured, browsers keep other sites out.
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            HeaderName::from_static("apollo-require-preflight"),
+            HeaderName::from_static("x-apollo-operation-name"),
+        ])
+        .max_age(Duration::from_secs(3600));
+    if origins.iter().any(|origin| origin == "*") {
+        return layer.allow_origin(AllowOrigin::any());
+    }
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    layer.allow_origin(AllowOrigin::list(origins))
 }
 
 async fn graphiql() -> Html<&'static str> {
@@ -141,19 +190,80 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
-    let requests: Vec<&Request> = match &batch {
-        BatchRequest::Single(request) => vec![request],
-        BatchRequest::Batch(requests) => requests.iter().collect(),
+    let (requests, single) = match batch {
+        BatchRequest::Single(request) => (vec![request], true),
+        BatchRequest::Batch(requests) => (requests, false),
     };
-    if let Some(Err(response)) = requests
-        .into_iter()
-        .map(check_has_query)
-        .find(Result::is_err)
-    {
-        return response;
+    // Requests whose persisted query is unknown get that error in their
+    // place; the others run together as one batch.
+    let mut runnable = Vec::with_capacity(requests.len());
+    let mut answers: Vec<Option<async_graphql::Response>> = Vec::with_capacity(requests.len());
+    for mut request in requests {
+        match prepare(&state, &mut request) {
+            Ok(()) => {
+                runnable.push(request);
+                answers.push(None);
+            }
+            Err(Prepared::NotFound) => answers.push(Some(persisted_query_not_found())),
+            Err(Prepared::Refused(response)) => return *response,
+        }
     }
-    let response = execute(&state, batch).await;
+    let executed = if runnable.is_empty() {
+        Vec::new()
+    } else if single {
+        let request = runnable.pop().expect("one request");
+        vec![execute_one(&state, request).await]
+    } else {
+        match execute(&state, BatchRequest::Batch(runnable)).await {
+            BatchResponse::Batch(responses) => responses,
+            BatchResponse::Single(response) => vec![response],
+        }
+    };
+    let mut executed = executed.into_iter();
+    let mut responses: Vec<async_graphql::Response> = answers
+        .into_iter()
+        .map(|answer| answer.or_else(|| executed.next()).unwrap_or_default())
+        .collect();
+    let response = if single {
+        BatchResponse::Single(responses.remove(0))
+    } else {
+        BatchResponse::Batch(responses)
+    };
     graphql_response(&headers, response)
+}
+
+/// Why a request cannot run as sent.
+enum Prepared {
+    /// Its persisted query is unknown; the client will send the query.
+    NotFound,
+    /// It is malformed: this response says how.
+    Refused(Box<Response>),
+}
+
+/// Resolves a request's persisted query and checks that it has a document.
+fn prepare(state: &AppState, request: &mut Request) -> Result<(), Prepared> {
+    match state.persisted.resolve(request) {
+        Ok(()) => {}
+        Err(Refusal::NotFound) => return Err(Prepared::NotFound),
+        Err(Refusal::Invalid(message)) => {
+            return Err(Prepared::Refused(Box::new(request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                message,
+            ))));
+        }
+    }
+    check_has_query(request).map_err(|response| Prepared::Refused(Box::new(response)))
+}
+
+/// Apollo clients recognise this message and code, and resend the query.
+fn persisted_query_not_found() -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new("PersistedQueryNotFound", None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", ErrorCode::PersistedQueryNotFound.as_str());
+    async_graphql::Response::from_errors(vec![error])
 }
 
 /// The parameters of a GraphQL request sent by GET. (async-graphql's own
@@ -197,7 +307,7 @@ async fn graphql_get(
     headers: HeaderMap,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    let request = match params
+    let mut request = match params
         .map_err(|err| err.body_text())
         .and_then(|Query(params)| params.into_request())
     {
@@ -210,22 +320,32 @@ async fn graphql_get(
             );
         }
     };
-    if let Err(response) = check_has_query(&request) {
-        return response;
-    }
-    if is_mutation(&request) {
-        let mut response = request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::BadRequest,
-            "Mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    let response = execute(&state, BatchRequest::Single(request)).await;
-    graphql_response(&headers, response)
+    let mut response = match prepare(&state, &mut request) {
+        Err(Prepared::Refused(response)) => *response,
+        Err(Prepared::NotFound) => {
+            graphql_response(&headers, BatchResponse::Single(persisted_query_not_found()))
+        }
+        Ok(()) if is_mutation(&request) => {
+            let mut response = request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadRequest,
+                "Mutations must be sent with POST",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+        Ok(()) => {
+            let response = execute_one(&state, request).await;
+            graphql_response(&headers, BatchResponse::Single(response))
+        }
+    };
+    // The answer to a GET depends on `Accept`; caches must key on it.
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    response
 }
 
 /// A request must carry a document: a missing or empty `query` is a bad
@@ -258,6 +378,13 @@ async fn execute(state: &AppState, batch: BatchRequest) -> BatchResponse {
     crate::loaders::execute(&state.schema, &state.db, batch)
         .instrument(span)
         .await
+}
+
+async fn execute_one(state: &AppState, request: Request) -> async_graphql::Response {
+    match execute(state, BatchRequest::Single(request)).await {
+        BatchResponse::Single(response) => response,
+        BatchResponse::Batch(mut responses) => responses.pop().unwrap_or_default(),
+    }
 }
 
 fn operation_name(request: &Request) -> &str {
@@ -295,14 +422,33 @@ fn wants_graphql_response_json(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Whether a response reports a request error: one raised before execution
+/// (parse, validation, unknown persisted query), whose errors point at no
+/// field, as opposed to field errors that happened to null the whole `data`.
+fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
+/// A response as JSON, without `data` when execution never started: the
+/// GraphQL spec says `data` is absent then, not null.
+fn response_json(response: &async_graphql::Response) -> serde_json::Result<serde_json::Value> {
+    let mut json = serde_json::to_value(response)?;
+    if is_request_error(response)
+        && let Some(object) = json.as_object_mut()
+    {
+        object.remove("data");
+    }
+    Ok(json)
+}
+
 fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
     let graphql_media = wants_graphql_response_json(headers);
-    // With `application/graphql-response+json`, a request that failed before
-    // execution (no `data`) is reported in the status too, as the spec asks.
+    // With `application/graphql-response+json`, a request error is reported
+    // in the status too, as the spec asks; field errors keep 200.
     let status = match &response {
-        BatchResponse::Single(single)
-            if graphql_media && single.data == async_graphql::Value::Null && single.is_err() =>
-        {
+        BatchResponse::Single(single) if graphql_media && is_request_error(single) => {
             StatusCode::BAD_REQUEST
         }
         _ => StatusCode::OK,
@@ -312,7 +458,15 @@ fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
     } else {
         "application/json"
     };
-    let body = match serde_json::to_vec(&response) {
+    let json = match &response {
+        BatchResponse::Single(single) => response_json(single),
+        BatchResponse::Batch(all) => all
+            .iter()
+            .map(response_json)
+            .collect::<serde_json::Result<Vec<_>>>()
+            .map(serde_json::Value::Array),
+    };
+    let body = match json.and_then(|json| serde_json::to_vec(&json)) {
         Ok(body) => body,
         Err(err) => {
             tracing::error!(error = %err, "could not serialize a GraphQL response");

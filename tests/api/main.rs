@@ -2,6 +2,7 @@
 //! talks GraphQL to it over HTTP. Tests written with `engine_tests!` run once
 //! on SQLite and once on PostgreSQL.
 
+mod js;
 mod support;
 
 mod binary;
@@ -16,3 +17,4 @@ mod ordering;
 mod pagination;
 mod products;
 mod schema;
+mod spec;

@@ -158,6 +158,26 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// Runs an operation with request `extensions` (e.g. a persisted query's
+    /// hash) that must succeed, and returns its `data`.
+    pub async fn ok_with_extensions(&self, query: &str, extensions: Value) -> Value {
+        let response: Value = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "extensions": extensions }))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a JSON body");
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
     /// Runs an operation that must fail with one top-level error, and returns
     /// that error's `extensions.code` and message.
     pub async fn top_level_error(&self, query: &str, variables: Value) -> (String, String) {

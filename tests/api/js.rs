@@ -1,0 +1,77 @@
+//! Runs the real JavaScript client tools in `tests/js/` (graphql-http's
+//! audit, graphql-ws, Playwright) against the test servers. Their npm
+//! packages are installed with `npm ci` the first time a test needs them,
+//! from the pinned `package-lock.json`; Node.js must be installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use tokio::process::Command;
+use tokio::sync::OnceCell;
+
+/// The directory of the JavaScript test tools.
+pub fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js")
+}
+
+static INSTALLED: OnceCell<()> = OnceCell::const_new();
+
+/// Installs `tests/js`'s packages unless they are installed already. Test
+/// processes may race here, so an exclusive file lock serialises them.
+async fn install() {
+    INSTALLED
+        .get_or_init(|| async {
+            let dir = dir();
+            let lock = std::fs::File::create(dir.join(".install.lock")).expect("a lock file");
+            let lock = tokio::task::spawn_blocking(move || {
+                lock.lock().expect("the install lock");
+                lock
+            })
+            .await
+            .expect("the lock is taken");
+            let marker = dir.join("node_modules/.package-lock.json");
+            let stale = match (marker.metadata(), dir.join("package-lock.json").metadata()) {
+                (Ok(installed), Ok(locked)) => installed.modified().ok() < locked.modified().ok(),
+                _ => true,
+            };
+            if stale {
+                let output = Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund"])
+                    .current_dir(&dir)
+                    .output()
+                    .await
+                    .unwrap_or_else(|err| {
+                        panic!("cannot run npm (install Node.js 20 or newer): {err}")
+                    });
+                assert!(
+                    output.status.success(),
+                    "npm ci failed in {}: {}",
+                    dir.display(),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            drop(lock);
+        })
+        .await;
+}
+
+/// Runs `node <script> <args>` in `tests/js` and returns its standard
+/// output; panics with its output if it fails.
+pub async fn node(script: &str, args: &[&str]) -> String {
+    install().await;
+    let output = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(dir())
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap_or_else(|err| panic!("cannot run node (install Node.js 20 or newer): {err}"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "node {script} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
