@@ -25,6 +25,7 @@ pub mod customer;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod ids;
 pub mod loaders;
@@ -76,7 +77,8 @@ impl App {
         let currency = money::Currency {
             code: config.currency.clone(),
         };
-        let schema = schema::build(db.clone(), currency);
+        let events = events::Events::start(&db);
+        let schema = schema::build(db.clone(), currency, events);
         let http = server::HttpConfig {
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),

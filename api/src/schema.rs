@@ -10,17 +10,18 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    EmptySubscription, MergedObject, Schema, SchemaBuilder, ServerError, ServerResult,
+    MergedObject, MergedSubscription, Schema, SchemaBuilder, ServerError, ServerResult,
     ValidationResult, Variables,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::cart::{CartMutation, CartQuery};
+use crate::cart::{CartMutation, CartQuery, CartSubscription};
 use crate::customer::{CustomerMutation, CustomerQuery};
 use crate::error::ErrorCode;
+use crate::events::Events;
 use crate::money::Currency;
 use crate::node::NodeQuery;
-use crate::product::{ProductMutation, ProductQuery};
+use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 
 /// Everything that can be read: the catalogue, customers and carts.
 #[derive(MergedObject, Default)]
@@ -31,20 +32,26 @@ pub struct QueryRoot(NodeQuery, ProductQuery, CustomerQuery, CartQuery);
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(ProductMutation, CustomerMutation, CartMutation);
 
-pub type ShopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+/// Everything that can be watched, over WebSocket: each subscription sends
+/// the object again whenever a mutation changes it, on any server instance.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(CartSubscription, ProductSubscription);
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+pub type ShopSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .extension(ErrorCodes)
 }
 
-/// The schema served over `db`, with prices in `currency`.
-pub fn build(db: DatabaseConnection, currency: Currency) -> ShopSchema {
-    builder().data(db).data(currency).finish()
+/// The schema served over `db`, with prices in `currency`, announcing
+/// changes through `events`.
+pub fn build(db: DatabaseConnection, currency: Currency, events: Events) -> ShopSchema {
+    builder().data(db).data(currency).data(events).finish()
 }
 
 /// The schema's SDL, as checked in as `schema.graphql`.

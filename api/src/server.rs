@@ -21,11 +21,14 @@ use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -41,7 +44,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::{Instrument, Level};
 
+use crate::batch;
 use crate::error::ErrorCode;
+use crate::loaders::Loaders;
 use crate::persisted::{PersistedQueries, Refusal};
 use crate::schema::ShopSchema;
 
@@ -305,8 +310,13 @@ impl GetParams {
 async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    protocol: Result<GraphQLProtocol, StatusCode>,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
+    if let (Ok(upgrade), Ok(protocol)) = (upgrade, protocol) {
+        return subscriptions(state, upgrade, protocol);
+    }
     let mut request = match params
         .map_err(|err| err.body_text())
         .and_then(|Query(params)| params.into_request())
@@ -346,6 +356,30 @@ async fn graphql_get(
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
     response
+}
+
+/// Serves subscriptions over a WebSocket on `/graphql`, with the
+/// `graphql-transport-ws` protocol or the legacy `graphql-ws` one. The
+/// connection's operations load through one set of batch loaders, driven
+/// like a request's (loaders keep nothing between loads, so events always
+/// read fresh rows).
+fn subscriptions(
+    state: AppState,
+    upgrade: WebSocketUpgrade,
+    protocol: GraphQLProtocol,
+) -> Response {
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let loaders = Arc::new(Loaders::new(&state.db));
+            let mut data = async_graphql::Data::default();
+            data.insert(loaders.clone());
+            let connection = GraphQLWebSocket::new(socket, state.schema, protocol)
+                .with_data(data)
+                .serve();
+            batch::drive(loaders, connection)
+                .instrument(tracing::info_span!("graphql", operation = "subscriptions"))
+        })
 }
 
 /// A request must carry a document: a missing or empty `query` is a bad

@@ -18,3 +18,4 @@ mod pagination;
 mod products;
 mod schema;
 mod spec;
+mod subscriptions;

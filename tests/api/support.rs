@@ -60,7 +60,9 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub database_url: String,
     pub http: reqwest::Client,
-    _database: TestDatabase,
+    /// The database this server owns and drops; `None` for a second
+    /// instance on another's database.
+    _database: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -70,9 +72,24 @@ impl TestApp {
 
     /// Spawns a server whose configuration `configure` may change.
     pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut api::Config)) -> TestApp {
-        init_logs();
         let database = TestDatabase::create(engine).await;
-        let mut config = api::Config::for_database(database.url.clone());
+        TestApp::start(engine, database.url.clone(), Some(database), configure).await
+    }
+
+    /// Another server on this server's database, as in a deployment with
+    /// several instances.
+    pub async fn second_instance(&self) -> TestApp {
+        TestApp::start(self.engine, self.database_url.clone(), None, |_| {}).await
+    }
+
+    async fn start(
+        engine: Engine,
+        database_url: String,
+        database: Option<TestDatabase>,
+        configure: impl FnOnce(&mut api::Config),
+    ) -> TestApp {
+        init_logs();
+        let mut config = api::Config::for_database(database_url.clone());
         config.listen = "127.0.0.1:0".parse().expect("a valid address");
         config.db_pool_size = 5;
         configure(&mut config);
@@ -97,7 +114,7 @@ impl TestApp {
             engine,
             statements,
             addr,
-            database_url: database.url.clone(),
+            database_url,
             http: reqwest::Client::new(),
             _database: database,
         }

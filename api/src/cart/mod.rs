@@ -8,10 +8,12 @@
 pub mod filter;
 mod mutation;
 mod query;
+mod subscription;
 
 pub use filter::{CartFilter, CartOrder, CartPredicate};
 pub use mutation::CartMutation;
 pub use query::{CartConnection, CartQuery};
+pub use subscription::CartSubscription;
 
 use std::sync::Arc;
 

@@ -22,6 +22,7 @@ use crate::error::{
     ApiResult, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
+use crate::events::{self, Event};
 use crate::ids::{self, NodeKind};
 
 /// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
@@ -128,12 +129,13 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let requests = LineRequest::parse_all(&lines)?;
         let db = db::from_context(ctx)?;
+        let events = events::from_context(ctx)?;
         let outcome = match requests {
             Err(errors) => Err(errors.into()),
             Ok(requests) => {
                 let txn = db::begin_write(db).await?;
                 let outcome = add_lines(&txn, cart_key, &requests).await;
-                db::finish(txn, outcome).await
+                events.finish(txn, outcome, cart_changed).await
             }
         };
         let (cart, user_errors) = into_payload(outcome)?;
@@ -154,12 +156,13 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let db = db::from_context(ctx)?;
+        let events = events::from_context(ctx)?;
         let outcome = if !(0..=MAX_QUANTITY).contains(&quantity) {
             Err(quantity_out_of_range(&["quantity"], 0).into())
         } else {
             let txn = db::begin_write(db).await?;
             let outcome = set_quantity(&txn, cart_key, product_key, quantity).await;
-            db::finish(txn, outcome).await
+            events.finish(txn, outcome, cart_changed).await
         };
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(UpdateCartLinePayload {
@@ -178,9 +181,10 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let db = db::from_context(ctx)?;
+        let events = events::from_context(ctx)?;
         let txn = db::begin_write(db).await?;
         let outcome = set_quantity(&txn, cart_key, product_key, 0).await;
-        let (cart, user_errors) = into_payload(db::finish(txn, outcome).await)?;
+        let (cart, user_errors) = into_payload(events.finish(txn, outcome, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),
             user_errors,
@@ -196,6 +200,11 @@ impl CartMutation {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let db = db::from_context(ctx)?;
         let deleted = cart::Entity::delete_by_id(key).exec(db).await?;
+        if deleted.rows_affected > 0 {
+            events::from_context(ctx)?
+                .announce(db, &[Event::Cart(key)])
+                .await?;
+        }
         Ok(if deleted.rows_affected == 0 {
             DeleteCartPayload {
                 deleted_id: None,
@@ -208,6 +217,11 @@ impl CartMutation {
             }
         })
     }
+}
+
+/// The event of a mutation that changed `cart`.
+fn cart_changed(cart: &cart::Model) -> Vec<Event> {
+    vec![Event::Cart(cart.id)]
 }
 
 /// A validated line of input; `index` is its position in `lines`, for error paths.

@@ -1,7 +1,10 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
-use entity::customer;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use entity::{cart, customer};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QuerySelect,
+};
 
 use super::{Customer, parse_email, parse_name};
 use crate::db;
@@ -9,6 +12,7 @@ use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
     taken_on_unique_violation,
 };
+use crate::events::{self, Event};
 use crate::ids::{self, NodeKind};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
@@ -103,20 +107,34 @@ impl CustomerMutation {
     ) -> ApiResult<DeleteCustomerPayload> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
         let db = db::from_context(ctx)?;
-        // The carts and their lines go by the foreign keys' ON DELETE CASCADE.
-        let deleted = customer::Entity::delete_by_id(key).exec(db).await?;
-        Ok(if deleted.rows_affected == 0 {
-            DeleteCustomerPayload {
-                deleted_id: None,
-                user_errors: vec![UserError::not_found(&["id"], "Customer")],
-            }
-        } else {
-            DeleteCustomerPayload {
-                deleted_id: Some(id),
-                user_errors: Vec::new(),
-            }
+        let events = events::from_context(ctx)?;
+        let txn = db::begin_write(db).await?;
+        let outcome = delete(&txn, key).await;
+        // Subscribers of the customer's carts learn they are gone.
+        let changed = |carts: &Vec<i64>| carts.iter().map(|cart| Event::Cart(*cart)).collect();
+        let (deleted, user_errors) = into_payload(events.finish(txn, outcome, changed).await)?;
+        Ok(DeleteCustomerPayload {
+            deleted_id: deleted.map(|_| id),
+            user_errors,
         })
     }
+}
+
+/// Deletes a customer (their carts and lines go by the foreign keys' ON
+/// DELETE CASCADE) and returns the carts they had.
+async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, MutationError> {
+    let carts: Vec<i64> = cart::Entity::find()
+        .select_only()
+        .column(cart::Column::Id)
+        .filter(cart::Column::CustomerId.eq(key))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let deleted = customer::Entity::delete_by_id(key).exec(db).await?;
+    if deleted.rows_affected == 0 {
+        return Err(UserError::not_found(&["id"], "Customer").into());
+    }
+    Ok(carts)
 }
 
 async fn create(

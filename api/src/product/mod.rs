@@ -5,10 +5,12 @@
 mod filter;
 mod mutation;
 mod query;
+mod subscription;
 
 pub use filter::{ProductFilter, ProductOrder};
 pub use mutation::ProductMutation;
 pub use query::ProductQuery;
+pub use subscription::ProductSubscription;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};

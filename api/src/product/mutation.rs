@@ -1,11 +1,15 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::Utc;
-use entity::product;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use entity::{cart_product, product};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect,
+};
 
 use super::{Product, parse_description, parse_name, parse_price, parse_stock};
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
+use crate::events::{self, Event};
 use crate::ids::{self, NodeKind};
 use crate::money::Decimal;
 
@@ -92,9 +96,11 @@ impl ProductMutation {
     ) -> ApiResult<UpdateProductPayload> {
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
         let db = db::from_context(ctx)?;
+        let events = events::from_context(ctx)?;
         let txn = db::begin_write(db).await?;
         let outcome = update(&txn, key, input).await;
-        let (product, user_errors) = into_payload(db::finish(txn, outcome).await)?;
+        let changed = |product: &product::Model| vec![Event::Product(product.id)];
+        let (product, user_errors) = into_payload(events.finish(txn, outcome, changed).await)?;
         Ok(UpdateProductPayload {
             product: product.map(Product),
             user_errors,
@@ -109,17 +115,19 @@ impl ProductMutation {
     ) -> ApiResult<DeleteProductPayload> {
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
         let db = db::from_context(ctx)?;
-        let deleted = product::Entity::delete_by_id(key).exec(db).await?;
-        Ok(if deleted.rows_affected == 0 {
-            DeleteProductPayload {
-                deleted_id: None,
-                user_errors: vec![UserError::not_found(&["id"], "Product")],
-            }
-        } else {
-            DeleteProductPayload {
-                deleted_id: Some(id),
-                user_errors: Vec::new(),
-            }
+        let events = events::from_context(ctx)?;
+        let txn = db::begin_write(db).await?;
+        let outcome = delete(&txn, key).await;
+        // The product's subscribers learn it is gone, and so do those of
+        // the carts that held it.
+        let changed = |carts: &Vec<i64>| {
+            let carts = carts.iter().map(|cart| Event::Cart(*cart));
+            std::iter::once(Event::Product(key)).chain(carts).collect()
+        };
+        let (deleted, user_errors) = into_payload(events.finish(txn, outcome, changed).await)?;
+        Ok(DeleteProductPayload {
+            deleted_id: deleted.map(|_| id),
+            user_errors,
         })
     }
 }
@@ -155,6 +163,23 @@ async fn create(
     .insert(db)
     .await?;
     Ok(row)
+}
+
+/// Deletes a product (its cart lines go by ON DELETE CASCADE) and returns
+/// the carts that held it.
+async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, MutationError> {
+    let carts: Vec<i64> = cart_product::Entity::find()
+        .select_only()
+        .column(cart_product::Column::CartId)
+        .filter(cart_product::Column::ProductId.eq(key))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let deleted = product::Entity::delete_by_id(key).exec(db).await?;
+    if deleted.rows_affected == 0 {
+        return Err(UserError::not_found(&["id"], "Product").into());
+    }
+    Ok(carts)
 }
 
 async fn update(

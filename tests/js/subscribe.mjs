@@ -1,0 +1,61 @@
+// Subscribes with the graphql-ws client (graphql-transport-ws protocol) to
+// cartUpdated and productUpdated on one server, makes changes through
+// another (or the same) server over HTTP, and prints what the subscriptions
+// received as one JSON object.
+// Usage: node subscribe.mjs <ws URL to watch> <HTTP URL to change through> <cart ID> <product ID>
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const [watchUrl, changeUrl, cartId, productId] = process.argv.slice(2);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function change(query, variables) {
+  const response = await fetch(changeUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+function watch(client, query, variables, into) {
+  return new Promise((resolve, reject) => {
+    client.subscribe({ query, variables }, {
+      next: (result) => into.push(result),
+      error: reject,
+      complete: resolve,
+    });
+  });
+}
+
+const client = createClient({ url: watchUrl, webSocketImpl: WebSocket, lazy: false });
+const cartEvents = [];
+const productEvents = [];
+const cartDone = watch(client, `subscription($id: ID!) {
+  cartUpdated(cartId: $id) { id totalQuantity lines { quantity product { name } } }
+}`, { id: cartId }, cartEvents);
+const productDone = watch(client, `subscription($id: ID!) {
+  productUpdated(productId: $id) { id price { amount } stock }
+}`, { id: productId }, productEvents);
+productDone.catch(() => {});
+
+// The protocol does not acknowledge a subscription; give the server a moment.
+await sleep(500);
+await change(`mutation($cart: ID!, $product: ID!) {
+  addCartLines(cartId: $cart, lines: [{ productId: $product, quantity: 2 }]) { userErrors { code } }
+}`, { cart: cartId, product: productId });
+await change(`mutation($product: ID!) {
+  updateProduct(id: $product, input: { price: "9.99", stock: 7 }) { userErrors { code } }
+}`, { product: productId });
+await change(`mutation($cart: ID!) { deleteCart(id: $cart) { deletedId } }`, { cart: cartId });
+
+// Deleting the cart ends its subscription; the product one stays open.
+let timer;
+const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), 10_000); });
+const cartEnded = await Promise.race([cartDone.then(() => 'completed'), timeout]);
+clearTimeout(timer);
+for (let i = 0; i < 100 && productEvents.length === 0; i++) await sleep(50);
+await client.dispose();
+console.log(JSON.stringify({ cartEnded, cartEvents, productEvents }));
