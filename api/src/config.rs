@@ -76,6 +76,12 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub cors_origins: Vec<String>,
+
+    /// Where GraphiQL's npm packages are installed (a `node_modules`
+    /// directory); by default `web/graphiql/node_modules` of the checkout.
+    /// Without them the page at `/` loads GraphiQL from a CDN.
+    #[arg(long, env = "SHOPGRAPH_GRAPHIQL_ASSETS")]
+    pub graphiql_assets: Option<std::path::PathBuf>,
 }
 
 /// The default of each setting, shared by the command line and [`Config::for_database`].
@@ -106,6 +112,7 @@ impl Config {
             db_pool_size: defaults::DB_POOL_SIZE,
             max_body_bytes: defaults::MAX_BODY_BYTES,
             cors_origins: Vec::new(),
+            graphiql_assets: None,
         }
     }
 }

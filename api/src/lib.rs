@@ -27,6 +27,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod filter;
+pub mod graphiql;
 pub mod ids;
 pub mod loaders;
 pub mod money;
@@ -40,6 +41,7 @@ pub mod server;
 use std::future::Future;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -80,6 +82,7 @@ impl App {
         let events = events::Events::start(&db);
         let schema = schema::build(db.clone(), currency, events);
         let http = server::HttpConfig {
+            graphiql: Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref())),
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
         };

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    MergedObject, MergedSubscription, Schema, SchemaBuilder, ServerError, ServerResult,
+    MergedObject, MergedSubscription, Response, Schema, SchemaBuilder, ServerError, ServerResult,
     ValidationResult, Variables,
 };
 use sea_orm::DatabaseConnection;
@@ -60,8 +60,10 @@ pub fn sdl() -> String {
 }
 
 /// Gives parse and validation errors, which async-graphql reports without a
-/// code, the codes `GRAPHQL_PARSE_FAILED` and `GRAPHQL_VALIDATION_FAILED`, so
-/// every error a client sees carries `extensions.code`.
+/// code, the codes `GRAPHQL_PARSE_FAILED` and `GRAPHQL_VALIDATION_FAILED`, and
+/// any other uncoded error (such as "Unknown operation named …") `BAD_REQUEST`
+/// when it concerns the request as a whole, so every error a client sees
+/// carries `extensions.code`.
 struct ErrorCodes;
 
 impl ExtensionFactory for ErrorCodes {
@@ -80,6 +82,22 @@ fn with_code(mut err: ServerError, code: ErrorCode) -> ServerError {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|err| {
+                let code = if err.path.is_empty() {
+                    ErrorCode::BadRequest
+                } else {
+                    ErrorCode::BadUserInput
+                };
+                with_code(err, code)
+            })
+            .collect();
+        response
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,

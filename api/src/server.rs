@@ -18,11 +18,10 @@
 use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -31,7 +30,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
@@ -46,6 +45,7 @@ use tracing::{Instrument, Level};
 
 use crate::batch;
 use crate::error::ErrorCode;
+use crate::graphiql::Graphiql;
 use crate::loaders::Loaders;
 use crate::persisted::{PersistedQueries, Refusal};
 use crate::schema::ShopSchema;
@@ -62,6 +62,7 @@ struct AppState {
 /// What the HTTP layer is configured with.
 pub struct HttpConfig {
     pub max_body_bytes: usize,
+    pub graphiql: Arc<Graphiql>,
     /// Origins allowed to call the API from a browser; none: same origin only.
     pub cors_origins: Vec<String>,
 }
@@ -74,7 +75,7 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         persisted: Arc::new(PersistedQueries::default()),
     };
     Router::new()
-        .route("/", get(graphiql))
+        .merge(config.graphiql.clone().router())
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
         .with_state(state)
@@ -129,16 +130,6 @@ fn cors(origins: &[String]) -> CorsLayer {
         .filter_map(|origin| HeaderValue::from_str(origin).ok())
         .collect();
     layer.allow_origin(AllowOrigin::list(origins))
-}
-
-async fn graphiql() -> Html<&'static str> {
-    static PAGE: LazyLock<String> = LazyLock::new(|| {
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("shopgraph")
-            .finish()
-    });
-    Html(PAGE.as_str())
 }
 
 /// A panic anywhere in a request is answered like any internal error: a

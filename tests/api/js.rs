@@ -16,43 +16,45 @@ pub fn dir() -> PathBuf {
 
 static INSTALLED: OnceCell<()> = OnceCell::const_new();
 
-/// Installs `tests/js`'s packages unless they are installed already. Test
-/// processes may race here, so an exclusive file lock serialises them.
+/// Installs `tests/js`'s packages, once per test process.
 async fn install() {
     INSTALLED
-        .get_or_init(|| async {
-            let dir = dir();
-            let lock = std::fs::File::create(dir.join(".install.lock")).expect("a lock file");
-            let lock = tokio::task::spawn_blocking(move || {
-                lock.lock().expect("the install lock");
-                lock
-            })
-            .await
-            .expect("the lock is taken");
-            let marker = dir.join("node_modules/.package-lock.json");
-            let stale = match (marker.metadata(), dir.join("package-lock.json").metadata()) {
-                (Ok(installed), Ok(locked)) => installed.modified().ok() < locked.modified().ok(),
-                _ => true,
-            };
-            if stale {
-                let output = Command::new("npm")
-                    .args(["ci", "--no-audit", "--no-fund"])
-                    .current_dir(&dir)
-                    .output()
-                    .await
-                    .unwrap_or_else(|err| {
-                        panic!("cannot run npm (install Node.js 20 or newer): {err}")
-                    });
-                assert!(
-                    output.status.success(),
-                    "npm ci failed in {}: {}",
-                    dir.display(),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-            drop(lock);
-        })
+        .get_or_init(|| async { npm_ci(&dir()).await })
         .await;
+}
+
+/// Installs the npm packages of `dir` from its lock file unless they are
+/// installed already. Test processes may race here, so an exclusive file
+/// lock serialises them.
+pub async fn npm_ci(dir: &Path) {
+    let dir = dir.to_owned();
+    let lock = std::fs::File::create(dir.join(".install.lock")).expect("a lock file");
+    let lock = tokio::task::spawn_blocking(move || {
+        lock.lock().expect("the install lock");
+        lock
+    })
+    .await
+    .expect("the lock is taken");
+    let marker = dir.join("node_modules/.package-lock.json");
+    let stale = match (marker.metadata(), dir.join("package-lock.json").metadata()) {
+        (Ok(installed), Ok(locked)) => installed.modified().ok() < locked.modified().ok(),
+        _ => true,
+    };
+    if stale {
+        let output = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .await
+            .unwrap_or_else(|err| panic!("cannot run npm (install Node.js 20 or newer): {err}"));
+        assert!(
+            output.status.success(),
+            "npm ci failed in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    drop(lock);
 }
 
 /// Runs `node <script> <args>` in `tests/js` and returns its standard

@@ -10,6 +10,7 @@ mod carts;
 mod customers;
 mod entities;
 mod filters;
+mod graphiql;
 mod http;
 mod migrations;
 mod node;

@@ -30,6 +30,23 @@ async fn the_graphql_http_audit_passes() {
 }
 
 #[tokio::test]
+async fn an_unknown_operation_name_is_a_coded_request_error() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let response: Value = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "query Typed { products { totalCount } }", "operationName": "Catalogue" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(response.get("data").is_none(), "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+}
+
+#[tokio::test]
 async fn request_errors_have_no_data_and_graphql_response_json_says_400() {
     let app = TestApp::spawn(Engine::Sqlite).await;
     for (query, code) in [
