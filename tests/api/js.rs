@@ -61,18 +61,25 @@ pub async fn npm_ci(dir: &Path) {
 /// output; panics with its output if it fails.
 pub async fn node(script: &str, args: &[&str]) -> String {
     install().await;
-    let output = Command::new("node")
-        .arg(script)
+    let mut all = vec![script];
+    all.extend(args);
+    run(&dir(), "node", &all).await
+}
+
+/// Runs `program <args>` in `dir` and returns its standard output; panics
+/// with its output if it fails.
+pub async fn run(dir: &Path, program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
         .args(args)
-        .current_dir(dir())
+        .current_dir(dir)
         .stdin(Stdio::null())
         .output()
         .await
-        .unwrap_or_else(|err| panic!("cannot run node (install Node.js 20 or newer): {err}"));
+        .unwrap_or_else(|err| panic!("cannot run {program} (install Node.js 20 or newer): {err}"));
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "node {script} failed: {stdout}\n{}",
+        "{program} {args:?} failed: {stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout

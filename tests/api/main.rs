@@ -20,3 +20,4 @@ mod products;
 mod schema;
 mod spec;
 mod subscriptions;
+mod typescript;
