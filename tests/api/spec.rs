@@ -270,3 +270,46 @@ async fn csrf_simple_requests_never_run_a_mutation() {
     }
     assert_eq!(app.count_rows("customer").await, 0);
 }
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    for i in 0..30 {
+        app.create_product(&format!("Compressible product {i}"), "1.00", 1)
+            .await;
+    }
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .header("accept-encoding", "gzip")
+        .json(&json!({ "query": "{ products(first: 30) { nodes { id name description price { amount currencyCode } } } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+/// The legacy `graphql-ws` subprotocol (of subscriptions-transport-ws),
+/// spoken by hand over a raw WebSocket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_legacy_graphql_ws_subprotocol_is_spoken_too() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let product = app.create_product("Legacy lamp", "5.00", 2).await;
+    let output = js::node(
+        "legacy-ws.mjs",
+        &[
+            &app.url("/graphql").replacen("http://", "ws://", 1),
+            &app.url("/graphql"),
+            &product,
+        ],
+    )
+    .await;
+    let seen: Value = serde_json::from_str(output.trim()).expect("one JSON object");
+    assert_eq!(seen["protocol"], "graphql-ws");
+    assert_eq!(
+        seen["data"],
+        json!({ "productUpdated": { "stock": 9 } }),
+        "{seen:#}"
+    );
+}
