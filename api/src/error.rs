@@ -107,6 +107,10 @@ pub enum UserErrorCode {
     InsufficientStock,
     /// The list has more entries than one call accepts.
     TooMany,
+    /// The cart is checked out and can no longer change.
+    CheckedOut,
+    /// The idempotency key was already used for another request.
+    IdempotencyKeyReused,
 }
 
 /// An expected failure of a mutation, returned as data in its payload.

@@ -15,7 +15,7 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
-use crate::cart::{CartMutation, CartQuery, CartSubscription};
+use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::customer::{CustomerMutation, CustomerQuery};
 use crate::error::ErrorCode;
 use crate::events::Events;
@@ -30,7 +30,12 @@ pub struct QueryRoot(NodeQuery, ProductQuery, CustomerQuery, CartQuery);
 /// Everything that can be changed. Each mutation returns a payload whose
 /// `userErrors` say why it did nothing; a failed mutation changes nothing.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(ProductMutation, CustomerMutation, CartMutation);
+pub struct MutationRoot(
+    ProductMutation,
+    CustomerMutation,
+    CartMutation,
+    CheckoutMutation,
+);
 
 /// Everything that can be watched, over WebSocket: each subscription sends
 /// the object again whenever a mutation changes it, on any server instance.

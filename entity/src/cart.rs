@@ -10,6 +10,8 @@ pub struct Model {
     pub customer_id: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the cart was checked out; `None` while it is open.
+    pub checked_out_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,15 +7,18 @@
 //! - [`product`] — a catalogue item with its price (integer minor units) and stock.
 //! - [`cart`] — a customer's cart; many-to-many with products through [`cart_product`].
 //! - [`cart_product`] — a cart line: which product, how many.
+//! - [`checkout`] — the idempotency key of a checkout, and its cart.
 
 pub mod cart;
 pub mod cart_product;
+pub mod checkout;
 pub mod customer;
 pub mod product;
 
 pub mod prelude {
     pub use super::cart::Entity as Cart;
     pub use super::cart_product::Entity as CartProduct;
+    pub use super::checkout::Entity as Checkout;
     pub use super::customer::Entity as Customer;
     pub use super::product::Entity as Product;
 }

@@ -11,6 +11,7 @@ mod m20261123_000002_create_product;
 mod m20261123_000003_create_cart;
 mod m20261123_000004_create_cart_product;
 mod m20261123_000005_create_list_indexes;
+mod m20261123_000006_create_checkout;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_cart::Migration),
             Box::new(m20261123_000004_create_cart_product::Migration),
             Box::new(m20261123_000005_create_list_indexes::Migration),
+            Box::new(m20261123_000006_create_checkout::Migration),
         ]
     }
 }

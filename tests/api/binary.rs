@@ -13,7 +13,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_shopgraph");
 
 /// Starts the binary in `dir` with none of its environment variables set,
 /// on a free port, and returns it with its base URL.
-async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
+pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
     let mut command = Command::new(BINARY);
     command
         .current_dir(dir)

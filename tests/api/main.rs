@@ -7,6 +7,7 @@ mod support;
 
 mod binary;
 mod carts;
+mod checkout;
 mod customers;
 mod entities;
 mod filters;

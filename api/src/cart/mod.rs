@@ -5,11 +5,13 @@
 //! loaders, so a page of carts with everything in them costs a fixed number
 //! of statements.
 
+mod checkout;
 pub mod filter;
 mod mutation;
 mod query;
 mod subscription;
 
+pub use checkout::CheckoutMutation;
 pub use filter::{CartFilter, CartOrder, CartPredicate};
 pub use mutation::CartMutation;
 pub use query::{CartConnection, CartQuery};
@@ -96,6 +98,12 @@ impl Cart {
     /// When the cart or its lines last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// When the cart was checked out; null while it is open. A checked-out
+    /// cart can no longer change.
+    async fn checked_out_at(&self) -> Option<DateTime<Utc>> {
+        self.0.checked_out_at
     }
 }
 

@@ -13,7 +13,8 @@ use chrono::Utc;
 use entity::{cart, cart_product, customer, product};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter,
 };
 
 use super::Cart;
@@ -199,22 +200,26 @@ impl CartMutation {
     ) -> ApiResult<DeleteCartPayload> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let db = db::from_context(ctx)?;
-        let deleted = cart::Entity::delete_by_id(key).exec(db).await?;
-        if deleted.rows_affected > 0 {
-            events::from_context(ctx)?
-                .announce(db, &[Event::Cart(key)])
-                .await?;
-        }
-        Ok(if deleted.rows_affected == 0 {
-            DeleteCartPayload {
+        // A checked-out cart is a record of a sale: it stays.
+        let deleted = cart::Entity::delete_many()
+            .filter(cart::Column::Id.eq(key))
+            .filter(cart::Column::CheckedOutAt.is_null())
+            .exec(db)
+            .await?;
+        if deleted.rows_affected == 0 {
+            let mut error = not_open(db, key).await?;
+            error.field = Some(vec!["id".to_owned()]);
+            return Ok(DeleteCartPayload {
                 deleted_id: None,
-                user_errors: vec![UserError::not_found(&["id"], "Cart")],
-            }
-        } else {
-            DeleteCartPayload {
-                deleted_id: Some(id),
-                user_errors: Vec::new(),
-            }
+                user_errors: vec![error],
+            });
+        }
+        events::from_context(ctx)?
+            .announce(db, &[Event::Cart(key)])
+            .await?;
+        Ok(DeleteCartPayload {
+            deleted_id: Some(id),
+            user_errors: Vec::new(),
         })
     }
 }
@@ -327,15 +332,29 @@ async fn touch_cart(db: &impl ConnectionTrait, cart_id: i64) -> Result<cart::Mod
     let touched = cart::Entity::update_many()
         .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(cart::Column::Id.eq(cart_id))
+        .filter(cart::Column::CheckedOutAt.is_null())
         .exec(db)
         .await?;
     if touched.rows_affected == 0 {
-        return Err(UserError::not_found(&["cartId"], "Cart").into());
+        return Err(not_open(db, cart_id).await?.into());
     }
     cart::Entity::find_by_id(cart_id)
         .one(db)
         .await?
         .ok_or_else(|| UserError::not_found(&["cartId"], "Cart").into())
+}
+
+/// Why a cart that could not be changed is not open: it does not exist, or
+/// it is checked out.
+pub(super) async fn not_open(db: &impl ConnectionTrait, cart_id: i64) -> Result<UserError, DbErr> {
+    Ok(match cart::Entity::find_by_id(cart_id).one(db).await? {
+        None => UserError::not_found(&["cartId"], "Cart"),
+        Some(_) => UserError::new(
+            &["cartId"],
+            UserErrorCode::CheckedOut,
+            "The cart is checked out and can no longer change; start a new cart",
+        ),
+    })
 }
 
 async fn add_lines(

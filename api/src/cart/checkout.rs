@@ -1,0 +1,233 @@
+//! `checkout(cartId, idempotencyKey)`: turns an open cart into a sale, in
+//! one transaction, without ever selling more than the stock.
+//!
+//! Stock is taken with one conditional statement per line,
+//! `UPDATE product SET stock = stock - n WHERE id = ? AND stock >= n`, whose
+//! row count says whether the units were there: the database decides, so
+//! concurrent checkouts on any number of server instances can never oversell.
+//! Lines are taken in product-id order, so two checkouts that share
+//! products lock them in the same order and cannot deadlock. Any short line
+//! rolls the whole checkout back.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::Utc;
+use entity::{cart, cart_product, checkout, product};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::Cart;
+use crate::db;
+use crate::error::{ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+use crate::events::{self, Event};
+use crate::ids::{self, NodeKind};
+
+/// Longest accepted idempotency key.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// The result of `checkout`.
+#[derive(SimpleObject)]
+pub struct CheckoutPayload {
+    /// The checked-out cart, or null if the checkout did not happen.
+    pub cart: Option<Cart>,
+    /// Why the checkout did not happen (for example `INSUFFICIENT_STOCK`,
+    /// one per short line); empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CheckoutMutation;
+
+#[Object]
+impl CheckoutMutation {
+    /// Checks a cart out: verifies every line against the stock, takes the
+    /// units from stock and marks the cart checked out, all at once or not
+    /// at all. A checked-out cart can no longer change; the customer starts
+    /// a new cart. With an `idempotencyKey`, repeating the request (say,
+    /// after a timeout) checks out at most once and answers the same.
+    async fn checkout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart to check out.")] cart_id: ID,
+        #[graphql(
+            desc = "A key unique to this checkout attempt (for example a UUID), at most 255 characters; the same key with another cart is refused."
+        )]
+        idempotency_key: Option<String>,
+    ) -> ApiResult<CheckoutPayload> {
+        let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let db = db::from_context(ctx)?;
+        let events = events::from_context(ctx)?;
+        let outcome = match check_key(idempotency_key.as_deref()) {
+            Err(err) => Err(err.into()),
+            Ok(key) => {
+                let txn = db::begin_write(db).await?;
+                let outcome = checkout(&txn, cart_key, key).await;
+                let changed = |done: &Done| {
+                    let products = done.products.iter().map(|id| Event::Product(*id));
+                    std::iter::once(Event::Cart(done.cart.id))
+                        .chain(products)
+                        .collect()
+                };
+                events.finish(txn, outcome, changed).await
+            }
+        };
+        let (done, user_errors) = into_payload(outcome)?;
+        Ok(CheckoutPayload {
+            cart: done.map(|done| Cart(done.cart)),
+            user_errors,
+        })
+    }
+}
+
+fn check_key(key: Option<&str>) -> Result<Option<&str>, UserError> {
+    match key.map(str::trim) {
+        Some("") => Err(UserError::invalid(
+            &["idempotencyKey"],
+            "Idempotency key must not be empty",
+        )),
+        Some(key) if key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS => Err(UserError::invalid(
+            &["idempotencyKey"],
+            format!("Idempotency key must be at most {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
+        )),
+        key => Ok(key),
+    }
+}
+
+/// A finished checkout: the cart, and the products whose stock it took
+/// (none when it answers a repeated idempotency key).
+struct Done {
+    cart: cart::Model,
+    products: Vec<i64>,
+}
+
+async fn checkout(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    key: Option<&str>,
+) -> Result<Done, MutationError> {
+    let now = Utc::now();
+    if let Some(key) = key
+        && let Some(done) = replay(db, cart_id, key, now).await?
+    {
+        return Ok(done);
+    }
+
+    let closed = cart::Entity::update_many()
+        .col_expr(cart::Column::CheckedOutAt, Expr::value(now))
+        .col_expr(cart::Column::UpdatedAt, Expr::value(now))
+        .filter(cart::Column::Id.eq(cart_id))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .exec(db)
+        .await?;
+    if closed.rows_affected == 0 {
+        return Err(super::mutation::not_open(db, cart_id).await?.into());
+    }
+
+    let lines = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(cart_id))
+        .order_by_asc(cart_product::Column::ProductId)
+        .all(db)
+        .await?;
+    if lines.is_empty() {
+        return Err(UserError::invalid(&["cartId"], "The cart is empty").into());
+    }
+    let mut short = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let taken = product::Entity::update_many()
+            .col_expr(
+                product::Column::Stock,
+                Expr::col(product::Column::Stock).sub(line.quantity),
+            )
+            .col_expr(product::Column::UpdatedAt, Expr::value(now))
+            .filter(product::Column::Id.eq(line.product_id))
+            .filter(product::Column::Stock.gte(line.quantity))
+            .exec(db)
+            .await?;
+        if taken.rows_affected == 0 {
+            short.push((index, line));
+        }
+    }
+    if !short.is_empty() {
+        let products = product::Entity::find()
+            .filter(product::Column::Id.is_in(short.iter().map(|(_, line)| line.product_id)))
+            .all(db)
+            .await?;
+        let errors = short
+            .into_iter()
+            .map(|(index, line)| {
+                let product = products.iter().find(|p| p.id == line.product_id);
+                let (name, stock) =
+                    product.map_or(("a product", 0), |p| (p.name.as_str(), p.stock));
+                UserError::new(
+                    &["lines", &index.to_string(), "quantity"],
+                    UserErrorCode::InsufficientStock,
+                    format!(
+                        "Only {stock} of \u{201c}{name}\u{201d} left, the cart has {}",
+                        line.quantity
+                    ),
+                )
+            })
+            .collect::<Vec<_>>();
+        return Err(errors.into());
+    }
+    let cart = cart::Entity::find_by_id(cart_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::from(anyhow::anyhow!(
+                "cart {cart_id} vanished during its checkout"
+            ))
+        })?;
+    Ok(Done {
+        cart,
+        products: lines.iter().map(|line| line.product_id).collect(),
+    })
+}
+
+/// Claims `key` for this cart. Returns the earlier answer when the key was
+/// already used for this cart; refuses it for another cart. A concurrent
+/// request with the same key waits for the first one's transaction (the
+/// key's unique index), then sees its outcome.
+async fn replay(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    key: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<Done>, MutationError> {
+    let claimed = checkout::Entity::insert(checkout::ActiveModel {
+        idempotency_key: Set(key.to_owned()),
+        cart_id: Set(cart_id),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(checkout::Column::IdempotencyKey)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if claimed == 1 {
+        return Ok(None);
+    }
+    let earlier = checkout::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::from(anyhow::anyhow!("idempotency key {key:?} vanished")))?;
+    if earlier.cart_id != cart_id {
+        return Err(UserError::new(
+            &["idempotencyKey"],
+            UserErrorCode::IdempotencyKeyReused,
+            "This idempotency key was used to check out another cart",
+        )
+        .into());
+    }
+    let cart = cart::Entity::find_by_id(cart_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| UserError::not_found(&["cartId"], "Cart"))?;
+    Ok(Some(Done {
+        cart,
+        products: Vec::new(),
+    }))
+}
