@@ -86,7 +86,7 @@ impl<L: BatchLoad> Batcher<L> {
         let loaded = answer
             .await
             .map_err(|_| anyhow::anyhow!("a batch was dropped before it was loaded"))?
-            .map_err(|err| ApiError::from(anyhow::anyhow!("{err}")))?;
+            .map_err(|err| ApiError::from_shared(&err))?;
         Ok(keys
             .into_iter()
             .filter_map(|key| loaded.get(&key).map(|value| (key, value.clone())))

@@ -82,6 +82,48 @@ pub struct Config {
     /// Without them the page at `/` loads GraphiQL from a CDN.
     #[arg(long, env = "SHOPGRAPH_GRAPHIQL_ASSETS")]
     pub graphiql_assets: Option<std::path::PathBuf>,
+
+    /// Deepest nesting of fields in one operation.
+    #[arg(long, env = "SHOPGRAPH_MAX_DEPTH", default_value_t = defaults::MAX_DEPTH)]
+    pub max_depth: usize,
+
+    /// Complexity budget of one HTTP request, over all the operations of a
+    /// batch; every field costs 1, and lists multiply what they select by
+    /// the page size asked.
+    #[arg(long, env = "SHOPGRAPH_MAX_COMPLEXITY", default_value_t = defaults::MAX_COMPLEXITY)]
+    pub max_complexity: usize,
+
+    /// Most aliases in one document.
+    #[arg(long, env = "SHOPGRAPH_MAX_ALIASES", default_value_t = defaults::MAX_ALIASES)]
+    pub max_aliases: usize,
+
+    /// Most operations in one batch (a JSON array of requests).
+    #[arg(long, env = "SHOPGRAPH_MAX_BATCH", default_value_t = defaults::MAX_BATCH,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_batch: u16,
+
+    /// Longest a request may run, in milliseconds.
+    #[arg(long, env = "SHOPGRAPH_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
+
+    /// PostgreSQL's `statement_timeout` for the server's connections, in
+    /// milliseconds; 0 for none.
+    #[arg(long, env = "SHOPGRAPH_STATEMENT_TIMEOUT_MS", default_value_t = defaults::STATEMENT_TIMEOUT_MS)]
+    pub statement_timeout_ms: u64,
+
+    /// Production mode: introspection, field suggestions and GraphiQL are
+    /// off unless `--introspection` or `--graphiql` turn them back on.
+    #[arg(long, env = "SHOPGRAPH_PRODUCTION")]
+    pub production: bool,
+
+    /// Keep introspection (and field suggestions) in production mode.
+    #[arg(long, env = "SHOPGRAPH_INTROSPECTION")]
+    pub introspection: bool,
+
+    /// Keep GraphiQL in production mode.
+    #[arg(long, env = "SHOPGRAPH_GRAPHIQL")]
+    pub graphiql: bool,
 }
 
 /// The default of each setting, shared by the command line and [`Config::for_database`].
@@ -93,6 +135,12 @@ mod defaults {
     pub const CURRENCY: &str = "USD";
     pub const DB_POOL_SIZE: u32 = 10;
     pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+    pub const MAX_DEPTH: usize = 12;
+    pub const MAX_COMPLEXITY: usize = 20_000;
+    pub const MAX_ALIASES: usize = 30;
+    pub const MAX_BATCH: u16 = 20;
+    pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
+    pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
     pub fn listen() -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, 8000))
@@ -100,6 +148,27 @@ mod defaults {
 }
 
 impl Config {
+    /// The abuse limits these settings ask for.
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_batch: usize::from(self.max_batch),
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+        }
+    }
+
+    /// Whether introspection and field suggestions are on.
+    pub fn introspection_enabled(&self) -> bool {
+        !self.production || self.introspection
+    }
+
+    /// Whether GraphiQL is served.
+    pub fn graphiql_enabled(&self) -> bool {
+        !self.production || self.graphiql
+    }
+
     /// The default settings, ignoring the environment, for the given
     /// database. Tests build on this, so they do not depend on the shell.
     pub fn for_database(database_url: impl Into<String>) -> Self {
@@ -113,6 +182,15 @@ impl Config {
             max_body_bytes: defaults::MAX_BODY_BYTES,
             cors_origins: Vec::new(),
             graphiql_assets: None,
+            max_depth: defaults::MAX_DEPTH,
+            max_complexity: defaults::MAX_COMPLEXITY,
+            max_aliases: defaults::MAX_ALIASES,
+            max_batch: defaults::MAX_BATCH,
+            request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
+            statement_timeout_ms: defaults::STATEMENT_TIMEOUT_MS,
+            production: false,
+            introspection: false,
+            graphiql: false,
         }
     }
 }

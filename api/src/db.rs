@@ -37,6 +37,14 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(true)
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
         .map_sqlx_sqlite_opts(tune_sqlite);
+    if config.statement_timeout_ms > 0 {
+        // Every statement of every connection: a runaway query is cancelled
+        // by PostgreSQL itself (SQLSTATE 57014, reported as TIMEOUT).
+        let timeout = config.statement_timeout_ms.to_string();
+        options.map_sqlx_postgres_opts(move |options| {
+            options.options([("statement_timeout", timeout.as_str())])
+        });
+    }
     Database::connect(options).await
 }
 

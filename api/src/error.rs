@@ -30,6 +30,18 @@ pub enum ErrorCode {
     Internal,
     /// A persisted query's hash is unknown: send the query with its hash.
     PersistedQueryNotFound,
+    /// The operation costs more than the complexity budget of one request.
+    QueryTooComplex,
+    /// The operation nests fields deeper than allowed.
+    QueryTooDeep,
+    /// The operation uses more aliases than allowed.
+    TooManyAliases,
+    /// The batch holds more operations than allowed.
+    BatchTooLarge,
+    /// The request, or one of its database statements, ran out of time.
+    Timeout,
+    /// The database is unreachable; retry later.
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -41,6 +53,12 @@ impl ErrorCode {
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::QueryTooDeep => "QUERY_TOO_DEEP",
+            ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
+            ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
 }
@@ -58,6 +76,9 @@ pub enum ApiError {
     /// The client sees only "Internal server error" with code `INTERNAL`; the
     /// cause (which may hold SQL or driver text) is logged instead.
     Internal(Arc<anyhow::Error>),
+    /// The database is unreachable or too slow: code `SERVICE_UNAVAILABLE`
+    /// or `TIMEOUT`, a generic message, the cause logged.
+    Unavailable(ErrorCode, Arc<anyhow::Error>),
 }
 
 impl From<anyhow::Error> for ApiError {
@@ -74,7 +95,55 @@ impl ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(err: DbErr) -> Self {
-        anyhow::Error::from(err).into()
+        match classify(&err) {
+            Some(code) => ApiError::Unavailable(code, Arc::new(err.into())),
+            None => anyhow::Error::from(err).into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// The error for a database failure shared by several callers (a batch).
+    pub fn from_shared(err: &DbErr) -> Self {
+        let cause = Arc::new(anyhow::anyhow!("{err}"));
+        match classify(err) {
+            Some(code) => ApiError::Unavailable(code, cause),
+            None => ApiError::Internal(cause),
+        }
+    }
+}
+
+/// Database failures that are not bugs: the database is unreachable
+/// (`SERVICE_UNAVAILABLE`), or a statement hit PostgreSQL's
+/// `statement_timeout` (`TIMEOUT`, SQLSTATE 57014).
+fn classify(err: &DbErr) -> Option<ErrorCode> {
+    use sea_orm::{RuntimeErr, sqlx};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return Some(ErrorCode::ServiceUnavailable),
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return None,
+    };
+    let RuntimeErr::SqlxError(sqlx_error) = runtime else {
+        return None;
+    };
+    match sqlx_error.as_ref() {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => Some(ErrorCode::ServiceUnavailable),
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+            Some(ErrorCode::Timeout)
+        }
+        // The server is shutting down or restarting (admin_shutdown,
+        // crash_shutdown, cannot_connect_now).
+        sqlx::Error::Database(db)
+            if matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P03")) =>
+        {
+            Some(ErrorCode::ServiceUnavailable)
+        }
+        _ => None,
     }
 }
 
@@ -82,6 +151,14 @@ impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         let (message, code) = match &err {
             ApiError::BadUserInput(message) => (message.clone(), ErrorCode::BadUserInput),
+            ApiError::Unavailable(code, cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "request failed");
+                let message = match code {
+                    ErrorCode::Timeout => "The request took too long",
+                    _ => "The service is unavailable; retry later",
+                };
+                (message.to_owned(), *code)
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed");
                 ("Internal server error".to_owned(), ErrorCode::Internal)

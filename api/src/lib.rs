@@ -29,6 +29,7 @@ pub mod events;
 pub mod filter;
 pub mod graphiql;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod money;
 pub mod node;
@@ -80,9 +81,16 @@ impl App {
             code: config.currency.clone(),
         };
         let events = events::Events::start(&db);
-        let schema = schema::build(db.clone(), currency, events);
+        let options = schema::SchemaOptions {
+            limits: config.limits(),
+            introspection: config.introspection_enabled(),
+        };
+        let schema = schema::build(db.clone(), currency, events, &options);
         let http = server::HttpConfig {
-            graphiql: Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref())),
+            graphiql: config
+                .graphiql_enabled()
+                .then(|| Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref()))),
+            limits: config.limits(),
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
         };

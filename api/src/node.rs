@@ -53,6 +53,7 @@ impl NodeQuery {
 
     /// The objects with these global IDs (at most 100), in the same order,
     /// with null for each ID that names nothing. One statement per type.
+    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -19,6 +19,7 @@ use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::customer::{CustomerMutation, CustomerQuery};
 use crate::error::ErrorCode;
 use crate::events::Events;
+use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::node::NodeQuery;
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
@@ -53,10 +54,33 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .extension(ErrorCodes)
 }
 
+/// How the served schema is set up, beyond its data.
+pub struct SchemaOptions {
+    pub limits: Limits,
+    /// Introspection and "did you mean" suggestions (off in production).
+    pub introspection: bool,
+}
+
 /// The schema served over `db`, with prices in `currency`, announcing
 /// changes through `events`.
-pub fn build(db: DatabaseConnection, currency: Currency, events: Events) -> ShopSchema {
-    builder().data(db).data(currency).data(events).finish()
+pub fn build(
+    db: DatabaseConnection,
+    currency: Currency,
+    events: Events,
+    options: &SchemaOptions,
+) -> ShopSchema {
+    let limits = &options.limits;
+    // ErrorCodes comes first, so it sees the codes LimitsExtension gives.
+    let mut builder = builder()
+        .extension(LimitsExtension(limits.clone()))
+        .limit_directives(MAX_DIRECTIVES)
+        .data(db)
+        .data(currency)
+        .data(events);
+    if !options.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
 }
 
 /// The schema's SDL, as checked in as `schema.graphql`.

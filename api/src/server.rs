@@ -46,6 +46,7 @@ use tracing::{Instrument, Level};
 use crate::batch;
 use crate::error::ErrorCode;
 use crate::graphiql::Graphiql;
+use crate::limits::{Budget, Limits};
 use crate::loaders::Loaders;
 use crate::persisted::{PersistedQueries, Refusal};
 use crate::schema::ShopSchema;
@@ -57,12 +58,15 @@ struct AppState {
     schema: ShopSchema,
     db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
+    limits: Limits,
 }
 
 /// What the HTTP layer is configured with.
 pub struct HttpConfig {
     pub max_body_bytes: usize,
-    pub graphiql: Arc<Graphiql>,
+    /// GraphiQL at `/`, unless production mode turned it off.
+    pub graphiql: Option<Arc<Graphiql>>,
+    pub limits: Limits,
     /// Origins allowed to call the API from a browser; none: same origin only.
     pub cors_origins: Vec<String>,
 }
@@ -73,9 +77,13 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         schema,
         db,
         persisted: Arc::new(PersistedQueries::default()),
+        limits: config.limits.clone(),
     };
-    Router::new()
-        .merge(config.graphiql.clone().router())
+    let mut router = Router::new();
+    if let Some(graphiql) = &config.graphiql {
+        router = router.merge(graphiql.clone().router());
+    }
+    router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
         .with_state(state)
@@ -190,6 +198,16 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         BatchRequest::Single(request) => (vec![request], true),
         BatchRequest::Batch(requests) => (requests, false),
     };
+    if requests.len() > state.limits.max_batch {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BatchTooLarge,
+            &format!(
+                "A batch may hold at most {} operations",
+                state.limits.max_batch
+            ),
+        );
+    }
     // Requests whose persisted query is unknown get that error in their
     // place; the others run together as one batch.
     let mut runnable = Vec::with_capacity(requests.len());
@@ -400,9 +418,36 @@ async fn execute(state: &AppState, batch: BatchRequest) -> BatchResponse {
             .join(","),
     };
     let span = tracing::info_span!("graphql", operation = %operations);
-    crate::loaders::execute(&state.schema, &state.db, batch)
-        .instrument(span)
-        .await
+    let batch_size = match &batch {
+        BatchRequest::Single(_) => None,
+        BatchRequest::Batch(requests) => Some(requests.len()),
+    };
+    // Every operation of the request spends from one complexity budget.
+    let batch = batch.data(Budget::default());
+    let run = crate::loaders::execute(&state.schema, &state.db, batch).instrument(span);
+    match tokio::time::timeout(state.limits.request_timeout, run).await {
+        Ok(response) => response,
+        // The execution is dropped: an open transaction rolls back.
+        Err(_) => {
+            let limit = state.limits.request_timeout;
+            match batch_size {
+                None => BatchResponse::Single(timed_out(limit)),
+                Some(n) => BatchResponse::Batch((0..n).map(|_| timed_out(limit)).collect()),
+            }
+        }
+    }
+}
+
+fn timed_out(limit: Duration) -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(
+        format!("The request took longer than {} ms", limit.as_millis()),
+        None,
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", ErrorCode::Timeout.as_str());
+    async_graphql::Response::from_errors(vec![error])
 }
 
 async fn execute_one(state: &AppState, request: Request) -> async_graphql::Response {

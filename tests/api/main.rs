@@ -13,6 +13,7 @@ mod entities;
 mod filters;
 mod graphiql;
 mod http;
+mod limits;
 mod migrations;
 mod node;
 mod ordering;

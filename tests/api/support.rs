@@ -82,6 +82,11 @@ impl TestApp {
         TestApp::start(self.engine, self.database_url.clone(), None, |_| {}).await
     }
 
+    /// Another server on `other`'s database, configured by `configure`.
+    pub async fn start_on(other: &TestApp, configure: impl FnOnce(&mut api::Config)) -> TestApp {
+        TestApp::start(other.engine, other.database_url.clone(), None, configure).await
+    }
+
     async fn start(
         engine: Engine,
         database_url: String,

@@ -57,6 +57,8 @@ impl Cart {
     }
 
     /// The cart's lines, one per product, in the order products were created.
+    /// (For the complexity budget a cart counts as 10 lines.)
+    #[graphql(complexity = "crate::limits::LINES_PER_CART * child_complexity")]
     async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<CartLine>> {
         Ok(self
             .line_rows(ctx)

@@ -31,6 +31,7 @@ impl CartQuery {
     /// Carts, a page at a time (20 by default, at most 100), oldest first
     /// unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn carts(
         &self,
         ctx: &Context<'_>,

@@ -131,6 +131,7 @@ impl ProductQuery {
     /// The catalogue, a page at a time (20 by default, at most 100), oldest
     /// product first unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,205 @@
+//! Abuse limits: how deep, how costly and how aliased an operation may be,
+//! and one complexity budget for everything a single HTTP request asks.
+//!
+//! async-graphql's own limits apply per operation, so a batch of 2,000 cheap
+//! operations would pass them; here every operation of a request (one, or a
+//! JSON-array batch) spends from one shared [`Budget`]. (Its depth limit
+//! also cannot tell GraphiQL's deep introspection query from a deep data
+//! query, so both checks are done here, from the depth and complexity its
+//! validation computes.) Lists multiply the cost of what they select by the
+//! page size they ask (see the `complexity` of the list fields), so
+//! `products(first: 100)` costs a hundred times `products(first: 1)`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+
+use crate::error::ErrorCode;
+
+/// Most directives on one field.
+pub const MAX_DIRECTIVES: usize = 10;
+/// Deepest nesting of an introspection query (GraphiQL's nests about 13
+/// levels of `ofType`); introspection is off in production mode.
+pub const MAX_INTROSPECTION_DEPTH: usize = 20;
+
+/// How many lines a cart counts as, for complexity: a cart's lines are
+/// not paginated, and most carts hold a few.
+pub const LINES_PER_CART: usize = 10;
+
+/// The cost of a page of a list: what each item selects, times the page
+/// size asked (the default page when none is; sizes out of range are
+/// refused when the field runs).
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map_or(crate::pagination::DEFAULT_PAGE_SIZE, |n| {
+            u64::try_from(n)
+                .unwrap_or(0)
+                .min(crate::pagination::MAX_PAGE_SIZE)
+        });
+    usize::try_from(size).unwrap_or(usize::MAX).max(1) * child_complexity + 1
+}
+
+/// The configured limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Deepest nesting of fields in one operation.
+    pub max_depth: usize,
+    /// Complexity budget of one HTTP request, over all its operations.
+    pub max_complexity: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+    /// Most operations in one batch.
+    pub max_batch: usize,
+    /// Longest a request may run.
+    pub request_timeout: Duration,
+}
+
+/// What one HTTP request has spent of its complexity budget.
+#[derive(Default, Clone)]
+pub struct Budget(Arc<AtomicUsize>);
+
+/// The extension that enforces the alias cap and the shared budget, and
+/// gives depth and complexity failures their own codes.
+pub struct LimitsExtension(pub Limits);
+
+impl ExtensionFactory for LimitsExtension {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Enforce {
+            limits: self.0.clone(),
+            introspection: AtomicBool::new(false),
+        })
+    }
+}
+
+/// The limits, for one operation.
+struct Enforce {
+    limits: Limits,
+    /// Whether the document only introspects the schema.
+    introspection: AtomicBool,
+}
+
+fn coded(message: String, code: ErrorCode) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+    error
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Enforce {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let aliases = count_aliases(&document);
+        if aliases > self.limits.max_aliases {
+            return Err(coded(
+                format!(
+                    "The document uses {aliases} aliases; at most {} are allowed",
+                    self.limits.max_aliases
+                ),
+                ErrorCode::TooManyAliases,
+            ));
+        }
+        self.introspection
+            .store(only_introspects(&document), Ordering::SeqCst);
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let limits = &self.limits;
+        let result = next.run(ctx).await.map_err(|errors| {
+            // An argument of the wrong type is reported by validation, and
+            // again by the complexity calculation of fields whose cost reads
+            // it; keep the first report.
+            let restated = errors
+                .iter()
+                .any(|error| error.message.starts_with("Invalid value for argument"));
+            errors
+                .into_iter()
+                .filter(|error| !(restated && error.message.starts_with("Expected input type")))
+                .collect::<Vec<_>>()
+        })?;
+        let max_depth = if self.introspection.load(Ordering::SeqCst) {
+            MAX_INTROSPECTION_DEPTH
+        } else {
+            limits.max_depth
+        };
+        if result.depth > max_depth {
+            return Err(vec![coded(
+                format!("The operation nests fields more than {max_depth} deep"),
+                ErrorCode::QueryTooDeep,
+            )]);
+        }
+        let spent = match ctx.data_opt::<Budget>() {
+            Some(Budget(spent)) => {
+                spent.fetch_add(result.complexity, Ordering::SeqCst) + result.complexity
+            }
+            None => result.complexity,
+        };
+        if spent > limits.max_complexity {
+            return Err(vec![coded(
+                format!(
+                    "The request costs {spent}, over the budget of {} per request: every field costs 1, and a list multiplies what it selects by the page size asked (`first`/`last`)",
+                    limits.max_complexity
+                ),
+                ErrorCode::QueryTooComplex,
+            )]);
+        }
+        Ok(result)
+    }
+}
+
+/// Whether every operation of the document selects only introspection
+/// fields (`__schema`, `__type`, `__typename`) at its root.
+fn only_introspects(document: &ExecutableDocument) -> bool {
+    document.operations.iter().all(|(_, operation)| {
+        operation.node.selection_set.node.items.iter().all(|selection| {
+            matches!(&selection.node, Selection::Field(field) if field.node.name.node.starts_with("__"))
+        })
+    })
+}
+
+/// Every alias in the document's operations and fragments.
+fn count_aliases(document: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(field) => {
+                    usize::from(field.node.alias.is_some()) + in_set(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => in_set(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let operations: usize = document
+        .operations
+        .iter()
+        .map(|(_, operation)| in_set(&operation.node.selection_set.node))
+        .sum();
+    let fragments: usize = document
+        .fragments
+        .values()
+        .map(|fragment| in_set(&fragment.node.selection_set.node))
+        .sum();
+    operations + fragments
+}

@@ -1,0 +1,208 @@
+//! Abuse limits: depth, complexity (with lists multiplying their items, and
+//! one budget shared by a whole batch), aliases, directives, batch length,
+//! request and statement timeouts, and production mode. Each answers with a
+//! coded error and runs nothing it should not.
+
+use serde_json::{Value, json};
+
+use crate::support::{Engine, TestApp, engine_tests};
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {response:#}"))
+}
+
+#[tokio::test]
+async fn deep_queries_are_refused() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let mut query = "id".to_owned();
+    for _ in 0..5 {
+        query = format!("carts(first: 1) {{ nodes {{ customer {{ {query} }} }} }}");
+    }
+    let deep = app.post(&format!("{{ {query} }}"), json!({})).await;
+    assert_eq!(code(&deep), "QUERY_TOO_DEEP", "{deep:#}");
+    assert!(deep.get("data").is_none());
+}
+
+#[tokio::test]
+async fn lists_multiply_the_cost_of_what_they_select() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.max_complexity = 200).await;
+    let page = |n: u32| format!("{{ products(first: {n}) {{ nodes {{ id name stock }} }} }}");
+    assert!(
+        app.post(&page(10), json!({})).await.get("errors").is_none(),
+        "10 × 4 fits in 200"
+    );
+    let big = app.post(&page(100), json!({})).await;
+    assert_eq!(code(&big), "QUERY_TOO_COMPLEX", "100 × 4 does not: {big:#}");
+}
+
+#[tokio::test]
+async fn a_batch_spends_one_budget() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.max_complexity = 200).await;
+    // Each operation costs 20 × 2 + 1 + 1 = 42: four fit in 200, twenty do not.
+    let operation = json!({ "query": "{ products(first: 20) { nodes { id } } }" });
+    let batch: Vec<Value> = (0..20).map(|_| operation.clone()).collect();
+    let responses: Vec<Value> = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ran = responses
+        .iter()
+        .filter(|r| r.get("errors").is_none())
+        .count();
+    assert_eq!(ran, 4, "{responses:#?}");
+    for refused in responses.iter().filter(|r| r.get("errors").is_some()) {
+        assert_eq!(code(refused), "QUERY_TOO_COMPLEX");
+    }
+}
+
+#[tokio::test]
+async fn long_batches_are_refused_before_anything_runs() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let batch: Vec<Value> = (0..21)
+        .map(|i| json!({ "query": format!(r#"mutation {{ createCustomer(input: {{ email: "b{i}@example.com", name: "B" }}) {{ customer {{ id }} }} }}"#) }))
+        .collect();
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(code(&body), "BATCH_TOO_LARGE");
+    assert_eq!(app.count_rows("customer").await, 0);
+}
+
+#[tokio::test]
+async fn aliases_and_directives_are_capped() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let aliases: String = (0..31)
+        .map(|i| format!("a{i}: products(first: 1) {{ totalCount }} "))
+        .collect();
+    let response = app.post(&format!("{{ {aliases} }}"), json!({})).await;
+    assert_eq!(code(&response), "TOO_MANY_ALIASES");
+    let directives = "@include(if: true) ".repeat(11);
+    let response = app
+        .post(
+            &format!("{{ products {directives} {{ totalCount }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(response.get("errors").is_some(), "{response:#}");
+    assert!(response["errors"][0]["extensions"]["code"].is_string());
+}
+
+#[tokio::test]
+async fn production_mode_hides_introspection_suggestions_and_graphiql() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.production = true).await;
+    // async-graphql answers a disabled introspection with nulls.
+    let introspection = app.post("{ __schema { types { name } } }", json!({})).await;
+    assert_eq!(
+        introspection["data"]["__schema"],
+        Value::Null,
+        "{introspection:#}"
+    );
+    let typo = app.post("{ prodcts { totalCount } }", json!({})).await;
+    assert!(!typo.to_string().contains("Did you mean"), "{typo:#}");
+    assert_eq!(
+        app.http.get(app.url("/")).send().await.unwrap().status(),
+        404
+    );
+    assert!(
+        app.post("{ products { totalCount } }", json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
+
+    let opted_in = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.production = true;
+        config.introspection = true;
+        config.graphiql = true;
+    })
+    .await;
+    assert!(
+        opted_in
+            .post("{ __schema { types { name } } }", json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
+    assert_eq!(
+        opted_in
+            .http
+            .get(opted_in.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+engine_tests! {
+    /// A request stuck behind a lock ends at the request timeout with code
+    /// TIMEOUT, and its mutation does not happen.
+    async fn a_stuck_request_times_out_and_changes_nothing(app) {
+        let product = app.create_product("Slow", "1.00", 5).await;
+        let quick = TestApp::start_on(&app, |config| {
+            config.request_timeout_ms = 500;
+            config.statement_timeout_ms = 0;
+        }).await;
+        let blocker = app.db().await;
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let txn = blocker.begin().await.unwrap();
+        if app.engine == Engine::Postgres {
+            txn.execute_unprepared("SELECT stock FROM product FOR UPDATE").await.unwrap();
+        } else {
+            // SeaORM's default SQLite transaction is deferred; writing takes the lock.
+            txn.execute_unprepared("UPDATE product SET stock = stock").await.unwrap();
+        }
+        let started = std::time::Instant::now();
+        let response = quick.post(
+            "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 1 }) { product { stock } } }",
+            json!({ "id": product }),
+        ).await;
+        assert_eq!(code(&response), "TIMEOUT", "{response:#}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        txn.rollback().await.unwrap();
+        let data = app.ok("query($id: ID!) { product(id: $id) { stock } }", json!({ "id": product })).await;
+        assert_eq!(data["product"]["stock"], 5, "the timed-out mutation changed nothing");
+    }
+}
+
+/// PostgreSQL cancels a statement that runs past `statement_timeout`, and
+/// the client sees TIMEOUT, not the driver's message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_statement_timeout_is_reported_as_timeout() {
+    let app = TestApp::spawn_with(Engine::Postgres, |config| {
+        config.statement_timeout_ms = 300;
+    })
+    .await;
+    let product = app.create_product("Locked", "1.00", 5).await;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let blocker = app.db().await;
+    let txn = blocker.begin().await.unwrap();
+    txn.execute_unprepared("SELECT stock FROM product FOR UPDATE")
+        .await
+        .unwrap();
+    let response = app.post(
+        "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 1 }) { product { stock } } }",
+        json!({ "id": product }),
+    ).await;
+    txn.rollback().await.unwrap();
+    assert_eq!(code(&response), "TIMEOUT", "{response:#}");
+    assert!(
+        !response.to_string().contains("canceling statement"),
+        "no driver text leaks"
+    );
+}
