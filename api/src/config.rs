@@ -62,6 +62,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub db_pool_size: u32,
 
+    /// How long a request waits for a database connection, in milliseconds;
+    /// when the database is down, requests fail with SERVICE_UNAVAILABLE
+    /// after this.
+    #[arg(long, env = "SHOPGRAPH_DB_ACQUIRE_TIMEOUT_MS", default_value_t = defaults::DB_ACQUIRE_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_ms: u64,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES,
           value_parser = clap::value_parser!(u64).range(1024..))]
@@ -135,6 +142,7 @@ mod defaults {
     pub const CURRENCY: &str = "USD";
     pub const DB_POOL_SIZE: u32 = 10;
     pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+    pub const DB_ACQUIRE_TIMEOUT_MS: u64 = 2_000;
     pub const MAX_DEPTH: usize = 12;
     pub const MAX_COMPLEXITY: usize = 20_000;
     pub const MAX_ALIASES: usize = 30;
@@ -180,6 +188,7 @@ impl Config {
             seed_demo: false,
             db_pool_size: defaults::DB_POOL_SIZE,
             max_body_bytes: defaults::MAX_BODY_BYTES,
+            db_acquire_timeout_ms: defaults::DB_ACQUIRE_TIMEOUT_MS,
             cors_origins: Vec::new(),
             graphiql_assets: None,
             max_depth: defaults::MAX_DEPTH,

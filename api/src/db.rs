@@ -30,8 +30,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
         .max_connections(config.db_pool_size)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        // While the database is unreachable the pool keeps retrying until
+        // this deadline: it bounds how long a request waits to learn that
+        // the service is unavailable.
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms))
+        .connect_timeout(Duration::from_millis(config.db_acquire_timeout_ms))
         // Statements are logged by the `sqlx` target at debug level, so
         // `RUST_LOG=sqlx=debug` shows every SQL statement the server runs.
         .sqlx_logging(true)

@@ -43,6 +43,7 @@ use std::future::Future;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use clap::Parser;
@@ -56,6 +57,7 @@ pub use config::{Cli, Command, Config};
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    shutting_down: Arc<AtomicBool>,
 }
 
 impl App {
@@ -86,11 +88,13 @@ impl App {
             introspection: config.introspection_enabled(),
         };
         let schema = schema::build(db.clone(), currency, events, &options);
+        let shutting_down = Arc::new(AtomicBool::new(false));
         let http = server::HttpConfig {
             graphiql: config
                 .graphiql_enabled()
                 .then(|| Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref()))),
             limits: config.limits(),
+            shutting_down: shutting_down.clone(),
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
         };
@@ -98,7 +102,11 @@ impl App {
         let listener = server::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;
-        Ok(App { listener, router })
+        Ok(App {
+            listener,
+            router,
+            shutting_down,
+        })
     }
 
     /// The address the server listens on (useful when the port was 0).
@@ -111,6 +119,12 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let shutting_down = self.shutting_down;
+        let shutdown = async move {
+            shutdown.await;
+            // Readiness fails at once; requests in flight still finish.
+            shutting_down.store(true, Ordering::SeqCst);
+        };
         server::serve(self.listener, self.router, shutdown).await
     }
 }

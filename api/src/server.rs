@@ -19,6 +19,7 @@ use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
@@ -59,6 +60,8 @@ struct AppState {
     db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
     limits: Limits,
+    /// Set once the server starts shutting down.
+    shutting_down: Arc<AtomicBool>,
 }
 
 /// What the HTTP layer is configured with.
@@ -67,6 +70,8 @@ pub struct HttpConfig {
     /// GraphiQL at `/`, unless production mode turned it off.
     pub graphiql: Option<Arc<Graphiql>>,
     pub limits: Limits,
+    /// Set when the server starts shutting down; `/ready` then says 503.
+    pub shutting_down: Arc<AtomicBool>,
     /// Origins allowed to call the API from a browser; none: same origin only.
     pub cors_origins: Vec<String>,
 }
@@ -78,6 +83,7 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         db,
         persisted: Arc::new(PersistedQueries::default()),
         limits: config.limits.clone(),
+        shutting_down: config.shutting_down.clone(),
     };
     let mut router = Router::new();
     if let Some(graphiql) = &config.graphiql {
@@ -86,6 +92,8 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
     router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/health", get(health))
+        .route("/live", get(live))
+        .route("/ready", get(ready))
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(cors(&config.cors_origins))
@@ -157,17 +165,60 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     )
 }
 
-async fn health(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => Json(json!({ "status": "ok", "database": "up" })).into_response(),
-        Err(err) => {
-            tracing::warn!(error = %err, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": "down" })),
-            )
-                .into_response()
+/// How long the readiness and health checks wait for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether the database answers, within [`PING_TIMEOUT`].
+async fn database_up(db: &DatabaseConnection) -> bool {
+    match tokio::time::timeout(PING_TIMEOUT, db.ping()).await {
+        Ok(Ok(())) => true,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "database unreachable");
+            false
         }
+        Err(_) => {
+            tracing::warn!("database did not answer within {PING_TIMEOUT:?}");
+            false
+        }
+    }
+}
+
+/// Health for people and monitors: the server and its database.
+async fn health(State(state): State<AppState>) -> Response {
+    if database_up(&state.db).await {
+        Json(json!({ "status": "ok", "database": "up" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "down" })),
+        )
+            .into_response()
+    }
+}
+
+/// Liveness: the process is running and serving HTTP; restart it if not.
+async fn live() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: send traffic here? No while the database is unreachable or
+/// the server is shutting down.
+async fn ready(State(state): State<AppState>) -> Response {
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "shutting down" })),
+        )
+            .into_response();
+    }
+    if database_up(&state.db).await {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "down" })),
+        )
+            .into_response()
     }
 }
 
@@ -501,6 +552,22 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
         && response.errors.iter().all(|error| error.path.is_empty())
 }
 
+/// Whether a response served nothing because the database is unreachable:
+/// then 503 tells load balancers and retrying clients to try again.
+fn nothing_for_want_of_database(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|extensions| extensions.get("code"))
+                == Some(&async_graphql::Value::from(
+                    ErrorCode::ServiceUnavailable.as_str(),
+                ))
+        })
+}
+
 /// A response as JSON, without `data` when execution never started: the
 /// GraphQL spec says `data` is absent then, not null.
 fn response_json(response: &async_graphql::Response) -> serde_json::Result<serde_json::Value> {
@@ -518,6 +585,9 @@ fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
     // With `application/graphql-response+json`, a request error is reported
     // in the status too, as the spec asks; field errors keep 200.
     let status = match &response {
+        BatchResponse::Single(single) if nothing_for_want_of_database(single) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         BatchResponse::Single(single) if graphql_media && is_request_error(single) => {
             StatusCode::BAD_REQUEST
         }

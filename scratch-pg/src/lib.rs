@@ -20,6 +20,8 @@ pub struct Cluster {
     dir: PathBuf,
     pg_ctl: PathBuf,
     as_root: bool,
+    /// The server options it was started with, port included.
+    options: String,
 }
 
 /// Settings that trade durability for speed; a crash loses a throwaway
@@ -43,11 +45,12 @@ impl Cluster {
         if as_root {
             output(Command::new("chown").arg("postgres").arg(&dir))?;
         }
-        let cluster = Cluster {
+        let mut cluster = Cluster {
             admin_url: String::new(),
             dir,
             pg_ctl: bin.join("pg_ctl"),
             as_root,
+            options: String::new(),
         };
         let data = cluster.data();
         // C.UTF-8 sorts text by code point, as SQLite does.
@@ -71,32 +74,12 @@ impl Cluster {
         let mut attempts = 0;
         let port = loop {
             let port = free_port()?;
-            let started = cluster
-                .command(&cluster.pg_ctl)
-                .arg("-D")
-                .arg(&data)
-                .arg("-l")
-                .arg(cluster.dir.join("log"))
-                .args([
-                    "-o",
-                    &format!("-p {port} {options}"),
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ])
-                .output()
-                .context("cannot run pg_ctl")?;
+            cluster.options = format!("-p {port} {options}");
             attempts += 1;
-            if started.status.success() {
-                break port;
-            }
-            if attempts == 3 {
-                bail!(
-                    "PostgreSQL did not start: {}\n{}",
-                    String::from_utf8_lossy(&started.stderr),
-                    std::fs::read_to_string(cluster.dir.join("log")).unwrap_or_default()
-                );
+            match cluster.start_server() {
+                Ok(()) => break port,
+                Err(err) if attempts == 3 => return Err(err),
+                Err(_) => continue,
             }
         };
         cluster.spawn_watchdog()?;
@@ -118,13 +101,42 @@ impl Cluster {
 
     /// Stops the cluster and deletes its files.
     pub fn stop(self) -> Result<()> {
+        self.stop_server()?;
+        std::fs::remove_dir_all(&self.dir).context("cannot delete the cluster's files")
+    }
+
+    /// Stops the server (fast shutdown: sessions are disconnected), keeping
+    /// its data, as an outage would.
+    pub fn stop_server(&self) -> Result<()> {
         output(
             self.command(&self.pg_ctl)
                 .arg("-D")
                 .arg(self.data())
-                .args(["-m", "fast", "stop"]),
+                .args(["-m", "fast", "-w", "stop"]),
         )?;
-        std::fs::remove_dir_all(&self.dir).context("cannot delete the cluster's files")
+        Ok(())
+    }
+
+    /// Starts the server on its data and port, and waits until it accepts
+    /// connections.
+    pub fn start_server(&self) -> Result<()> {
+        let started = self
+            .command(&self.pg_ctl)
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.dir.join("log"))
+            .args(["-o", &self.options, "-w", "-t", "60", "start"])
+            .output()
+            .context("cannot run pg_ctl")?;
+        if !started.status.success() {
+            bail!(
+                "PostgreSQL did not start: {}\n{}",
+                String::from_utf8_lossy(&started.stderr),
+                std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+            );
+        }
+        Ok(())
     }
 
     fn data(&self) -> PathBuf {

@@ -10,6 +10,7 @@ mod carts;
 mod checkout;
 mod customers;
 mod entities;
+mod faults;
 mod filters;
 mod graphiql;
 mod http;

@@ -82,6 +82,11 @@ impl TestApp {
         TestApp::start(self.engine, self.database_url.clone(), None, |_| {}).await
     }
 
+    /// A server on the database at `url`, which the caller owns.
+    pub async fn on_database(engine: Engine, url: String) -> TestApp {
+        TestApp::start(engine, url, None, |_| {}).await
+    }
+
     /// Another server on `other`'s database, configured by `configure`.
     pub async fn start_on(other: &TestApp, configure: impl FnOnce(&mut api::Config)) -> TestApp {
         TestApp::start(other.engine, other.database_url.clone(), None, configure).await
@@ -145,6 +150,19 @@ impl TestApp {
             .expect("the server answers");
         assert_eq!(response.status(), 200, "GraphQL over POST answers 200");
         response.json().await.expect("a JSON body")
+    }
+
+    /// POSTs a GraphQL request and returns its status and JSON body.
+    pub async fn post_status(&self, query: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
     }
 
     /// Sends every `(query, variables)` request at once and returns the
