@@ -90,6 +90,21 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_GRAPHIQL_ASSETS")]
     pub graphiql_assets: Option<std::path::PathBuf>,
 
+    /// The staff token: requests with `Authorization: Bearer <it>` may do
+    /// everything. None: no staff access.
+    #[arg(long, env = "SHOPGRAPH_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// The key that signs customers' tokens; share it between instances.
+    /// None: a random key, and tokens end when the server stops.
+    #[arg(long, env = "SHOPGRAPH_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<String>,
+
+    /// How long a login lasts, in hours.
+    #[arg(long, env = "SHOPGRAPH_TOKEN_HOURS", default_value_t = defaults::TOKEN_HOURS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_hours: u64,
+
     /// Deepest nesting of fields in one operation.
     #[arg(long, env = "SHOPGRAPH_MAX_DEPTH", default_value_t = defaults::MAX_DEPTH)]
     pub max_depth: usize,
@@ -143,6 +158,7 @@ mod defaults {
     pub const DB_POOL_SIZE: u32 = 10;
     pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
     pub const DB_ACQUIRE_TIMEOUT_MS: u64 = 2_000;
+    pub const TOKEN_HOURS: u64 = 24;
     pub const MAX_DEPTH: usize = 12;
     pub const MAX_COMPLEXITY: usize = 20_000;
     pub const MAX_ALIASES: usize = 30;
@@ -165,6 +181,15 @@ impl Config {
             max_batch: usize::from(self.max_batch),
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
         }
+    }
+
+    /// The token settings.
+    pub fn auth(&self) -> crate::auth::Auth {
+        crate::auth::Auth::new(
+            self.token_secret.as_deref(),
+            self.admin_token.as_deref(),
+            std::time::Duration::from_secs(self.token_hours * 3600),
+        )
     }
 
     /// Whether introspection and field suggestions are on.
@@ -191,6 +216,9 @@ impl Config {
             db_acquire_timeout_ms: defaults::DB_ACQUIRE_TIMEOUT_MS,
             cors_origins: Vec::new(),
             graphiql_assets: None,
+            admin_token: None,
+            token_secret: None,
+            token_hours: defaults::TOKEN_HOURS,
             max_depth: defaults::MAX_DEPTH,
             max_complexity: defaults::MAX_COMPLEXITY,
             max_aliases: defaults::MAX_ALIASES,

@@ -42,6 +42,10 @@ pub enum ErrorCode {
     Timeout,
     /// The database is unreachable; retry later.
     ServiceUnavailable,
+    /// The request needs a valid bearer token (none, expired or revoked).
+    Unauthenticated,
+    /// The caller may not do this (staff only).
+    Forbidden,
 }
 
 impl ErrorCode {
@@ -59,6 +63,8 @@ impl ErrorCode {
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
         }
     }
 }
@@ -79,6 +85,9 @@ pub enum ApiError {
     /// The database is unreachable or too slow: code `SERVICE_UNAVAILABLE`
     /// or `TIMEOUT`, a generic message, the cause logged.
     Unavailable(ErrorCode, Arc<anyhow::Error>),
+    /// The caller may not do this: code `UNAUTHENTICATED` or `FORBIDDEN`,
+    /// with this message.
+    Refused(ErrorCode, String),
 }
 
 impl From<anyhow::Error> for ApiError {
@@ -151,6 +160,7 @@ impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         let (message, code) = match &err {
             ApiError::BadUserInput(message) => (message.clone(), ErrorCode::BadUserInput),
+            ApiError::Refused(code, message) => (message.clone(), *code),
             ApiError::Unavailable(code, cause) => {
                 tracing::warn!(error = format!("{cause:#}"), "request failed");
                 let message = match code {
@@ -188,6 +198,8 @@ pub enum UserErrorCode {
     CheckedOut,
     /// The idempotency key was already used for another request.
     IdempotencyKeyReused,
+    /// The email and password do not match an account.
+    InvalidCredentials,
 }
 
 /// An expected failure of a mutation, returned as data in its payload.

@@ -18,6 +18,7 @@
 //! [`App::build`] puts it together; `main` and the integration tests both
 //! call it, so the tests exercise exactly what ships.
 
+pub mod auth;
 pub mod batch;
 pub mod cart;
 pub mod config;
@@ -87,7 +88,8 @@ impl App {
             limits: config.limits(),
             introspection: config.introspection_enabled(),
         };
-        let schema = schema::build(db.clone(), currency, events, &options);
+        let auth = config.auth();
+        let schema = schema::build(db.clone(), currency, events, auth.clone(), &options);
         let shutting_down = Arc::new(AtomicBool::new(false));
         let http = server::HttpConfig {
             graphiql: config
@@ -95,6 +97,7 @@ impl App {
                 .then(|| Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref()))),
             limits: config.limits(),
             shutting_down: shutting_down.clone(),
+            auth,
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
         };

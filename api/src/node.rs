@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use crate::auth;
 use crate::cart::Cart;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
@@ -25,13 +26,15 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// The object with this global ID, whatever its type, or null if there is none.
+    /// The object with this global ID, whatever its type, or null if there is
+    /// none or you may not see it (other customers and their carts).
     async fn node(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID, as found in any object's `id`.")] id: ID,
     ) -> ApiResult<Option<Node>> {
         let loaders = loaders::from_context(ctx)?;
+        let viewer = auth::viewer(ctx);
         Ok(match ids::decode(&id)? {
             (NodeKind::Product, key) => loaders
                 .product
@@ -42,11 +45,13 @@ impl NodeQuery {
                 .customer
                 .load_one(key)
                 .await?
+                .filter(|row| viewer.may_see_customer(row.id))
                 .map(|row| Node::Customer(Customer(row))),
             (NodeKind::Cart, key) => loaders
                 .cart
                 .load_one(key)
                 .await?
+                .filter(|row| viewer.may_see_customer(row.customer_id))
                 .map(|row| Node::Cart(Cart(row))),
         })
     }
@@ -71,6 +76,7 @@ impl NodeQuery {
                 .map(|(_, key)| *key)
         };
         let loaders = loaders::from_context(ctx)?;
+        let viewer = auth::viewer(ctx);
         let (products, customers, carts) = futures_util::try_join!(
             loaders.product.load_many(of_kind(NodeKind::Product)),
             loaders.customer.load_many(of_kind(NodeKind::Customer)),
@@ -85,9 +91,14 @@ impl NodeQuery {
                     .map(|row| Node::Product(Product(row))),
                 NodeKind::Customer => customers
                     .get(key)
+                    .filter(|row| viewer.may_see_customer(row.id))
                     .cloned()
                     .map(|row| Node::Customer(Customer(row))),
-                NodeKind::Cart => carts.get(key).cloned().map(|row| Node::Cart(Cart(row))),
+                NodeKind::Cart => carts
+                    .get(key)
+                    .filter(|row| viewer.may_see_customer(row.customer_id))
+                    .cloned()
+                    .map(|row| Node::Cart(Cart(row))),
             })
             .collect())
     }

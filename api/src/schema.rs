@@ -15,8 +15,9 @@ use async_graphql::{
 };
 use sea_orm::DatabaseConnection;
 
+use crate::auth::Auth;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
-use crate::customer::{CustomerMutation, CustomerQuery};
+use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
 use crate::error::ErrorCode;
 use crate::events::Events;
 use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
@@ -26,12 +27,19 @@ use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 
 /// Everything that can be read: the catalogue, customers and carts.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(NodeQuery, ProductQuery, CustomerQuery, CartQuery);
+pub struct QueryRoot(
+    NodeQuery,
+    AccountQuery,
+    ProductQuery,
+    CustomerQuery,
+    CartQuery,
+);
 
 /// Everything that can be changed. Each mutation returns a payload whose
 /// `userErrors` say why it did nothing; a failed mutation changes nothing.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    AccountMutation,
     ProductMutation,
     CustomerMutation,
     CartMutation,
@@ -67,6 +75,7 @@ pub fn build(
     db: DatabaseConnection,
     currency: Currency,
     events: Events,
+    auth: Auth,
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
@@ -76,7 +85,8 @@ pub fn build(
         .limit_directives(MAX_DIRECTIVES)
         .data(db)
         .data(currency)
-        .data(events);
+        .data(events)
+        .data(auth);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

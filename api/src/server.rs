@@ -44,8 +44,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::{Instrument, Level};
 
+use crate::auth::{Auth, TokenError, Viewer};
 use crate::batch;
-use crate::error::ErrorCode;
+use crate::error::{ApiError, ErrorCode};
 use crate::graphiql::Graphiql;
 use crate::limits::{Budget, Limits};
 use crate::loaders::Loaders;
@@ -62,6 +63,7 @@ struct AppState {
     limits: Limits,
     /// Set once the server starts shutting down.
     shutting_down: Arc<AtomicBool>,
+    auth: Auth,
 }
 
 /// What the HTTP layer is configured with.
@@ -72,6 +74,7 @@ pub struct HttpConfig {
     pub limits: Limits,
     /// Set when the server starts shutting down; `/ready` then says 503.
     pub shutting_down: Arc<AtomicBool>,
+    pub auth: Auth,
     /// Origins allowed to call the API from a browser; none: same origin only.
     pub cors_origins: Vec<String>,
 }
@@ -84,6 +87,7 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         persisted: Arc::new(PersistedQueries::default()),
         limits: config.limits.clone(),
         shutting_down: config.shutting_down.clone(),
+        auth: config.auth.clone(),
     };
     let mut router = Router::new();
     if let Some(graphiql) = &config.graphiql {
@@ -259,6 +263,10 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             ),
         );
     }
+    let viewer = match identify(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(response) => return *response,
+    };
     // Requests whose persisted query is unknown get that error in their
     // place; the others run together as one batch.
     let mut runnable = Vec::with_capacity(requests.len());
@@ -277,9 +285,9 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Vec::new()
     } else if single {
         let request = runnable.pop().expect("one request");
-        vec![execute_one(&state, request).await]
+        vec![execute_one(&state, viewer, request).await]
     } else {
-        match execute(&state, BatchRequest::Batch(runnable)).await {
+        match execute(&state, viewer, BatchRequest::Batch(runnable)).await {
             BatchResponse::Batch(responses) => responses,
             BatchResponse::Single(response) => vec![response],
         }
@@ -406,10 +414,13 @@ async fn graphql_get(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             response
         }
-        Ok(()) => {
-            let response = execute_one(&state, request).await;
-            graphql_response(&headers, BatchResponse::Single(response))
-        }
+        Ok(()) => match identify(&state, &headers).await {
+            Err(response) => *response,
+            Ok(viewer) => {
+                let response = execute_one(&state, viewer, request).await;
+                graphql_response(&headers, BatchResponse::Single(response))
+            }
+        },
     };
     // The answer to a GET depends on `Accept`; caches must key on it.
     response
@@ -434,12 +445,65 @@ fn subscriptions(
             let loaders = Arc::new(Loaders::new(&state.db));
             let mut data = async_graphql::Data::default();
             data.insert(loaders.clone());
+            let (auth, db) = (state.auth.clone(), state.db.clone());
+            // The client sends its token in `connection_init`'s payload,
+            // as `{"Authorization": "Bearer …"}` (browsers cannot set
+            // WebSocket headers).
             let connection = GraphQLWebSocket::new(socket, state.schema, protocol)
                 .with_data(data)
+                .on_connection_init(move |payload| async move {
+                    let authorization = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|key| payload.get(*key).and_then(|value| value.as_str()))
+                        .map(str::to_owned);
+                    let viewer =
+                        auth.viewer(&db, authorization.as_deref())
+                            .await
+                            .map_err(|_| {
+                                async_graphql::Error::new("The token is invalid or expired")
+                            })?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                })
                 .serve();
             batch::drive(loaders, connection)
                 .instrument(tracing::info_span!("graphql", operation = "subscriptions"))
         })
+}
+
+/// Who sent the request, from its `Authorization` header. A token that is
+/// not valid (forged, expired, revoked) is refused with 401 rather than
+/// treated as anonymous, so the client knows to log in again.
+async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Box<Response>> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    match state.auth.viewer(&state.db, authorization).await {
+        Ok(viewer) => Ok(viewer),
+        Err(TokenError::Invalid) => {
+            let mut response = request_error(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                "The token is invalid or expired; log in again",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            Err(Box::new(response))
+        }
+        Err(TokenError::Database(err)) => {
+            let (status, code) = match err {
+                ApiError::Unavailable(code, _) => (StatusCode::SERVICE_UNAVAILABLE, code),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            };
+            Err(Box::new(request_error(
+                status,
+                code,
+                "The request could not be authenticated",
+            )))
+        }
+    }
 }
 
 /// A request must carry a document: a missing or empty `query` is a bad
@@ -459,7 +523,7 @@ fn check_has_query(request: &Request) -> Result<(), Response> {
 
 /// Executes a request in a span naming its operations, so every log line
 /// (SQL included) says which operation it belongs to.
-async fn execute(state: &AppState, batch: BatchRequest) -> BatchResponse {
+async fn execute(state: &AppState, viewer: Viewer, batch: BatchRequest) -> BatchResponse {
     let operations = match &batch {
         BatchRequest::Single(request) => operation_name(request).to_owned(),
         BatchRequest::Batch(requests) => requests
@@ -474,7 +538,7 @@ async fn execute(state: &AppState, batch: BatchRequest) -> BatchResponse {
         BatchRequest::Batch(requests) => Some(requests.len()),
     };
     // Every operation of the request spends from one complexity budget.
-    let batch = batch.data(Budget::default());
+    let batch = batch.data(Budget::default()).data(viewer);
     let run = crate::loaders::execute(&state.schema, &state.db, batch).instrument(span);
     match tokio::time::timeout(state.limits.request_timeout, run).await {
         Ok(response) => response,
@@ -501,8 +565,12 @@ fn timed_out(limit: Duration) -> async_graphql::Response {
     async_graphql::Response::from_errors(vec![error])
 }
 
-async fn execute_one(state: &AppState, request: Request) -> async_graphql::Response {
-    match execute(state, BatchRequest::Single(request)).await {
+async fn execute_one(
+    state: &AppState,
+    viewer: Viewer,
+    request: Request,
+) -> async_graphql::Response {
+    match execute(state, viewer, BatchRequest::Single(request)).await {
         BatchResponse::Single(response) => response,
         BatchResponse::Batch(mut responses) => responses.pop().unwrap_or_default(),
     }

@@ -12,6 +12,9 @@ pub struct Model {
     pub name: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The argon2 hash of the customer's password; `None` for customers
+    /// created by staff, who cannot log in until they sign up.
+    pub password_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

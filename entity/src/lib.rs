@@ -8,12 +8,14 @@
 //! - [`cart`] — a customer's cart; many-to-many with products through [`cart_product`].
 //! - [`cart_product`] — a cart line: which product, how many.
 //! - [`checkout`] — the idempotency key of a checkout, and its cart.
+//! - [`session`] — a login: the customer a bearer token stands for, until it expires or is revoked.
 
 pub mod cart;
 pub mod cart_product;
 pub mod checkout;
 pub mod customer;
 pub mod product;
+pub mod session;
 
 pub mod prelude {
     pub use super::cart::Entity as Cart;
@@ -21,4 +23,5 @@ pub mod prelude {
     pub use super::checkout::Entity as Checkout;
     pub use super::customer::Entity as Customer;
     pub use super::product::Entity as Product;
+    pub use super::session::Entity as Session;
 }

@@ -12,6 +12,7 @@ mod m20261123_000003_create_cart;
 mod m20261123_000004_create_cart_product;
 mod m20261123_000005_create_list_indexes;
 mod m20261123_000006_create_checkout;
+mod m20261123_000007_create_session;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_cart_product::Migration),
             Box::new(m20261123_000005_create_list_indexes::Migration),
             Box::new(m20261123_000006_create_checkout::Migration),
+            Box::new(m20261123_000007_create_session::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
     command
         .current_dir(dir)
         .args(["--listen", "127.0.0.1:0"])
+        .args(["--admin-token", crate::support::ADMIN_TOKEN])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -44,7 +45,7 @@ pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
 }
 
 async fn graphql(url: &str, query: &str) -> Value {
-    reqwest::Client::new()
+    crate::support::client(Some(crate::support::ADMIN_TOKEN))
         .post(format!("{url}/graphql"))
         .json(&json!({ "query": query }))
         .send()

@@ -236,7 +236,7 @@ engine_tests! {
 
         let dir = tempfile::tempdir().unwrap();
         let (mut server, url) = crate::binary::start(dir.path(), &["--database-url", &app.database_url, "--log", "error"]).await;
-        let http = reqwest::Client::new();
+        let http = crate::support::client(Some(crate::support::ADMIN_TOKEN));
         let requests: Vec<_> = carts.iter().map(|cart| {
             let request = http.post(format!("{url}/graphql")).json(&json!({
                 "query": CHECKOUT,

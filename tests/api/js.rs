@@ -71,6 +71,9 @@ pub async fn node(script: &str, args: &[&str]) -> String {
 pub async fn run(dir: &Path, program: &str, args: &[&str]) -> String {
     let output = Command::new(program)
         .args(args)
+        // The scripts act as staff, like the rest of the tests.
+        .env("SHOPGRAPH_TOKEN", crate::support::ADMIN_TOKEN)
+        .env("SHOPGRAPH_ADMIN_TOKEN", crate::support::ADMIN_TOKEN)
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()

@@ -5,6 +5,7 @@
 mod js;
 mod support;
 
+mod auth;
 mod binary;
 mod carts;
 mod checkout;

@@ -52,6 +52,25 @@ macro_rules! engine_tests {
 }
 pub(crate) use engine_tests;
 
+/// The staff token of every test server. `TestApp::http` sends it, so tests
+/// act as staff unless they ask for another client ([`client`]).
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// An HTTP client that sends `token` as a bearer token (none: anonymous).
+pub fn client(token: Option<&str>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("a header value"),
+        );
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
+}
+
 /// A running server on its own database.
 pub struct TestApp {
     pub engine: Engine,
@@ -100,6 +119,7 @@ impl TestApp {
     ) -> TestApp {
         init_logs();
         let mut config = api::Config::for_database(database_url.clone());
+        config.admin_token = Some(ADMIN_TOKEN.to_owned());
         config.listen = "127.0.0.1:0".parse().expect("a valid address");
         config.db_pool_size = 5;
         configure(&mut config);
@@ -125,7 +145,7 @@ impl TestApp {
             statements,
             addr,
             database_url,
-            http: reqwest::Client::new(),
+            http: client(Some(ADMIN_TOKEN)),
             _database: database,
         }
     }
@@ -137,6 +157,20 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL request with `token` (none: anonymous) and returns the
+    /// whole JSON response.
+    pub async fn post_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        client(token)
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("a JSON body")
     }
 
     /// POSTs a GraphQL request and returns the whole JSON response.

@@ -22,7 +22,10 @@ socket.on('message', async (raw) => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await fetch(httpUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(process.env.SHOPGRAPH_TOKEN ? { Authorization: `Bearer ${process.env.SHOPGRAPH_TOKEN}` } : {}),
+      },
       body: JSON.stringify({
         query: 'mutation($id: ID!) { updateProduct(id: $id, input: { stock: 9 }) { userErrors { code } } }',
         variables: { id: productId },

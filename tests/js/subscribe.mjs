@@ -3,16 +3,19 @@
 // another (or the same) server over HTTP, and prints what the subscriptions
 // received as one JSON object.
 // Usage: node subscribe.mjs <ws URL to watch> <HTTP URL to change through> <cart ID> <product ID>
+// The bearer token, if any, comes from SHOPGRAPH_TOKEN.
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 const [watchUrl, changeUrl, cartId, productId] = process.argv.slice(2);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const token = process.env.SHOPGRAPH_TOKEN;
+const authorization = token ? { Authorization: `Bearer ${token}` } : {};
 
 async function change(query, variables) {
   const response = await fetch(changeUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authorization },
     body: JSON.stringify({ query, variables }),
   });
   const body = await response.json();
@@ -30,7 +33,12 @@ function watch(client, query, variables, into) {
   });
 }
 
-const client = createClient({ url: watchUrl, webSocketImpl: WebSocket, lazy: false });
+const client = createClient({
+  url: watchUrl,
+  webSocketImpl: WebSocket,
+  lazy: false,
+  connectionParams: authorization,
+});
 const cartEvents = [];
 const productEvents = [];
 const cartDone = watch(client, `subscription($id: ID!) {

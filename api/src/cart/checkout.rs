@@ -18,8 +18,12 @@ use sea_orm::{
 };
 
 use super::Cart;
+use crate::auth;
 use crate::db;
-use crate::error::{ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+use crate::error::{
+    ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload,
+    not_found_on_foreign_key_violation,
+};
 use crate::events::{self, Event};
 use crate::ids::{self, NodeKind};
 
@@ -56,13 +60,14 @@ impl CheckoutMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<CheckoutPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let owner = auth::viewer(ctx).owner()?;
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;
         let outcome = match check_key(idempotency_key.as_deref()) {
             Err(err) => Err(err.into()),
             Ok(key) => {
                 let txn = db::begin_write(db).await?;
-                let outcome = checkout(&txn, cart_key, key).await;
+                let outcome = checkout(&txn, cart_key, owner, key).await;
                 let changed = |done: &Done| {
                     let products = done.products.iter().map(|id| Event::Product(*id));
                     std::iter::once(Event::Cart(done.cart.id))
@@ -104,11 +109,12 @@ struct Done {
 async fn checkout(
     db: &impl ConnectionTrait,
     cart_id: i64,
+    owner: Option<i64>,
     key: Option<&str>,
 ) -> Result<Done, MutationError> {
     let now = Utc::now();
     if let Some(key) = key
-        && let Some(done) = replay(db, cart_id, key, now).await?
+        && let Some(done) = replay(db, cart_id, owner, key, now).await?
     {
         return Ok(done);
     }
@@ -118,10 +124,11 @@ async fn checkout(
         .col_expr(cart::Column::UpdatedAt, Expr::value(now))
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
+        .filter(super::mutation::owned_by(owner))
         .exec(db)
         .await?;
     if closed.rows_affected == 0 {
-        return Err(super::mutation::not_open(db, cart_id).await?.into());
+        return Err(super::mutation::not_open(db, cart_id, owner).await?.into());
     }
 
     let lines = cart_product::Entity::find()
@@ -192,6 +199,7 @@ async fn checkout(
 async fn replay(
     db: &impl ConnectionTrait,
     cart_id: i64,
+    owner: Option<i64>,
     key: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<Option<Done>, MutationError> {
@@ -206,7 +214,9 @@ async fn replay(
             .to_owned(),
     )
     .exec_without_returning(db)
-    .await?;
+    .await
+    // A cart that does not exist fails the key's foreign key.
+    .map_err(|err| not_found_on_foreign_key_violation(err, &["cartId"], "Cart"))?;
     if claimed == 1 {
         return Ok(None);
     }
@@ -225,6 +235,7 @@ async fn replay(
     let cart = cart::Entity::find_by_id(cart_id)
         .one(db)
         .await?
+        .filter(|cart| owner.is_none_or(|owner| cart.customer_id == owner))
         .ok_or_else(|| UserError::not_found(&["cartId"], "Cart"))?;
     Ok(Some(Done {
         cart,

@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use super::Cart;
+use crate::auth;
 use crate::db;
 use crate::error::{
     ApiResult, MutationError, UserError, UserErrorCode, into_payload,
@@ -100,6 +101,14 @@ impl CartMutation {
         >,
     ) -> ApiResult<CreateCartPayload> {
         let customer_key = ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
+        let owner = auth::viewer(ctx).owner()?;
+        if owner.is_some_and(|own| own != customer_key) {
+            // Other customers read as missing: IDs leak nothing.
+            return Ok(CreateCartPayload {
+                cart: None,
+                user_errors: vec![UserError::not_found(&["customerId"], "Customer")],
+            });
+        }
         let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
         let db = db::from_context(ctx)?;
         let outcome = match requests {
@@ -128,6 +137,7 @@ impl CartMutation {
         >,
     ) -> ApiResult<AddCartLinesPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let owner = auth::viewer(ctx).owner()?;
         let requests = LineRequest::parse_all(&lines)?;
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;
@@ -135,7 +145,7 @@ impl CartMutation {
             Err(errors) => Err(errors.into()),
             Ok(requests) => {
                 let txn = db::begin_write(db).await?;
-                let outcome = add_lines(&txn, cart_key, &requests).await;
+                let outcome = add_lines(&txn, cart_key, owner, &requests).await;
                 events.finish(txn, outcome, cart_changed).await
             }
         };
@@ -155,6 +165,7 @@ impl CartMutation {
         #[graphql(desc = "The new quantity, 0 to remove the line.")] quantity: i32,
     ) -> ApiResult<UpdateCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;
@@ -162,7 +173,7 @@ impl CartMutation {
             Err(quantity_out_of_range(&["quantity"], 0).into())
         } else {
             let txn = db::begin_write(db).await?;
-            let outcome = set_quantity(&txn, cart_key, product_key, quantity).await;
+            let outcome = set_quantity(&txn, cart_key, owner, product_key, quantity).await;
             events.finish(txn, outcome, cart_changed).await
         };
         let (cart, user_errors) = into_payload(outcome)?;
@@ -180,11 +191,12 @@ impl CartMutation {
         #[graphql(desc = "The product whose line to remove.")] product_id: ID,
     ) -> ApiResult<RemoveCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
+        let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;
         let txn = db::begin_write(db).await?;
-        let outcome = set_quantity(&txn, cart_key, product_key, 0).await;
+        let outcome = set_quantity(&txn, cart_key, owner, product_key, 0).await;
         let (cart, user_errors) = into_payload(events.finish(txn, outcome, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),
@@ -199,15 +211,18 @@ impl CartMutation {
         #[graphql(desc = "The cart to delete.")] id: ID,
     ) -> ApiResult<DeleteCartPayload> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
+        let owner = auth::viewer(ctx).owner()?;
         let db = db::from_context(ctx)?;
         // A checked-out cart is a record of a sale: it stays.
-        let deleted = cart::Entity::delete_many()
+        let mut delete = cart::Entity::delete_many()
             .filter(cart::Column::Id.eq(key))
-            .filter(cart::Column::CheckedOutAt.is_null())
-            .exec(db)
-            .await?;
+            .filter(cart::Column::CheckedOutAt.is_null());
+        if let Some(owner) = owner {
+            delete = delete.filter(cart::Column::CustomerId.eq(owner));
+        }
+        let deleted = delete.exec(db).await?;
         if deleted.rows_affected == 0 {
-            let mut error = not_open(db, key).await?;
+            let mut error = not_open(db, key, owner).await?;
             error.field = Some(vec!["id".to_owned()]);
             return Ok(DeleteCartPayload {
                 deleted_id: None,
@@ -321,22 +336,29 @@ async fn create(
     .await
     .map_err(|err| not_found_on_foreign_key_violation(err, &["customerId"], "Customer"))?;
     if !lines.is_empty() {
-        add_lines(db, cart.id, lines).await?;
+        add_lines(db, cart.id, None, lines).await?;
     }
     Ok(cart)
 }
 
 /// Marks the cart changed, which also proves it exists and (on PostgreSQL)
 /// locks it until the transaction ends.
-async fn touch_cart(db: &impl ConnectionTrait, cart_id: i64) -> Result<cart::Model, MutationError> {
+/// Marks an open cart of `owner` (anyone's when `None`) as changed, which
+/// also locks its row for the rest of the transaction.
+async fn touch_cart(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    owner: Option<i64>,
+) -> Result<cart::Model, MutationError> {
     let touched = cart::Entity::update_many()
         .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
+        .filter(owned_by(owner))
         .exec(db)
         .await?;
     if touched.rows_affected == 0 {
-        return Err(not_open(db, cart_id).await?.into());
+        return Err(not_open(db, cart_id, owner).await?.into());
     }
     cart::Entity::find_by_id(cart_id)
         .one(db)
@@ -346,23 +368,40 @@ async fn touch_cart(db: &impl ConnectionTrait, cart_id: i64) -> Result<cart::Mod
 
 /// Why a cart that could not be changed is not open: it does not exist, or
 /// it is checked out.
-pub(super) async fn not_open(db: &impl ConnectionTrait, cart_id: i64) -> Result<UserError, DbErr> {
-    Ok(match cart::Entity::find_by_id(cart_id).one(db).await? {
-        None => UserError::not_found(&["cartId"], "Cart"),
-        Some(_) => UserError::new(
-            &["cartId"],
-            UserErrorCode::CheckedOut,
-            "The cart is checked out and can no longer change; start a new cart",
-        ),
-    })
+pub(super) async fn not_open(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    owner: Option<i64>,
+) -> Result<UserError, DbErr> {
+    let cart = cart::Entity::find_by_id(cart_id).one(db).await?;
+    // Another customer's cart reads as missing: IDs leak nothing.
+    Ok(
+        match cart.filter(|cart| owner.is_none_or(|owner| cart.customer_id == owner)) {
+            None => UserError::not_found(&["cartId"], "Cart"),
+            Some(_) => UserError::new(
+                &["cartId"],
+                UserErrorCode::CheckedOut,
+                "The cart is checked out and can no longer change; start a new cart",
+            ),
+        },
+    )
+}
+
+/// Carts of `owner`, or every cart when `None` (staff).
+pub(super) fn owned_by(owner: Option<i64>) -> sea_orm::Condition {
+    match owner {
+        Some(owner) => sea_orm::Condition::all().add(cart::Column::CustomerId.eq(owner)),
+        None => sea_orm::Condition::all(),
+    }
 }
 
 async fn add_lines(
     db: &impl ConnectionTrait,
     cart_id: i64,
+    owner: Option<i64>,
     lines: &[LineRequest],
 ) -> Result<cart::Model, MutationError> {
-    let cart = touch_cart(db, cart_id).await?;
+    let cart = touch_cart(db, cart_id, owner).await?;
 
     let products: HashMap<i64, product::Model> = product::Entity::find()
         .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
@@ -440,10 +479,11 @@ async fn add_lines(
 async fn set_quantity(
     db: &impl ConnectionTrait,
     cart_id: i64,
+    owner: Option<i64>,
     product_id: i64,
     quantity: i32,
 ) -> Result<cart::Model, MutationError> {
-    let cart = touch_cart(db, cart_id).await?;
+    let cart = touch_cart(db, cart_id, owner).await?;
     let no_line = || {
         UserError::new(
             &["productId"],

@@ -4,6 +4,7 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Cart;
 use super::filter::{self, CartFilter, CartOrder};
+use crate::auth;
 use crate::db;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
@@ -17,18 +18,23 @@ pub struct CartQuery;
 
 #[Object]
 impl CartQuery {
-    /// The cart with this ID, or null if there is none.
+    /// The cart with this ID, or null if there is none or it is not yours
+    /// (staff see every cart).
     async fn cart(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The cart's global ID.")] id: ID,
     ) -> ApiResult<Option<Cart>> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
+        let viewer = auth::viewer(ctx);
         let row = loaders::from_context(ctx)?.cart.load_one(key).await?;
-        Ok(row.map(Cart))
+        // Another customer's cart reads as missing: IDs leak nothing.
+        Ok(row
+            .filter(|row| viewer.may_see_customer(row.customer_id))
+            .map(Cart))
     }
 
-    /// Carts, a page at a time (20 by default, at most 100), oldest first
+    /// Your carts (staff: everyone's), a page at a time (20 by default, at most 100), oldest first
     /// unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
@@ -43,9 +49,13 @@ impl CartQuery {
         #[graphql(desc = "Return the last n carts before `before`.")] last: Option<i32>,
         #[graphql(desc = "Return carts before this cursor.")] before: Option<String>,
     ) -> ApiResult<CartConnection> {
+        // Customers list their own carts; staff list everyone's.
+        let owner = auth::viewer(ctx).owner()?;
         let page = Page::parse(filter::order(order_by), first, after, last, before)?;
         let predicate = filter::parse(filter.as_ref())?;
-        let filtered = cart::Entity::find().filter(filter::condition(predicate.as_ref()));
+        let filtered = cart::Entity::find()
+            .filter(filter::condition(predicate.as_ref()))
+            .filter(super::mutation::owned_by(owner));
         let db = db::from_context(ctx)?;
         let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CartConnection::new(

@@ -5,6 +5,7 @@ use futures_util::stream::BoxStream;
 use sea_orm::EntityTrait;
 
 use super::Cart;
+use crate::auth;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, Event};
@@ -17,7 +18,8 @@ pub struct CartSubscription;
 impl CartSubscription {
     /// The cart each time it changes (lines added, changed or removed, a
     /// product in it deleted), as it is after the change. The subscription
-    /// ends when the cart is deleted; an unknown cart is an error.
+    /// ends when the cart is deleted; an unknown cart, or another customer's,
+    /// is an error.
     async fn cart_updated(
         &self,
         ctx: &Context<'_>,
@@ -27,7 +29,13 @@ impl CartSubscription {
         let db = db::from_context(ctx)?.clone();
         // Subscribe before looking, so no change slips between the two.
         let changes = events::from_context(ctx)?.subscribe(Event::Cart(key));
-        if cart::Entity::find_by_id(key).one(&db).await?.is_none() {
+        let viewer = auth::viewer(ctx);
+        viewer.owner()?;
+        let visible = cart::Entity::find_by_id(key)
+            .one(&db)
+            .await?
+            .is_some_and(|cart| viewer.may_see_customer(cart.customer_id));
+        if !visible {
             return Err(ApiError::bad_input("`cartId` names no cart"));
         }
         Ok(changes

@@ -2,10 +2,12 @@
 //! (`customer`, `customers`) and mutations (`createCustomer`,
 //! `updateCustomer`, `deleteCustomer`), and the rules for emails and names.
 
+mod account;
 mod filter;
 mod mutation;
 mod query;
 
+pub use account::{AccountMutation, AccountQuery};
 pub use filter::{CustomerFilter, CustomerOrder};
 pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
@@ -15,6 +17,7 @@ use chrono::{DateTime, Utc};
 use email_address::EmailAddress;
 use entity::customer;
 
+use crate::auth;
 use crate::cart::{CartConnection, CartFilter, CartOrder, CartsOfCustomer};
 use crate::error::{ApiResult, UserError};
 use crate::ids::{self, NodeKind};
@@ -31,9 +34,14 @@ impl Customer {
         ids::encode(NodeKind::Customer, self.0.id)
     }
 
-    /// The customer's email address, stored in lower case; unique.
-    async fn email(&self) -> &str {
-        &self.0.email
+    /// The customer's email address, stored in lower case; unique. Only the
+    /// customer and staff may read it.
+    async fn email(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        // Only the customer and staff ever read it, whatever the path.
+        if !auth::viewer(ctx).may_see_customer(self.0.id) {
+            return Err(auth::forbidden());
+        }
+        Ok(&self.0.email)
     }
 
     /// The customer's name, 1 to 200 characters.
@@ -56,6 +64,9 @@ impl Customer {
         #[graphql(desc = "Return the last n carts before `before`.")] last: Option<i32>,
         #[graphql(desc = "Return carts before this cursor.")] before: Option<String>,
     ) -> ApiResult<CartConnection> {
+        if !auth::viewer(ctx).may_see_customer(self.0.id) {
+            return Err(auth::forbidden());
+        }
         let page = (first, after, last, before);
         CartsOfCustomer::page(ctx, self.0.id, filter.as_ref(), order_by, page).await
     }

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::{Customer, parse_email, parse_name};
+use crate::auth;
 use crate::db;
 use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
@@ -73,8 +74,9 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new customer's fields.")] input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
+        auth::viewer(ctx).require_admin()?;
         let db = db::from_context(ctx)?;
-        let (customer, user_errors) = into_payload(create(db, input).await)?;
+        let (customer, user_errors) = into_payload(create(db, input, None).await)?;
         Ok(CreateCustomerPayload {
             customer: customer.map(Customer),
             user_errors,
@@ -90,6 +92,12 @@ impl CustomerMutation {
     ) -> ApiResult<UpdateCustomerPayload> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
         let db = db::from_context(ctx)?;
+        if !may_change(ctx, key)? {
+            return Ok(UpdateCustomerPayload {
+                customer: None,
+                user_errors: vec![UserError::not_found(&["id"], "Customer")],
+            });
+        }
         let txn = db::begin_write(db).await?;
         let outcome = update(&txn, key, input).await;
         let (customer, user_errors) = into_payload(db::finish(txn, outcome).await)?;
@@ -106,6 +114,12 @@ impl CustomerMutation {
         #[graphql(desc = "The customer to delete.")] id: ID,
     ) -> ApiResult<DeleteCustomerPayload> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
+        if !may_change(ctx, key)? {
+            return Ok(DeleteCustomerPayload {
+                deleted_id: None,
+                user_errors: vec![UserError::not_found(&["id"], "Customer")],
+            });
+        }
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;
         let txn = db::begin_write(db).await?;
@@ -137,9 +151,20 @@ async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, Mutatio
     Ok(carts)
 }
 
-async fn create(
+/// Whether the viewer may change customer `key`: staff, or the customer
+/// themselves. Anyone else is told the customer does not exist, so IDs leak
+/// nothing; anonymous callers must log in.
+fn may_change(ctx: &Context<'_>, key: i64) -> ApiResult<bool> {
+    let viewer = auth::viewer(ctx);
+    viewer.owner()?;
+    Ok(viewer.may_see_customer(key))
+}
+
+/// Creates a customer, with a password hash when they signed up themselves.
+pub(super) async fn create(
     db: &impl ConnectionTrait,
     input: CreateCustomerInput,
+    password_hash: Option<String>,
 ) -> Result<customer::Model, MutationError> {
     let email = parse_email(&input.email, &["input", "email"]);
     let name = parse_name(&input.name, &["input", "name"]);
@@ -159,6 +184,7 @@ async fn create(
         name: Set(name),
         created_at: Set(now),
         updated_at: Set(now),
+        password_hash: Set(password_hash),
         ..Default::default()
     }
     .insert(db)

@@ -4,6 +4,7 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Customer;
 use super::filter::{self, CustomerFilter, CustomerOrder};
+use crate::auth;
 use crate::db;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
@@ -23,18 +24,23 @@ pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    /// The customer with this ID, or null if there is none.
+    /// The customer with this ID, or null if there is none or it is not
+    /// yours (staff see every customer).
     async fn customer(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's global ID.")] id: ID,
     ) -> ApiResult<Option<Customer>> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
+        // Other customers' records read as missing: IDs leak nothing.
+        if !auth::viewer(ctx).may_see_customer(key) {
+            return Ok(None);
+        }
         let row = loaders::from_context(ctx)?.customer.load_one(key).await?;
         Ok(row.map(Customer))
     }
 
-    /// Customers, a page at a time (20 by default, at most 100), oldest
+    /// Customers, a page at a time (staff only) (20 by default, at most 100), oldest
     /// first unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
@@ -51,6 +57,7 @@ impl CustomerQuery {
         #[graphql(desc = "Return the last n customers before `before`.")] last: Option<i32>,
         #[graphql(desc = "Return customers before this cursor.")] before: Option<String>,
     ) -> ApiResult<CustomerConnection> {
+        auth::viewer(ctx).require_admin()?;
         let page = Page::parse(filter::order(order_by), first, after, last, before)?;
         let filtered = customer::Entity::find().filter(filter::condition(filter.as_ref())?);
         let db = db::from_context(ctx)?;

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::{Product, parse_description, parse_name, parse_price, parse_stock};
+use crate::auth;
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
 use crate::events::{self, Event};
@@ -73,12 +74,13 @@ pub struct ProductMutation;
 
 #[Object]
 impl ProductMutation {
-    /// Adds a product to the catalogue.
+    /// Adds a product to the catalogue. Staff only.
     async fn create_product(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new product's fields.")] input: CreateProductInput,
     ) -> ApiResult<CreateProductPayload> {
+        auth::viewer(ctx).require_admin()?;
         let db = db::from_context(ctx)?;
         let (product, user_errors) = into_payload(create(db, input).await)?;
         Ok(CreateProductPayload {
@@ -87,13 +89,14 @@ impl ProductMutation {
         })
     }
 
-    /// Changes some fields of a product; the others keep their value.
+    /// Changes some fields of a product; the others keep their value. Staff only.
     async fn update_product(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The product to change.")] id: ID,
         #[graphql(desc = "The fields to change.")] input: UpdateProductInput,
     ) -> ApiResult<UpdateProductPayload> {
+        auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;
@@ -108,11 +111,13 @@ impl ProductMutation {
     }
 
     /// Removes a product from the catalogue, and from every cart holding it.
+    /// Staff only.
     async fn delete_product(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The product to delete.")] id: ID,
     ) -> ApiResult<DeleteProductPayload> {
+        auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
         let db = db::from_context(ctx)?;
         let events = events::from_context(ctx)?;

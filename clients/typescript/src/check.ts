@@ -22,7 +22,10 @@ import {
 
 const url = process.argv[2];
 if (!url) throw new Error('usage: tsx src/check.ts <GraphQL endpoint URL>');
-const client = new GraphQLClient(url);
+// Creating products takes staff rights: SHOPGRAPH_ADMIN_TOKEN.
+const adminToken = process.env.SHOPGRAPH_ADMIN_TOKEN;
+if (!adminToken) throw new Error('set SHOPGRAPH_ADMIN_TOKEN to the server\'s admin token');
+const client = new GraphQLClient(url, { headers: { Authorization: `Bearer ${adminToken}` } });
 const suffix = Date.now().toString(36);
 
 const created = await client.request(CreateProductDocument, {
@@ -71,7 +74,11 @@ assert.equal(listed.products.aggregate.price.max?.amount, '19.50');
 assert.equal(listed.products.nodes[0]?.id, product.id);
 
 // A subscription: the product's next change arrives over WebSocket.
-const ws = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket });
+const ws = createClient({
+  url: url.replace(/^http/, 'ws'),
+  webSocketImpl: WebSocket,
+  connectionParams: { Authorization: `Bearer ${adminToken}` },
+});
 const next = new Promise<ProductUpdatedSubscription>((resolve, reject) => {
   const stop = ws.subscribe<ProductUpdatedSubscription>(
     { query: print(ProductUpdatedDocument), variables: { productId: product.id } },

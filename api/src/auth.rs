@@ -1,0 +1,290 @@
+//! Who is asking: accounts, bearer tokens, and the rules' building blocks.
+//!
+//! A customer logs in with email and password (hashed with Argon2id) and
+//! gets a bearer token: `v1.<session>.<customer>.<expiry>.<signature>`,
+//! signed with HMAC-SHA256 under the server's secret, so a forged or expired
+//! token is refused without touching the database. The session it names is
+//! a row, so `logOut` revokes the token before it expires. Staff use the
+//! configured admin token. No token: anonymous, who reads the catalogue.
+
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use entity::session;
+use hmac::{Hmac, Mac};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sha2::Sha256;
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// The caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Viewer {
+    #[default]
+    Anonymous,
+    /// A logged-in customer, through the session `session`.
+    Customer { id: i64, session: i64 },
+    /// Staff, with the admin token.
+    Admin,
+}
+
+impl Viewer {
+    /// Whose carts the viewer may touch: `None` for anyone's (staff), or one
+    /// customer's. Anonymous callers are refused with `UNAUTHENTICATED`.
+    pub fn owner(&self) -> ApiResult<Option<i64>> {
+        match self {
+            Viewer::Admin => Ok(None),
+            Viewer::Customer { id, .. } => Ok(Some(*id)),
+            Viewer::Anonymous => Err(unauthenticated()),
+        }
+    }
+
+    /// Whether the viewer may see customer `id`'s record and carts.
+    pub fn may_see_customer(&self, id: i64) -> bool {
+        match self {
+            Viewer::Admin => true,
+            Viewer::Customer { id: own, .. } => *own == id,
+            Viewer::Anonymous => false,
+        }
+    }
+
+    /// Staff only: `UNAUTHENTICATED` for anonymous callers, `FORBIDDEN` for
+    /// customers.
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match self {
+            Viewer::Admin => Ok(()),
+            Viewer::Customer { .. } => Err(forbidden()),
+            Viewer::Anonymous => Err(unauthenticated()),
+        }
+    }
+}
+
+pub fn unauthenticated() -> ApiError {
+    ApiError::Refused(
+        ErrorCode::Unauthenticated,
+        "Log in first: send `Authorization: Bearer <token>`".into(),
+    )
+}
+
+pub fn forbidden() -> ApiError {
+    ApiError::Refused(
+        ErrorCode::Forbidden,
+        "You are not allowed to do this".into(),
+    )
+}
+
+/// The viewer of the request being executed (anonymous if none was set).
+pub fn viewer(ctx: &async_graphql::Context<'_>) -> Viewer {
+    ctx.data_opt::<Viewer>().copied().unwrap_or_default()
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug)]
+pub enum TokenError {
+    /// Not a token of ours, tampered with, expired or revoked.
+    Invalid,
+    /// The database could not be asked.
+    Database(ApiError),
+}
+
+/// The server's signing key and token settings.
+#[derive(Clone)]
+pub struct Auth {
+    secret: Vec<u8>,
+    /// The admin token's HMAC, so that comparing it takes constant time.
+    admin: Option<Vec<u8>>,
+    token_lifetime: Duration,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+impl Auth {
+    /// `secret` signs tokens (a random one when none is configured, so
+    /// tokens then die with the process); `admin_token` grants staff rights.
+    pub fn new(secret: Option<&str>, admin_token: Option<&str>, token_lifetime: Duration) -> Auth {
+        let secret = match secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => {
+                tracing::warn!(
+                    "no SHOPGRAPH_TOKEN_SECRET: tokens are signed with a random key and end when the server stops"
+                );
+                rand::random::<[u8; 32]>().to_vec()
+            }
+        };
+        let mut auth = Auth {
+            secret,
+            admin: None,
+            token_lifetime,
+        };
+        auth.admin = admin_token
+            .filter(|token| !token.is_empty())
+            .map(|token| auth.mac(token.as_bytes()));
+        auth
+    }
+
+    fn mac(&self, message: &[u8]) -> Vec<u8> {
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        mac.update(message);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        mac.update(message);
+        mac.verify_slice(signature).is_ok()
+    }
+
+    /// Opens a session for `customer` and returns its token and expiry.
+    pub async fn log_in(
+        &self,
+        db: &impl ConnectionTrait,
+        customer: i64,
+    ) -> Result<(String, DateTime<Utc>), sea_orm::DbErr> {
+        let now = Utc::now();
+        let expires_at = now
+            + chrono::Duration::from_std(self.token_lifetime).unwrap_or(chrono::Duration::days(1));
+        let row = session::ActiveModel {
+            customer_id: Set(customer),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        let payload = format!("v1.{}.{customer}.{}", row.id, expires_at.timestamp());
+        let signature = URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()));
+        Ok((format!("{payload}.{signature}"), expires_at))
+    }
+
+    /// Revokes a session: its token stops working at once.
+    pub async fn log_out(
+        &self,
+        db: &impl ConnectionTrait,
+        session: i64,
+    ) -> Result<bool, sea_orm::DbErr> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let revoked = session::Entity::update_many()
+            .col_expr(
+                session::Column::RevokedAt,
+                sea_orm::sea_query::Expr::value(Utc::now()),
+            )
+            .filter(session::Column::Id.eq(session))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(revoked.rows_affected > 0)
+    }
+
+    /// The viewer an `Authorization` header value stands for.
+    pub async fn viewer(
+        &self,
+        db: &impl ConnectionTrait,
+        authorization: Option<&str>,
+    ) -> Result<Viewer, TokenError> {
+        let Some(value) = authorization else {
+            return Ok(Viewer::Anonymous);
+        };
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or(TokenError::Invalid)?
+            .trim();
+        if let Some(admin) = &self.admin
+            && self.verify(token.as_bytes(), admin)
+        {
+            return Ok(Viewer::Admin);
+        }
+        let (payload, signature) = token.rsplit_once('.').ok_or(TokenError::Invalid)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Invalid)?;
+        if !self.verify(payload.as_bytes(), &signature) {
+            return Err(TokenError::Invalid);
+        }
+        let parts: Vec<&str> = payload.split('.').collect();
+        let [version, session, customer, expiry] = parts[..] else {
+            return Err(TokenError::Invalid);
+        };
+        let parse = |text: &str| text.parse::<i64>().map_err(|_| TokenError::Invalid);
+        let (session, customer, expiry) = (parse(session)?, parse(customer)?, parse(expiry)?);
+        if version != "v1" || expiry <= Utc::now().timestamp() {
+            return Err(TokenError::Invalid);
+        }
+        let row = session::Entity::find_by_id(session)
+            .one(db)
+            .await
+            .map_err(|err| TokenError::Database(err.into()))?
+            .ok_or(TokenError::Invalid)?;
+        if row.revoked_at.is_some() || row.customer_id != customer || row.expires_at <= Utc::now() {
+            return Err(TokenError::Invalid);
+        }
+        Ok(Viewer::Customer {
+            id: customer,
+            session,
+        })
+    }
+}
+
+/// Shortest and longest accepted passwords, in characters.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+
+/// Hashes a password with Argon2id and a random salt, off the async runtime
+/// (it takes tens of milliseconds on purpose).
+pub async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| ApiError::from(anyhow::anyhow!("cannot hash a password: {err}")))
+    })
+    .await
+    .map_err(|err| ApiError::from(anyhow::anyhow!("the hashing task failed: {err}")))?
+}
+
+/// Whether `password` matches `hash`. With no hash (unknown email, or a
+/// customer without a password) a dummy hash is checked anyway, so the
+/// answer takes as long either way and timing tells nothing.
+pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0v7fJ6N0x0lNQ9eXcwgVn3gT2cXkq9bBkqQ1m2r3s4Y";
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
+        let matches = PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false);
+        known && matches
+    })
+    .await
+    .map_err(|err| ApiError::from(anyhow::anyhow!("the verifying task failed: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn passwords_verify_only_against_their_hash() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        assert!(
+            verify_password("correct horse".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password("correct horse".into(), None).await.unwrap());
+    }
+}

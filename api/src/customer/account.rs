@@ -1,0 +1,183 @@
+//! Accounts: `signUp`, `logIn`, `logOut` and `viewer`. Tokens and password
+//! hashing are [`crate::auth`]'s; this module is the GraphQL side.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::customer;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::Customer;
+use super::mutation::{CreateCustomerInput, create};
+use crate::auth::{self, Auth, PASSWORD_CHARS, Viewer};
+use crate::db;
+use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+
+/// A new account's details.
+#[derive(Debug, InputObject)]
+pub struct SignUpInput {
+    /// The email address to log in with; must be valid and not in use.
+    pub email: String,
+    /// The customer's name, 1 to 200 characters.
+    pub name: String,
+    /// The password, 8 to 128 characters.
+    #[graphql(secret)]
+    pub password: String,
+}
+
+/// The result of `signUp` and `logIn`.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// The bearer token: send it as `Authorization: Bearer <token>`. Null
+    /// when the call failed.
+    pub token: Option<String>,
+    /// When the token stops working (`logOut` ends it sooner).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The customer logged in.
+    pub customer: Option<Customer>,
+    /// Why it failed; empty on success.
+    pub user_errors: Vec<UserError>,
+}
+
+/// The result of `logOut`.
+#[derive(SimpleObject)]
+pub struct LogOutPayload {
+    /// Whether a session was ended; false when the token was staff's.
+    pub logged_out: bool,
+}
+
+fn auth<'a>(ctx: &Context<'a>) -> ApiResult<&'a Auth> {
+    ctx.data::<Auth>()
+        .map_err(|_| anyhow::anyhow!("the schema was built without its token settings").into())
+}
+
+fn check_password(password: &str) -> Result<(), UserError> {
+    let chars = password.chars().count();
+    if PASSWORD_CHARS.contains(&chars) {
+        Ok(())
+    } else {
+        Err(UserError::invalid(
+            &["input", "password"],
+            format!(
+                "Password must be {} to {} characters",
+                PASSWORD_CHARS.start(),
+                PASSWORD_CHARS.end()
+            ),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The logged-in customer, or null for anonymous callers and staff.
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        let Viewer::Customer { id, .. } = auth::viewer(ctx) else {
+            return Ok(None);
+        };
+        let row = crate::loaders::from_context(ctx)?
+            .customer
+            .load_one(id)
+            .await?;
+        Ok(row.map(Customer))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account and logs it in.
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account's details.")] input: SignUpInput,
+    ) -> ApiResult<AuthPayload> {
+        let db = db::from_context(ctx)?;
+        let auth = auth(ctx)?;
+        let outcome = match check_password(&input.password) {
+            Err(err) => Err(MutationError::from(err)),
+            Ok(()) => {
+                let hash = auth::hash_password(input.password).await?;
+                let txn = db::begin_write(db).await?;
+                let details = CreateCustomerInput {
+                    email: input.email,
+                    name: input.name,
+                };
+                let outcome = match create(&txn, details, Some(hash)).await {
+                    Ok(row) => auth
+                        .log_in(&txn, row.id)
+                        .await
+                        .map(|(token, expires_at)| (row, token, expires_at))
+                        .map_err(MutationError::from),
+                    Err(err) => Err(err),
+                };
+                db::finish(txn, outcome).await
+            }
+        };
+        Ok(auth_payload(into_payload(outcome)?))
+    }
+
+    /// Logs in with email and password. A wrong email and a wrong password
+    /// get the same answer, in the same time.
+    async fn log_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's password.", secret)] password: String,
+    ) -> ApiResult<AuthPayload> {
+        let db = db::from_context(ctx)?;
+        let auth = auth(ctx)?;
+        let row = customer::Entity::find()
+            .filter(customer::Column::Email.eq(email.trim().to_lowercase()))
+            .one(db)
+            .await?;
+        let hash = row.as_ref().and_then(|row| row.password_hash.clone());
+        let outcome = match (auth::verify_password(password, hash).await?, row) {
+            (true, Some(row)) => {
+                let (token, expires_at) = auth.log_in(db, row.id).await?;
+                Ok((row, token, expires_at))
+            }
+            _ => Err(MutationError::from(UserError {
+                field: None,
+                message: "The email or the password is wrong".into(),
+                code: UserErrorCode::InvalidCredentials,
+            })),
+        };
+        Ok(auth_payload(into_payload(outcome)?))
+    }
+
+    /// Ends the session of the token this request carries: the token stops
+    /// working at once.
+    async fn log_out(&self, ctx: &Context<'_>) -> ApiResult<LogOutPayload> {
+        let logged_out = match auth::viewer(ctx) {
+            Viewer::Customer { session, .. } => {
+                auth(ctx)?.log_out(db::from_context(ctx)?, session).await?
+            }
+            Viewer::Admin => false,
+            Viewer::Anonymous => return Err(auth::unauthenticated()),
+        };
+        Ok(LogOutPayload { logged_out })
+    }
+}
+
+type LoggedIn = (customer::Model, String, DateTime<Utc>);
+
+fn auth_payload((logged_in, user_errors): (Option<LoggedIn>, Vec<UserError>)) -> AuthPayload {
+    match logged_in {
+        Some((row, token, expires_at)) => AuthPayload {
+            token: Some(token),
+            expires_at: Some(expires_at),
+            customer: Some(Customer(row)),
+            user_errors,
+        },
+        None => AuthPayload {
+            token: None,
+            expires_at: None,
+            customer: None,
+            user_errors,
+        },
+    }
+}
