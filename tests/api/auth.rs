@@ -218,3 +218,47 @@ fn global_id(kind: &str, key: i64) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{key}"))
 }
+
+/// `cartUpdated` on another customer's cart is refused like a missing cart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_to_another_customers_cart_are_refused() {
+    let app = TestApp::spawn(crate::support::Engine::Sqlite).await;
+    let (alice, alice_id) = sign_up(&app, "alice@example.com").await;
+    let (bob, _) = sign_up(&app, "bob@example.com").await;
+    let created = app
+        .post_as(
+            Some(&alice),
+            "mutation($c: ID!) { createCart(customerId: $c) { cart { id } } }",
+            json!({ "c": alice_id }),
+        )
+        .await;
+    let cart = created["data"]["createCart"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ws = app.url("/graphql").replacen("http://", "ws://", 1);
+    let theirs = crate::js::node("subscribe-denied.mjs", &[&ws, &bob, &cart]).await;
+    let nobodys = crate::js::node(
+        "subscribe-denied.mjs",
+        &[&ws, &bob, &global_id("Cart", 999_999)],
+    )
+    .await;
+    let theirs: Value = serde_json::from_str(theirs.trim()).unwrap();
+    let nobodys: Value = serde_json::from_str(nobodys.trim()).unwrap();
+    // The subscription's field fails: graphql-ws delivers that as a result with errors.
+    assert_eq!(theirs["next"]["data"], Value::Null, "{theirs:#}");
+    assert_eq!(
+        theirs["next"]["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        theirs, nobodys,
+        "another customer's cart answers like a missing one"
+    );
+    let own = crate::js::node("subscribe-denied.mjs", &[&ws, &alice, &cart]).await;
+    let own: Value = serde_json::from_str(own.trim()).unwrap();
+    assert_eq!(
+        own["timeout"], true,
+        "alice's own subscription is open, waiting for changes: {own:#}"
+    );
+}
