@@ -69,6 +69,21 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_ms: u64,
 
+    /// SQLite: how long a write waits for another writer (another process
+    /// holding the file) before failing with SERVICE_UNAVAILABLE, in ms.
+    #[arg(long, env = "SHOPGRAPH_DB_BUSY_TIMEOUT_MS", default_value_t = defaults::DB_BUSY_TIMEOUT_MS)]
+    pub db_busy_timeout_ms: u64,
+
+    /// On SIGTERM/SIGINT, how long to keep serving (with `/ready` answering
+    /// 503, so load balancers stop sending traffic) before closing, in ms.
+    #[arg(long, env = "SHOPGRAPH_SHUTDOWN_DRAIN_MS", default_value_t = 0)]
+    pub shutdown_drain_ms: u64,
+
+    /// After that, how long requests in flight may take to finish before
+    /// the server exits anyway, in ms.
+    #[arg(long, env = "SHOPGRAPH_SHUTDOWN_GRACE_MS", default_value_t = defaults::SHUTDOWN_GRACE_MS)]
+    pub shutdown_grace_ms: u64,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SHOPGRAPH_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES,
           value_parser = clap::value_parser!(u64).range(1024..))]
@@ -159,6 +174,8 @@ mod defaults {
     pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
     pub const DB_ACQUIRE_TIMEOUT_MS: u64 = 2_000;
     pub const TOKEN_HOURS: u64 = 24;
+    pub const DB_BUSY_TIMEOUT_MS: u64 = 10_000;
+    pub const SHUTDOWN_GRACE_MS: u64 = 30_000;
     pub const MAX_DEPTH: usize = 12;
     pub const MAX_COMPLEXITY: usize = 20_000;
     pub const MAX_ALIASES: usize = 30;
@@ -214,6 +231,9 @@ impl Config {
             db_pool_size: defaults::DB_POOL_SIZE,
             max_body_bytes: defaults::MAX_BODY_BYTES,
             db_acquire_timeout_ms: defaults::DB_ACQUIRE_TIMEOUT_MS,
+            db_busy_timeout_ms: defaults::DB_BUSY_TIMEOUT_MS,
+            shutdown_drain_ms: 0,
+            shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             cors_origins: Vec::new(),
             graphiql_assets: None,
             admin_token: None,

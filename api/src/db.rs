@@ -39,7 +39,10 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         // `RUST_LOG=sqlx=debug` shows every SQL statement the server runs.
         .sqlx_logging(true)
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
-        .map_sqlx_sqlite_opts(tune_sqlite);
+        .map_sqlx_sqlite_opts({
+            let busy = Duration::from_millis(config.db_busy_timeout_ms);
+            move |options| tune_sqlite(options, busy)
+        });
     if config.statement_timeout_ms > 0 {
         // Every statement of every connection: a runaway query is cancelled
         // by PostgreSQL itself (SQLSTATE 57014, reported as TIMEOUT).
@@ -51,11 +54,11 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-fn tune_sqlite(options: SqliteConnectOptions) -> SqliteConnectOptions {
+fn tune_sqlite(options: SqliteConnectOptions, busy: Duration) -> SqliteConnectOptions {
     options
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(busy)
         .foreign_keys(true)
 }
 

@@ -145,6 +145,16 @@ fn classify(err: &DbErr) -> Option<ErrorCode> {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
             Some(ErrorCode::Timeout)
         }
+        // SQLite: another connection or process holds the write lock past
+        // the busy timeout (SQLITE_BUSY, SQLITE_LOCKED and their variants).
+        sqlx::Error::Database(db)
+            if matches!(
+                db.code().as_deref(),
+                Some("5" | "6" | "261" | "517" | "262")
+            ) =>
+        {
+            Some(ErrorCode::ServiceUnavailable)
+        }
         // The server is shutting down or restarting (admin_shutdown,
         // crash_shutdown, cannot_connect_now).
         sqlx::Error::Database(db)

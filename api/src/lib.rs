@@ -59,6 +59,8 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     shutting_down: Arc<AtomicBool>,
+    drain: std::time::Duration,
+    grace: std::time::Duration,
 }
 
 impl App {
@@ -109,6 +111,8 @@ impl App {
             listener,
             router,
             shutting_down,
+            drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
+            grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
         })
     }
 
@@ -122,13 +126,30 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let shutting_down = self.shutting_down;
+        let (shutting_down, drain, grace) = (self.shutting_down, self.drain, self.grace);
+        let closing = Arc::new(tokio::sync::Notify::new());
+        let closed = closing.clone();
         let shutdown = async move {
             shutdown.await;
-            // Readiness fails at once; requests in flight still finish.
+            // Readiness fails at once, and the server keeps serving for the
+            // drain period so that load balancers notice; then it stops
+            // accepting and lets the requests in flight finish.
             shutting_down.store(true, Ordering::SeqCst);
+            tracing::info!(?drain, ?grace, "shutting down");
+            tokio::time::sleep(drain).await;
+            closing.notify_one();
         };
-        server::serve(self.listener, self.router, shutdown).await
+        let serving = server::serve(self.listener, self.router, shutdown);
+        tokio::select! {
+            result = serving => result,
+            () = async {
+                closed.notified().await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "requests still running after the grace period; exiting");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -139,3 +139,84 @@ async fn export_schema_prints_the_sdl() {
         api::schema::sdl()
     );
 }
+
+/// SIGTERM under load: `/ready` turns 503 at once, requests in flight
+/// finish, and the process exits 0 within its grace period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_then_finishes_requests_in_flight() {
+    use sea_orm::{ConnectionTrait, Database};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
+    let (mut child, base) = start(
+        dir.path(),
+        &["--database-url", &url, "--shutdown-drain-ms", "1500"],
+    )
+    .await;
+    let client = crate::support::client(Some(crate::support::ADMIN_TOKEN));
+    assert_eq!(
+        client
+            .get(format!("{base}/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Another process-like writer holds SQLite's write lock, so this
+    // mutation stays in flight until the lock is released.
+    let mut options = sea_orm::ConnectOptions::new(url.clone());
+    options.max_connections(1);
+    let blocker = Database::connect(options).await.unwrap();
+    blocker.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        let base = base.clone();
+        async move {
+            client
+                .post(format!("{base}/graphql"))
+                .json(&json!({ "query": r#"mutation { createCustomer(input: { email: "late@example.com", name: "Late" }) { customer { email } } }"# }))
+                .send()
+                .await
+                .expect("the in-flight request is answered")
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ready = client.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503, "not ready once shutting down");
+    assert_eq!(
+        client
+            .get(format!("{base}/live"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    blocker.execute_unprepared("COMMIT").await.unwrap();
+    let answer = in_flight.await.unwrap();
+    assert_eq!(
+        answer["data"]["createCustomer"]["customer"]["email"], "late@example.com",
+        "{answer:#}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(status.success(), "exit code 0, got {status}");
+}

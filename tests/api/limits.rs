@@ -206,3 +206,60 @@ async fn postgres_statement_timeout_is_reported_as_timeout() {
         "no driver text leaks"
     );
 }
+
+/// A SQLite file whose write lock another process holds: requests wait for
+/// it up to the busy timeout, then succeed, or fail cleanly with
+/// SERVICE_UNAVAILABLE (never "database is locked" or INTERNAL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_sqlite_file_is_waited_for_then_refused_cleanly() {
+    use sea_orm::{ConnectionTrait, Database};
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.db_busy_timeout_ms = 3_000).await;
+    let mut options = sea_orm::ConnectOptions::new(app.database_url.clone());
+    options.max_connections(1);
+    let blocker = Database::connect(options).await.unwrap();
+    let create = |email: &str| {
+        format!(
+            r#"mutation {{ createCustomer(input: {{ email: "{email}", name: "W" }}) {{ customer {{ email }} }} }}"#
+        )
+    };
+
+    // Held for 1 s, within the busy timeout: the write waits, then succeeds.
+    blocker.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+    let waiting = tokio::spawn({
+        let (client, url, query) = (
+            app.http.clone(),
+            app.url("/graphql"),
+            create("wait@example.com"),
+        );
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    blocker.execute_unprepared("COMMIT").await.unwrap();
+    let waited = waiting.await.unwrap();
+    assert_eq!(
+        waited["data"]["createCustomer"]["customer"]["email"], "wait@example.com",
+        "{waited:#}"
+    );
+
+    // Held past the busy timeout: a clean, coded failure, and nothing written.
+    blocker.execute_unprepared("BEGIN IMMEDIATE").await.unwrap();
+    let (status, refused) = app.post_status(&create("never@example.com")).await;
+    blocker.execute_unprepared("ROLLBACK").await.unwrap();
+    assert_eq!(code(&refused), "SERVICE_UNAVAILABLE", "{refused:#}");
+    assert_eq!(status, 503);
+    assert!(
+        !refused.to_string().contains("locked"),
+        "no driver text: {refused:#}"
+    );
+    assert_eq!(app.count_rows("customer").await, 1);
+}
