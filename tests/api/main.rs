@@ -13,6 +13,7 @@ mod customers;
 mod entities;
 mod faults;
 mod filters;
+mod fuzz;
 mod graphiql;
 mod http;
 mod limits;
