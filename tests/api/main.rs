@@ -23,6 +23,7 @@ mod ordering;
 mod pagination;
 mod products;
 mod schema;
+mod schemathesis;
 mod spec;
 mod subscriptions;
 mod typescript;
