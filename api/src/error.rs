@@ -69,6 +69,23 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// A top-level error with this code, raised outside a resolver (by the
+    /// HTTP layer or a schema extension).
+    pub fn error(self, message: impl Into<String>) -> async_graphql::ServerError {
+        self.apply(async_graphql::ServerError::new(message, None))
+    }
+
+    /// Gives `error` this code unless it has one already.
+    pub fn apply(self, mut error: async_graphql::ServerError) -> async_graphql::ServerError {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", self.as_str());
+        }
+        error
+    }
+}
+
 /// A failure that aborts a field and becomes a top-level GraphQL error.
 ///
 /// It deliberately does not implement `Display`: async-graphql turns any

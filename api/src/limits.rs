@@ -85,15 +85,6 @@ struct Enforce {
     introspection: AtomicBool,
 }
 
-fn coded(message: String, code: ErrorCode) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code.as_str());
-    error
-}
-
 #[async_graphql::async_trait::async_trait]
 impl Extension for Enforce {
     async fn parse_query(
@@ -106,13 +97,10 @@ impl Extension for Enforce {
         let document = next.run(ctx, query, variables).await?;
         let aliases = count_aliases(&document);
         if aliases > self.limits.max_aliases {
-            return Err(coded(
-                format!(
-                    "The document uses {aliases} aliases; at most {} are allowed",
-                    self.limits.max_aliases
-                ),
-                ErrorCode::TooManyAliases,
-            ));
+            return Err(ErrorCode::TooManyAliases.error(format!(
+                "The document uses {aliases} aliases; at most {} are allowed",
+                self.limits.max_aliases
+            )));
         }
         self.introspection
             .store(only_introspects(&document), Ordering::SeqCst);
@@ -143,10 +131,9 @@ impl Extension for Enforce {
             limits.max_depth
         };
         if result.depth > max_depth {
-            return Err(vec![coded(
-                format!("The operation nests fields more than {max_depth} deep"),
-                ErrorCode::QueryTooDeep,
-            )]);
+            return Err(vec![ErrorCode::QueryTooDeep.error(format!(
+                "The operation nests fields more than {max_depth} deep"
+            ))]);
         }
         let spent = match ctx.data_opt::<Budget>() {
             Some(Budget(spent)) => {
@@ -155,13 +142,10 @@ impl Extension for Enforce {
             None => result.complexity,
         };
         if spent > limits.max_complexity {
-            return Err(vec![coded(
-                format!(
+            return Err(vec![ErrorCode::QueryTooComplex.error(format!(
                     "The request costs {spent}, over the budget of {} per request: every field costs 1, and a list multiplies what it selects by the page size asked (`first`/`last`)",
                     limits.max_complexity
-                ),
-                ErrorCode::QueryTooComplex,
-            )]);
+                ))]);
         }
         Ok(result)
     }

@@ -111,14 +111,6 @@ impl ExtensionFactory for ErrorCodes {
     }
 }
 
-fn with_code(mut err: ServerError, code: ErrorCode) -> ServerError {
-    let extensions = err.extensions.get_or_insert_with(Default::default);
-    if extensions.get("code").is_none() {
-        extensions.set("code", code.as_str());
-    }
-    err
-}
-
 #[async_graphql::async_trait::async_trait]
 impl Extension for ErrorCodes {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
@@ -131,7 +123,7 @@ impl Extension for ErrorCodes {
                 } else {
                     ErrorCode::BadUserInput
                 };
-                with_code(err, code)
+                code.apply(err)
             })
             .collect();
         response
@@ -146,7 +138,7 @@ impl Extension for ErrorCodes {
     ) -> ServerResult<ExecutableDocument> {
         next.run(ctx, query, variables)
             .await
-            .map_err(|err| with_code(err, ErrorCode::GraphqlParseFailed))
+            .map_err(|err| ErrorCode::GraphqlParseFailed.apply(err))
     }
 
     async fn validation(
@@ -157,7 +149,7 @@ impl Extension for ErrorCodes {
         next.run(ctx).await.map_err(|errors| {
             errors
                 .into_iter()
-                .map(|err| with_code(err, ErrorCode::GraphqlValidationFailed))
+                .map(|err| ErrorCode::GraphqlValidationFailed.apply(err))
                 .collect()
         })
     }

@@ -331,11 +331,7 @@ fn prepare(state: &AppState, request: &mut Request) -> Result<(), Prepared> {
 
 /// Apollo clients recognise this message and code, and resend the query.
 fn persisted_query_not_found() -> async_graphql::Response {
-    let mut error = async_graphql::ServerError::new("PersistedQueryNotFound", None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::PersistedQueryNotFound.as_str());
+    let error = ErrorCode::PersistedQueryNotFound.error("PersistedQueryNotFound");
     async_graphql::Response::from_errors(vec![error])
 }
 
@@ -554,15 +550,8 @@ async fn execute(state: &AppState, viewer: Viewer, batch: BatchRequest) -> Batch
 }
 
 fn timed_out(limit: Duration) -> async_graphql::Response {
-    let mut error = async_graphql::ServerError::new(
-        format!("The request took longer than {} ms", limit.as_millis()),
-        None,
-    );
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::Timeout.as_str());
-    async_graphql::Response::from_errors(vec![error])
+    let message = format!("The request took longer than {} ms", limit.as_millis());
+    async_graphql::Response::from_errors(vec![ErrorCode::Timeout.error(message)])
 }
 
 async fn execute_one(

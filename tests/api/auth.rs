@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::support::global_id;
 use crate::support::{TestApp, engine_tests};
 
 /// Signs up and returns (token, customer ID).
@@ -211,12 +212,6 @@ engine_tests! {
         let staff = app.ok("query($c: ID!) { customer(id: $c) { email } }", json!({ "c": alice_id })).await;
         assert_eq!(staff["customer"]["email"], "alice@example.com", "staff read every email");
     }
-}
-
-/// A global ID, as the server makes them.
-fn global_id(kind: &str, key: i64) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{key}"))
 }
 
 /// `cartUpdated` on another customer's cart is refused like a missing cart.

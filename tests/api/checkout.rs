@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use crate::support::global_id;
 use crate::support::{TestApp, engine_tests};
 
 const CHECKOUT: &str = "mutation($cart: ID!, $key: String) {
@@ -274,10 +275,4 @@ engine_tests! {
         }
         db.close().await.ok();
     }
-}
-
-/// A global ID, as the server makes them.
-fn global_id(kind: &str, key: i64) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{key}"))
 }

@@ -9,12 +9,7 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::{Value, json};
 
 use crate::support::engine_tests;
-
-/// A global ID, as the server makes them ("Type:key" in base64).
-fn global_id(kind: &str, key: i64) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{key}"))
-}
+use crate::support::global_id;
 
 fn money(minor: i64) -> Value {
     json!(format!("{}.{:02}", minor / 100, minor % 100))

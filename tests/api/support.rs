@@ -52,6 +52,13 @@ macro_rules! engine_tests {
 }
 pub(crate) use engine_tests;
 
+/// A global ID as the server makes them ("Type:key" in base64), to forge
+/// IDs of other types or of rows that do not exist.
+pub fn global_id(kind: &str, key: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{kind}:{key}"))
+}
+
 /// The staff token of every test server. `TestApp::http` sends it, so tests
 /// act as staff unless they ask for another client ([`client`]).
 pub const ADMIN_TOKEN: &str = "test-admin-token";
