@@ -637,6 +637,15 @@ fn response_json(response: &async_graphql::Response) -> serde_json::Result<serde
     Ok(json)
 }
 
+/// A response serialized as [`response_json`] makes it.
+fn response_bytes(response: &async_graphql::Response) -> serde_json::Result<Vec<u8>> {
+    if is_request_error(response) {
+        serde_json::to_vec(&response_json(response)?)
+    } else {
+        serde_json::to_vec(response)
+    }
+}
+
 fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
     let graphql_media = wants_graphql_response_json(headers);
     // With `application/graphql-response+json`, a request error is reported
@@ -655,15 +664,17 @@ fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
     } else {
         "application/json"
     };
-    let json = match &response {
-        BatchResponse::Single(single) => response_json(single),
+    // Straight to bytes: a detour through `serde_json::Value` would copy
+    // every response (bench/results/latest.md).
+    let body = match &response {
+        BatchResponse::Single(single) => response_bytes(single),
         BatchResponse::Batch(all) => all
             .iter()
             .map(response_json)
             .collect::<serde_json::Result<Vec<_>>>()
-            .map(serde_json::Value::Array),
+            .and_then(|all| serde_json::to_vec(&all)),
     };
-    let body = match json.and_then(|json| serde_json::to_vec(&json)) {
+    let body = match body {
         Ok(body) => body,
         Err(err) => {
             tracing::error!(error = %err, "could not serialize a GraphQL response");
