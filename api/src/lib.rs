@@ -25,6 +25,7 @@ pub mod config;
 pub mod customer;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod events;
 pub mod filter;

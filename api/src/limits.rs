@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
 use crate::error::ErrorCode;
 
@@ -65,8 +65,17 @@ pub struct Limits {
 #[derive(Default, Clone)]
 pub struct Budget(Arc<AtomicUsize>);
 
-/// The extension that enforces the alias cap and the shared budget, and
-/// gives depth and complexity failures their own codes.
+/// The extension that enforces the alias cap and the shared budget, gives
+/// depth and complexity failures their own codes, and gives every other
+/// error async-graphql reports without a code one: `GRAPHQL_PARSE_FAILED`,
+/// `GRAPHQL_VALIDATION_FAILED`, and for the rest `BAD_REQUEST` when it
+/// concerns the request as a whole (such as "Unknown operation named …"),
+/// `BAD_USER_INPUT` otherwise — so every error a client sees carries
+/// `extensions.code`.
+///
+/// One extension, not one per job: async-graphql sends every field of a
+/// response through each extension, so each one costs per field (merging
+/// two made the nested carts query 10% faster, bench/results/latest.md).
 pub struct LimitsExtension(pub Limits);
 
 impl ExtensionFactory for LimitsExtension {
@@ -87,6 +96,22 @@ struct Enforce {
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for Enforce {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|err| {
+                let code = if err.path.is_empty() {
+                    ErrorCode::BadRequest
+                } else {
+                    ErrorCode::BadUserInput
+                };
+                code.apply(err)
+            })
+            .collect();
+        response
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -94,7 +119,10 @@ impl Extension for Enforce {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+        let document = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|err| ErrorCode::GraphqlParseFailed.apply(err))?;
         let aliases = count_aliases(&document);
         if aliases > self.limits.max_aliases {
             return Err(ErrorCode::TooManyAliases.error(format!(
@@ -123,6 +151,7 @@ impl Extension for Enforce {
             errors
                 .into_iter()
                 .filter(|error| !(restated && error.message.starts_with("Expected input type")))
+                .map(|error| ErrorCode::GraphqlValidationFailed.apply(error))
                 .collect::<Vec<_>>()
         })?;
         let max_depth = if self.introspection.load(Ordering::SeqCst) {

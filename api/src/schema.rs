@@ -1,24 +1,15 @@
 //! The GraphQL schema: the merged query and mutation roots of the domain
 //! modules, the data every resolver may use (database and currency; each
-//! request brings its own loaders),
-//! and the extension that gives every error an `extensions.code`.
+//! request brings its own loaders), and the one extension
+//! ([`crate::limits::LimitsExtension`]) that enforces the limits and gives
+//! every error an `extensions.code`.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    MergedObject, MergedSubscription, Response, Schema, SchemaBuilder, ServerError, ServerResult,
-    ValidationResult, Variables,
-};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
-use crate::error::ErrorCode;
 use crate::events::Events;
 use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
@@ -59,7 +50,6 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .extension(ErrorCodes)
 }
 
 /// How the served schema is set up, beyond its data.
@@ -79,7 +69,6 @@ pub fn build(
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
-    // ErrorCodes comes first, so it sees the codes LimitsExtension gives.
     let mut builder = builder()
         .extension(LimitsExtension(limits.clone()))
         .limit_directives(MAX_DIRECTIVES)
@@ -96,61 +85,4 @@ pub fn build(
 /// The schema's SDL, as checked in as `schema.graphql`.
 pub fn sdl() -> String {
     builder().finish().sdl()
-}
-
-/// Gives parse and validation errors, which async-graphql reports without a
-/// code, the codes `GRAPHQL_PARSE_FAILED` and `GRAPHQL_VALIDATION_FAILED`, and
-/// any other uncoded error (such as "Unknown operation named …") `BAD_REQUEST`
-/// when it concerns the request as a whole, so every error a client sees
-/// carries `extensions.code`.
-struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|err| {
-                let code = if err.path.is_empty() {
-                    ErrorCode::BadRequest
-                } else {
-                    ErrorCode::BadUserInput
-                };
-                code.apply(err)
-            })
-            .collect();
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|err| ErrorCode::GraphqlParseFailed.apply(err))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|err| ErrorCode::GraphqlValidationFailed.apply(err))
-                .collect()
-        })
-    }
 }

@@ -46,6 +46,7 @@ use tracing::{Instrument, Level};
 
 use crate::auth::{Auth, TokenError, Viewer};
 use crate::batch;
+use crate::documents::ParsedDocuments;
 use crate::error::{ApiError, ErrorCode};
 use crate::graphiql::Graphiql;
 use crate::limits::{Budget, Limits};
@@ -60,6 +61,7 @@ struct AppState {
     schema: ShopSchema,
     db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
+    documents: Arc<ParsedDocuments>,
     limits: Limits,
     /// Set once the server starts shutting down.
     shutting_down: Arc<AtomicBool>,
@@ -85,6 +87,7 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         schema,
         db,
         persisted: Arc::new(PersistedQueries::default()),
+        documents: Arc::new(ParsedDocuments::default()),
         limits: config.limits.clone(),
         shutting_down: config.shutting_down.clone(),
         auth: config.auth.clone(),
@@ -519,7 +522,7 @@ fn check_has_query(request: &Request) -> Result<(), Response> {
 
 /// Executes a request in a span naming its operations, so every log line
 /// (SQL included) says which operation it belongs to.
-async fn execute(state: &AppState, viewer: Viewer, batch: BatchRequest) -> BatchResponse {
+async fn execute(state: &AppState, viewer: Viewer, mut batch: BatchRequest) -> BatchResponse {
     let operations = match &batch {
         BatchRequest::Single(request) => operation_name(request).to_owned(),
         BatchRequest::Batch(requests) => requests
@@ -533,6 +536,12 @@ async fn execute(state: &AppState, viewer: Viewer, batch: BatchRequest) -> Batch
         BatchRequest::Single(_) => None,
         BatchRequest::Batch(requests) => Some(requests.len()),
     };
+    match &mut batch {
+        BatchRequest::Single(request) => state.documents.attach(request),
+        BatchRequest::Batch(requests) => requests
+            .iter_mut()
+            .for_each(|request| state.documents.attach(request)),
+    }
     // Every operation of the request spends from one complexity budget.
     let batch = batch.data(Budget::default()).data(viewer);
     let run = crate::loaders::execute(&state.schema, &state.db, batch).instrument(span);
