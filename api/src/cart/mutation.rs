@@ -350,20 +350,18 @@ async fn touch_cart(
     cart_id: i64,
     owner: Option<i64>,
 ) -> Result<cart::Model, MutationError> {
+    // One statement where the engine has RETURNING (PostgreSQL).
     let touched = cart::Entity::update_many()
         .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
         .filter(owned_by(owner))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if touched.rows_affected == 0 {
-        return Err(not_open(db, cart_id, owner).await?.into());
+    match touched.into_iter().next() {
+        Some(cart) => Ok(cart),
+        None => Err(not_open(db, cart_id, owner).await?.into()),
     }
-    cart::Entity::find_by_id(cart_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| UserError::not_found(&["cartId"], "Cart").into())
 }
 
 /// Why a cart that could not be changed is not open: it does not exist, or
@@ -426,8 +424,12 @@ async fn add_lines(
         let entry = additions.entry(line.product_id).or_insert((0, line));
         entry.0 = entry.0.saturating_add(line.quantity);
     }
+    // Each upsert returns the line as it now is: its quantity includes every
+    // concurrent addition committed before ours, so stock is checked
+    // against it.
+    let mut written = Vec::with_capacity(additions.len());
     for (&product_id, &(quantity, request)) in &additions {
-        cart_product::Entity::insert(cart_product::ActiveModel {
+        let line = cart_product::Entity::insert(cart_product::ActiveModel {
             cart_id: Set(cart_id),
             product_id: Set(product_id),
             quantity: Set(quantity),
@@ -446,20 +448,13 @@ async fn add_lines(
             )
             .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_with_returning(db)
         .await
         .map_err(|err| {
             not_found_on_foreign_key_violation(err, &request.field("productId"), "Product")
         })?;
+        written.push(line);
     }
-
-    // Check stock against the quantities now in the cart, which include
-    // every concurrent addition committed before ours.
-    let written = cart_product::Entity::find()
-        .filter(cart_product::Column::CartId.eq(cart_id))
-        .filter(cart_product::Column::ProductId.is_in(additions.keys().copied()))
-        .all(db)
-        .await?;
     let short: Vec<UserError> = written
         .iter()
         .filter_map(|line| {

@@ -852,6 +852,24 @@ async fn measure_system(
                        AND query NOT ILIKE '%pg_stat_statements%'",
                 )
                 .await?;
+                if std::env::var_os("BENCH_SQL").is_some() {
+                    let rows = monitor
+                        .query_all_raw(Statement::from_string(
+                            DbBackend::Postgres,
+                            "SELECT calls, query FROM monitoring.pg_stat_statements
+                             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                               AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
+                        ))
+                        .await?;
+                    for row in rows {
+                        let calls: i64 = row.try_get("", "calls")?;
+                        let query: String = row.try_get("", "query")?;
+                        eprintln!(
+                            "    {calls:>4} × {}",
+                            query.split_whitespace().collect::<Vec<_>>().join(" ")
+                        );
+                    }
+                }
                 Some(total as f64 / REQUESTS as f64)
             }
             None => None,
