@@ -54,19 +54,22 @@ struct Args {
     /// Where PostGraphile and its Node are installed; skipped when missing.
     #[arg(long, default_value = "bench/peers/postgraphile")]
     postgraphile: PathBuf,
-    /// Seconds of load per scenario and system.
-    #[arg(long, default_value_t = 6)]
+    /// Seconds of each measured run.
+    #[arg(long, default_value_t = 4)]
     duration: u64,
     /// Seconds of unmeasured load before each measurement.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
-    /// A longer run: 30 s per scenario after 5 s of warm-up.
+    /// A longer run: 15 s runs after 5 s of warm-up.
     #[arg(long)]
     long: bool,
     /// A few seconds in all: tiny data, 1 s per scenario, no peers. Checks
     /// that the benchmark still runs; its figures mean nothing.
     #[arg(long)]
     smoke: bool,
+    /// Measured runs of each scenario and system; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Open connections of the load generator.
     #[arg(long, default_value_t = 32)]
     connections: u32,
@@ -633,6 +636,7 @@ end
 
 function init(args)
   nthreads = tonumber(args[1]) or 1
+  offset = tonumber(args[2]) or 0
   counter = 0
   bad = 0
   sample = ""
@@ -646,7 +650,7 @@ function request()
   elseif mode == "random" then
     body = string.format(template, a[math.random(#a)])
   else
-    local c = tid + nthreads * counter
+    local c = offset + tid + nthreads * counter
     counter = counter + 1
     body = string.format(template, a[(c % #a) + 1], b[(math.floor(c / #a) % #b) + 1])
   end
@@ -685,7 +689,21 @@ struct Load {
     sample: Option<String>,
 }
 
-async fn wrk(args: &Args, url: &str, script: &Path, seconds: u64) -> Result<Load> {
+fn script_of(system: &Live, scenario: Scenario) -> Result<&Path> {
+    system
+        .checked
+        .iter()
+        .find(|(s, ..)| *s == scenario)
+        .map(|(.., script)| script.as_path())
+        .context("a script for every scenario")
+}
+
+fn rounds_of(args: &Args) -> usize {
+    if args.smoke { 1 } else { args.rounds }
+}
+
+/// One wrk run; `offset` shifts the fresh cart lines the mutation adds.
+async fn wrk(args: &Args, url: &str, script: &Path, seconds: u64, offset: usize) -> Result<Load> {
     let output = Command::new("wrk")
         .args([
             "-t",
@@ -696,7 +714,7 @@ async fn wrk(args: &Args, url: &str, script: &Path, seconds: u64) -> Result<Load
         .args(["-d", &format!("{seconds}s"), "--timeout", "10s", "-s"])
         .arg(script)
         .arg(url)
-        .args(["--", &args.threads.to_string()])
+        .args(["--", &args.threads.to_string(), &offset.to_string()])
         .output()
         .await
         .context("running wrk (install it: apt-get install wrk)")?;
@@ -803,22 +821,32 @@ struct SystemResult {
     peak_rss_mib: f64,
 }
 
-async fn measure_system(
-    spec: &SystemSpec,
+/// A system started on its own copy of the data, its answers checked.
+struct Live {
+    spec: &'static SystemSpec,
+    running: Running,
+    /// Per scenario: the answer's size, statements per request, wrk script.
+    checked: Vec<(Scenario, usize, Option<f64>, PathBuf)>,
+    loads: Vec<(Scenario, Load)>,
+}
+
+/// Starts `spec`, checks its first answer to every scenario (no errors, the
+/// same amount of data as every other system), counts the statements a
+/// request of each runs, and writes the wrk scripts.
+async fn prepare_system(
+    spec: &'static SystemSpec,
     args: &Args,
     scale: &Scale,
     database_url: &str,
     monitor: Option<&DatabaseConnection>,
     work: &Path,
-    timing: (u64, u64),
-) -> Result<SystemResult> {
+) -> Result<Live> {
     let running = start(spec, args, database_url).await?;
     let http = reqwest::Client::new();
     let mut rng = fastrand::Rng::with_seed(99);
-    let mut scenarios = Vec::new();
+    let mut checked = Vec::new();
     for &scenario in SCENARIOS {
         let request = request(spec.kind, scenario, scale);
-        // Correct answers first: the same sizes on every system.
         let answer = post(
             &http,
             &running.url,
@@ -853,22 +881,7 @@ async fn measure_system(
                 )
                 .await?;
                 if std::env::var_os("BENCH_SQL").is_some() {
-                    let rows = monitor
-                        .query_all_raw(Statement::from_string(
-                            DbBackend::Postgres,
-                            "SELECT calls, query FROM monitoring.pg_stat_statements
-                             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                               AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
-                        ))
-                        .await?;
-                    for row in rows {
-                        let calls: i64 = row.try_get("", "calls")?;
-                        let query: String = row.try_get("", "query")?;
-                        eprintln!(
-                            "    {calls:>4} × {}",
-                            query.split_whitespace().collect::<Vec<_>>().join(" ")
-                        );
-                    }
+                    print_statements(spec, scenario, monitor).await?;
                 }
                 Some(total as f64 / REQUESTS as f64)
             }
@@ -876,46 +889,55 @@ async fn measure_system(
         };
         let script = work.join(format!(
             "{}-{}.lua",
-            spec.kind as u8,
+            spec.kind as u8 * 2 + u8::from(spec.postgres),
             scenario.operation_name()
         ));
         std::fs::write(&script, wrk_script(scenario, &request))?;
-        let (warmup, duration) = timing;
-        if warmup > 0 && scenario != Scenario::AddCartLines {
-            wrk(args, &running.url, &script, warmup).await?;
-        }
-        let load = wrk(args, &running.url, &script, duration).await?;
-        eprintln!(
-            "  {:<22} {:<52} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  statements {}",
-            spec.name,
-            scenario.label(),
-            load.throughput,
-            load.p50_ms,
-            load.p99_ms,
-            load.errors,
-            statements.map_or("-".into(), |n| format!("{n:.1}")),
-        );
-        if let Some(sample) = &load.sample {
-            eprintln!("    first bad answer: {sample}");
-        }
-        scenarios.push((
-            scenario,
-            Measured {
-                load,
-                statements,
-                size,
-            },
-        ));
+        checked.push((scenario, size, statements, script));
     }
-    let peak_rss_mib = peak_rss_mib(running.pid()?)?;
-    drop(running);
-    Ok(SystemResult {
-        name: spec.name,
-        kind: spec.kind,
-        postgres: spec.postgres,
-        scenarios,
-        peak_rss_mib,
+    Ok(Live {
+        spec,
+        running,
+        checked,
+        loads: Vec::new(),
     })
+}
+
+/// Prints the statements `pg_stat_statements` saw (`BENCH_SQL=1`).
+async fn print_statements(
+    spec: &SystemSpec,
+    scenario: Scenario,
+    monitor: &DatabaseConnection,
+) -> Result<()> {
+    let rows = monitor
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT calls, query FROM monitoring.pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND query NOT ILIKE '%pg_stat_statements%' ORDER BY calls DESC",
+        ))
+        .await?;
+    eprintln!("  {} {}:", spec.name, scenario.label());
+    for row in rows {
+        let calls: i64 = row.try_get("", "calls")?;
+        let query: String = row.try_get("", "query")?;
+        eprintln!(
+            "    {calls:>4} × {}",
+            query.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// The run with the median throughput of a system's rounds of a scenario,
+/// with the errors of every round.
+fn median(mut loads: Vec<Load>) -> Option<Load> {
+    let errors: u64 = loads.iter().map(|load| load.errors).sum();
+    loads.sort_by(|a, b| a.throughput.total_cmp(&b.throughput));
+    let middle = loads.len().checked_sub(1)? / 2;
+    let mut load = loads.swap_remove(middle);
+    load.errors = errors;
+    Some(load)
 }
 
 // ---------------------------------------------------------------------------
@@ -1015,8 +1037,12 @@ fn report(
     )?;
     writeln!(
         out,
-        "- Load: `wrk -t{} -c{}`, {} s per scenario after {} s of warm-up (none for the mutation), keep-alive, no compression. Reads (2) and (5) ask for random ids; (4) adds a product never in that cart before, so every system does an insert.",
-        args.threads, args.connections, timing.1, timing.0
+        "- Load: `wrk -t{} -c{}`, keep-alive, no compression. All systems run at once, each on its own copy of the data; each scenario is measured in {} rounds of {} s runs that take the systems in turn (after one {} s warm-up run each, none for the mutation), and the round with the median throughput is reported, so a slow moment of the machine does not land on one system. Reads (2) and (5) ask for random ids; (4) adds a product never in that cart before, so every system does an insert.",
+        args.threads,
+        args.connections,
+        rounds_of(args),
+        timing.1,
+        timing.0
     )?;
     writeln!(
         out,
@@ -1136,7 +1162,7 @@ async fn main() -> Result<()> {
     };
     let timing = match (args.smoke, args.long) {
         (true, _) => (0, 1),
-        (false, true) => (5, 30),
+        (false, true) => (5, 15),
         (false, false) => (args.warmup, args.duration),
     };
     let work = PathBuf::from("target/bench-compare");
@@ -1185,9 +1211,14 @@ async fn main() -> Result<()> {
         db.close().await?;
     }
 
-    let mut results = Vec::new();
+    // Every system runs at once, each on its own copy of the data; the
+    // scenarios are then measured in rounds that go through the systems in
+    // turn, so a slow moment of the machine is shared rather than landing
+    // on one system.
+    let mut live: Vec<Live> = Vec::new();
     let mut skipped = Vec::new();
-    for spec in SYSTEMS {
+    let mut monitors = Vec::new();
+    for (index, spec) in SYSTEMS.iter().enumerate() {
         if !args.only.is_empty()
             && !args
                 .only
@@ -1206,36 +1237,32 @@ async fn main() -> Result<()> {
             ));
             continue;
         }
-        eprintln!("{} …", spec.name);
+        eprintln!("starting {} …", spec.name);
         let (database_url, monitor) = if spec.postgres {
-            execute(&admin, "DROP DATABASE IF EXISTS bench WITH (FORCE)").await?;
-            execute(&admin, "CREATE DATABASE bench TEMPLATE bench_seed").await?;
-            let url = cluster.database_url("bench");
+            let name = format!("bench_{index}");
+            execute(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await?;
+            execute(
+                &admin,
+                &format!("CREATE DATABASE {name} TEMPLATE bench_seed"),
+            )
+            .await?;
+            let url = cluster.database_url(&name);
             let monitor = Database::connect(&url).await?;
             (url, Some(monitor))
         } else {
-            let run = work.join("run.sqlite");
+            let run = work.join(format!("run-{index}.sqlite"));
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", run.display()));
             }
             std::fs::copy(&sqlite_seed, &run)?;
             (format!("sqlite://{}?mode=rwc", run.display()), None)
         };
-        let result = measure_system(
-            spec,
-            &args,
-            &scale,
-            &database_url,
-            monitor.as_ref(),
-            &work,
-            timing,
-        )
-        .await;
-        if let Some(monitor) = monitor {
-            monitor.close().await?;
-        }
-        match result {
-            Ok(result) => results.push(result),
+        match prepare_system(spec, &args, &scale, &database_url, monitor.as_ref(), &work).await {
+            Ok(system) => live.push(system),
             // A peer that cannot run the scenarios is reported, not fatal.
             Err(err) if matches!(spec.kind, Kind::PostGraphile | Kind::Seaography) => {
                 eprintln!("  {} failed: {err:#}", spec.name);
@@ -1243,6 +1270,75 @@ async fn main() -> Result<()> {
             }
             Err(err) => return Err(err),
         }
+        monitors.extend(monitor);
+    }
+
+    let (warmup, duration) = timing;
+    for &scenario in SCENARIOS {
+        eprintln!("{} …", scenario.label());
+        let mut rounds: Vec<Vec<Load>> = live.iter().map(|_| Vec::new()).collect();
+        if warmup > 0 && scenario != Scenario::AddCartLines {
+            for system in &live {
+                let script = script_of(system, scenario)?;
+                wrk(&args, &system.running.url, script, warmup, 0).await?;
+            }
+        }
+        for round in 0..rounds_of(&args) {
+            for turn in 0..live.len() {
+                // Each round starts with another system.
+                let index = (turn + round) % live.len();
+                let system = &live[index];
+                let script = script_of(system, scenario)?;
+                // Each round adds other cart lines than the last.
+                let offset = round * 1_000_003;
+                let load = wrk(&args, &system.running.url, script, duration, offset).await?;
+                eprintln!(
+                    "  {:<22} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
+                    system.spec.name, load.throughput, load.p50_ms, load.p99_ms, load.errors,
+                );
+                if let Some(sample) = &load.sample {
+                    eprintln!("    first bad answer: {sample}");
+                }
+                rounds[index].push(load);
+            }
+        }
+        for (system, loads) in live.iter_mut().zip(rounds) {
+            if let Some(load) = median(loads) {
+                system.loads.push((scenario, load));
+            }
+        }
+    }
+
+    let mut results = Vec::new();
+    for system in live {
+        let peak_rss_mib = peak_rss_mib(system.running.pid()?)?;
+        let mut loads = system.loads;
+        let scenarios = system
+            .checked
+            .into_iter()
+            .filter_map(|(scenario, size, statements, _)| {
+                let at = loads.iter().position(|(s, _)| *s == scenario)?;
+                let (_, load) = loads.swap_remove(at);
+                Some((
+                    scenario,
+                    Measured {
+                        load,
+                        statements,
+                        size,
+                    },
+                ))
+            })
+            .collect();
+        results.push(SystemResult {
+            name: system.spec.name,
+            kind: system.spec.kind,
+            postgres: system.spec.postgres,
+            scenarios,
+            peak_rss_mib,
+        });
+    }
+    for monitor in monitors {
+        monitor.close().await?;
     }
     admin.close().await?;
     cluster.stop()?;
