@@ -139,6 +139,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_batch: u16,
 
+    /// Most GraphQL requests executing at once; more wait their turn (within
+    /// their timeout). Bounds memory: a nested request holds about 2 MB
+    /// while it runs, and with 2 cores more at once gains no throughput.
+    #[arg(long, env = "SHOPGRAPH_MAX_CONCURRENT_REQUESTS", default_value_t = defaults::MAX_CONCURRENT_REQUESTS,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_requests: u16,
+
     /// Longest a request may run, in milliseconds.
     #[arg(long, env = "SHOPGRAPH_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -180,6 +187,7 @@ mod defaults {
     pub const MAX_COMPLEXITY: usize = 20_000;
     pub const MAX_ALIASES: usize = 30;
     pub const MAX_BATCH: u16 = 20;
+    pub const MAX_CONCURRENT_REQUESTS: u16 = 16;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -196,6 +204,7 @@ impl Config {
             max_complexity: self.max_complexity,
             max_aliases: self.max_aliases,
             max_batch: usize::from(self.max_batch),
+            max_concurrent_requests: usize::from(self.max_concurrent_requests),
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
         }
     }
@@ -243,6 +252,7 @@ impl Config {
             max_complexity: defaults::MAX_COMPLEXITY,
             max_aliases: defaults::MAX_ALIASES,
             max_batch: defaults::MAX_BATCH,
+            max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
             statement_timeout_ms: defaults::STATEMENT_TIMEOUT_MS,
             production: false,

@@ -57,6 +57,8 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Most operations in one batch.
     pub max_batch: usize,
+    /// Most requests executing at once.
+    pub max_concurrent_requests: usize,
     /// Longest a request may run.
     pub request_timeout: Duration,
 }

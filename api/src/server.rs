@@ -62,6 +62,8 @@ struct AppState {
     db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
     documents: Arc<ParsedDocuments>,
+    /// Permits to execute; see `Config::max_concurrent_requests`.
+    executing: Arc<tokio::sync::Semaphore>,
     limits: Limits,
     /// Set once the server starts shutting down.
     shutting_down: Arc<AtomicBool>,
@@ -88,6 +90,9 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         db,
         persisted: Arc::new(PersistedQueries::default()),
         documents: Arc::new(ParsedDocuments::default()),
+        executing: Arc::new(tokio::sync::Semaphore::new(
+            config.limits.max_concurrent_requests,
+        )),
         limits: config.limits.clone(),
         shutting_down: config.shutting_down.clone(),
         auth: config.auth.clone(),
@@ -544,7 +549,12 @@ async fn execute(state: &AppState, viewer: Viewer, mut batch: BatchRequest) -> B
     }
     // Every operation of the request spends from one complexity budget.
     let batch = batch.data(Budget::default()).data(viewer);
-    let run = crate::loaders::execute(&state.schema, &state.db, batch).instrument(span);
+    // Waiting for a permit counts towards the request's timeout.
+    let run = async {
+        let _permit = state.executing.acquire().await;
+        crate::loaders::execute(&state.schema, &state.db, batch).await
+    }
+    .instrument(span);
     match tokio::time::timeout(state.limits.request_timeout, run).await {
         Ok(response) => response,
         // The execution is dropped: an open transaction rolls back.
