@@ -180,6 +180,53 @@ engine_tests! {
     }
 }
 
+engine_tests! {
+    /// With `max_concurrent_requests` at 1, a read waits while a stuck
+    /// mutation holds the only turn, and runs once the mutation gives up;
+    /// with the default it does not wait at all.
+    async fn requests_beyond_the_concurrency_limit_wait_their_turn(app) {
+        let product = app.create_product("Held", "1.00", 5).await;
+        let configure = |permits: u16| move |config: &mut api::Config| {
+            config.request_timeout_ms = 1_500;
+            config.statement_timeout_ms = 0;
+            config.max_concurrent_requests = permits;
+        };
+        let one_at_a_time = TestApp::start_on(&app, configure(1)).await;
+        let default = TestApp::start_on(&app, configure(16)).await;
+        let blocker = app.db().await;
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let txn = blocker.begin().await.unwrap();
+        if app.engine == Engine::Postgres {
+            txn.execute_unprepared("SELECT stock FROM product FOR UPDATE").await.unwrap();
+        } else {
+            txn.execute_unprepared("UPDATE product SET stock = stock").await.unwrap();
+        }
+        let read = "{ products(first: 1) { totalCount } }";
+        let mut elapsed = Vec::new();
+        for server in [&one_at_a_time, &default] {
+            let mutation = server.post(
+                "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 1 }) { product { stock } } }",
+                json!({ "id": product }),
+            );
+            let later_read = async {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let started = std::time::Instant::now();
+                let answer = server.post(read, json!({})).await;
+                (answer, started.elapsed())
+            };
+            let (stuck, (answer, took)) = tokio::join!(mutation, later_read);
+            assert_eq!(code(&stuck), "TIMEOUT", "{stuck:#}");
+            assert_eq!(answer["data"]["products"]["totalCount"], 1, "{answer:#}");
+            elapsed.push(took);
+        }
+        txn.rollback().await.unwrap();
+        // The stuck mutation held the only turn until its timeout, about
+        // 1.2 s after the read arrived; without the limit, no wait at all.
+        assert!(elapsed[0] >= std::time::Duration::from_millis(900), "waited {:?}", elapsed[0]);
+        assert!(elapsed[1] < std::time::Duration::from_millis(900), "waited {:?}", elapsed[1]);
+    }
+}
+
 /// PostgreSQL cancels a statement that runs past `statement_timeout`, and
 /// the client sees TIMEOUT, not the driver's message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
