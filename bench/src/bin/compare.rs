@@ -486,8 +486,6 @@ fn ids(kind: Kind, type_name: &str, keys: impl Iterator<Item = i64>) -> IdList {
     keys.map(|key| id_text(kind, type_name, key)).collect()
 }
 
-const PRODUCT_FIELDS: &str = "id name price { amount currencyCode } stock";
-
 fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
     let products = || ids(kind, "Product", 1..=scale.products);
     let customers = || ids(kind, "Customer", 1..=scale.customers);
@@ -501,7 +499,6 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
             ),
         )
     };
-    let _ = PRODUCT_FIELDS;
     match (kind, scenario) {
         (Kind::Shopgraph | Kind::Limit, Scenario::Products) => Request {
             document: "query Products { products(first: 20) { nodes { id name price { amount currencyCode } stock } } }",
@@ -977,32 +974,6 @@ fn median(mut loads: Vec<Load>) -> Option<Load> {
 // ---------------------------------------------------------------------------
 // Report
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|model| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .next()
-                .and_then(|line| line.split_whitespace().nth(1))
-                .map(str::to_owned)
-        })
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map_or_else(String::new, |kib| {
-            format!(", {:.0} GiB", kib / 1024.0 / 1024.0)
-        });
-    format!("{cores} cores{memory}, {cpu}")
-}
-
 async fn version_of(program: &str, args: &[&str]) -> String {
     match Command::new(program).args(args).output().await {
         Ok(output) => {
@@ -1058,7 +1029,7 @@ fn report(
     writeln!(
         out,
         "- Machine: {}. Every system, PostgreSQL and the load generator share it.",
-        machine()
+        bench::machine()
     )?;
     writeln!(
         out,

@@ -324,20 +324,6 @@ async fn seed(db: &DatabaseConnection, products: u64) -> Result<()> {
     Ok(())
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|model| model.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cores} cores, {cpu}")
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
@@ -369,7 +355,7 @@ async fn main() -> Result<()> {
          - HTTP: one client, sequential requests; page 1 and page {deep_page} alternate, {} of each per ordering after 20 warm-up requests. \
          The query asks `id name price {{ amount currencyCode }} stock` and `pageInfo`.\n\
          - SQL: the statement for page {deep_page} run straight on PostgreSQL (median of 50), the keyset statement shaped and bound as the server's versus the OFFSET it avoids.\n",
-        machine(),
+        bench::machine(),
         args.products,
         args.requests,
     )?;
