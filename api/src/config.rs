@@ -134,6 +134,25 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_MAX_ALIASES", default_value_t = defaults::MAX_ALIASES)]
     pub max_aliases: usize,
 
+    /// Most tokens (names, numbers, strings, punctuators) in one document;
+    /// longer documents are refused before parsing (QUERY_TOO_LARGE). A
+    /// parsed document holds up to ~400 bytes per token.
+    #[arg(long, env = "SHOPGRAPH_MAX_TOKENS", default_value_t = defaults::MAX_TOKENS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tokens: u32,
+
+    /// Deepest nesting of brackets (`{`, `[`, `(`) in one document, values
+    /// included; deeper documents are refused before parsing
+    /// (QUERY_TOO_DEEP). At most 128, well below what overflows the stack.
+    #[arg(long, env = "SHOPGRAPH_MAX_NESTING", default_value_t = defaults::MAX_NESTING,
+          value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub max_nesting: u8,
+
+    /// Memory the cache of parsed documents may hold, in bytes (estimated
+    /// from their tokens).
+    #[arg(long, env = "SHOPGRAPH_DOCUMENT_CACHE_BYTES", default_value_t = defaults::DOCUMENT_CACHE_BYTES)]
+    pub document_cache_bytes: u64,
+
     /// Most operations in one batch (a JSON array of requests).
     #[arg(long, env = "SHOPGRAPH_MAX_BATCH", default_value_t = defaults::MAX_BATCH,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -187,6 +206,9 @@ mod defaults {
     pub const MAX_COMPLEXITY: usize = 20_000;
     pub const MAX_ALIASES: usize = 30;
     pub const MAX_BATCH: u16 = 20;
+    pub const MAX_TOKENS: u32 = 5_000;
+    pub const MAX_NESTING: u8 = 64;
+    pub const DOCUMENT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
     pub const MAX_CONCURRENT_REQUESTS: u16 = 16;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
@@ -206,6 +228,11 @@ impl Config {
             max_batch: usize::from(self.max_batch),
             max_concurrent_requests: usize::from(self.max_concurrent_requests),
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            text: crate::scan::TextLimits {
+                max_tokens: usize::try_from(self.max_tokens).unwrap_or(usize::MAX),
+                max_nesting: usize::from(self.max_nesting),
+            },
+            document_cache_bytes: usize::try_from(self.document_cache_bytes).unwrap_or(usize::MAX),
         }
     }
 
@@ -252,6 +279,9 @@ impl Config {
             max_complexity: defaults::MAX_COMPLEXITY,
             max_aliases: defaults::MAX_ALIASES,
             max_batch: defaults::MAX_BATCH,
+            max_tokens: defaults::MAX_TOKENS,
+            max_nesting: defaults::MAX_NESTING,
+            document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
             statement_timeout_ms: defaults::STATEMENT_TIMEOUT_MS,

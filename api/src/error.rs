@@ -36,6 +36,8 @@ pub enum ErrorCode {
     QueryTooDeep,
     /// The operation uses more aliases than allowed.
     TooManyAliases,
+    /// The document has more tokens than allowed.
+    QueryTooLarge,
     /// The batch holds more operations than allowed.
     BatchTooLarge,
     /// The request, or one of its database statements, ran out of time.
@@ -60,6 +62,7 @@ impl ErrorCode {
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
             ErrorCode::QueryTooDeep => "QUERY_TOO_DEEP",
             ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
+            ErrorCode::QueryTooLarge => "QUERY_TOO_LARGE",
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",

@@ -38,6 +38,7 @@ pub mod node;
 pub mod pagination;
 pub mod persisted;
 pub mod product;
+pub mod scan;
 pub mod schema;
 pub mod server;
 

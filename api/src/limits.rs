@@ -21,6 +21,7 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
 
 use crate::error::ErrorCode;
+use crate::scan::{self, TextLimits};
 
 /// Most directives on one field.
 pub const MAX_DIRECTIVES: usize = 10;
@@ -61,7 +62,15 @@ pub struct Limits {
     pub max_concurrent_requests: usize,
     /// Longest a request may run.
     pub request_timeout: Duration,
+    /// Tokens and bracket nesting of a document, checked before parsing.
+    pub text: TextLimits,
+    /// Memory the parsed-document cache may hold, in bytes (estimated).
+    pub document_cache_bytes: usize,
 }
+
+/// The most errors one response lists; a document with thousands of
+/// mistakes once produced a 4.7 MB error list.
+pub const MAX_ERRORS: usize = 100;
 
 /// What one HTTP request has spent of its complexity budget.
 #[derive(Default, Clone)]
@@ -111,6 +120,24 @@ impl Extension for Enforce {
                 code.apply(err)
             })
             .collect();
+        if response.errors.len() > MAX_ERRORS {
+            let left_out = response.errors.len() - (MAX_ERRORS - 1);
+            response.errors.truncate(MAX_ERRORS - 1);
+            let code = response.errors[0]
+                .extensions
+                .as_ref()
+                .and_then(|extensions| extensions.get("code"))
+                .and_then(|code| match code {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    _ => None,
+                });
+            let mut more = ServerError::new(format!("… and {left_out} more errors"), None);
+            more.extensions.get_or_insert_with(Default::default).set(
+                "code",
+                code.unwrap_or_else(|| ErrorCode::BadRequest.as_str().to_owned()),
+            );
+            response.errors.push(more);
+        }
         response
     }
 
@@ -121,6 +148,11 @@ impl Extension for Enforce {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        // Before the parser, whatever the transport: see `crate::scan`.
+        scan::scan(query, self.limits.text)?;
+        if scan::variables_hold_nul(variables) {
+            return Err(scan::nul());
+        }
         let document = next
             .run(ctx, query, variables)
             .await

@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
@@ -89,7 +88,10 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         schema,
         db,
         persisted: Arc::new(PersistedQueries::default()),
-        documents: Arc::new(ParsedDocuments::default()),
+        documents: Arc::new(ParsedDocuments::new(
+            config.limits.text,
+            config.limits.document_cache_bytes,
+        )),
         executing: Arc::new(tokio::sync::Semaphore::new(
             config.limits.max_concurrent_requests,
         )),
@@ -407,7 +409,7 @@ async fn graphql_get(
         Err(Prepared::NotFound) => {
             graphql_response(&headers, BatchResponse::Single(persisted_query_not_found()))
         }
-        Ok(()) if is_mutation(&request) => {
+        Ok(()) if state.documents.is_mutation(&request) => {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadRequest,
@@ -586,23 +588,6 @@ async fn execute_one(
 
 fn operation_name(request: &Request) -> &str {
     request.operation_name.as_deref().unwrap_or("anonymous")
-}
-
-/// Whether the operation `request` would run is a mutation. A document that
-/// does not parse is left to the executor, which reports the parse error.
-fn is_mutation(request: &Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(operation) => Some(operation),
-        DocumentOperations::Multiple(operations) => match &request.operation_name {
-            Some(name) => operations.get(name.as_str()),
-            None if operations.len() == 1 => operations.values().next(),
-            None => None,
-        },
-    };
-    operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation)
 }
 
 fn wants_graphql_response_json(headers: &HeaderMap) -> bool {

@@ -4,6 +4,7 @@
 
 mod js;
 mod support;
+mod ws;
 
 mod auth;
 mod binary;
@@ -15,6 +16,7 @@ mod faults;
 mod filters;
 mod fuzz;
 mod graphiql;
+mod hardening;
 mod http;
 mod limits;
 mod migrations;
