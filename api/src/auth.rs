@@ -102,10 +102,32 @@ pub struct Auth {
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The shortest token secret or admin token accepted: 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
+
 impl Auth {
     /// `secret` signs tokens (a random one when none is configured, so
     /// tokens then die with the process); `admin_token` grants staff rights.
-    pub fn new(secret: Option<&str>, admin_token: Option<&str>, token_lifetime: Duration) -> Auth {
+    /// Either, when given, must be at least [`MIN_SECRET_BYTES`] long: an
+    /// empty signing key let tokens forged offline take over accounts.
+    pub fn new(
+        secret: Option<&str>,
+        admin_token: Option<&str>,
+        token_lifetime: Duration,
+    ) -> Result<Auth, String> {
+        for (name, value) in [
+            ("token secret (SHOPGRAPH_TOKEN_SECRET)", secret),
+            ("admin token (SHOPGRAPH_ADMIN_TOKEN)", admin_token),
+        ] {
+            if let Some(value) = value
+                && value.len() < MIN_SECRET_BYTES
+            {
+                return Err(format!(
+                    "the {name} is {} bytes long; it must be at least {MIN_SECRET_BYTES} (e.g. `openssl rand -base64 32`)",
+                    value.len()
+                ));
+            }
+        }
         let secret = match secret {
             Some(secret) => secret.as_bytes().to_vec(),
             None => {
@@ -120,10 +142,8 @@ impl Auth {
             admin: None,
             token_lifetime,
         };
-        auth.admin = admin_token
-            .filter(|token| !token.is_empty())
-            .map(|token| auth.mac(token.as_bytes()));
-        auth
+        auth.admin = admin_token.map(|token| auth.mac(token.as_bytes()));
+        Ok(auth)
     }
 
     fn mac(&self, message: &[u8]) -> Vec<u8> {

@@ -237,7 +237,7 @@ impl Config {
     }
 
     /// The token settings.
-    pub fn auth(&self) -> crate::auth::Auth {
+    pub fn auth(&self) -> Result<crate::auth::Auth, String> {
         crate::auth::Auth::new(
             self.token_secret.as_deref(),
             self.admin_token.as_deref(),

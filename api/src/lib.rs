@@ -92,7 +92,7 @@ impl App {
             limits: config.limits(),
             introspection: config.introspection_enabled(),
         };
-        let auth = config.auth();
+        let auth = config.auth().map_err(anyhow::Error::msg)?;
         let schema = schema::build(db.clone(), currency, events, auth.clone(), &options);
         let shutting_down = Arc::new(AtomicBool::new(false));
         let http = server::HttpConfig {

@@ -123,3 +123,26 @@ async fn error_lists_are_capped() {
         "GRAPHQL_VALIDATION_FAILED"
     );
 }
+
+#[tokio::test]
+async fn short_or_empty_secrets_are_refused_at_start() {
+    for (flag, value) in [
+        ("--token-secret", ""),
+        ("--token-secret", "short"),
+        ("--admin-token", ""),
+        ("--admin-token", "0123456789abcdef0123456789abcde"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_shopgraph"))
+            .current_dir(dir.path())
+            .args(["--listen", "127.0.0.1:0", flag, value])
+            .env_remove("SHOPGRAPH_TOKEN_SECRET")
+            .env_remove("SHOPGRAPH_ADMIN_TOKEN")
+            .output()
+            .await
+            .expect("the binary runs");
+        assert!(!output.status.success(), "{flag} {value:?} must not start");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("at least 32"), "{flag} {value:?}: {stderr}");
+    }
+}

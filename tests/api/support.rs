@@ -61,7 +61,7 @@ pub fn global_id(kind: &str, key: i64) -> String {
 
 /// The staff token of every test server. `TestApp::http` sends it, so tests
 /// act as staff unless they ask for another client ([`client`]).
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ADMIN_TOKEN: &str = "test-admin-token-of-at-least-32-bytes";
 
 /// An HTTP client that sends `token` as a bearer token (none: anonymous).
 pub fn client(token: Option<&str>) -> reqwest::Client {

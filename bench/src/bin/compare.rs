@@ -37,7 +37,7 @@ use tokio::process::{Child, Command};
 
 /// The token the benchmark gives shopgraph's staff: the scenarios read every
 /// cart and change any, as the peers (which have no permissions) do.
-const ADMIN_TOKEN: &str = "bench-admin-token";
+const ADMIN_TOKEN: &str = "bench-admin-token-of-at-least-32-bytes";
 
 #[derive(Parser)]
 #[command(about = "Benchmarks shopgraph against PostGraphile, Seaography and a hand-written limit")]
