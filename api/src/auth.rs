@@ -206,8 +206,18 @@ impl Auth {
         db: &impl ConnectionTrait,
         authorization: Option<&str>,
     ) -> Result<Viewer, TokenError> {
+        Ok(self.viewer_until(db, authorization).await?.0)
+    }
+
+    /// The viewer an `Authorization` header value stands for, and when a
+    /// customer's token expires.
+    pub async fn viewer_until(
+        &self,
+        db: &impl ConnectionTrait,
+        authorization: Option<&str>,
+    ) -> Result<(Viewer, Option<DateTime<Utc>>), TokenError> {
         let Some(value) = authorization else {
-            return Ok(Viewer::Anonymous);
+            return Ok((Viewer::Anonymous, None));
         };
         let token = value
             .strip_prefix("Bearer ")
@@ -217,7 +227,7 @@ impl Auth {
         if let Some(admin) = &self.admin
             && self.verify(token.as_bytes(), admin)
         {
-            return Ok(Viewer::Admin);
+            return Ok((Viewer::Admin, None));
         }
         let (payload, signature) = token.rsplit_once('.').ok_or(TokenError::Invalid)?;
         let signature = URL_SAFE_NO_PAD
@@ -243,10 +253,13 @@ impl Auth {
         if row.revoked_at.is_some() || row.customer_id != customer || row.expires_at <= Utc::now() {
             return Err(TokenError::Invalid);
         }
-        Ok(Viewer::Customer {
-            id: customer,
-            session,
-        })
+        Ok((
+            Viewer::Customer {
+                id: customer,
+                session,
+            },
+            Some(row.expires_at),
+        ))
     }
 }
 

@@ -145,6 +145,11 @@ pub fn start<L: BatchLoad>(batcher: &Batcher<L>, fetches: &mut Vec<BoxFuture<()>
 /// budget returns `Pending` and defers its wake-up until the task yields to
 /// the runtime, which would look like idleness here and split a batch (seen:
 /// 9 statements instead of 7 for 50 carts).
+///
+/// Each fetch runs as a task of its own, so it finishes, and gives its
+/// database connection back, even while nobody polls the execution: a
+/// WebSocket whose client stopped reading once held its subscriptions'
+/// connections until the pool was empty.
 pub fn drive<F: Future>(batches: Arc<dyn StartBatches>, work: F) -> Batched<F> {
     Batched {
         work: Box::pin(tokio::task::unconstrained(work)),
@@ -158,7 +163,7 @@ pub fn drive<F: Future>(batches: Arc<dyn StartBatches>, work: F) -> Batched<F> {
 pub struct Batched<F: Future> {
     work: Pin<Box<tokio::task::Unconstrained<F>>>,
     batches: Arc<dyn StartBatches>,
-    fetches: FuturesUnordered<BoxFuture<()>>,
+    fetches: FuturesUnordered<tokio::task::JoinHandle<()>>,
     woken: Arc<WakeFlag>,
 }
 
@@ -202,11 +207,13 @@ impl<F: Future> Future for Batched<F> {
             }
             let mut started = Vec::new();
             this.batches.start_batches(&mut started);
-            this.fetches.extend(started);
+            this.fetches.extend(started.into_iter().map(tokio::spawn));
             // Run fetches; each that finishes answers waiting resolvers,
             // so `work` must be polled again before anything else starts.
             let mut answered = false;
-            while let Poll::Ready(Some(())) = this.fetches.poll_next_unpin(cx) {
+            // (A fetch that panicked has dropped its replies: its waiters
+            // get an error.)
+            while let Poll::Ready(Some(_)) = this.fetches.poll_next_unpin(cx) {
                 answered = true;
             }
             if !answered {

@@ -89,6 +89,59 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_body_bytes: u64,
 
+    /// Longest wait for a complete request head, in milliseconds: from the
+    /// connection's opening, and between requests on a kept-alive
+    /// connection (so also its idle timeout). Then the connection closes.
+    #[arg(long, env = "SHOPGRAPH_HEADER_TIMEOUT_MS", default_value_t = defaults::HEADER_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_ms: u64,
+
+    /// Longest a request body may take to arrive, in milliseconds (408).
+    #[arg(long, env = "SHOPGRAPH_BODY_TIMEOUT_MS", default_value_t = defaults::BODY_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+
+    /// Most connections open at once, WebSockets included; more are answered
+    /// 503 and closed. Lowered at start under the open-file limit.
+    #[arg(long, env = "SHOPGRAPH_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Most connections open at once from one client address; 0 for no
+    /// limit (set 0 behind a proxy, where every client has its address).
+    #[arg(long, env = "SHOPGRAPH_MAX_CONNECTIONS_PER_IP", default_value_t = defaults::MAX_CONNECTIONS_PER_IP)]
+    pub max_connections_per_ip: u32,
+
+    /// WebSocket: longest wait for `connection_init`, in milliseconds (then
+    /// close 4408).
+    #[arg(long, env = "SHOPGRAPH_WS_INIT_TIMEOUT_MS", default_value_t = defaults::WS_INIT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_init_timeout_ms: u64,
+
+    /// WebSocket: ping interval in milliseconds; a client that sends nothing
+    /// (not even a pong) for two intervals is disconnected.
+    #[arg(long, env = "SHOPGRAPH_WS_KEEPALIVE_MS", default_value_t = defaults::WS_KEEPALIVE_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_keepalive_ms: u64,
+
+    /// WebSocket: longest a message may wait to be written, in
+    /// milliseconds; a client that does not read within it is disconnected.
+    #[arg(long, env = "SHOPGRAPH_WS_WRITE_TIMEOUT_MS", default_value_t = defaults::WS_WRITE_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_write_timeout_ms: u64,
+
+    /// Most subscriptions open on one WebSocket connection
+    /// (TOO_MANY_SUBSCRIPTIONS).
+    #[arg(long, env = "SHOPGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION", default_value_t = defaults::MAX_SUBSCRIPTIONS_PER_CONNECTION,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_subscriptions_per_connection: u32,
+
+    /// Most subscriptions open at once for one customer, over all their
+    /// connections to this instance (TOO_MANY_SUBSCRIPTIONS).
+    #[arg(long, env = "SHOPGRAPH_MAX_SUBSCRIPTIONS_PER_CUSTOMER", default_value_t = defaults::MAX_SUBSCRIPTIONS_PER_CUSTOMER,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_subscriptions_per_customer: u32,
+
     /// An origin allowed to call the API from a browser (CORS), such as
     /// `https://shop.example`; repeat the flag or separate them by commas in
     /// the variable. `*` allows any origin. None: same origin only.
@@ -207,6 +260,15 @@ mod defaults {
     pub const MAX_ALIASES: usize = 30;
     pub const MAX_BATCH: u16 = 20;
     pub const MAX_TOKENS: u32 = 5_000;
+    pub const HEADER_TIMEOUT_MS: u64 = 10_000;
+    pub const WS_INIT_TIMEOUT_MS: u64 = 10_000;
+    pub const WS_KEEPALIVE_MS: u64 = 15_000;
+    pub const WS_WRITE_TIMEOUT_MS: u64 = 10_000;
+    pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: u32 = 100;
+    pub const MAX_SUBSCRIPTIONS_PER_CUSTOMER: u32 = 200;
+    pub const BODY_TIMEOUT_MS: u64 = 10_000;
+    pub const MAX_CONNECTIONS: u32 = 1_000;
+    pub const MAX_CONNECTIONS_PER_IP: u32 = 256;
     pub const MAX_NESTING: u8 = 64;
     pub const DOCUMENT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
     pub const MAX_CONCURRENT_REQUESTS: u16 = 16;
@@ -233,6 +295,36 @@ impl Config {
                 max_nesting: usize::from(self.max_nesting),
             },
             document_cache_bytes: usize::try_from(self.document_cache_bytes).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The connection limits these settings ask for.
+    pub fn connection_limits(&self) -> crate::http::serve::ConnectionLimits {
+        crate::http::serve::ConnectionLimits {
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_ip: usize::try_from(self.max_connections_per_ip)
+                .unwrap_or(usize::MAX),
+            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms),
+        }
+    }
+
+    /// How WebSocket connections are bounded.
+    pub fn socket_limits(&self) -> crate::http::ws::SocketLimits {
+        crate::http::ws::SocketLimits {
+            max_message_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
+            init_timeout: std::time::Duration::from_millis(self.ws_init_timeout_ms),
+            keepalive: std::time::Duration::from_millis(self.ws_keepalive_ms),
+            write_timeout: std::time::Duration::from_millis(self.ws_write_timeout_ms),
+        }
+    }
+
+    /// How many subscriptions may be open.
+    pub fn subscription_caps(&self) -> crate::execute::SubscriptionCaps {
+        crate::execute::SubscriptionCaps {
+            per_connection: usize::try_from(self.max_subscriptions_per_connection)
+                .unwrap_or(usize::MAX),
+            per_customer: usize::try_from(self.max_subscriptions_per_customer)
+                .unwrap_or(usize::MAX),
         }
     }
 
@@ -271,6 +363,15 @@ impl Config {
             shutdown_drain_ms: 0,
             shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             cors_origins: Vec::new(),
+            header_timeout_ms: defaults::HEADER_TIMEOUT_MS,
+            body_timeout_ms: defaults::BODY_TIMEOUT_MS,
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_connections_per_ip: defaults::MAX_CONNECTIONS_PER_IP,
+            ws_init_timeout_ms: defaults::WS_INIT_TIMEOUT_MS,
+            ws_keepalive_ms: defaults::WS_KEEPALIVE_MS,
+            ws_write_timeout_ms: defaults::WS_WRITE_TIMEOUT_MS,
+            max_subscriptions_per_connection: defaults::MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            max_subscriptions_per_customer: defaults::MAX_SUBSCRIPTIONS_PER_CUSTOMER,
             graphiql_assets: None,
             admin_token: None,
             token_secret: None,

@@ -102,3 +102,15 @@ pub async fn finish<T>(
         }
     }
 }
+
+/// Runs `read` in a task of its own, so it finishes and gives its
+/// connection back even if whoever awaits it stops being polled (a
+/// subscription whose client stopped reading once held its connections
+/// until the pool was empty).
+pub async fn detached<T: Send + 'static>(
+    read: impl std::future::Future<Output = Result<T, DbErr>> + Send + 'static,
+) -> Result<T, DbErr> {
+    tokio::spawn(read)
+        .await
+        .unwrap_or_else(|err| Err(DbErr::Custom(format!("a read task failed: {err}"))))
+}

@@ -62,12 +62,10 @@ impl ParsedDocuments {
         }
     }
 
-    /// Whether the operation `request` would run is a mutation. A document
-    /// that does not parse is left to the executor, which reports the error.
-    pub fn is_mutation(&self, request: &Request) -> bool {
-        let Some(document) = self.parse(&request.query) else {
-            return false;
-        };
+    /// The kind of operation `request` would run; `None` when its document
+    /// does not parse or names no one operation (the executor reports why).
+    pub fn operation_type(&self, request: &Request) -> Option<OperationType> {
+        let document = self.parse(&request.query)?;
         let operation = match &document.operations {
             DocumentOperations::Single(operation) => Some(operation),
             DocumentOperations::Multiple(operations) => match &request.operation_name {
@@ -76,7 +74,7 @@ impl ParsedDocuments {
                 None => None,
             },
         };
-        operation.is_some_and(|operation| operation.node.ty == OperationType::Mutation)
+        operation.map(|operation| operation.node.ty)
     }
 
     /// The parsed document of `query`, from the cache or scanned and parsed.
@@ -168,10 +166,14 @@ mod tests {
         let mut request = Request::new(deep);
         documents.attach(&mut request);
         assert!(request.parsed_query().is_err(), "not parsed here");
-        assert!(!documents.is_mutation(&Request::new(format!(
-            "mutation {{ a(x: {}1{}) }}",
-            "[".repeat(5_000),
-            "]".repeat(5_000)
-        ))));
+        assert!(
+            documents
+                .operation_type(&Request::new(format!(
+                    "mutation {{ a(x: {}1{}) }}",
+                    "[".repeat(5_000),
+                    "]".repeat(5_000)
+                )))
+                .is_none()
+        );
     }
 }

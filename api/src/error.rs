@@ -40,6 +40,14 @@ pub enum ErrorCode {
     QueryTooLarge,
     /// The batch holds more operations than allowed.
     BatchTooLarge,
+    /// A WebSocket connection, or a customer, has as many subscriptions
+    /// open as allowed.
+    TooManySubscriptions,
+    /// The request body is larger than allowed (HTTP 413).
+    BodyTooLarge,
+    /// The server, or this client address, has as many connections open
+    /// as allowed (HTTP 503).
+    TooManyConnections,
     /// The request, or one of its database statements, ran out of time.
     Timeout,
     /// The database is unreachable; retry later.
@@ -64,6 +72,9 @@ impl ErrorCode {
             ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
             ErrorCode::QueryTooLarge => "QUERY_TOO_LARGE",
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::BodyTooLarge => "BODY_TOO_LARGE",
+            ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
+            ErrorCode::TooManyConnections => "TOO_MANY_CONNECTIONS",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",

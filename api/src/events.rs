@@ -30,6 +30,8 @@ const BUFFER: usize = 1_024;
 pub enum Event {
     Cart(i64),
     Product(i64),
+    /// A login session ended (`logOut`): its WebSockets close.
+    Session(i64),
 }
 
 impl fmt::Display for Event {
@@ -37,6 +39,7 @@ impl fmt::Display for Event {
         match self {
             Event::Cart(id) => write!(f, "cart:{id}"),
             Event::Product(id) => write!(f, "product:{id}"),
+            Event::Session(id) => write!(f, "session:{id}"),
         }
     }
 }
@@ -48,6 +51,7 @@ impl Event {
         match kind {
             "cart" => Some(Event::Cart(id)),
             "product" => Some(Event::Product(id)),
+            "session" => Some(Event::Session(id)),
             _ => None,
         }
     }
@@ -200,7 +204,7 @@ mod tests {
 
     #[test]
     fn events_round_trip_as_text() {
-        for event in [Event::Cart(3), Event::Product(40)] {
+        for event in [Event::Cart(3), Event::Product(40), Event::Session(7)] {
             assert_eq!(Event::parse(&event.to_string()), Some(event));
         }
         assert_eq!(Event::parse("order:1"), None);

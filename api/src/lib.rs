@@ -28,8 +28,10 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod events;
+pub mod execute;
 pub mod filter;
 pub mod graphiql;
+pub mod http;
 pub mod ids;
 pub mod limits;
 pub mod loaders;
@@ -40,7 +42,6 @@ pub mod persisted;
 pub mod product;
 pub mod scan;
 pub mod schema;
-pub mod server;
 
 use std::future::Future;
 use std::io::IsTerminal;
@@ -60,6 +61,7 @@ pub use config::{Cli, Command, Config};
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
+    connections: http::serve::Connections,
     shutting_down: Arc<AtomicBool>,
     drain: std::time::Duration,
     grace: std::time::Duration,
@@ -93,25 +95,37 @@ impl App {
             introspection: config.introspection_enabled(),
         };
         let auth = config.auth().map_err(anyhow::Error::msg)?;
-        let schema = schema::build(db.clone(), currency, events, auth.clone(), &options);
+        let schema = schema::build(db.clone(), currency, events.clone(), auth.clone(), &options);
+        let gate = execute::Gate::new(
+            schema,
+            db.clone(),
+            config.limits(),
+            config.subscription_caps(),
+        );
         let shutting_down = Arc::new(AtomicBool::new(false));
-        let http = server::HttpConfig {
+        let connections =
+            http::serve::Connections::new(config.connection_limits().within_open_file_limit());
+        let http_config = http::HttpConfig {
             graphiql: config
                 .graphiql_enabled()
                 .then(|| Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref()))),
-            limits: config.limits(),
+            max_batch: usize::from(config.max_batch),
             shutting_down: shutting_down.clone(),
             auth,
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
+            connections: connections.clone(),
+            body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
+            socket: config.socket_limits(),
         };
-        let router = server::router(schema, db, &http);
-        let listener = server::bind(config.listen)
+        let router = http::router(gate, db, events, &http_config);
+        let listener = http::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;
         Ok(App {
             listener,
             router,
+            connections,
             shutting_down,
             drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
             grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
@@ -141,7 +155,7 @@ impl App {
             tokio::time::sleep(drain).await;
             closing.notify_one();
         };
-        let serving = server::serve(self.listener, self.router, shutdown);
+        let serving = http::serve::serve(self.listener, self.router, self.connections, shutdown);
         tokio::select! {
             result = serving => result,
             () = async {

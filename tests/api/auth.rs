@@ -8,24 +8,6 @@ use serde_json::{Value, json};
 use crate::support::global_id;
 use crate::support::{TestApp, engine_tests};
 
-/// Signs up and returns (token, customer ID).
-async fn sign_up(app: &TestApp, email: &str) -> (String, String) {
-    let data = app
-        .post_as(
-            None,
-            "mutation($input: SignUpInput!) { signUp(input: $input) { token expiresAt customer { id email } userErrors { code } } }",
-            json!({ "input": { "email": email, "name": "Someone", "password": "correct horse battery" } }),
-        )
-        .await;
-    let payload = &data["data"]["signUp"];
-    assert_eq!(payload["userErrors"], json!([]), "{data:#}");
-    assert!(payload["expiresAt"].is_string());
-    (
-        payload["token"].as_str().unwrap().to_owned(),
-        payload["customer"]["id"].as_str().unwrap().to_owned(),
-    )
-}
-
 fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
         .as_str()
@@ -50,7 +32,7 @@ type Variables = fn(&str, &str, &str) -> Value;
 
 engine_tests! {
     async fn sign_up_log_in_and_log_out(app) {
-        let (token, id) = sign_up(&app, "ada@example.com").await;
+        let (token, id) = app.sign_up("ada@example.com").await;
         let me = app.post_as(Some(&token), VIEWER, json!({})).await;
         assert_eq!(me["data"]["viewer"], json!({ "id": id, "email": "ada@example.com" }));
         assert_eq!(app.post_as(None, VIEWER, json!({})).await["data"]["viewer"], Value::Null);
@@ -105,7 +87,7 @@ engine_tests! {
     }
 
     async fn customers_cannot_do_staff_work(app) {
-        let (token, _) = sign_up(&app, "eve@example.com").await;
+        let (token, _) = app.sign_up("eve@example.com").await;
         for query in [
             r#"mutation { createProduct(input: { name: "X", price: "1.00", stock: 1 }) { product { id } } }"#,
             r#"mutation { createCustomer(input: { email: "x@example.com", name: "X" }) { customer { id } } }"#,
@@ -130,8 +112,8 @@ engine_tests! {
     /// treats another customer's record or cart exactly like a missing one.
     async fn another_customers_ids_read_as_missing(app) {
         let product = app.create_product("Mug", "3.00", 50).await;
-        let (alice, alice_id) = sign_up(&app, "alice@example.com").await;
-        let (bob, _) = sign_up(&app, "bob@example.com").await;
+        let (alice, alice_id) = app.sign_up("alice@example.com").await;
+        let (bob, _) = app.sign_up("bob@example.com").await;
         let cart_of = |token: String, customer: String| {
             let (app, product) = (&app, product.clone());
             async move {
@@ -185,8 +167,8 @@ engine_tests! {
 
     /// `Customer.email` is read only by the customer and staff, whatever the path.
     async fn emails_are_private_on_every_path(app) {
-        let (alice, alice_id) = sign_up(&app, "alice@example.com").await;
-        let (bob, _) = sign_up(&app, "bob@example.com").await;
+        let (alice, alice_id) = app.sign_up("alice@example.com").await;
+        let (bob, _) = app.sign_up("bob@example.com").await;
         let product = app.create_product("Mug", "3.00", 50).await;
         let created = app.post_as(Some(&alice),
             "mutation($c: ID!, $p: ID!) { createCart(customerId: $c, lines: [{ productId: $p, quantity: 1 }]) { cart { id } } }",
@@ -218,8 +200,8 @@ engine_tests! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_to_another_customers_cart_are_refused() {
     let app = TestApp::spawn(crate::support::Engine::Sqlite).await;
-    let (alice, alice_id) = sign_up(&app, "alice@example.com").await;
-    let (bob, _) = sign_up(&app, "bob@example.com").await;
+    let (alice, alice_id) = app.sign_up("alice@example.com").await;
+    let (bob, _) = app.sign_up("bob@example.com").await;
     let created = app
         .post_as(
             Some(&alice),

@@ -1,10 +1,12 @@
 //! Attacks, each sent as an attacker would send it, against the real server:
 //! none may crash it, stall it or make it hold more than its limits allow.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::binary;
-use crate::support::{Engine, TestApp, client};
+use crate::support::{Engine, TestApp, client, engine_tests};
 use crate::ws::WsClient;
 
 fn code(response: &Value) -> &str {
@@ -145,4 +147,259 @@ async fn short_or_empty_secrets_are_refused_at_start() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("at least 32"), "{flag} {value:?}: {stderr}");
     }
+}
+
+/// Reads from `stream` until the server closes it; what it sent.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection within 10 s")
+        .ok();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A TCP connection to `app` from the loopback address `from`.
+async fn connect_from(app: &TestApp, from: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(format!("{from}:0").parse().unwrap())
+        .expect("any 127.x address is loopback");
+    socket.connect(app.addr).await.expect("the server accepts")
+}
+
+async fn quick_timeouts() -> TestApp {
+    TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.header_timeout_ms = 300;
+        config.body_timeout_ms = 300;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn half_sent_request_heads_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let app = quick_timeouts().await;
+    let mut half_sent = connect_from(&app, "127.0.0.1").await;
+    half_sent
+        .write_all(b"POST /graphql HTTP/1.1\r\nhost: shop\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut half_sent).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+
+    let mut idle = connect_from(&app, "127.0.0.1").await;
+    idle.write_all(b"GET /live HTTP/1.1\r\nhost: shop\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "served first: {answer}");
+}
+
+#[tokio::test]
+async fn slow_bodies_get_408_and_large_ones_a_coded_413() {
+    use tokio::io::AsyncWriteExt;
+    let app = quick_timeouts().await;
+    let mut slow = connect_from(&app, "127.0.0.1").await;
+    slow.write_all(b"POST /graphql HTTP/1.1\r\nhost: shop\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"query\":")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut slow).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"TIMEOUT\""), "{answer}");
+
+    let large = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 413);
+    let body: Value = large.json().await.expect("a JSON error body");
+    assert_eq!(code(&body), "BODY_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn connections_are_capped_per_address_and_others_still_get_in() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.max_connections_per_ip = 3;
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect_from(&app, "127.0.0.2").await);
+    }
+    let mut refused = connect_from(&app, "127.0.0.2").await;
+    let answer = read_until_closed(&mut refused).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("TOO_MANY_CONNECTIONS"), "{answer}");
+    // Another address is served meanwhile.
+    let live = app.http.get(app.url("/live")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    // A freed place is taken again; wait until the server has seen the close.
+    held.pop();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut again = connect_from(&app, "127.0.0.2").await;
+        use tokio::io::AsyncWriteExt;
+        again
+            .write_all(b"GET /live HTTP/1.1\r\nhost: shop\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let answer = read_until_closed(&mut again).await;
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never admitted again: {answer}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The code of the first error of `next` messages or an `error` message.
+async fn ws_answer_code(socket: &mut WsClient) -> String {
+    let answer = socket.next_payload().await;
+    ws_error_code(&answer).to_owned()
+}
+
+engine_tests! {
+    /// A customer opens many subscriptions to their cart on one socket and
+    /// stops reading while the cart keeps changing: the database pool stays
+    /// free for everyone else, the server drops the socket once a write
+    /// waits too long, and the subscriptions it held are counted no more.
+    async fn a_subscriber_that_stops_reading_holds_no_database_connections(app) {
+        let app = TestApp::start_on(&app, |config| {
+            config.ws_write_timeout_ms = 1_000;
+            config.max_subscriptions_per_connection = 40;
+            config.max_subscriptions_per_customer = 40;
+        }).await;
+        let description = "d".repeat(5_000);
+        let mut products = Vec::new();
+        for i in 0..10 {
+            let data = app.ok(
+                "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } } }",
+                json!({ "input": { "name": format!("P{i}"), "price": "1.00", "stock": 1000, "description": description } }),
+            ).await;
+            products.push(data["createProduct"]["product"]["id"].as_str().unwrap().to_owned());
+        }
+        let (token, customer) = app.sign_up("stall@example.com").await;
+        let lines: Vec<(&str, i32)> = products.iter().map(|id| (id.as_str(), 1)).collect();
+        let cart = app.create_cart(&customer, &lines).await;
+        let watch = "subscription($cart: ID!) { cartUpdated(cartId: $cart) { totalQuantity lines { product { description } } } }";
+        let mut stalled = WsClient::connect_small_buffer(&app.url("/graphql"), Some(&token)).await;
+        for i in 0..40 {
+            stalled.subscribe(&i.to_string(), watch, json!({ "cart": cart })).await;
+        }
+        // From here on the client reads nothing, while each change makes 40
+        // events of ~50 KB for it. Everyone else is served meanwhile, until
+        // the server gives up on the socket: its 40 subscriptions are then
+        // freed, and the customer may subscribe again.
+        let change = "mutation($cart: ID!, $product: ID!, $quantity: Int!) { updateCartLine(cartId: $cart, productId: $product, quantity: $quantity) { userErrors { code } } }";
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let mut round = 0;
+        loop {
+            round += 1;
+            let data = app.ok(change, json!({ "cart": cart, "product": products[0], "quantity": 1 + round % 2 })).await;
+            assert_eq!(data["updateCartLine"]["userErrors"], json!([]));
+            let read = app.ok("{ products(first: 5) { nodes { id } } }", json!({})).await;
+            assert_eq!(read["products"]["nodes"].as_array().unwrap().len(), 5, "round {round}");
+            let ready = app.http.get(app.url("/ready")).send().await.unwrap();
+            assert_eq!(ready.status(), 200, "the database is not reported down (round {round})");
+            if round % 5 != 0 {
+                continue;
+            }
+            // A fresh subscription is refused at once while the stalled one
+            // holds the customer's 40; once admitted, the next change
+            // reaches it.
+            let mut probe = WsClient::connect(&app.url("/graphql"), Some(&token)).await;
+            probe.subscribe("p", "subscription($cart: ID!) { cartUpdated(cartId: $cart) { totalQuantity } }", json!({ "cart": cart })).await;
+            app.ok(change, json!({ "cart": cart, "product": products[1], "quantity": 1 + round % 3 })).await;
+            let answer = probe.next_payload().await;
+            if answer["type"] == "next" && answer["payload"]["data"]["cartUpdated"]["totalQuantity"].is_number() {
+                break;
+            }
+            assert_eq!(ws_error_code(&answer), "TOO_MANY_SUBSCRIPTIONS", "{answer:#}");
+            assert!(std::time::Instant::now() < deadline, "the stalled socket was never dropped ({round} rounds)");
+        }
+        // The server closed the stalled socket: what it managed to send,
+        // then the end.
+        stalled.closed().await;
+    }
+
+    /// Operations over WebSocket pass the same gate as over HTTP: a stuck
+    /// mutation ends at the request timeout.
+    async fn websocket_operations_obey_the_request_timeout(app) {
+        let product = app.create_product("Slow", "1.00", 5).await;
+        let quick = TestApp::start_on(&app, |config| {
+            config.request_timeout_ms = 500;
+            config.statement_timeout_ms = 0;
+        }).await;
+        let txn = app.hold_product_rows().await;
+        let mut socket = WsClient::connect(&quick.url("/graphql"), Some(crate::support::ADMIN_TOKEN)).await;
+        socket.subscribe("1", "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 1 }) { product { stock } } }", json!({ "id": product })).await;
+        assert_eq!(ws_answer_code(&mut socket).await, "TIMEOUT");
+        txn.rollback().await.unwrap();
+        let data = app.ok("query($id: ID!) { product(id: $id) { stock } }", json!({ "id": product })).await;
+        assert_eq!(data["product"]["stock"], 5, "the timed-out mutation changed nothing");
+    }
+
+    /// `logOut` closes the sockets that logged in with the token, on every
+    /// instance (PostgreSQL: the logout goes through another instance).
+    async fn log_out_closes_the_sessions_websockets(app) {
+        const SECRET: &str = "a token secret shared by both instances";
+        let app = TestApp::start_on(&app, |config| config.token_secret = Some(SECRET.into())).await;
+        let (token, customer) = app.sign_up("leaving@example.com").await;
+        let cart = app.create_cart(&customer, &[]).await;
+        let mut socket = WsClient::connect(&app.url("/graphql"), Some(&token)).await;
+        socket.subscribe("1", "subscription($cart: ID!) { cartUpdated(cartId: $cart) { id } }", json!({ "cart": cart })).await;
+        let other = match app.engine {
+            Engine::Postgres => Some(TestApp::start_on(&app, |config| config.token_secret = Some(SECRET.into())).await),
+            Engine::Sqlite => None,
+        };
+        let logout = other.as_ref().unwrap_or(&app)
+            .post_as(Some(&token), "mutation { logOut { loggedOut } }", json!({})).await;
+        assert_eq!(logout["data"]["logOut"]["loggedOut"], true, "{logout:#}");
+        assert_eq!(socket.closed().await, Some(4403));
+    }
+}
+
+#[tokio::test]
+async fn websockets_must_initialise_in_time_and_with_a_valid_token() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.ws_init_timeout_ms = 300).await;
+    let mut silent = WsClient::open(&app.url("/graphql")).await;
+    assert_eq!(silent.closed().await, Some(4408));
+    let mut forged = WsClient::open(&app.url("/graphql")).await;
+    forged
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer v1.1.1.9999999999.forged" } }))
+        .await;
+    assert_eq!(forged.closed().await, Some(4403));
+}
+
+#[tokio::test]
+async fn subscriptions_are_capped_per_connection_and_messages_by_size() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.max_subscriptions_per_connection = 2;
+        config.max_body_bytes = 4096;
+    })
+    .await;
+    let product = app.create_product("Watched", "1.00", 5).await;
+    let mut socket = WsClient::connect(&app.url("/graphql"), None).await;
+    let watch = "subscription($id: ID!) { productUpdated(productId: $id) { id } }";
+    for id in ["1", "2", "3"] {
+        socket.subscribe(id, watch, json!({ "id": product })).await;
+    }
+    assert_eq!(ws_answer_code(&mut socket).await, "TOO_MANY_SUBSCRIPTIONS");
+    // A message over the body limit ends the connection.
+    socket
+        .send_text(format!(
+            "{{\"type\":\"ping\",\"payload\":\"{}\"}}",
+            "x".repeat(8192)
+        ))
+        .await;
+    assert_eq!(socket.closed().await, Some(1009));
 }

@@ -149,25 +149,6 @@ async fn production_mode_hides_introspection_suggestions_and_graphiql() {
     );
 }
 
-/// Locks every product row from outside the server, as a long transaction
-/// would, until the returned transaction ends: a mutation that writes a
-/// product waits.
-async fn hold_product_rows(app: &TestApp) -> sea_orm::DatabaseTransaction {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let txn = app.db().await.begin().await.unwrap();
-    if app.engine == Engine::Postgres {
-        txn.execute_unprepared("SELECT stock FROM product FOR UPDATE")
-            .await
-            .unwrap();
-    } else {
-        // SeaORM's default SQLite transaction is deferred; writing takes the lock.
-        txn.execute_unprepared("UPDATE product SET stock = stock")
-            .await
-            .unwrap();
-    }
-    txn
-}
-
 engine_tests! {
     /// A request stuck behind a lock ends at the request timeout with code
     /// TIMEOUT, and its mutation does not happen.
@@ -177,7 +158,7 @@ engine_tests! {
             config.request_timeout_ms = 500;
             config.statement_timeout_ms = 0;
         }).await;
-        let txn = hold_product_rows(&app).await;
+        let txn = app.hold_product_rows().await;
         let started = std::time::Instant::now();
         let response = quick.post(
             "mutation($id: ID!) { updateProduct(id: $id, input: { stock: 1 }) { product { stock } } }",
@@ -204,7 +185,7 @@ engine_tests! {
         };
         let one_at_a_time = TestApp::start_on(&app, configure(1)).await;
         let default = TestApp::start_on(&app, configure(16)).await;
-        let txn = hold_product_rows(&app).await;
+        let txn = app.hold_product_rows().await;
         let read = "{ products(first: 1) { totalCount } }";
         let mut elapsed = Vec::new();
         for server in [&one_at_a_time, &default] {

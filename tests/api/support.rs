@@ -229,6 +229,46 @@ impl TestApp {
         responses
     }
 
+    /// Signs up a customer and returns (token, customer ID).
+    pub async fn sign_up(&self, email: &str) -> (String, String) {
+        let data = self
+            .post_as(
+                None,
+                "mutation($input: SignUpInput!) { signUp(input: $input) { token expiresAt customer { id email } userErrors { code } } }",
+                json!({ "input": { "email": email, "name": "Someone", "password": "correct horse battery" } }),
+            )
+            .await;
+        let payload = &data["data"]["signUp"];
+        assert_eq!(payload["userErrors"], json!([]), "{data:#}");
+        assert!(payload["expiresAt"].is_string());
+        (
+            payload["token"].as_str().expect("a token").to_owned(),
+            payload["customer"]["id"]
+                .as_str()
+                .expect("an id")
+                .to_owned(),
+        )
+    }
+
+    /// Locks every product row from outside the server, as a long
+    /// transaction would, until the returned transaction ends: a mutation
+    /// that writes a product waits.
+    pub async fn hold_product_rows(&self) -> sea_orm::DatabaseTransaction {
+        use sea_orm::TransactionTrait;
+        let txn = self.db().await.begin().await.expect("a transaction");
+        if self.engine == Engine::Postgres {
+            txn.execute_unprepared("SELECT stock FROM product FOR UPDATE")
+                .await
+                .expect("rows locked");
+        } else {
+            // SeaORM's default SQLite transaction is deferred; writing takes the lock.
+            txn.execute_unprepared("UPDATE product SET stock = stock")
+                .await
+                .expect("the write lock taken");
+        }
+        txn
+    }
+
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let response = self.post(query, variables).await;

@@ -43,9 +43,41 @@ impl WsClient {
         WsClient { socket }
     }
 
+    /// Opens a socket whose receive buffer is small (4 KiB, where Linux
+    /// would let loopback grow it to 32 MiB), as a client on a slow link
+    /// would have, and completes `connection_init` with `token`.
+    pub async fn connect_small_buffer(http_url: &str, token: Option<&str>) -> WsClient {
+        let url = http_url.replacen("http://", "ws://", 1);
+        let mut request = url.as_str().into_client_request().expect("a WebSocket URL");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("a header value"),
+        );
+        let host = request
+            .uri()
+            .authority()
+            .expect("a host")
+            .as_str()
+            .to_owned();
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.set_recv_buffer_size(4096).expect("a buffer size");
+        let stream = socket
+            .connect(host.parse().expect("an address"))
+            .await
+            .expect("the server accepts");
+        let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("the WebSocket opens");
+        WsClient { socket }.init(token).await
+    }
+
     /// Opens a socket and completes `connection_init` with `token`.
     pub async fn connect(http_url: &str, token: Option<&str>) -> WsClient {
-        let mut client = WsClient::open(http_url).await;
+        WsClient::open(http_url).await.init(token).await
+    }
+
+    async fn init(self, token: Option<&str>) -> WsClient {
+        let mut client = self;
         let payload = match token {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),
@@ -101,5 +133,25 @@ impl WsClient {
                 Next::Closed(code) => panic!("closed with {code:?} while a message was expected"),
             }
         }
+    }
+
+    /// Waits until the server closes the connection, reading whatever it
+    /// still had queued; its close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        let wait = async {
+            loop {
+                if let Next::Closed(code) = self.next().await {
+                    return code;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), wait)
+            .await
+            .expect("the server closes the connection within 30 s")
+    }
+
+    /// Sends raw text, as a client that ignores the protocol might.
+    pub async fn send_text(&mut self, text: String) {
+        let _ = self.socket.send(Message::Text(text.into())).await;
     }
 }

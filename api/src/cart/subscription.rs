@@ -41,7 +41,7 @@ impl CartSubscription {
         Ok(changes
             .then(move |_| {
                 let db = db.clone();
-                async move { cart::Entity::find_by_id(key).one(&db).await }
+                db::detached(async move { cart::Entity::find_by_id(key).one(&db).await })
             })
             .take_while(|row| std::future::ready(!matches!(row, Ok(None))))
             .map(|row| match row {

@@ -11,6 +11,7 @@ use super::mutation::{CreateCustomerInput, create};
 use crate::auth::{self, Auth, PASSWORD_CHARS, Viewer};
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+use crate::events::{self, Event};
 
 /// A new account's details.
 #[derive(Debug, InputObject)]
@@ -150,11 +151,17 @@ impl AccountMutation {
     }
 
     /// Ends the session of the token this request carries: the token stops
-    /// working at once.
+    /// working at once, and the WebSocket connections that logged in with it
+    /// close, on every server instance.
     async fn log_out(&self, ctx: &Context<'_>) -> ApiResult<LogOutPayload> {
         let logged_out = match auth::viewer(ctx) {
             Viewer::Customer { session, .. } => {
-                auth(ctx)?.log_out(db::from_context(ctx)?, session).await?
+                let db = db::from_context(ctx)?;
+                let logged_out = auth(ctx)?.log_out(db, session).await?;
+                events::from_context(ctx)?
+                    .announce(db, &[Event::Session(session)])
+                    .await?;
+                logged_out
             }
             Viewer::Admin => false,
             Viewer::Anonymous => return Err(auth::unauthenticated()),

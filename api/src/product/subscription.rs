@@ -33,7 +33,7 @@ impl ProductSubscription {
         Ok(changes
             .then(move |_| {
                 let db = db.clone();
-                async move { product::Entity::find_by_id(key).one(&db).await }
+                db::detached(async move { product::Entity::find_by_id(key).one(&db).await })
             })
             .take_while(|row| std::future::ready(!matches!(row, Ok(None))))
             .map(|row| match row {

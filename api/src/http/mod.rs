@@ -16,19 +16,18 @@
 //!   naming a mutation by hash is refused too.
 
 use std::any::Any;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -40,33 +39,37 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::{Instrument, Level};
+use tracing::Level;
+
+pub mod serve;
+pub mod ws;
 
 use crate::auth::{Auth, TokenError, Viewer};
-use crate::batch;
-use crate::documents::ParsedDocuments;
 use crate::error::{ApiError, ErrorCode};
+use crate::events::Events;
+use crate::execute::Gate;
 use crate::graphiql::Graphiql;
-use crate::limits::{Budget, Limits};
-use crate::loaders::Loaders;
 use crate::persisted::{PersistedQueries, Refusal};
-use crate::schema::ShopSchema;
+use serve::Connections;
+use ws::{SocketContext, SocketLimits};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 #[derive(Clone)]
 struct AppState {
-    schema: ShopSchema,
+    /// Where every operation runs, within the limits.
+    gate: Gate,
     db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
-    documents: Arc<ParsedDocuments>,
-    /// Permits to execute; see `Config::max_concurrent_requests`.
-    executing: Arc<tokio::sync::Semaphore>,
-    limits: Limits,
+    max_batch: usize,
     /// Set once the server starts shutting down.
     shutting_down: Arc<AtomicBool>,
     auth: Auth,
+    /// Open connections; a WebSocket takes a place of its own once upgraded.
+    connections: Connections,
+    socket: SocketContext,
 }
 
 /// What the HTTP layer is configured with.
@@ -74,30 +77,39 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// GraphiQL at `/`, unless production mode turned it off.
     pub graphiql: Option<Arc<Graphiql>>,
-    pub limits: Limits,
+    /// Most operations in one JSON-array batch.
+    pub max_batch: usize,
     /// Set when the server starts shutting down; `/ready` then says 503.
     pub shutting_down: Arc<AtomicBool>,
     pub auth: Auth,
     /// Origins allowed to call the API from a browser; none: same origin only.
     pub cors_origins: Vec<String>,
+    /// The connections being served, counted against their limits.
+    pub connections: Connections,
+    /// Longest a request body may take to arrive.
+    pub body_timeout: Duration,
+    /// How WebSocket connections are bounded.
+    pub socket: SocketLimits,
 }
 
-/// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql`, `/health`.
-pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -> Router {
+/// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
+/// WebSocket), and the probes.
+pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpConfig) -> Router {
     let state = AppState {
-        schema,
+        socket: SocketContext {
+            gate: gate.clone(),
+            db: db.clone(),
+            auth: config.auth.clone(),
+            events,
+            limits: config.socket,
+        },
+        gate,
         db,
         persisted: Arc::new(PersistedQueries::default()),
-        documents: Arc::new(ParsedDocuments::new(
-            config.limits.text,
-            config.limits.document_cache_bytes,
-        )),
-        executing: Arc::new(tokio::sync::Semaphore::new(
-            config.limits.max_concurrent_requests,
-        )),
-        limits: config.limits.clone(),
+        max_batch: config.max_batch,
         shutting_down: config.shutting_down.clone(),
         auth: config.auth.clone(),
+        connections: config.connections.clone(),
     };
     let mut router = Router::new();
     if let Some(graphiql) = &config.graphiql {
@@ -110,6 +122,7 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
         .route("/ready", get(ready))
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         .layer(cors(&config.cors_origins))
         .layer(CompressionLayer::new())
         // One log line per request at `info`: method, path, status, latency.
@@ -119,18 +132,6 @@ pub fn router(schema: ShopSchema, db: DatabaseConnection, config: &HttpConfig) -
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(CatchPanicLayer::custom(panic_response))
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then finishes
-/// the requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Binds the listening socket; port 0 picks a free port.
@@ -236,7 +237,11 @@ async fn ready(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -249,6 +254,10 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             "POST requests must have the content type application/json",
         );
     }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_refused(&rejection),
+    };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(err) => {
@@ -263,14 +272,11 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         BatchRequest::Single(request) => (vec![request], true),
         BatchRequest::Batch(requests) => (requests, false),
     };
-    if requests.len() > state.limits.max_batch {
+    if requests.len() > state.max_batch {
         return request_error(
             StatusCode::BAD_REQUEST,
             ErrorCode::BatchTooLarge,
-            &format!(
-                "A batch may hold at most {} operations",
-                state.limits.max_batch
-            ),
+            &format!("A batch may hold at most {} operations", state.max_batch),
         );
     }
     let viewer = match identify(&state, &headers).await {
@@ -293,24 +299,17 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     }
     let executed = if runnable.is_empty() {
         Vec::new()
-    } else if single {
-        let request = runnable.pop().expect("one request");
-        vec![execute_one(&state, viewer, request).await]
     } else {
-        match execute(&state, viewer, BatchRequest::Batch(runnable)).await {
-            BatchResponse::Batch(responses) => responses,
-            BatchResponse::Single(response) => vec![response],
-        }
+        state.gate.execute(viewer, runnable).await
     };
     let mut executed = executed.into_iter();
-    let mut responses: Vec<async_graphql::Response> = answers
+    let responses = answers
         .into_iter()
-        .map(|answer| answer.or_else(|| executed.next()).unwrap_or_default())
-        .collect();
+        .map(|answer| answer.or_else(|| executed.next()).unwrap_or_default());
     let response = if single {
-        BatchResponse::Single(responses.remove(0))
+        BatchResponse::Single(responses.take(1).next().unwrap_or_default())
     } else {
-        BatchResponse::Batch(responses)
+        BatchResponse::Batch(responses.collect())
     };
     graphql_response(&headers, response)
 }
@@ -383,13 +382,21 @@ impl GetParams {
 
 async fn graphql_get(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    if let (Ok(upgrade), Ok(protocol)) = (upgrade, protocol) {
-        return subscriptions(state, upgrade, protocol);
+    if let (Ok(upgrade), Some(protocol)) = (upgrade, ws::protocol(&headers)) {
+        // The upgraded socket outlives this HTTP connection's place.
+        let Some(slot) = state.connections.admit(client.ip()) else {
+            return request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::TooManyConnections,
+                "Too many connections; try again later",
+            );
+        };
+        return ws::upgrade(state.socket, upgrade, protocol, slot);
     }
     let mut request = match params
         .map_err(|err| err.body_text())
@@ -409,7 +416,9 @@ async fn graphql_get(
         Err(Prepared::NotFound) => {
             graphql_response(&headers, BatchResponse::Single(persisted_query_not_found()))
         }
-        Ok(()) if state.documents.is_mutation(&request) => {
+        Ok(())
+            if state.gate.documents().operation_type(&request) == Some(OperationType::Mutation) =>
+        {
             let mut response = request_error(
                 StatusCode::METHOD_NOT_ALLOWED,
                 ErrorCode::BadRequest,
@@ -423,7 +432,8 @@ async fn graphql_get(
         Ok(()) => match identify(&state, &headers).await {
             Err(response) => *response,
             Ok(viewer) => {
-                let response = execute_one(&state, viewer, request).await;
+                let response = state.gate.execute(viewer, vec![request]).await;
+                let response = response.into_iter().next().unwrap_or_default();
                 graphql_response(&headers, BatchResponse::Single(response))
             }
         },
@@ -433,49 +443,6 @@ async fn graphql_get(
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
     response
-}
-
-/// Serves subscriptions over a WebSocket on `/graphql`, with the
-/// `graphql-transport-ws` protocol or the legacy `graphql-ws` one. The
-/// connection's operations load through one set of batch loaders, driven
-/// like a request's (loaders keep nothing between loads, so events always
-/// read fresh rows).
-fn subscriptions(
-    state: AppState,
-    upgrade: WebSocketUpgrade,
-    protocol: GraphQLProtocol,
-) -> Response {
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let loaders = Arc::new(Loaders::new(&state.db));
-            let mut data = async_graphql::Data::default();
-            data.insert(loaders.clone());
-            let (auth, db) = (state.auth.clone(), state.db.clone());
-            // The client sends its token in `connection_init`'s payload,
-            // as `{"Authorization": "Bearer …"}` (browsers cannot set
-            // WebSocket headers).
-            let connection = GraphQLWebSocket::new(socket, state.schema, protocol)
-                .with_data(data)
-                .on_connection_init(move |payload| async move {
-                    let authorization = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|key| payload.get(*key).and_then(|value| value.as_str()))
-                        .map(str::to_owned);
-                    let viewer =
-                        auth.viewer(&db, authorization.as_deref())
-                            .await
-                            .map_err(|_| {
-                                async_graphql::Error::new("The token is invalid or expired")
-                            })?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(viewer);
-                    Ok(data)
-                })
-                .serve();
-            batch::drive(loaders, connection)
-                .instrument(tracing::info_span!("graphql", operation = "subscriptions"))
-        })
 }
 
 /// Who sent the request, from its `Authorization` header. A token that is
@@ -525,69 +492,6 @@ fn check_has_query(request: &Request) -> Result<(), Response> {
     } else {
         Ok(())
     }
-}
-
-/// Executes a request in a span naming its operations, so every log line
-/// (SQL included) says which operation it belongs to.
-async fn execute(state: &AppState, viewer: Viewer, mut batch: BatchRequest) -> BatchResponse {
-    let operations = match &batch {
-        BatchRequest::Single(request) => operation_name(request).to_owned(),
-        BatchRequest::Batch(requests) => requests
-            .iter()
-            .map(operation_name)
-            .collect::<Vec<_>>()
-            .join(","),
-    };
-    let span = tracing::info_span!("graphql", operation = %operations);
-    let batch_size = match &batch {
-        BatchRequest::Single(_) => None,
-        BatchRequest::Batch(requests) => Some(requests.len()),
-    };
-    match &mut batch {
-        BatchRequest::Single(request) => state.documents.attach(request),
-        BatchRequest::Batch(requests) => requests
-            .iter_mut()
-            .for_each(|request| state.documents.attach(request)),
-    }
-    // Every operation of the request spends from one complexity budget.
-    let batch = batch.data(Budget::default()).data(viewer);
-    // Waiting for a permit counts towards the request's timeout.
-    let run = async {
-        let _permit = state.executing.acquire().await;
-        crate::loaders::execute(&state.schema, &state.db, batch).await
-    }
-    .instrument(span);
-    match tokio::time::timeout(state.limits.request_timeout, run).await {
-        Ok(response) => response,
-        // The execution is dropped: an open transaction rolls back.
-        Err(_) => {
-            let limit = state.limits.request_timeout;
-            match batch_size {
-                None => BatchResponse::Single(timed_out(limit)),
-                Some(n) => BatchResponse::Batch((0..n).map(|_| timed_out(limit)).collect()),
-            }
-        }
-    }
-}
-
-fn timed_out(limit: Duration) -> async_graphql::Response {
-    let message = format!("The request took longer than {} ms", limit.as_millis());
-    async_graphql::Response::from_errors(vec![ErrorCode::Timeout.error(message)])
-}
-
-async fn execute_one(
-    state: &AppState,
-    viewer: Viewer,
-    request: Request,
-) -> async_graphql::Response {
-    match execute(state, viewer, BatchRequest::Single(request)).await {
-        BatchResponse::Single(response) => response,
-        BatchResponse::Batch(mut responses) => responses.pop().unwrap_or_default(),
-    }
-}
-
-fn operation_name(request: &Request) -> &str {
-    request.operation_name.as_deref().unwrap_or("anonymous")
 }
 
 fn wants_graphql_response_json(headers: &HeaderMap) -> bool {
@@ -690,6 +594,35 @@ fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
         }
     };
     (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// A body that could not be read: over the size limit (413), not sent
+/// within the body timeout (408), or broken off (400); each with a coded
+/// GraphQL error body.
+fn body_refused(rejection: &BytesRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return request_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BodyTooLarge,
+            "The request body is larger than the server accepts",
+        );
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return request_error(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::Timeout,
+                "The request body did not arrive in time",
+            );
+        }
+        cause = error.source();
+    }
+    request_error(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest,
+        "The request body could not be read",
+    )
 }
 
 fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {

@@ -1,0 +1,270 @@
+//! The one gate every operation passes, whatever its transport (POST, GET,
+//! WebSocket):
+//! - its document is scanned and parsed once ([`crate::documents`]);
+//! - it spends from a complexity budget: one per HTTP request, shared by a
+//!   batch's operations; one per WebSocket operation ([`crate::limits`]);
+//! - it waits for one of `max_concurrent_requests` permits, and the wait
+//!   counts towards its timeout;
+//! - it runs for at most `request_timeout`, then is dropped (an open
+//!   transaction rolls back) and answered `TIMEOUT`;
+//! - its loads are batched ([`crate::batch`]) by a fresh set of loaders.
+//!
+//! Subscriptions are the exception: a permit or a timeout held for a
+//! subscription's lifetime would starve everyone else, and async-graphql's
+//! stream gives no sign of where its set-up ends and the wait for the first
+//! event begins (holding a permit until then starved HTTP requests). So a
+//! subscription spends from a budget like any operation, and is bounded by
+//! count, per connection and per customer ([`SubscriptionCaps`]); its reads
+//! (the set-up's check that the caller may watch the object, and one per
+//! event) are bounded by the pool's acquire timeout and the statement
+//! timeout, and never hold a database connection while waiting for their
+//! socket (they run in tasks of their own, see [`crate::batch`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, Data, Executor, Request, Response};
+use futures_util::stream::{self, BoxStream, StreamExt};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::auth::Viewer;
+use crate::batch;
+use crate::documents::ParsedDocuments;
+use crate::error::ErrorCode;
+use crate::limits::{Budget, Limits};
+use crate::loaders::Loaders;
+use crate::schema::ShopSchema;
+
+/// How many subscriptions may be open at once.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionCaps {
+    /// On one WebSocket connection.
+    pub per_connection: usize,
+    /// For one customer, over all their connections to this instance.
+    pub per_customer: usize,
+}
+
+/// Executes operations within the limits; cheap to clone.
+#[derive(Clone)]
+pub struct Gate {
+    schema: ShopSchema,
+    db: DatabaseConnection,
+    documents: Arc<ParsedDocuments>,
+    permits: Arc<Semaphore>,
+    limits: Limits,
+    caps: SubscriptionCaps,
+    /// Open subscriptions by customer.
+    subscribers: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl Gate {
+    pub fn new(
+        schema: ShopSchema,
+        db: DatabaseConnection,
+        limits: Limits,
+        caps: SubscriptionCaps,
+    ) -> Gate {
+        Gate {
+            documents: Arc::new(ParsedDocuments::new(
+                limits.text,
+                limits.document_cache_bytes,
+            )),
+            permits: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            schema,
+            db,
+            limits,
+            caps,
+            subscribers: Arc::default(),
+        }
+    }
+
+    /// The parsed documents, for the HTTP layer's look at a GET's operation.
+    pub fn documents(&self) -> &ParsedDocuments {
+        &self.documents
+    }
+
+    /// Executes `requests` (one, or a JSON-array batch sharing one budget)
+    /// for `viewer`; one response per request, in order.
+    pub async fn execute(&self, viewer: Viewer, mut requests: Vec<Request>) -> Vec<Response> {
+        if requests.is_empty() {
+            return Vec::new();
+        }
+        let count = requests.len();
+        let operations = requests
+            .iter()
+            .map(|request| request.operation_name.as_deref().unwrap_or("anonymous"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let span = tracing::info_span!("graphql", operation = %operations);
+        requests
+            .iter_mut()
+            .for_each(|request| self.documents.attach(request));
+        let batch = match <[Request; 1]>::try_from(requests) {
+            Ok([request]) => BatchRequest::Single(request),
+            Err(requests) => BatchRequest::Batch(requests),
+        };
+        let loaders = Arc::new(Loaders::new(&self.db));
+        let batch = batch
+            .data(Budget::default())
+            .data(viewer)
+            .data(loaders.clone());
+        let run = async {
+            let _permit = self.permits.acquire().await;
+            batch::drive(loaders, self.schema.execute_batch(batch)).await
+        }
+        .instrument(span);
+        match tokio::time::timeout(self.limits.request_timeout, run).await {
+            Ok(BatchResponse::Single(response)) => vec![response],
+            Ok(BatchResponse::Batch(responses)) => responses,
+            // The execution is dropped: an open transaction rolls back.
+            Err(_) => (0..count)
+                .map(|_| timed_out(self.limits.request_timeout))
+                .collect(),
+        }
+    }
+
+    /// The executor of one WebSocket connection, whose caller is in the
+    /// connection's data.
+    pub fn for_socket(&self) -> SocketExecutor {
+        SocketExecutor {
+            gate: self.clone(),
+            open: Arc::new(Mutex::new(0)),
+        }
+    }
+
+    /// The kind of operation `request` would run, if its document parses.
+    fn operation_type(&self, request: &Request) -> Option<OperationType> {
+        self.documents.operation_type(request)
+    }
+
+    /// Counts a subscription of `viewer` on a connection with `open` of
+    /// them; `None` when a cap is reached.
+    fn admit_subscription(
+        &self,
+        viewer: Viewer,
+        open: &Arc<Mutex<usize>>,
+    ) -> Option<SubscriptionSlot> {
+        let mut on_connection = open.lock().expect("never poisoned");
+        if *on_connection >= self.caps.per_connection {
+            return None;
+        }
+        let customer = match viewer {
+            Viewer::Customer { id, .. } => {
+                let mut subscribers = self.subscribers.lock().expect("never poisoned");
+                let count = subscribers.entry(id).or_default();
+                if *count >= self.caps.per_customer {
+                    return None;
+                }
+                *count += 1;
+                Some(id)
+            }
+            _ => None,
+        };
+        *on_connection += 1;
+        Some(SubscriptionSlot {
+            open: open.clone(),
+            customer,
+            subscribers: self.subscribers.clone(),
+        })
+    }
+}
+
+/// One open subscription, counted until dropped.
+struct SubscriptionSlot {
+    open: Arc<Mutex<usize>>,
+    customer: Option<i64>,
+    subscribers: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl Drop for SubscriptionSlot {
+    fn drop(&mut self) {
+        *self.open.lock().expect("never poisoned") -= 1;
+        if let Some(customer) = self.customer {
+            let mut subscribers = self.subscribers.lock().expect("never poisoned");
+            if let Some(count) = subscribers.get_mut(&customer) {
+                *count -= 1;
+                if *count == 0 {
+                    subscribers.remove(&customer);
+                }
+            }
+        }
+    }
+}
+
+fn timed_out(limit: Duration) -> Response {
+    let message = format!("The request took longer than {} ms", limit.as_millis());
+    Response::from_errors(vec![ErrorCode::Timeout.error(message)])
+}
+
+/// The gate as async-graphql's WebSocket protocol sees it: queries and
+/// mutations go through [`Gate::execute`]; subscriptions are capped, and
+/// their set-up runs within a permit and the timeout.
+#[derive(Clone)]
+pub struct SocketExecutor {
+    gate: Gate,
+    /// Subscriptions open on this connection.
+    open: Arc<Mutex<usize>>,
+}
+
+impl Executor for SocketExecutor {
+    async fn execute(&self, request: Request) -> Response {
+        let viewer = request.data.get(&std::any::TypeId::of::<Viewer>());
+        let viewer = viewer
+            .and_then(|viewer| viewer.downcast_ref::<Viewer>())
+            .copied()
+            .unwrap_or_default();
+        self.gate
+            .execute(viewer, vec![request])
+            .await
+            .pop()
+            .unwrap_or_default()
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let viewer = session_data
+            .as_ref()
+            .and_then(|data| data.get(&std::any::TypeId::of::<Viewer>()))
+            .and_then(|viewer| viewer.downcast_ref::<Viewer>())
+            .copied()
+            .unwrap_or_default();
+        let gate = self.gate.clone();
+        if gate.operation_type(&request) != Some(OperationType::Subscription) {
+            // Anything that is not a valid subscription is run (or refused)
+            // exactly as over HTTP.
+            return stream::once(async move {
+                gate.execute(viewer, vec![request])
+                    .await
+                    .pop()
+                    .unwrap_or_default()
+            })
+            .boxed();
+        }
+        let Some(slot) = gate.admit_subscription(viewer, &self.open) else {
+            let error = ErrorCode::TooManySubscriptions.error(format!(
+                "At most {} subscriptions may be open per connection, and {} per customer",
+                gate.caps.per_connection, gate.caps.per_customer
+            ));
+            return stream::once(async move { Response::from_errors(vec![error]) }).boxed();
+        };
+        gate.documents.attach(&mut request);
+        let request = request.data(Budget::default()).data(viewer);
+        let events = gate
+            .schema
+            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+        // The slot is released when the stream ends or is dropped.
+        events
+            .map(move |event| {
+                let _ = &slot;
+                event
+            })
+            .boxed()
+    }
+}
