@@ -403,3 +403,24 @@ async fn subscriptions_are_capped_per_connection_and_messages_by_size() {
         .await;
     assert_eq!(socket.closed().await, Some(1009));
 }
+
+engine_tests! {
+    /// U+0000 cannot be stored in PostgreSQL text; every string input
+    /// holding it is refused alike on both engines, before anything runs.
+    async fn nul_characters_are_refused_in_every_string_input(app) {
+        let nul = "a\u{0}b";
+        let cases = [
+            ("query($s: String!) { products(filter: { nameContains: $s }) { totalCount } }", json!({ "s": nul })),
+            ("query($s: String!) { products(first: 1, after: $s) { totalCount } }", json!({ "s": nul })),
+            ("mutation($s: String!) { logIn(email: $s, password: \"whatever-long\") { token } }", json!({ "s": nul })),
+            ("mutation($s: String!) { signUp(input: { email: \"n@example.com\", name: $s, password: \"long enough\" }) { token } }", json!({ "s": nul })),
+            (r#"{ products(filter: { nameContains: "a\u0000b" }) { totalCount } }"#, json!({})),
+        ];
+        for (query, variables) in cases {
+            let response = app.post_as(None, query, variables).await;
+            assert_eq!(code(&response), "BAD_USER_INPUT", "{query}: {response:#}");
+            assert!(response.get("data").is_none(), "nothing ran: {response:#}");
+        }
+        assert_eq!(app.count_rows("customer").await, 0);
+    }
+}
