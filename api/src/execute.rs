@@ -109,7 +109,7 @@ impl Gate {
         };
         let loaders = Arc::new(Loaders::new(&self.db));
         let batch = batch
-            .data(Budget::default())
+            .data(Budget::new(self.limits.max_complexity))
             .data(viewer)
             .data(loaders.clone());
         let run = async {
@@ -255,7 +255,9 @@ impl Executor for SocketExecutor {
             return stream::once(async move { Response::from_errors(vec![error]) }).boxed();
         };
         gate.documents.attach(&mut request);
-        let request = request.data(Budget::default()).data(viewer);
+        let request = request
+            .data(Budget::new(gate.limits.max_complexity))
+            .data(viewer);
         let events = gate
             .schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default());

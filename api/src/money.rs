@@ -53,9 +53,16 @@ pub struct Money {
 }
 
 impl Money {
-    pub fn from_minor(minor_units: i64, currency: &Currency) -> Self {
+    /// An amount of `minor_units`. Sums are computed in `i128`: with the
+    /// maxima of a price (10^11 minor units), a line (10^6 units) and a cart
+    /// (250 lines), a cart's subtotal reaches 2.5 × 10^19, past `i64` (a
+    /// subtotal once wrapped to a negative amount) but far inside both
+    /// `i128` and `Decimal` (7.9 × 10^28), so no amount here saturates.
+    pub fn from_minor(minor_units: impl Into<i128>, currency: &Currency) -> Self {
+        let amount =
+            Exact::try_from_i128_with_scale(minor_units.into(), SCALE).unwrap_or(Exact::MAX);
         Money {
-            amount: Decimal(Exact::new(minor_units, SCALE)),
+            amount: Decimal(amount),
             currency_code: currency.code.clone(),
         }
     }
@@ -80,7 +87,7 @@ impl std::fmt::Display for AmountError {
 }
 
 /// Largest accepted amount in minor units: 1 billion in major units.
-const MAX_MINOR_UNITS: i64 = 100_000_000_000;
+pub const MAX_MINOR_UNITS: i64 = 100_000_000_000;
 
 /// Converts a non-negative decimal amount with at most two decimal places
 /// into minor units.

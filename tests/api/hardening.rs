@@ -424,3 +424,37 @@ engine_tests! {
         assert_eq!(app.count_rows("customer").await, 0);
     }
 }
+
+engine_tests! {
+    /// The largest prices, quantities and carts add up exactly: no line
+    /// grows past 1,000,000 units, no cart past 250 lines, and a subtotal
+    /// past what 64 bits hold is still exact. The lines beyond the
+    /// estimate of 10 per cart are charged to the budget as they load.
+    async fn money_and_cart_sizes_stay_within_exact_bounds(app) {
+        let mut products = Vec::new();
+        for i in 0..251 {
+            products.push(app.create_product(&format!("Gold {i}"), "1000000000.00", 1_000_000_000).await);
+        }
+        let customer = app.create_customer("rich@example.com", "Rich").await;
+        let lines: Vec<(&str, i32)> = products[..250].iter().map(|id| (id.as_str(), 1_000_000)).collect();
+        let cart = app.create_cart(&customer, &lines).await;
+        let data = app.ok("query($id: ID!) { cart(id: $id) { totalQuantity subtotal { amount } } }", json!({ "id": cart })).await;
+        assert_eq!(data["cart"]["totalQuantity"], 250_000_000);
+        assert_eq!(data["cart"]["subtotal"]["amount"], "250000000000000000.00", "2.5 × 10^19 minor units, exact");
+
+        let add = "mutation($cart: ID!, $product: ID!, $quantity: Int!) { addCartLines(cartId: $cart, lines: [{ productId: $product, quantity: $quantity }]) { userErrors { field code } } }";
+        let more = app.ok(add, json!({ "cart": cart, "product": products[0], "quantity": 1 })).await;
+        assert_eq!(more["addCartLines"]["userErrors"], json!([{ "field": ["lines", "0", "quantity"], "code": "INVALID" }]));
+        let another = app.ok(add, json!({ "cart": cart, "product": products[250], "quantity": 1 })).await;
+        assert_eq!(another["addCartLines"]["userErrors"], json!([{ "field": ["lines"], "code": "TOO_MANY" }]));
+        let data = app.ok("query($id: ID!) { cart(id: $id) { totalQuantity } }", json!({ "id": cart })).await;
+        assert_eq!(data["cart"]["totalQuantity"], 250_000_000, "refused additions changed nothing");
+
+        // Estimated at 10 lines × 5 fields, the cart's 250 lines cost 1,250.
+        let tight = TestApp::start_on(&app, |config| config.max_complexity = 600).await;
+        let response = tight.post("query($id: ID!) { cart(id: $id) { lines { quantity product { name price { amount } } } } }", json!({ "id": cart })).await;
+        assert_eq!(code(&response), "QUERY_TOO_COMPLEX", "{:#}", response["errors"]);
+        let response = app.post("query($id: ID!) { cart(id: $id) { lines { quantity } } }", json!({ "id": cart })).await;
+        assert_eq!(response["data"]["cart"]["lines"].as_array().map(Vec::len), Some(250), "within the default budget");
+    }
+}

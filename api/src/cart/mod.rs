@@ -56,17 +56,14 @@ impl Cart {
         })
     }
 
-    /// The cart's lines, one per product, in the order products were created.
-    /// (For the complexity budget a cart counts as 10 lines.)
+    /// The cart's lines, one per product, in the order products were created;
+    /// at most 250. (The complexity budget counts a cart as 10 lines before
+    /// the request runs, and charges the lines beyond 10 when they load.)
     #[graphql(complexity = "crate::limits::LINES_PER_CART * child_complexity")]
     async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<CartLine>> {
-        Ok(self
-            .line_rows(ctx)
-            .await?
-            .iter()
-            .cloned()
-            .map(CartLine)
-            .collect())
+        let rows = self.line_rows(ctx).await?;
+        crate::limits::charge_beyond_estimate(ctx, rows.len(), crate::limits::LINES_PER_CART)?;
+        Ok(rows.iter().cloned().map(CartLine).collect())
     }
 
     /// The number of units in the cart, over all lines.
@@ -82,12 +79,12 @@ impl Cart {
             .product
             .load_many(lines.iter().map(|line| line.product_id))
             .await?;
-        let mut minor_units = 0_i64;
+        let mut minor_units = 0_i128;
         for line in lines.iter() {
             let product = products
                 .get(&line.product_id)
                 .ok_or_else(|| missing_product(line))?;
-            minor_units += product.price * i64::from(line.quantity);
+            minor_units += i128::from(product.price) * i128::from(line.quantity);
         }
         Ok(Money::from_minor(minor_units, currency(ctx)?))
     }
@@ -148,7 +145,7 @@ impl CartLine {
     async fn cost(&self, ctx: &Context<'_>) -> ApiResult<Money> {
         let product = self.product_row(ctx).await?;
         Ok(Money::from_minor(
-            product.price * i64::from(self.0.quantity),
+            i128::from(product.price) * i128::from(self.0.quantity),
             currency(ctx)?,
         ))
     }

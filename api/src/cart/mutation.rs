@@ -14,7 +14,7 @@ use entity::{cart, cart_product, customer, product};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
+    PaginatorTrait, QueryFilter,
 };
 
 use super::Cart;
@@ -31,6 +31,10 @@ use crate::ids::{self, NodeKind};
 pub const MAX_LINES_PER_CALL: usize = 250;
 /// Largest quantity of one product in one call or one line.
 pub const MAX_QUANTITY: i32 = 1_000_000;
+/// Most lines one cart holds (Shopify's cart holds 250 too); with
+/// [`MAX_QUANTITY`] and the largest price, a subtotal stays far inside
+/// what [`crate::money::Money`] computes exactly.
+pub const MAX_LINES_PER_CART: u64 = 250;
 
 /// A product and how many units of it to put in a cart.
 #[derive(Debug, InputObject)]
@@ -454,6 +458,34 @@ async fn add_lines(
             not_found_on_foreign_key_violation(err, &request.field("productId"), "Product")
         })?;
         written.push(line);
+    }
+    // A line grows by addition: it may not pass the maximum that
+    // `updateCartLine` enforces.
+    let too_large: Vec<UserError> = written
+        .iter()
+        .filter(|line| line.quantity > MAX_QUANTITY)
+        .map(|line| {
+            let (_, request) = additions[&line.product_id];
+            UserError::invalid(
+                &request.field("quantity"),
+                format!("A line holds at most {MAX_QUANTITY} units"),
+            )
+        })
+        .collect();
+    if !too_large.is_empty() {
+        return Err(too_large.into());
+    }
+    let lines_in_cart = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(cart_id))
+        .count(db)
+        .await?;
+    if lines_in_cart > MAX_LINES_PER_CART {
+        return Err(UserError::new(
+            &["lines"],
+            UserErrorCode::TooMany,
+            format!("A cart holds at most {MAX_LINES_PER_CART} lines"),
+        )
+        .into());
     }
     let short: Vec<UserError> = written
         .iter()
