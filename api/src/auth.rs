@@ -9,8 +9,6 @@
 
 use std::time::Duration;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -75,6 +73,15 @@ pub fn forbidden() -> ApiError {
         ErrorCode::Forbidden,
         "You are not allowed to do this".into(),
     )
+}
+
+/// The network address a request came from, for throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// The client address of the request being executed, if known.
+pub fn client_address(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAddr> {
+    ctx.data_opt::<ClientAddress>().map(|ClientAddress(ip)| *ip)
 }
 
 /// The viewer of the request being executed (anonymous if none was set).
@@ -260,64 +267,5 @@ impl Auth {
             },
             Some(row.expires_at),
         ))
-    }
-}
-
-/// Shortest and longest accepted passwords, in characters.
-pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
-
-/// Hashes a password with Argon2id and a random salt, off the async runtime
-/// (it takes tens of milliseconds on purpose).
-pub async fn hash_password(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|err| ApiError::from(anyhow::anyhow!("cannot hash a password: {err}")))
-    })
-    .await
-    .map_err(|err| ApiError::from(anyhow::anyhow!("the hashing task failed: {err}")))?
-}
-
-/// Whether `password` matches `hash`. With no hash (unknown email, or a
-/// customer without a password) a dummy hash is checked anyway, so the
-/// answer takes as long either way and timing tells nothing.
-pub async fn verify_password(password: String, hash: Option<String>) -> ApiResult<bool> {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0v7fJ6N0x0lNQ9eXcwgVn3gT2cXkq9bBkqQ1m2r3s4Y";
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-        let matches = PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        known && matches
-    })
-    .await
-    .map_err(|err| ApiError::from(anyhow::anyhow!("the verifying task failed: {err}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn passwords_verify_only_against_their_hash() {
-        let hash = hash_password("correct horse".into()).await.unwrap();
-        assert!(
-            verify_password("correct horse".into(), Some(hash.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify_password("wrong horse".into(), Some(hash))
-                .await
-                .unwrap()
-        );
-        assert!(!verify_password("correct horse".into(), None).await.unwrap());
     }
 }

@@ -218,6 +218,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_requests: u16,
 
+    /// Most password hashes (logIn, signUp; ~25 ms and 19 MiB each) computed
+    /// at once; others wait within their request's timeout. Default: the
+    /// number of CPU cores.
+    #[arg(long, env = "SHOPGRAPH_MAX_CONCURRENT_PASSWORD_HASHES",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_password_hashes: Option<u16>,
+
     /// Longest a request may run, in milliseconds.
     #[arg(long, env = "SHOPGRAPH_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -328,6 +335,13 @@ impl Config {
         }
     }
 
+    /// How many password hashes may run at once.
+    pub fn max_concurrent_password_hashes(&self) -> usize {
+        self.max_concurrent_password_hashes
+            .map(usize::from)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+    }
+
     /// The token settings.
     pub fn auth(&self) -> Result<crate::auth::Auth, String> {
         crate::auth::Auth::new(
@@ -385,6 +399,7 @@ impl Config {
             document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
+            max_concurrent_password_hashes: None,
             statement_timeout_ms: defaults::STATEMENT_TIMEOUT_MS,
             production: false,
             introspection: false,

@@ -21,6 +21,7 @@
 //! socket (they run in tasks of their own, see [`crate::batch`]).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,13 +32,21 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::auth::Viewer;
+use crate::auth::{ClientAddress, Viewer};
 use crate::batch;
 use crate::documents::ParsedDocuments;
 use crate::error::ErrorCode;
 use crate::limits::{Budget, Limits};
 use crate::loaders::Loaders;
 use crate::schema::ShopSchema;
+
+/// Who sent an operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub viewer: Viewer,
+    /// The client's network address, for throttling.
+    pub address: Option<IpAddr>,
+}
 
 /// How many subscriptions may be open at once.
 #[derive(Debug, Clone, Copy)]
@@ -88,8 +97,8 @@ impl Gate {
     }
 
     /// Executes `requests` (one, or a JSON-array batch sharing one budget)
-    /// for `viewer`; one response per request, in order.
-    pub async fn execute(&self, viewer: Viewer, mut requests: Vec<Request>) -> Vec<Response> {
+    /// for `caller`; one response per request, in order.
+    pub async fn execute(&self, caller: Caller, mut requests: Vec<Request>) -> Vec<Response> {
         if requests.is_empty() {
             return Vec::new();
         }
@@ -108,10 +117,13 @@ impl Gate {
             Err(requests) => BatchRequest::Batch(requests),
         };
         let loaders = Arc::new(Loaders::new(&self.db));
-        let batch = batch
+        let mut batch = batch
             .data(Budget::new(self.limits.max_complexity))
-            .data(viewer)
+            .data(caller.viewer)
             .data(loaders.clone());
+        if let Some(address) = caller.address {
+            batch = batch.data(ClientAddress(address));
+        }
         let run = async {
             let _permit = self.permits.acquire().await;
             batch::drive(loaders, self.schema.execute_batch(batch)).await
@@ -129,9 +141,10 @@ impl Gate {
 
     /// The executor of one WebSocket connection, whose caller is in the
     /// connection's data.
-    pub fn for_socket(&self) -> SocketExecutor {
+    pub fn for_socket(&self, address: Option<IpAddr>) -> SocketExecutor {
         SocketExecutor {
             gate: self.clone(),
+            address,
             open: Arc::new(Mutex::new(0)),
         }
     }
@@ -208,6 +221,8 @@ pub struct SocketExecutor {
     gate: Gate,
     /// Subscriptions open on this connection.
     open: Arc<Mutex<usize>>,
+    /// The client's address.
+    address: Option<IpAddr>,
 }
 
 impl Executor for SocketExecutor {
@@ -218,7 +233,13 @@ impl Executor for SocketExecutor {
             .copied()
             .unwrap_or_default();
         self.gate
-            .execute(viewer, vec![request])
+            .execute(
+                Caller {
+                    viewer,
+                    address: self.address,
+                },
+                vec![request],
+            )
             .await
             .pop()
             .unwrap_or_default()
@@ -236,11 +257,15 @@ impl Executor for SocketExecutor {
             .copied()
             .unwrap_or_default();
         let gate = self.gate.clone();
+        let caller = Caller {
+            viewer,
+            address: self.address,
+        };
         if gate.operation_type(&request) != Some(OperationType::Subscription) {
             // Anything that is not a valid subscription is run (or refused)
             // exactly as over HTTP.
             return stream::once(async move {
-                gate.execute(viewer, vec![request])
+                gate.execute(caller, vec![request])
                     .await
                     .pop()
                     .unwrap_or_default()

@@ -38,6 +38,7 @@ pub mod loaders;
 pub mod money;
 pub mod node;
 pub mod pagination;
+pub mod passwords;
 pub mod persisted;
 pub mod product;
 pub mod scan;
@@ -95,7 +96,15 @@ impl App {
             introspection: config.introspection_enabled(),
         };
         let auth = config.auth().map_err(anyhow::Error::msg)?;
-        let schema = schema::build(db.clone(), currency, events.clone(), auth.clone(), &options);
+        let passwords = passwords::Passwords::new(config.max_concurrent_password_hashes());
+        let schema = schema::build(
+            db.clone(),
+            currency,
+            events.clone(),
+            auth.clone(),
+            passwords,
+            &options,
+        );
         let gate = execute::Gate::new(
             schema,
             db.clone(),

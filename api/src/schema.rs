@@ -14,6 +14,7 @@ use crate::events::Events;
 use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::node::NodeQuery;
+use crate::passwords::Passwords;
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 
 /// Everything that can be read: the catalogue, customers and carts.
@@ -66,6 +67,7 @@ pub fn build(
     currency: Currency,
     events: Events,
     auth: Auth,
+    passwords: Passwords,
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
@@ -75,7 +77,8 @@ pub fn build(
         .data(db)
         .data(currency)
         .data(events)
-        .data(auth);
+        .data(auth)
+        .data(passwords);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -458,3 +458,41 @@ engine_tests! {
         assert_eq!(response["data"]["cart"]["lines"].as_array().map(Vec::len), Some(250), "within the default budget");
     }
 }
+
+engine_tests! {
+    /// A password check costs 5,000 of the 20,000 budget: a request holds
+    /// four at most. Failed logins are throttled per email (10 in a burst)
+    /// and per client address (30), before any hashing.
+    async fn log_in_is_costed_and_throttled(app) {
+        app.sign_up("target@example.com").await;
+        let guesses: String = (0..5)
+            .map(|i| format!("g{i}: logIn(email: \"target@example.com\", password: \"guess number {i}\") {{ token }} "))
+            .collect();
+        let response = app.post_as(None, &format!("mutation {{ {guesses} }}"), json!({})).await;
+        assert_eq!(code(&response), "QUERY_TOO_COMPLEX", "{response:#}");
+
+        let log_in = "mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token userErrors { code } } }";
+        for i in 0..10 {
+            let wrong = app.post_as(None, log_in, json!({ "email": "target@example.com", "password": format!("wrong guess {i}") })).await;
+            assert_eq!(wrong["data"]["logIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS", "{wrong:#}");
+        }
+        let right = app.post_as(None, log_in, json!({ "email": "Target@example.com", "password": "correct horse battery" })).await;
+        assert_eq!(code(&right), "THROTTLED", "even the right password waits: {right:#}");
+        // Other emails from this address still get through, up to the
+        // address's own limit of 30 failures (it refills one every 10 s,
+        // so a slow run may allow a couple more).
+        for i in 0..20 {
+            let other = app.post_as(None, log_in, json!({ "email": format!("nobody{i}@example.com"), "password": "whatever it is" })).await;
+            assert_eq!(other["data"]["logIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS", "{i}: {other:#}");
+        }
+        let mut throttled = false;
+        for i in 0..4 {
+            let next = app.post_as(None, log_in, json!({ "email": format!("someone{i}@example.com"), "password": "whatever it is" })).await;
+            if next["errors"][0]["extensions"]["code"] == "THROTTLED" {
+                throttled = true;
+                break;
+            }
+        }
+        assert!(throttled, "the address is throttled after about 30 failures");
+    }
+}

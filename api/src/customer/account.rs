@@ -8,10 +8,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Customer;
 use super::mutation::{CreateCustomerInput, create};
-use crate::auth::{self, Auth, PASSWORD_CHARS, Viewer};
+use crate::auth::{self, Auth, Viewer};
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::events::{self, Event};
+use crate::passwords::{PASSWORD_CHARS, Passwords};
 
 /// A new account's details.
 #[derive(Debug, InputObject)]
@@ -49,6 +50,11 @@ pub struct LogOutPayload {
 fn auth<'a>(ctx: &Context<'a>) -> ApiResult<&'a Auth> {
     ctx.data::<Auth>()
         .map_err(|_| anyhow::anyhow!("the schema was built without its token settings").into())
+}
+
+fn passwords<'a>(ctx: &Context<'a>) -> ApiResult<&'a Passwords> {
+    ctx.data::<Passwords>()
+        .map_err(|_| anyhow::anyhow!("the schema was built without its password settings").into())
 }
 
 fn check_password(password: &str) -> Result<(), UserError> {
@@ -90,7 +96,9 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Creates an account and logs it in.
+    /// Creates an account and logs it in. (Sign-ups are throttled per
+    /// client address, with failed logins: see `THROTTLED`.)
+    #[graphql(complexity = "crate::passwords::PASSWORD_COST")]
     async fn sign_up(
         &self,
         ctx: &Context<'_>,
@@ -98,10 +106,12 @@ impl AccountMutation {
     ) -> ApiResult<AuthPayload> {
         let db = db::from_context(ctx)?;
         let auth = auth(ctx)?;
+        let passwords = passwords(ctx)?;
+        passwords.sign_up_attempt(auth::client_address(ctx))?;
         let outcome = match check_password(&input.password) {
             Err(err) => Err(MutationError::from(err)),
             Ok(()) => {
-                let hash = auth::hash_password(input.password).await?;
+                let hash = passwords.hash(input.password).await?;
                 let txn = db::begin_write(db).await?;
                 let details = CreateCustomerInput {
                     email: input.email,
@@ -122,7 +132,10 @@ impl AccountMutation {
     }
 
     /// Logs in with email and password. A wrong email and a wrong password
-    /// get the same answer, in the same time.
+    /// get the same answer, in the same time. After repeated failures for
+    /// an email, or from one client address, attempts are refused for a
+    /// while with the top-level code `THROTTLED`.
+    #[graphql(complexity = "crate::passwords::PASSWORD_COST")]
     async fn log_in(
         &self,
         ctx: &Context<'_>,
@@ -131,21 +144,28 @@ impl AccountMutation {
     ) -> ApiResult<AuthPayload> {
         let db = db::from_context(ctx)?;
         let auth = auth(ctx)?;
+        let passwords = passwords(ctx)?;
+        let email = email.trim().to_lowercase();
+        let address = auth::client_address(ctx);
+        passwords.check_login(&email, address)?;
         let row = customer::Entity::find()
-            .filter(customer::Column::Email.eq(email.trim().to_lowercase()))
+            .filter(customer::Column::Email.eq(email.as_str()))
             .one(db)
             .await?;
         let hash = row.as_ref().and_then(|row| row.password_hash.clone());
-        let outcome = match (auth::verify_password(password, hash).await?, row) {
+        let outcome = match (passwords.verify(password, hash).await?, row) {
             (true, Some(row)) => {
                 let (token, expires_at) = auth.log_in(db, row.id).await?;
                 Ok((row, token, expires_at))
             }
-            _ => Err(MutationError::from(UserError {
-                field: None,
-                message: "The email or the password is wrong".into(),
-                code: UserErrorCode::InvalidCredentials,
-            })),
+            _ => Err({
+                passwords.failed_login(&email, address);
+                MutationError::from(UserError {
+                    field: None,
+                    message: "The email or the password is wrong".into(),
+                    code: UserErrorCode::InvalidCredentials,
+                })
+            }),
         };
         Ok(auth_payload(into_payload(outcome)?))
     }

@@ -49,7 +49,7 @@ pub mod ws;
 use crate::auth::{Auth, TokenError, Viewer};
 use crate::error::{ApiError, ErrorCode};
 use crate::events::Events;
-use crate::execute::Gate;
+use crate::execute::{Caller, Gate};
 use crate::graphiql::Graphiql;
 use crate::persisted::{PersistedQueries, Refusal};
 use serve::Connections;
@@ -239,6 +239,7 @@ async fn ready(State(state): State<AppState>) -> Response {
 
 async fn graphql_post(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -300,7 +301,11 @@ async fn graphql_post(
     let executed = if runnable.is_empty() {
         Vec::new()
     } else {
-        state.gate.execute(viewer, runnable).await
+        let caller = Caller {
+            viewer,
+            address: Some(client.ip()),
+        };
+        state.gate.execute(caller, runnable).await
     };
     let mut executed = executed.into_iter();
     let responses = answers
@@ -396,7 +401,7 @@ async fn graphql_get(
                 "Too many connections; try again later",
             );
         };
-        return ws::upgrade(state.socket, upgrade, protocol, slot);
+        return ws::upgrade(state.socket, upgrade, protocol, slot, client.ip());
     }
     let mut request = match params
         .map_err(|err| err.body_text())
@@ -432,7 +437,11 @@ async fn graphql_get(
         Ok(()) => match identify(&state, &headers).await {
             Err(response) => *response,
             Ok(viewer) => {
-                let response = state.gate.execute(viewer, vec![request]).await;
+                let caller = Caller {
+                    viewer,
+                    address: Some(client.ip()),
+                };
+                let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();
                 graphql_response(&headers, BatchResponse::Single(response))
             }

@@ -86,6 +86,7 @@ pub fn upgrade(
     upgrade: WebSocketUpgrade,
     protocol: Protocols,
     slot: Slot,
+    address: std::net::IpAddr,
 ) -> Response {
     let max = context.limits.max_message_bytes;
     upgrade
@@ -95,7 +96,7 @@ pub fn upgrade(
         .on_upgrade(move |socket| {
             async move {
                 let _slot = slot;
-                serve(socket, context, protocol).await;
+                serve(socket, context, protocol, address).await;
             }
             .instrument(tracing::info_span!("graphql", operation = "websocket"))
         })
@@ -107,7 +108,12 @@ struct Login {
     session: Option<(i64, chrono::DateTime<chrono::Utc>)>,
 }
 
-async fn serve(socket: WebSocket, context: SocketContext, protocol: Protocols) {
+async fn serve(
+    socket: WebSocket,
+    context: SocketContext,
+    protocol: Protocols,
+    address: std::net::IpAddr,
+) {
     let limits = context.limits;
     let (mut sink, mut source) = socket.split();
     let heard = Arc::new(Mutex::new(Instant::now()));
@@ -175,7 +181,7 @@ async fn serve(socket: WebSocket, context: SocketContext, protocol: Protocols) {
         }
     };
     let (outbox, mut to_send) = mpsc::channel::<WsMessage>(OUTBOX);
-    let executor = context.gate.for_socket();
+    let executor = context.gate.for_socket(Some(address));
     let protocol_part = {
         let input = tokio_stream_from(received);
         let messages = async_graphql::http::WebSocket::new(executor, input, protocol)
