@@ -14,7 +14,9 @@ use crate::ids::{self, NodeKind};
 pub const MAX_DEPTH: usize = 5;
 /// How many conditions one filter may hold, over all its nesting.
 pub const MAX_CONDITIONS: usize = 50;
-/// How many IDs one `ids` list may hold.
+/// How many IDs one filter may list, over all its `ids` fields and nesting:
+/// each is a bound SQL value, and SQLite allows 32,766 per statement (50
+/// conditions of 1,000 IDs each once answered "too many SQL variables").
 pub const MAX_IDS: usize = 1_000;
 /// Longest text to search for.
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -53,6 +55,8 @@ pub trait FilterInput: Sized {
 
     /// Checks this filter's own fields and appends their conditions.
     fn conditions(&self, conditions: &mut Vec<Self::Condition>) -> ApiResult<()>;
+    /// How many IDs this filter's own `ids`-like fields list.
+    fn ids_listed(&self) -> usize;
     fn and(&self) -> &[Self];
     fn or(&self) -> Option<&[Self]>;
     fn not(&self) -> Option<&Self>;
@@ -81,17 +85,25 @@ pub(crate) use combinators;
 /// than [`MAX_DEPTH`] or holding more than [`MAX_CONDITIONS`] conditions.
 pub fn parse<F: FilterInput>(filter: &F) -> ApiResult<Predicate<F::Condition>> {
     let mut count = 0;
-    parse_nested(filter, 0, &mut count)
+    let mut ids = 0;
+    parse_nested(filter, 0, &mut count, &mut ids)
 }
 
 fn parse_nested<F: FilterInput>(
     filter: &F,
     depth: usize,
     count: &mut usize,
+    ids: &mut usize,
 ) -> ApiResult<Predicate<F::Condition>> {
     if depth > MAX_DEPTH {
         return Err(ApiError::bad_input(format!(
             "`filter` may nest `and`, `or` and `not` at most {MAX_DEPTH} deep"
+        )));
+    }
+    *ids += filter.ids_listed();
+    if *ids > MAX_IDS {
+        return Err(ApiError::bad_input(format!(
+            "`filter` may list at most {MAX_IDS} IDs in all"
         )));
     }
     let mut own = Vec::new();
@@ -99,12 +111,12 @@ fn parse_nested<F: FilterInput>(
     *count += own.len();
     let mut all: Vec<Predicate<F::Condition>> = own.into_iter().map(Predicate::Condition).collect();
     for inner in filter.and() {
-        all.push(parse_nested(inner, depth + 1, count)?);
+        all.push(parse_nested(inner, depth + 1, count, ids)?);
     }
     if let Some(any) = filter.or() {
         let any = any
             .iter()
-            .map(|inner| parse_nested(inner, depth + 1, count))
+            .map(|inner| parse_nested(inner, depth + 1, count, ids))
             .collect::<ApiResult<_>>()?;
         all.push(Predicate::Any(any));
     }
@@ -113,6 +125,7 @@ fn parse_nested<F: FilterInput>(
             inner,
             depth + 1,
             count,
+            ids,
         )?)));
     }
     if *count > MAX_CONDITIONS {

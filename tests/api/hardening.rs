@@ -496,3 +496,23 @@ engine_tests! {
         assert!(throttled, "the address is throttled after about 30 failures");
     }
 }
+
+engine_tests! {
+    /// A filter's IDs are bound SQL values; SQLite allows 32,766 per
+    /// statement. A filter may list 1,000 in all, which both engines run.
+    async fn filters_list_at_most_a_thousand_ids_in_all(app) {
+        let ids: Vec<String> = (1..=1_000).map(|key| crate::support::global_id("Product", key)).collect();
+        let many: Vec<Value> = (0..33).map(|_| json!({ "ids": ids })).collect();
+        let (code, message) = app.top_level_error(
+            "query($filter: ProductFilter!) { products(filter: $filter) { totalCount } }",
+            json!({ "filter": { "or": many } }),
+        ).await;
+        assert_eq!(code, "BAD_USER_INPUT", "{message}");
+        assert!(message.contains("1000 IDs in all"), "{message}");
+        let response = app.post(
+            "query($filter: ProductFilter!) { products(filter: $filter) { totalCount } }",
+            json!({ "filter": { "or": [{ "ids": ids[..500] }, { "ids": ids[500..] }] } }),
+        ).await;
+        assert_eq!(response["data"]["products"]["totalCount"], 0, "{response:#}");
+    }
+}

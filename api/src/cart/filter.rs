@@ -14,9 +14,9 @@ use crate::pagination::{Order, OrderDirection, SortColumn};
 /// combine further filters (at most 5 deep, 50 conditions in all).
 #[derive(InputObject, Debug, Default)]
 pub struct CartFilter {
-    /// Only the carts with these IDs (at most 1,000).
+    /// Only the carts with these IDs (at most 1,000 IDs over the whole filter).
     pub ids: Option<Vec<ID>>,
-    /// Only the carts of these customers (at most 1,000).
+    /// Only the carts of these customers (at most 1,000 IDs over the whole filter).
     pub customer_ids: Option<Vec<ID>>,
     /// `true`: only carts without lines; `false`: only carts with lines.
     pub is_empty: Option<bool>,
@@ -43,6 +43,10 @@ pub type CartPredicate = Predicate<CartCondition>;
 
 impl FilterInput for CartFilter {
     type Condition = CartCondition;
+
+    fn ids_listed(&self) -> usize {
+        self.ids.as_ref().map_or(0, Vec::len) + self.customer_ids.as_ref().map_or(0, Vec::len)
+    }
 
     fn conditions(&self, conditions: &mut Vec<CartCondition>) -> ApiResult<()> {
         if let Some(ids) = &self.ids {

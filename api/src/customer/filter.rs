@@ -14,7 +14,7 @@ use crate::pagination::{Order, OrderDirection, SortColumn};
 /// `not` combine further filters (at most 5 deep, 50 conditions in all).
 #[derive(InputObject, Debug, Default)]
 pub struct CustomerFilter {
-    /// Only the customers with these IDs (at most 1,000).
+    /// Only the customers with these IDs (at most 1,000 IDs over the whole filter).
     pub ids: Option<Vec<ID>>,
     /// Only the customer with this email address, ignoring case.
     pub email: Option<String>,
@@ -44,6 +44,10 @@ pub enum CustomerCondition {
 
 impl FilterInput for CustomerFilter {
     type Condition = CustomerCondition;
+
+    fn ids_listed(&self) -> usize {
+        self.ids.as_ref().map_or(0, Vec::len)
+    }
 
     fn conditions(&self, conditions: &mut Vec<CustomerCondition>) -> ApiResult<()> {
         if let Some(ids) = &self.ids {

@@ -15,7 +15,7 @@ use crate::pagination::{Order, OrderDirection, SortColumn};
 /// `not` combine further filters (at most 5 deep, 50 conditions in all).
 #[derive(InputObject, Debug, Default)]
 pub struct ProductFilter {
-    /// Only the products with these IDs (at most 1,000).
+    /// Only the products with these IDs (at most 1,000 IDs over the whole filter).
     pub ids: Option<Vec<ID>>,
     /// Only products whose name contains this text, ignoring case
     /// (on SQLite, case is ignored for ASCII letters only).
@@ -47,6 +47,10 @@ pub enum ProductCondition {
 
 impl FilterInput for ProductFilter {
     type Condition = ProductCondition;
+
+    fn ids_listed(&self) -> usize {
+        self.ids.as_ref().map_or(0, Vec::len)
+    }
 
     fn conditions(&self, conditions: &mut Vec<ProductCondition>) -> ApiResult<()> {
         if let Some(ids) = &self.ids {
