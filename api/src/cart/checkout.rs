@@ -163,15 +163,18 @@ async fn checkout(
         let errors = short
             .into_iter()
             .map(|(index, line)| {
-                let product = products.iter().find(|p| p.id == line.product_id);
-                let (name, stock) =
-                    product.map_or(("a product", 0), |p| (p.name.as_str(), p.stock));
+                let index = index.to_string();
+                // A product deleted while this checkout ran took its line
+                // with it: that is a missing product, not a stock problem.
+                let Some(product) = products.iter().find(|p| p.id == line.product_id) else {
+                    return UserError::not_found(&["lines", &index, "productId"], "Product");
+                };
                 UserError::new(
-                    &["lines", &index.to_string(), "quantity"],
+                    &["lines", &index, "quantity"],
                     UserErrorCode::InsufficientStock,
                     format!(
-                        "Only {stock} of \u{201c}{name}\u{201d} left, the cart has {}",
-                        line.quantity
+                        "Only {} of \u{201c}{}\u{201d} left, the cart has {}",
+                        product.stock, product.name, line.quantity
                     ),
                 )
             })
