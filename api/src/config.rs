@@ -1,34 +1,11 @@
-//! Typed configuration, read once at start-up from flags and environment
-//! variables (clap with `env`), then passed down. Nothing else in the crate
-//! reads the environment.
+//! Typed configuration: the server's settings as flags and environment
+//! variables (clap's `Args` with `env`), read once by the binary's command
+//! line (`src/main.rs`) and passed down. Nothing in the crate reads the
+//! environment.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
-
-/// shopgraph: a GraphQL API server for a shop (customers, products, carts)
-/// over SQLite or PostgreSQL.
-#[derive(Debug, Parser)]
-#[command(name = "shopgraph", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub config: Config,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the GraphQL API (the default when no command is given).
-    Serve,
-    /// Write the GraphQL schema (SDL) to a file, `schema.graphql` by default.
-    ExportSchema {
-        /// Where to write the SDL; `-` writes to standard output.
-        #[arg(default_value = "schema.graphql")]
-        path: PathBuf,
-    },
-}
+use clap::Args;
 
 /// Server settings. Every flag can also be given by the environment variable
 /// named beside it.
@@ -225,6 +202,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_password_hashes: Option<u16>,
 
+    /// Most GraphQL requests of one client address executing at once; its
+    /// others wait their turn (within their timeout), so one client cannot
+    /// take every permit.
+    #[arg(long, env = "SHOPGRAPH_MAX_CONCURRENT_PER_CLIENT", default_value_t = defaults::MAX_CONCURRENT_PER_CLIENT,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_per_client: u16,
+
     /// Longest a request may run, in milliseconds.
     #[arg(long, env = "SHOPGRAPH_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -279,6 +263,7 @@ mod defaults {
     pub const MAX_NESTING: u8 = 64;
     pub const DOCUMENT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
     pub const MAX_CONCURRENT_REQUESTS: u16 = 16;
+    pub const MAX_CONCURRENT_PER_CLIENT: u16 = 4;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -296,6 +281,7 @@ impl Config {
             max_aliases: self.max_aliases,
             max_batch: usize::from(self.max_batch),
             max_concurrent_requests: usize::from(self.max_concurrent_requests),
+            max_concurrent_per_client: usize::from(self.max_concurrent_per_client),
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
             text: crate::scan::TextLimits {
                 max_tokens: usize::try_from(self.max_tokens).unwrap_or(usize::MAX),
@@ -399,6 +385,7 @@ impl Config {
             document_cache_bytes: defaults::DOCUMENT_CACHE_BYTES,
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
+            max_concurrent_per_client: defaults::MAX_CONCURRENT_PER_CLIENT,
             max_concurrent_password_hashes: None,
             statement_timeout_ms: defaults::STATEMENT_TIMEOUT_MS,
             production: false,

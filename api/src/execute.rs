@@ -64,6 +64,8 @@ pub struct Gate {
     db: DatabaseConnection,
     documents: Arc<ParsedDocuments>,
     permits: Arc<Semaphore>,
+    /// Each client address's share of the permits.
+    clients: ClientTurns,
     limits: Limits,
     caps: SubscriptionCaps,
     /// Open subscriptions by customer.
@@ -83,6 +85,7 @@ impl Gate {
                 limits.document_cache_bytes,
             )),
             permits: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            clients: ClientTurns::new(limits.max_concurrent_per_client),
             schema,
             db,
             limits,
@@ -98,7 +101,7 @@ impl Gate {
 
     /// Executes `requests` (one, or a JSON-array batch sharing one budget)
     /// for `caller`; one response per request, in order.
-    pub async fn execute(&self, caller: Caller, mut requests: Vec<Request>) -> Vec<Response> {
+    pub async fn execute(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
         if requests.is_empty() {
             return Vec::new();
         }
@@ -109,9 +112,6 @@ impl Gate {
             .collect::<Vec<_>>()
             .join(",");
         let span = tracing::info_span!("graphql", operation = %operations);
-        requests
-            .iter_mut()
-            .for_each(|request| self.documents.attach(request));
         let batch = match <[Request; 1]>::try_from(requests) {
             Ok([request]) => BatchRequest::Single(request),
             Err(requests) => BatchRequest::Batch(requests),
@@ -125,7 +125,22 @@ impl Gate {
             batch = batch.data(ClientAddress(address));
         }
         let run = async {
+            // The client's turn first, then the server's: one client's
+            // requests never hold more than its share of the permits.
+            let _client = self.clients.turn(caller.address).await;
             let _permit = self.permits.acquire().await;
+            let batch = match batch {
+                BatchRequest::Single(mut request) => {
+                    self.documents.attach(&mut request);
+                    BatchRequest::Single(request)
+                }
+                BatchRequest::Batch(mut requests) => {
+                    requests
+                        .iter_mut()
+                        .for_each(|request| self.documents.attach(request));
+                    BatchRequest::Batch(requests)
+                }
+            };
             batch::drive(loaders, self.schema.execute_batch(batch)).await
         }
         .instrument(span);
@@ -183,6 +198,65 @@ impl Gate {
             customer,
             subscribers: self.subscribers.clone(),
         })
+    }
+}
+
+/// Permits per client address, so that one client (a flood of logins, a
+/// loop of the costliest query) waits for itself instead of taking every
+/// permit: in `bench/hostile`, 8 clients of the costliest query from one
+/// address pushed a catalogue read from 0.8 ms to 100 ms at p99. Entries
+/// exist only while a client has requests in flight.
+#[derive(Clone)]
+struct ClientTurns {
+    per_client: usize,
+    turns: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
+}
+
+/// A client's turn; dropping it lets the client's next request run.
+struct ClientTurn {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    address: IpAddr,
+    turns: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
+}
+
+impl ClientTurns {
+    fn new(per_client: usize) -> ClientTurns {
+        ClientTurns {
+            per_client: per_client.max(1),
+            turns: Arc::default(),
+        }
+    }
+
+    /// Waits for a turn of `address` (none needed without an address).
+    async fn turn(&self, address: Option<IpAddr>) -> Option<ClientTurn> {
+        let address = address?;
+        let semaphore = self
+            .turns
+            .lock()
+            .expect("never poisoned")
+            .entry(address)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_client)))
+            .clone();
+        let permit = semaphore.acquire_owned().await.ok();
+        Some(ClientTurn {
+            permit,
+            address,
+            turns: self.turns.clone(),
+        })
+    }
+}
+
+impl Drop for ClientTurn {
+    fn drop(&mut self) {
+        let mut turns = self.turns.lock().expect("never poisoned");
+        self.permit.take();
+        // The map's reference is the last: nobody holds or awaits a turn.
+        if turns
+            .get(&self.address)
+            .is_some_and(|semaphore| Arc::strong_count(semaphore) == 1)
+        {
+            turns.remove(&self.address);
+        }
     }
 }
 

@@ -1,18 +1,32 @@
 //! The shopgraph API: a GraphQL server over the shop's database.
 //!
 //! Layout:
-//! - [`config`] — the command line and settings, read once.
+//! - [`config`] — the settings, read once by the binary (`src/main.rs`).
 //! - [`db`] — connecting, migrating, and write transactions.
-//! - [`schema`] — the query and mutation roots merged from the domain modules.
+//! - [`schema`] — the query, mutation and subscription roots merged from
+//!   the domain modules.
 //! - [`product`], [`customer`], [`cart`] — one module per domain type: its
 //!   GraphQL types, queries, mutations and input rules.
 //! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
-//! - [`pagination`] — Relay connections with keyset cursors.
+//! - [`pagination`] — Relay connections with keyset cursors; [`filter`] —
+//!   the `and`/`or`/`not` filter trees every list shares.
 //! - [`loaders`] — what each batch loads; [`batch`] — when batches run, so
 //!   nested queries cost a fixed number of statements (no N+1).
 //! - [`money`] — prices in minor units, shown as decimal strings.
 //! - [`error`] — user errors in payloads, coded top-level errors.
-//! - [`server`] — the HTTP routes and handlers.
+//! - [`auth`] — who is asking: tokens, viewers, rights; [`passwords`] —
+//!   hashing behind a concurrency limit, failed-login throttling.
+//! - [`execute`] — the one gate every operation passes (HTTP and WebSocket):
+//!   permits, timeout, budget, subscription caps.
+//! - [`limits`] — the schema extension enforcing depth, cost and aliases;
+//!   [`scan`] — a document's size and nesting, checked before any parse;
+//!   [`documents`] — the cache of parsed documents.
+//! - [`http`] — routes, probes and GraphQL over HTTP; [`http::serve`] —
+//!   accepting connections; [`http::ws`] — GraphQL over WebSocket.
+//! - [`persisted`] — automatic persisted queries.
+//! - [`events`] — change events for subscriptions and logouts (PostgreSQL
+//!   `LISTEN/NOTIFY`).
+//! - [`graphiql`] — the GraphiQL page and its assets.
 //! - [`demo`] — demo data for `--seed-demo`.
 //!
 //! [`App::build`] puts it together; `main` and the integration tests both
@@ -45,18 +59,15 @@ pub mod scan;
 pub mod schema;
 
 use std::future::Future;
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
-use clap::Parser;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 
-pub use config::{Cli, Command, Config};
+pub use config::Config;
 
 /// A server ready to run: database connected and migrated, socket bound.
 pub struct App {
@@ -178,65 +189,8 @@ impl App {
     }
 }
 
-/// Runs the `shopgraph` command line.
-pub async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.config).await,
-        Command::ExportSchema { path } => {
-            let sdl = schema::sdl();
-            if path.as_os_str() == "-" {
-                print!("{sdl}");
-            } else {
-                std::fs::write(&path, sdl)
-                    .with_context(|| format!("could not write {}", path.display()))?;
-                eprintln!("wrote {}", path.display());
-            }
-            Ok(())
-        }
-    }
-}
-
-async fn serve(config: Config) -> anyhow::Result<()> {
-    // Logs go to stderr, so stdout carries only the start-up banner.
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    let app = App::build(&config).await?;
-    let addr = app.local_addr()?;
-    tracing::info!(database = %redact(&config.database_url), "GraphiQL on http://{addr}/ , GraphQL endpoint http://{addr}/graphql");
-    println!("shopgraph listening on http://{addr}/ (GraphQL endpoint: http://{addr}/graphql)");
-    app.run(shutdown_signal()).await?;
-    tracing::info!("shut down");
-    Ok(())
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("installing the Ctrl-C handler cannot fail");
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing the SIGTERM handler cannot fail")
-            .recv()
-            .await;
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-}
-
 /// The database URL without its password, fit for logs.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

@@ -60,6 +60,8 @@ pub struct Limits {
     pub max_batch: usize,
     /// Most requests executing at once.
     pub max_concurrent_requests: usize,
+    /// Most requests of one client address executing at once.
+    pub max_concurrent_per_client: usize,
     /// Longest a request may run.
     pub request_timeout: Duration,
     /// Tokens and bracket nesting of a document, checked before parsing.

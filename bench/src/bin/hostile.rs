@@ -1,0 +1,640 @@
+//! Hostile load: every attack of the hardening issue at once against the
+//! release binary, while a well-behaved client reads the catalogue.
+//!
+//! For each engine: the server starts with its defaults (plus an admin
+//! token), demo-sized data is made over GraphQL, and the well-behaved
+//! client's latency is measured alone (`--unloaded` seconds). Then, for
+//! `--seconds`, all at once:
+//! - 1,000 slow clients send half a request head and wait (from 127.0.0.2,
+//!   one attacker address; refused or timed-out ones reconnect);
+//! - one customer opens 100 subscriptions to their cart on a socket with a
+//!   4 KiB receive buffer and never reads, while the cart changes;
+//! - 20 clients flood `logIn` with wrong passwords, four aliases a request
+//!   (from 127.0.0.3);
+//! - 8 staff clients send the costliest query the budget allows (from
+//!   127.0.0.4);
+//! - the well-behaved client reads `products(first: 20)` (from 127.0.0.1)
+//!   and `/live` and `/ready` are probed every 500 ms on new connections.
+//!
+//! The report (`bench/results/hostile.md`) gives the well-behaved client's
+//! p50/p99 loaded against unloaded, the server's peak RSS, whether the
+//! probes always answered and the process lived, what each attack got, and
+//! a verdict for each target: p99 under 10× unloaded, peak RSS under
+//! 300 MiB, probes always answered, the process alive.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use futures_util::SinkExt;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const ADMIN_TOKEN: &str = "hostile-bench-admin-token-of-32-bytes!";
+
+#[derive(Parser)]
+#[command(about = "Every attack at once; reports a well-behaved client's latency, RSS and probes")]
+struct Args {
+    /// The server binary (a release build).
+    #[arg(long, default_value = "target/release/shopgraph")]
+    server: PathBuf,
+    /// `sqlite`, `postgres` or `both`.
+    #[arg(long, default_value = "both")]
+    engine: String,
+    /// How long the attacks last, in seconds.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// How long the well-behaved client is measured alone first.
+    #[arg(long, default_value_t = 10)]
+    unloaded: u64,
+    /// Slow half-sent requests held open at once.
+    #[arg(long, default_value_t = 1_000)]
+    slow: usize,
+    /// Where the report goes.
+    #[arg(long, default_value = "bench/results/hostile.md")]
+    output: PathBuf,
+}
+
+/// What one run measured.
+struct Outcome {
+    engine: &'static str,
+    unloaded: Latencies,
+    loaded: Latencies,
+    good_errors: usize,
+    peak_rss_mib: f64,
+    probes: usize,
+    probes_failed: usize,
+    alive: bool,
+    slow_refused: usize,
+    slow_closed: usize,
+    subscriber_dropped: bool,
+    logins: usize,
+    logins_throttled: usize,
+    costly: usize,
+    costly_refused: usize,
+}
+
+#[derive(Default)]
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.0.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted[index.min(sorted.len() - 1)]
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    // A thousand sockets of our own, and the server's.
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
+    eprintln!("open-file limit: {files}");
+    let engines: Vec<&'static str> = match args.engine.as_str() {
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        "both" => vec!["sqlite", "postgres"],
+        other => bail!("unknown engine {other}"),
+    };
+    let mut outcomes = Vec::new();
+    for engine in engines {
+        let dir = tempfile_dir()?;
+        let cluster;
+        let database_url = if engine == "postgres" {
+            cluster = Some(scratch_pg::Cluster::start(&[])?);
+            let cluster = cluster.as_ref().context("a cluster")?;
+            let admin = sea_orm::Database::connect(cluster.admin_url()).await?;
+            sea_orm::ConnectionTrait::execute_unprepared(&admin, "CREATE DATABASE hostile").await?;
+            cluster.database_url("hostile")
+        } else {
+            cluster = None;
+            format!("sqlite://{}/shop.db?mode=rwc", dir.display())
+        };
+        eprintln!("== {engine}");
+        let outcome = run(&args, engine, &database_url).await?;
+        if let Some(cluster) = cluster {
+            cluster.stop()?;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        outcomes.push(outcome);
+    }
+    let report = report(&args, &outcomes);
+    if let Some(parent) = args.output.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&args.output, &report)?;
+    println!("{report}");
+    Ok(())
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("shopgraph-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+async fn start(server: &PathBuf, database_url: &str) -> Result<(Child, SocketAddr)> {
+    let mut child = Command::new(server)
+        .args([
+            "--database-url",
+            database_url,
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+        ])
+        .args(["--admin-token", ADMIN_TOKEN])
+        .env_remove("SHOPGRAPH_MAX_CONNECTIONS_PER_IP")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", server.display()))?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .context("the server announces itself")??
+        .context("a banner")?;
+    let url = banner
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .context("a URL in the banner")?;
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()?;
+    Ok((child, addr))
+}
+
+/// An HTTP client whose connections come from `from`.
+fn client(from: Ipv4Addr, token: Option<&str>) -> Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse()?,
+        );
+    }
+    Ok(reqwest::Client::builder()
+        .local_address(IpAddr::V4(from))
+        .default_headers(headers)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
+
+async fn graphql(
+    client: &reqwest::Client,
+    url: &str,
+    query: &str,
+    variables: Value,
+) -> Result<Value> {
+    Ok(client
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
+const CATALOGUE: &str = "{ products(first: 20) { nodes { id name price { amount } } } }";
+/// Close to the 20,000 budget: 100 carts, each with its customer and 10
+/// lines of products.
+const COSTLY: &str = "{ carts(first: 100) { nodes { id customer { id name email } subtotal { amount } lines { quantity cost { amount } product { id name description price { amount } stock } } } } }";
+
+async fn run(args: &Args, engine: &'static str, database_url: &str) -> Result<Outcome> {
+    let (mut child, addr) = start(&args.server, database_url).await?;
+    let pid = child.id().context("a pid")?;
+    let url = format!("http://{addr}/graphql");
+    let staff = client(Ipv4Addr::LOCALHOST, Some(ADMIN_TOKEN))?;
+
+    // Data: 100 products with long descriptions, 100 carts of 10 lines.
+    let description = "d".repeat(2_000);
+    let mut products = Vec::new();
+    for i in 0..100 {
+        let data = graphql(&staff, &url, "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } } }",
+            json!({ "input": { "name": format!("Product {i}"), "price": "9.99", "stock": 1_000_000, "description": description } })).await?;
+        products.push(
+            data["data"]["createProduct"]["product"]["id"]
+                .as_str()
+                .context("a product")?
+                .to_owned(),
+        );
+    }
+    let signed = graphql(&client(Ipv4Addr::new(127, 0, 0, 5), None)?, &url,
+        "mutation { signUp(input: { email: \"victim@example.com\", name: \"Victim\", password: \"a long password\" }) { token customer { id } } }", json!({})).await?;
+    let token = signed["data"]["signUp"]["token"]
+        .as_str()
+        .context("a token")?
+        .to_owned();
+    let customer = signed["data"]["signUp"]["customer"]["id"]
+        .as_str()
+        .context("a customer")?
+        .to_owned();
+    let mut carts = Vec::new();
+    for c in 0..100 {
+        let lines: Vec<Value> = (0..10)
+            .map(|l| json!({ "productId": products[(c + l * 7) % 100], "quantity": 1 }))
+            .collect();
+        let data = graphql(&staff, &url, "mutation($customer: ID!, $lines: [CartLineInput!]) { createCart(customerId: $customer, lines: $lines) { cart { id } } }",
+            json!({ "customer": customer, "lines": lines })).await?;
+        carts.push(
+            data["data"]["createCart"]["cart"]["id"]
+                .as_str()
+                .context("a cart")?
+                .to_owned(),
+        );
+    }
+    let costly_check = graphql(&staff, &url, COSTLY, json!({})).await?;
+    if costly_check.get("errors").is_some() {
+        bail!("the costly query is not legal: {costly_check}");
+    }
+
+    // The well-behaved client alone.
+    let good = client(Ipv4Addr::LOCALHOST, None)?;
+    let unloaded = read_for(&good, &url, Duration::from_secs(args.unloaded))
+        .await
+        .0;
+
+    // Everything at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    let counters = Arc::new(Counters::default());
+    let mut tasks = Vec::new();
+    for _ in 0..args.slow {
+        tasks.push(tokio::spawn(slow_client(
+            addr,
+            stop.clone(),
+            counters.clone(),
+        )));
+    }
+    let subscriber = tokio::spawn(stalled_subscriber(
+        addr,
+        token.clone(),
+        carts[0].clone(),
+        stop.clone(),
+    ));
+    tasks.push(tokio::spawn(cart_changer(
+        staff.clone(),
+        url.clone(),
+        carts[0].clone(),
+        products[0].clone(),
+        stop.clone(),
+    )));
+    for _ in 0..20 {
+        tasks.push(tokio::spawn(login_flooder(
+            url.clone(),
+            stop.clone(),
+            counters.clone(),
+        )));
+    }
+    for _ in 0..8 {
+        tasks.push(tokio::spawn(costly_client(
+            url.clone(),
+            stop.clone(),
+            counters.clone(),
+        )));
+    }
+    let prober = tokio::spawn(probe(addr, stop.clone(), counters.clone()));
+    let (loaded, good_errors) = read_for(&good, &url, Duration::from_secs(args.seconds)).await;
+    stop.store(true, Ordering::SeqCst);
+    let subscriber_dropped = subscriber.await.unwrap_or(false);
+    let _ = prober.await;
+    for task in tasks {
+        task.abort();
+    }
+    let peak_rss_mib = peak_rss_mib(pid)?;
+    let alive = child.try_wait()?.is_none();
+    let _ = child.kill().await;
+    Ok(Outcome {
+        engine,
+        unloaded,
+        loaded,
+        good_errors,
+        peak_rss_mib,
+        probes: counters.probes.load(Ordering::SeqCst),
+        probes_failed: counters.probes_failed.load(Ordering::SeqCst),
+        alive,
+        slow_refused: counters.slow_refused.load(Ordering::SeqCst),
+        slow_closed: counters.slow_closed.load(Ordering::SeqCst),
+        subscriber_dropped,
+        logins: counters.logins.load(Ordering::SeqCst),
+        logins_throttled: counters.logins_throttled.load(Ordering::SeqCst),
+        costly: counters.costly.load(Ordering::SeqCst),
+        costly_refused: counters.costly_refused.load(Ordering::SeqCst),
+    })
+}
+
+#[derive(Default)]
+struct Counters {
+    probes: AtomicUsize,
+    probes_failed: AtomicUsize,
+    slow_refused: AtomicUsize,
+    slow_closed: AtomicUsize,
+    logins: AtomicUsize,
+    logins_throttled: AtomicUsize,
+    costly: AtomicUsize,
+    costly_refused: AtomicUsize,
+}
+
+/// Reads the catalogue back to back for `how_long`: latencies and errors.
+async fn read_for(client: &reqwest::Client, url: &str, how_long: Duration) -> (Latencies, usize) {
+    let end = Instant::now() + how_long;
+    let (mut latencies, mut errors) = (Latencies::default(), 0);
+    while Instant::now() < end {
+        let started = Instant::now();
+        match graphql(client, url, CATALOGUE, json!({})).await {
+            Ok(response) if response.get("errors").is_none() => latencies.0.push(started.elapsed()),
+            _ => errors += 1,
+        }
+    }
+    (latencies, errors)
+}
+
+/// Half a request head, then silence until the server closes; again.
+async fn slow_client(addr: SocketAddr, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
+            return;
+        };
+        if socket
+            .bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), 0)))
+            .is_err()
+        {
+            return;
+        }
+        let Ok(mut stream) = socket.connect(addr).await else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let _ = stream
+            .write_all(
+                b"POST /graphql HTTP/1.1\r\nhost: shop\r\ncontent-type: application/json\r\n",
+            )
+            .await;
+        let mut buffer = [0_u8; 512];
+        let read = tokio::select! {
+            read = stream.read(&mut buffer) => read.unwrap_or(0),
+            () = wait_for(&stop) => return,
+        };
+        if buffer[..read].starts_with(b"HTTP/1.1 503") {
+            counters.slow_refused.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        } else {
+            counters.slow_closed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn wait_for(stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// 100 subscriptions with ~20 KB events, on a socket that never reads.
+/// Returns whether the server dropped the socket.
+async fn stalled_subscriber(
+    addr: SocketAddr,
+    token: String,
+    cart: String,
+    stop: Arc<AtomicBool>,
+) -> bool {
+    let attempt = async {
+        let mut request = format!("ws://{addr}/graphql").into_client_request()?;
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_recv_buffer_size(4096)?;
+        let stream = socket.connect(addr).await?;
+        let (mut ws, _) = tokio_tungstenite::client_async(request, stream).await?;
+        ws.send(Message::Text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string().into())).await?;
+        let query = "subscription($cart: ID!) { cartUpdated(cartId: $cart) { totalQuantity lines { product { description } } } }";
+        for id in 0..100 {
+            ws.send(Message::Text(json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": query, "variables": { "cart": cart } } }).to_string().into())).await?;
+        }
+        // Never read. At the end, see whether the server is still there:
+        // drain and look for the end of the stream.
+        wait_for(&stop).await;
+        let drained = tokio::time::timeout(Duration::from_secs(10), async {
+            use futures_util::StreamExt;
+            while let Some(Ok(_)) = ws.next().await {}
+        })
+        .await;
+        anyhow::Ok(drained.is_ok())
+    };
+    attempt.await.unwrap_or(false)
+}
+
+async fn cart_changer(
+    staff: reqwest::Client,
+    url: String,
+    cart: String,
+    product: String,
+    stop: Arc<AtomicBool>,
+) {
+    let mut quantity = 1;
+    while !stop.load(Ordering::SeqCst) {
+        quantity = 3 - quantity;
+        let _ = graphql(&staff, &url, "mutation($cart: ID!, $product: ID!, $q: Int!) { updateCartLine(cartId: $cart, productId: $product, quantity: $q) { userErrors { code } } }",
+            json!({ "cart": cart, "product": product, "q": quantity })).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn login_flooder(url: String, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
+    let Ok(client) = client(Ipv4Addr::new(127, 0, 0, 3), None) else {
+        return;
+    };
+    let mut n = 0_u64;
+    while !stop.load(Ordering::SeqCst) {
+        n += 1;
+        let aliases: String = (0..4)
+            .map(|i| format!("a{i}: logIn(email: \"victim@example.com\", password: \"guess {n} {i}\") {{ token }} "))
+            .collect();
+        let Ok(response) = graphql(
+            &client,
+            &url,
+            &format!("mutation {{ {aliases} }}"),
+            json!({}),
+        )
+        .await
+        else {
+            continue;
+        };
+        counters.logins.fetch_add(1, Ordering::SeqCst);
+        if response.to_string().contains("THROTTLED") {
+            counters.logins_throttled.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn costly_client(url: String, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
+    let Ok(client) = client(Ipv4Addr::new(127, 0, 0, 4), Some(ADMIN_TOKEN)) else {
+        return;
+    };
+    while !stop.load(Ordering::SeqCst) {
+        let Ok(response) = graphql(&client, &url, COSTLY, json!({})).await else {
+            continue;
+        };
+        counters.costly.fetch_add(1, Ordering::SeqCst);
+        if response.get("errors").is_some() {
+            counters.costly_refused.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// `/live` and `/ready` every 500 ms, each on a new connection, 2 s to answer.
+async fn probe(addr: SocketAddr, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
+    let Ok(client) = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(2))
+        .build()
+    else {
+        return;
+    };
+    while !stop.load(Ordering::SeqCst) {
+        for path in ["/live", "/ready"] {
+            counters.probes.fetch_add(1, Ordering::SeqCst);
+            let ok = client
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .is_ok_and(|response| response.status() == 200);
+            if !ok {
+                counters.probes_failed.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn peak_rss_mib(pid: u32) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .context("VmHWM")?;
+    let kib: f64 = line.split_whitespace().nth(1).context("a size")?.parse()?;
+    Ok(kib / 1024.0)
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1}", duration.as_secs_f64() * 1000.0)
+}
+
+fn report(args: &Args, outcomes: &[Outcome]) -> String {
+    let mut out = String::new();
+    out.push_str("# Hostile load\n\n");
+    out.push_str(&format!(
+        "`bench/hostile` on {} — the release binary with its defaults, {} s of every attack at once after {} s of the well-behaved client alone (see `bench/src/bin/hostile.rs`). All clients, the server and PostgreSQL share the machine.\n\n",
+        bench::machine(),
+        args.seconds,
+        args.unloaded
+    ));
+    out.push_str("| engine | catalogue p50 / p99 alone (ms) | p50 / p99 under attack (ms) | p99 ratio | reads under attack (errors) | peak RSS (MiB) | probes answered | process |\n|---|---|---|---|---|---|---|---|\n");
+    for o in outcomes {
+        out.push_str(&format!(
+            "| {} | {} / {} | {} / {} | {:.1}× | {} ({}) | {:.0} | {}/{} | {} |\n",
+            o.engine,
+            ms(o.unloaded.percentile(0.5)),
+            ms(o.unloaded.percentile(0.99)),
+            ms(o.loaded.percentile(0.5)),
+            ms(o.loaded.percentile(0.99)),
+            o.loaded.percentile(0.99).as_secs_f64()
+                / o.unloaded.percentile(0.99).as_secs_f64().max(1e-9),
+            o.loaded.0.len(),
+            o.good_errors,
+            o.peak_rss_mib,
+            o.probes - o.probes_failed,
+            o.probes,
+            if o.alive { "alive" } else { "**died**" },
+        ));
+    }
+    out.push_str("\nWhat the attackers got:\n\n| engine | slow heads: closed by timeout / refused (503) | stalled subscriber dropped | logIn requests (throttled) | costliest queries served (refused) |\n|---|---|---|---|---|\n");
+    for o in outcomes {
+        out.push_str(&format!(
+            "| {} | {} / {} | {} | {} ({}) | {} ({}) |\n",
+            o.engine,
+            o.slow_closed,
+            o.slow_refused,
+            if o.subscriber_dropped { "yes" } else { "no" },
+            o.logins,
+            o.logins_throttled,
+            o.costly - o.costly_refused,
+            o.costly_refused,
+        ));
+    }
+    out.push_str("\n## Targets\n\n| target | ");
+    out.push_str(
+        &outcomes
+            .iter()
+            .map(|o| o.engine)
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
+    out.push_str(" |\n|---|");
+    out.push_str(&"---|".repeat(outcomes.len()));
+    out.push('\n');
+    let verdict = |met: bool| if met { "met" } else { "**missed**" };
+    let rows: [(&str, Box<dyn Fn(&Outcome) -> String>); 4] = [
+        (
+            "well-behaved p99 under 10× its unloaded p99",
+            Box::new(|o: &Outcome| {
+                let ratio = o.loaded.percentile(0.99).as_secs_f64()
+                    / o.unloaded.percentile(0.99).as_secs_f64().max(1e-9);
+                format!("{} ({ratio:.1}×)", verdict(ratio < 10.0))
+            }),
+        ),
+        (
+            "peak RSS under 300 MiB",
+            Box::new(|o: &Outcome| {
+                format!(
+                    "{} ({:.0} MiB)",
+                    verdict(o.peak_rss_mib < 300.0),
+                    o.peak_rss_mib
+                )
+            }),
+        ),
+        (
+            "`/live` and `/ready` always answered",
+            Box::new(|o: &Outcome| {
+                format!(
+                    "{} ({} of {})",
+                    verdict(o.probes_failed == 0),
+                    o.probes - o.probes_failed,
+                    o.probes
+                )
+            }),
+        ),
+        (
+            "the process never died",
+            Box::new(|o: &Outcome| verdict(o.alive).to_owned()),
+        ),
+    ];
+    for (name, judge) in rows.iter() {
+        out.push_str(&format!("| {name} | "));
+        out.push_str(
+            &outcomes
+                .iter()
+                .map(|o| judge(o))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        out.push_str(" |\n");
+    }
+    out
+}
