@@ -589,8 +589,11 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
     out.push_str(" |\n|---|");
     out.push_str(&"---|".repeat(outcomes.len()));
     out.push('\n');
-    let verdict = |met: bool| if met { "met" } else { "**missed**" };
-    let rows: [(&str, Box<dyn Fn(&Outcome) -> String>); 4] = [
+    fn verdict(met: bool) -> &'static str {
+        if met { "met" } else { "**missed**" }
+    }
+    type Judge = Box<dyn Fn(&Outcome) -> String>;
+    let rows: [(&str, Judge); 4] = [
         (
             "well-behaved p99 under 10× its unloaded p99",
             Box::new(|o: &Outcome| {
@@ -627,13 +630,7 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
     ];
     for (name, judge) in rows.iter() {
         out.push_str(&format!("| {name} | "));
-        out.push_str(
-            &outcomes
-                .iter()
-                .map(|o| judge(o))
-                .collect::<Vec<_>>()
-                .join(" | "),
-        );
+        out.push_str(&outcomes.iter().map(judge).collect::<Vec<_>>().join(" | "));
         out.push_str(" |\n");
     }
     out
