@@ -48,9 +48,6 @@ pub enum ErrorCode {
     /// The server, or this client address, has as many connections open
     /// as allowed (HTTP 503).
     TooManyConnections,
-    /// Too many failed attempts (logins, sign-ups) for this email or from
-    /// this address; try again later.
-    Throttled,
     /// The request, or one of its database statements, ran out of time.
     Timeout,
     /// The database is unreachable; retry later.
@@ -78,7 +75,6 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "BODY_TOO_LARGE",
             ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             ErrorCode::TooManyConnections => "TOO_MANY_CONNECTIONS",
-            ErrorCode::Throttled => "THROTTLED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
@@ -245,6 +241,10 @@ pub enum UserErrorCode {
     IdempotencyKeyReused,
     /// The email and password do not match an account.
     InvalidCredentials,
+    /// Too many failed attempts (logins for this email or from this
+    /// address, sign-ups from this address); the message says when to try
+    /// again.
+    Throttled,
 }
 
 /// An expected failure of a mutation, returned as data in its payload.

@@ -10,8 +10,8 @@
 //! - a password check costs [`PASSWORD_COST`] of the request's complexity
 //!   budget, so a request holds a few at most;
 //! - failed logins are counted per email and per client address in token
-//!   buckets ([`Throttle`]); an empty bucket answers `THROTTLED` before any
-//!   hashing. `signUp` draws on the address's bucket too, since whether it
+//!   buckets ([`Throttle`]); an empty bucket answers the user error
+//!   `THROTTLED` before any hashing. `signUp` draws on the address's bucket too, since whether it
 //!   answers `TAKEN` tells whether an email is registered.
 //!
 //! The buckets live in this instance's memory (bounded by an LRU of keys):
@@ -27,7 +27,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use lru::LruCache;
 use tokio::sync::Semaphore;
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, UserError, UserErrorCode};
 
 /// What a password check (`logIn`, `signUp`) costs of a request's
 /// complexity budget: four fit in the default budget of 20,000.
@@ -112,7 +112,7 @@ impl Passwords {
 
     /// Refuses a login attempt for `email` from `address` while either has
     /// used up its failures.
-    pub fn check_login(&self, email: &str, address: Option<IpAddr>) -> ApiResult<()> {
+    pub fn check_login(&self, email: &str, address: Option<IpAddr>) -> Result<(), UserError> {
         let wait = self
             .by_email
             .wait(email)
@@ -130,7 +130,7 @@ impl Passwords {
 
     /// Counts a sign-up attempt from `address`, refusing it when the
     /// address has used up its attempts.
-    pub fn sign_up_attempt(&self, address: Option<IpAddr>) -> ApiResult<()> {
+    pub fn sign_up_attempt(&self, address: Option<IpAddr>) -> Result<(), UserError> {
         let Some(ip) = address else {
             return Ok(());
         };
@@ -141,17 +141,19 @@ impl Passwords {
     }
 }
 
-fn throttled(wait: Duration) -> ApiResult<()> {
+/// An expected failure of the mutation, so a user error in its payload.
+fn throttled(wait: Duration) -> Result<(), UserError> {
     if wait.is_zero() {
         return Ok(());
     }
-    Err(ApiError::Refused(
-        ErrorCode::Throttled,
-        format!(
+    Err(UserError {
+        field: None,
+        message: format!(
             "Too many failed attempts; try again in {} s",
             wait.as_secs().max(1)
         ),
-    ))
+        code: UserErrorCode::Throttled,
+    })
 }
 
 /// Token buckets by key: each starts full with `burst` tokens and refills

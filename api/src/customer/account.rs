@@ -97,7 +97,7 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates an account and logs it in. (Sign-ups are throttled per
-    /// client address, with failed logins: see `THROTTLED`.)
+    /// client address, with failed logins: the user error `THROTTLED`.)
     #[graphql(complexity = "crate::passwords::PASSWORD_COST")]
     async fn sign_up(
         &self,
@@ -107,7 +107,9 @@ impl AccountMutation {
         let db = db::from_context(ctx)?;
         let auth = auth(ctx)?;
         let passwords = passwords(ctx)?;
-        passwords.sign_up_attempt(auth::client_address(ctx))?;
+        if let Err(throttled) = passwords.sign_up_attempt(auth::client_address(ctx)) {
+            return Ok(auth_payload((None, vec![throttled])));
+        }
         let outcome = match check_password(&input.password) {
             Err(err) => Err(MutationError::from(err)),
             Ok(()) => {
@@ -134,7 +136,7 @@ impl AccountMutation {
     /// Logs in with email and password. A wrong email and a wrong password
     /// get the same answer, in the same time. After repeated failures for
     /// an email, or from one client address, attempts are refused for a
-    /// while with the top-level code `THROTTLED`.
+    /// while with the user error `THROTTLED`.
     #[graphql(complexity = "crate::passwords::PASSWORD_COST")]
     async fn log_in(
         &self,
@@ -147,7 +149,9 @@ impl AccountMutation {
         let passwords = passwords(ctx)?;
         let email = email.trim().to_lowercase();
         let address = auth::client_address(ctx);
-        passwords.check_login(&email, address)?;
+        if let Err(throttled) = passwords.check_login(&email, address) {
+            return Ok(auth_payload((None, vec![throttled])));
+        }
         let row = customer::Entity::find()
             .filter(customer::Column::Email.eq(email.as_str()))
             .one(db)
