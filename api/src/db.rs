@@ -25,6 +25,16 @@ pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, 
     Ok(db)
 }
 
+/// A pool of one connection for the probes (`/ready`, `/health`), so that a
+/// pool busy serving requests is not taken for a database that is down:
+/// under `bench/hostile`'s load, SQLite's `/ready` timed out waiting for a
+/// pooled connection while every query was being answered.
+pub async fn connect_probe(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let mut probe = config.clone();
+    probe.db_pool_size = 1;
+    connect(&probe).await
+}
+
 /// Connects to `config.database_url` without touching the schema.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(config.database_url.clone());

