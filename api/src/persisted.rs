@@ -7,7 +7,6 @@
 //! This is done in the HTTP layer rather than by async-graphql's extension
 //! because the GET handler must see the query text to refuse mutations.
 
-use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use async_graphql::Request;
@@ -15,9 +14,11 @@ use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// How many distinct queries are remembered; the least recently used go first.
-pub const CAPACITY: usize = 1_000;
-/// The longest query remembered, so the cache's memory stays bounded.
+/// How many bytes of query text are remembered, over all queries; the
+/// least recently used go first. (Bounded by count, 1,000 queries of up to
+/// 64 KiB could hold 64 MB.)
+pub const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
+/// The longest query remembered.
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
 
 /// Why a persisted query could not be used.
@@ -37,13 +38,37 @@ struct PersistedQuery {
     sha256_hash: String,
 }
 
-/// The queries registered so far, by hash.
-pub struct PersistedQueries(Mutex<LruCache<String, String>>);
+/// The queries registered so far, by hash, and the bytes they hold.
+#[derive(Default)]
+pub struct PersistedQueries(Mutex<Registered>);
 
-impl Default for PersistedQueries {
+struct Registered {
+    queries: LruCache<String, String>,
+    bytes: usize,
+}
+
+impl Default for Registered {
     fn default() -> Self {
-        let capacity = NonZeroUsize::new(CAPACITY).expect("a non-zero capacity");
-        PersistedQueries(Mutex::new(LruCache::new(capacity)))
+        Registered {
+            queries: LruCache::unbounded(),
+            bytes: 0,
+        }
+    }
+}
+
+impl Registered {
+    fn remember(&mut self, hash: String, query: String) {
+        let added = hash.len() + query.len();
+        if let Some((old_hash, old)) = self.queries.push(hash, query) {
+            self.bytes -= old_hash.len() + old.len();
+        }
+        self.bytes += added;
+        while self.bytes > CAPACITY_BYTES {
+            match self.queries.pop_lru() {
+                Some((hash, query)) => self.bytes -= hash.len() + query.len(),
+                None => break,
+            }
+        }
     }
 }
 
@@ -67,7 +92,10 @@ impl PersistedQueries {
             .lock()
             .expect("the cache's lock is never held across a panic");
         if request.query.is_empty() {
-            let query = cache.get(&persisted.sha256_hash).ok_or(Refusal::NotFound)?;
+            let query = cache
+                .queries
+                .get(&persisted.sha256_hash)
+                .ok_or(Refusal::NotFound)?;
             request.query = query.clone();
             return Ok(());
         }
@@ -76,7 +104,7 @@ impl PersistedQueries {
             return Err(Refusal::Invalid("provided sha does not match query"));
         }
         if request.query.len() <= MAX_QUERY_BYTES {
-            cache.put(hash, request.query.clone());
+            cache.remember(hash, request.query.clone());
         }
         Ok(())
     }
@@ -114,5 +142,23 @@ mod tests {
         let mut hash_only = with_hash("", &hash);
         queries.resolve(&mut hash_only).unwrap();
         assert_eq!(hash_only.query, query);
+    }
+
+    #[test]
+    fn stays_within_its_byte_budget() {
+        let queries = PersistedQueries::default();
+        let filler = "#".repeat(MAX_QUERY_BYTES - 100);
+        for i in 0..200 {
+            let query = format!("{{ f{i} }} {filler}");
+            let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+            queries.resolve(&mut with_hash(&query, &hash)).unwrap();
+        }
+        let registered = queries.0.lock().unwrap();
+        assert!(registered.bytes <= CAPACITY_BYTES);
+        assert!(
+            registered.queries.len() >= 100,
+            "{}",
+            registered.queries.len()
+        );
     }
 }
