@@ -29,3 +29,15 @@ pub fn machine() -> String {
         });
     format!("{cores} cores{memory}, {cpu}")
 }
+
+/// The largest resident set process `pid` has had (`VmHWM`), in MiB.
+pub fn peak_rss_mib(pid: u32) -> anyhow::Result<f64> {
+    use anyhow::Context as _;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .context("VmHWM in /proc status")?;
+    let kib: f64 = line.split_whitespace().nth(1).context("a size")?.parse()?;
+    Ok(kib / 1024.0)
+}

@@ -397,17 +397,6 @@ fn installed(spec: &SystemSpec, args: &Args) -> bool {
     }
 }
 
-/// The largest resident set the process has had, in MiB.
-fn peak_rss_mib(pid: u32) -> Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmHWM:"))
-        .context("VmHWM in /proc status")?;
-    let kib: f64 = line.split_whitespace().nth(1).context("a size")?.parse()?;
-    Ok(kib / 1024.0)
-}
-
 // ---------------------------------------------------------------------------
 // Scenarios
 
@@ -1470,7 +1459,7 @@ async fn main() -> Result<()> {
 
     let mut results = Vec::new();
     for system in live {
-        let peak_rss_mib = peak_rss_mib(system.running.pid()?)?;
+        let peak_rss_mib = bench::peak_rss_mib(system.running.pid()?)?;
         let mut loads = system.loads;
         let scenarios = system
             .checked

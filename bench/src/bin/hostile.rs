@@ -315,7 +315,7 @@ async fn run(args: &Args, engine: &'static str, database_url: &str) -> Result<Ou
     for task in tasks {
         task.abort();
     }
-    let peak_rss_mib = peak_rss_mib(pid)?;
+    let peak_rss_mib = bench::peak_rss_mib(pid)?;
     let alive = child.try_wait()?.is_none();
     let _ = child.kill().await;
     Ok(Outcome {
@@ -520,16 +520,6 @@ async fn probe(addr: SocketAddr, stop: Arc<AtomicBool>, counters: Arc<Counters>)
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-fn peak_rss_mib(pid: u32) -> Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status
-        .lines()
-        .find(|line| line.starts_with("VmHWM:"))
-        .context("VmHWM")?;
-    let kib: f64 = line.split_whitespace().nth(1).context("a size")?.parse()?;
-    Ok(kib / 1024.0)
 }
 
 fn ms(duration: Duration) -> String {
