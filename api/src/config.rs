@@ -209,6 +209,19 @@ pub struct Config {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_per_client: u16,
 
+    /// Each client's allowance of complexity points (a customer, staff, or
+    /// an anonymous client address): a request is charged its cost before
+    /// it runs and refused whole (HTTP 429, THROTTLED, with Retry-After)
+    /// when its client's allowance does not cover it. At least
+    /// `--max-complexity`; 0 turns the rate limit off.
+    #[arg(long, env = "SHOPGRAPH_RATE_LIMIT_POINTS", default_value_t = defaults::RATE_LIMIT_POINTS)]
+    pub rate_limit_points: u32,
+
+    /// Points restored to each client's allowance per second.
+    #[arg(long, env = "SHOPGRAPH_RATE_LIMIT_RESTORE", default_value_t = defaults::RATE_LIMIT_RESTORE,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_restore: u32,
+
     /// Longest a request may run, in milliseconds.
     #[arg(long, env = "SHOPGRAPH_REQUEST_TIMEOUT_MS", default_value_t = defaults::REQUEST_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -264,6 +277,10 @@ mod defaults {
     pub const DOCUMENT_CACHE_BYTES: u64 = 32 * 1024 * 1024;
     pub const MAX_CONCURRENT_REQUESTS: u16 = 16;
     pub const MAX_CONCURRENT_PER_CLIENT: u16 = 4;
+    /// Two of the costliest requests; then one every ten seconds, or ten
+    /// pages of 20 products with a few fields each per second.
+    pub const RATE_LIMIT_POINTS: u32 = 40_000;
+    pub const RATE_LIMIT_RESTORE: u32 = 2_000;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -319,6 +336,23 @@ impl Config {
             per_customer: usize::try_from(self.max_subscriptions_per_customer)
                 .unwrap_or(usize::MAX),
         }
+    }
+
+    /// Each client's allowance of complexity points; `None` when off.
+    pub fn rate_limits(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::throttle::RateLimits>>, String> {
+        let points = usize::try_from(self.rate_limit_points).unwrap_or(usize::MAX);
+        if points != 0 && points < self.max_complexity {
+            return Err(format!(
+                "--rate-limit-points ({points}) must be 0 (off) or at least --max-complexity ({}), or the costliest request allowed could never run",
+                self.max_complexity
+            ));
+        }
+        Ok(crate::throttle::RateLimits::new(
+            self.rate_limit_points,
+            self.rate_limit_restore,
+        ))
     }
 
     /// How many password hashes may run at once.
@@ -386,6 +420,8 @@ impl Config {
             max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
             request_timeout_ms: defaults::REQUEST_TIMEOUT_MS,
             max_concurrent_per_client: defaults::MAX_CONCURRENT_PER_CLIENT,
+            rate_limit_points: defaults::RATE_LIMIT_POINTS,
+            rate_limit_restore: defaults::RATE_LIMIT_RESTORE,
             max_concurrent_password_hashes: None,
             statement_timeout_ms: defaults::STATEMENT_TIMEOUT_MS,
             production: false,

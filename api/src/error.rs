@@ -48,6 +48,10 @@ pub enum ErrorCode {
     /// The server, or this client address, has as many connections open
     /// as allowed (HTTP 503).
     TooManyConnections,
+    /// The client's rate limit does not cover the request's cost (HTTP
+    /// 429 with `Retry-After`); nothing ran. `extensions.retryAfter` says in
+    /// how many seconds it would.
+    Throttled,
     /// The request, or one of its database statements, ran out of time.
     Timeout,
     /// The database is unreachable; retry later.
@@ -75,6 +79,7 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "BODY_TOO_LARGE",
             ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             ErrorCode::TooManyConnections => "TOO_MANY_CONNECTIONS",
+            ErrorCode::Throttled => "THROTTLED",
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",

@@ -3,6 +3,9 @@
 //! - its document is scanned and parsed once ([`crate::documents`]);
 //! - it spends from a complexity budget: one per HTTP request, shared by a
 //!   batch's operations; one per WebSocket operation ([`crate::limits`]);
+//! - its cost is charged to its client's rate limit, and it is refused
+//!   (`THROTTLED`) when the client cannot afford it ([`crate::throttle`]);
+//!   a client already in debt is refused before its document is parsed;
 //! - it waits for one of `max_concurrent_requests` permits, and the wait
 //!   counts towards its timeout;
 //! - it runs for at most `request_timeout`, then is dropped (an open
@@ -39,6 +42,7 @@ use crate::error::ErrorCode;
 use crate::limits::{Budget, Limits};
 use crate::loaders::Loaders;
 use crate::schema::ShopSchema;
+use crate::throttle::{self, Allowance, Client, OperationCost, RateLimits};
 
 /// Who sent an operation.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +71,8 @@ pub struct Gate {
     /// Each client address's share of the permits.
     clients: ClientTurns,
     limits: Limits,
+    /// Each client's allowance of points; `None` when off.
+    rate: Option<Arc<RateLimits>>,
     caps: SubscriptionCaps,
     /// Open subscriptions by customer.
     subscribers: Arc<Mutex<HashMap<i64, usize>>>,
@@ -77,6 +83,7 @@ impl Gate {
         schema: ShopSchema,
         db: DatabaseConnection,
         limits: Limits,
+        rate: Option<Arc<RateLimits>>,
         caps: SubscriptionCaps,
     ) -> Gate {
         Gate {
@@ -89,6 +96,7 @@ impl Gate {
             schema,
             db,
             limits,
+            rate,
             caps,
             subscribers: Arc::default(),
         }
@@ -106,6 +114,22 @@ impl Gate {
             return Vec::new();
         }
         let count = requests.len();
+        let allowance = self.allowance(caller);
+        if let Some(allowance) = &allowance
+            && let Some(wait) = allowance.exhausted()
+        {
+            let cost = OperationCost::default().extension(allowance);
+            return (0..count)
+                .map(|_| {
+                    Response::from_errors(vec![throttle::throttled(wait)])
+                        .extension("cost", cost.clone())
+                })
+                .collect();
+        }
+        let requests = requests
+            .into_iter()
+            .map(|request| request.data(OperationCost::default()))
+            .collect::<Vec<_>>();
         let operations = requests
             .iter()
             .map(|request| request.operation_name.as_deref().unwrap_or("anonymous"))
@@ -123,6 +147,9 @@ impl Gate {
             .data(loaders.clone());
         if let Some(address) = caller.address {
             batch = batch.data(ClientAddress(address));
+        }
+        if let Some(allowance) = allowance {
+            batch = batch.data(allowance);
         }
         let run = async {
             // The client's turn first, then the server's: one client's
@@ -152,6 +179,12 @@ impl Gate {
                 .map(|_| timed_out(self.limits.request_timeout))
                 .collect(),
         }
+    }
+
+    /// The rate-limit allowance of `caller`, if limits are on.
+    fn allowance(&self, caller: Caller) -> Option<Allowance> {
+        let client = Client::of(caller.viewer, caller.address)?;
+        Some(self.rate.as_ref()?.allowance(client))
     }
 
     /// The executor of one WebSocket connection, whose caller is in the
@@ -354,9 +387,13 @@ impl Executor for SocketExecutor {
             return stream::once(async move { Response::from_errors(vec![error]) }).boxed();
         };
         gate.documents.attach(&mut request);
-        let request = request
+        let mut request = request
             .data(Budget::new(gate.limits.max_complexity))
+            .data(OperationCost::default())
             .data(viewer);
+        if let Some(allowance) = gate.allowance(caller) {
+            request = request.data(allowance);
+        }
         let events = gate
             .schema
             .execute_stream_with_session_data(request, session_data.unwrap_or_default());

@@ -15,7 +15,8 @@
 //! - [`money`] — prices in minor units, shown as decimal strings.
 //! - [`error`] — user errors in payloads, coded top-level errors.
 //! - [`auth`] — who is asking: tokens, viewers, rights; [`passwords`] —
-//!   hashing behind a concurrency limit, failed-login throttling.
+//!   hashing behind a concurrency limit, failed-login throttling;
+//!   [`throttle`] — token buckets, and each client's rate limit.
 //! - [`execute`] — the one gate every operation passes (HTTP and WebSocket):
 //!   permits, timeout, budget, subscription caps.
 //! - [`limits`] — the schema extension enforcing depth, cost and aliases;
@@ -57,6 +58,7 @@ pub mod persisted;
 pub mod product;
 pub mod scan;
 pub mod schema;
+pub mod throttle;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -120,6 +122,7 @@ impl App {
             schema,
             db.clone(),
             config.limits(),
+            config.rate_limits().map_err(anyhow::Error::msg)?,
             config.subscription_caps(),
         );
         let shutting_down = Arc::new(AtomicBool::new(false));

@@ -10,8 +10,8 @@
 //! page size they ask (see the `complexity` of the list fields), so
 //! `products(first: 100)` costs a hundred times `products(first: 1)`.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::extensions::{
@@ -22,6 +22,7 @@ use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Varia
 
 use crate::error::ErrorCode;
 use crate::scan::{self, TextLimits};
+use crate::throttle::{self, Allowance, OperationCost};
 
 /// Most directives on one field.
 pub const MAX_DIRECTIVES: usize = 10;
@@ -127,7 +128,14 @@ pub fn charge_beyond_estimate(
         .map(fields)
         .sum::<usize>()
         .max(1);
-    let (spent, within) = budget.spend(extra.saturating_mul(per_item));
+    let cost = extra.saturating_mul(per_item);
+    if let Some(allowance) = ctx.data_opt::<Allowance>() {
+        allowance.charge(cost);
+    }
+    if let Some(operation) = ctx.data_opt::<OperationCost>() {
+        operation.beyond_estimate.fetch_add(cost, Ordering::SeqCst);
+    }
+    let (spent, within) = budget.spend(cost);
     if within {
         Ok(())
     } else {
@@ -159,6 +167,7 @@ impl ExtensionFactory for LimitsExtension {
         Arc::new(Enforce {
             limits: self.0.clone(),
             introspection: AtomicBool::new(false),
+            costs: Mutex::default(),
         })
     }
 }
@@ -168,6 +177,9 @@ struct Enforce {
     limits: Limits,
     /// Whether the document only introspects the schema.
     introspection: AtomicBool,
+    /// The client's allowance and what this operation cost, for
+    /// `extensions.cost`.
+    costs: Mutex<Option<(Allowance, OperationCost)>>,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -203,6 +215,14 @@ impl Extension for Enforce {
             );
             response.errors.push(more);
         }
+        // The request's data is not visible to this hook (async-graphql
+        // attaches it later), so parsing noted where the costs are.
+        let costs = self.costs.lock().expect("never poisoned").take();
+        if let Some((allowance, operation)) = costs {
+            response
+                .extensions
+                .insert("cost".to_owned(), operation.extension(&allowance));
+        }
         response
     }
 
@@ -213,6 +233,12 @@ impl Extension for Enforce {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        if let (Some(allowance), Some(operation)) =
+            (ctx.data_opt::<Allowance>(), ctx.data_opt::<OperationCost>())
+        {
+            *self.costs.lock().expect("never poisoned") =
+                Some((allowance.clone(), operation.clone()));
+        }
         // Before the parser, whatever the transport: see `crate::scan`.
         scan::scan(query, self.limits.text)?;
         if scan::variables_hold_nul(variables) {
@@ -275,6 +301,21 @@ impl Extension for Enforce {
                     "The request costs {spent}, over the budget of {} per request: every field costs 1, and a list multiplies what it selects by the page size asked (`first`/`last`)",
                     limits.max_complexity
                 ))]);
+        }
+        // Last, so a request refused for another reason costs nothing.
+        if let Some(allowance) = ctx.data_opt::<Allowance>() {
+            let operation = ctx.data_opt::<OperationCost>();
+            if let Some(operation) = operation {
+                operation
+                    .requested
+                    .store(result.complexity, Ordering::SeqCst);
+            }
+            allowance
+                .admit(result.complexity)
+                .map_err(|wait| vec![throttle::throttled(wait)])?;
+            if let Some(operation) = operation {
+                operation.admitted.store(true, Ordering::SeqCst);
+            }
         }
         Ok(result)
     }

@@ -10,7 +10,7 @@
 //! - a password check costs [`PASSWORD_COST`] of the request's complexity
 //!   budget, so a request holds a few at most;
 //! - failed logins are counted per email and per client address in token
-//!   buckets ([`Throttle`]); an empty bucket answers the user error
+//!   buckets ([`crate::throttle`]); an empty bucket answers the user error
 //!   `THROTTLED` before any hashing. `signUp` draws on the address's bucket too, since whether it
 //!   answers `TAKEN` tells whether an email is registered.
 //!
@@ -18,16 +18,15 @@
 //! behind a load balancer each instance throttles on its own.
 
 use std::net::IpAddr;
-use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use lru::LruCache;
 use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ApiResult, UserError, UserErrorCode};
+use crate::throttle::Buckets;
 
 /// What a password check (`logIn`, `signUp`) costs of a request's
 /// complexity budget: four fit in the default budget of 20,000.
@@ -42,15 +41,13 @@ const EMAIL_REFILL_PER_SECOND: f64 = 1.0 / 30.0;
 /// Failed logins (and sign-ups) one client address may have in a burst.
 const ADDRESS_BURST: f64 = 30.0;
 const ADDRESS_REFILL_PER_SECOND: f64 = 0.1;
-/// Keys remembered per kind; the least recently used are forgotten.
-const KEYS: usize = 100_000;
 
 /// Hashing and throttling, shared by the whole server; cheap to clone.
 #[derive(Clone)]
 pub struct Passwords {
     hashing: Arc<Semaphore>,
-    by_email: Arc<Throttle>,
-    by_address: Arc<Throttle>,
+    by_email: Arc<Buckets<String>>,
+    by_address: Arc<Buckets<IpAddr>>,
 }
 
 impl Passwords {
@@ -58,8 +55,8 @@ impl Passwords {
     pub fn new(max_concurrent: usize) -> Passwords {
         Passwords {
             hashing: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            by_email: Arc::new(Throttle::new(EMAIL_BURST, EMAIL_REFILL_PER_SECOND)),
-            by_address: Arc::new(Throttle::new(ADDRESS_BURST, ADDRESS_REFILL_PER_SECOND)),
+            by_email: Arc::new(Buckets::new(EMAIL_BURST, EMAIL_REFILL_PER_SECOND)),
+            by_address: Arc::new(Buckets::new(ADDRESS_BURST, ADDRESS_REFILL_PER_SECOND)),
         }
     }
 
@@ -115,16 +112,16 @@ impl Passwords {
     pub fn check_login(&self, email: &str, address: Option<IpAddr>) -> Result<(), UserError> {
         let wait = self
             .by_email
-            .wait(email)
-            .max(address.map_or(Duration::ZERO, |ip| self.by_address.wait(&ip.to_string())));
+            .wait_for(&email.to_owned(), 1.0)
+            .max(address.map_or(Duration::ZERO, |ip| self.by_address.wait_for(&ip, 1.0)));
         throttled(wait)
     }
 
     /// Counts a failed login.
     pub fn failed_login(&self, email: &str, address: Option<IpAddr>) {
-        self.by_email.take(email);
+        self.by_email.take(&email.to_owned(), 1.0);
         if let Some(ip) = address {
-            self.by_address.take(&ip.to_string());
+            self.by_address.take(&ip, 1.0);
         }
     }
 
@@ -134,9 +131,8 @@ impl Passwords {
         let Some(ip) = address else {
             return Ok(());
         };
-        let key = ip.to_string();
-        throttled(self.by_address.wait(&key))?;
-        self.by_address.take(&key);
+        throttled(self.by_address.wait_for(&ip, 1.0))?;
+        self.by_address.take(&ip, 1.0);
         Ok(())
     }
 }
@@ -156,90 +152,9 @@ fn throttled(wait: Duration) -> Result<(), UserError> {
     })
 }
 
-/// Token buckets by key: each starts full with `burst` tokens and refills
-/// at `per_second`; an attempt that fails takes one.
-pub struct Throttle {
-    burst: f64,
-    per_second: f64,
-    buckets: Mutex<LruCache<String, (f64, Instant)>>,
-}
-
-impl Throttle {
-    fn new(burst: f64, per_second: f64) -> Throttle {
-        Throttle {
-            burst,
-            per_second,
-            buckets: Mutex::new(LruCache::new(
-                NonZeroUsize::new(KEYS).unwrap_or(NonZeroUsize::MIN),
-            )),
-        }
-    }
-
-    /// The tokens `key` has at `now`.
-    fn level(
-        &self,
-        buckets: &mut LruCache<String, (f64, Instant)>,
-        key: &str,
-        now: Instant,
-    ) -> f64 {
-        buckets.get(key).map_or(self.burst, |(tokens, at)| {
-            let refilled = now.saturating_duration_since(*at).as_secs_f64() * self.per_second;
-            (tokens + refilled).min(self.burst)
-        })
-    }
-
-    /// How long until `key` may try again (zero: now).
-    fn wait(&self, key: &str) -> Duration {
-        self.wait_at(key, Instant::now())
-    }
-
-    fn wait_at(&self, key: &str, now: Instant) -> Duration {
-        let mut buckets = self.buckets.lock().expect("never poisoned");
-        let level = self.level(&mut buckets, key, now);
-        if level >= 1.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64((1.0 - level) / self.per_second)
-        }
-    }
-
-    /// Takes a token from `key`'s bucket.
-    fn take(&self, key: &str) {
-        self.take_at(key, Instant::now());
-    }
-
-    fn take_at(&self, key: &str, now: Instant) {
-        let mut buckets = self.buckets.lock().expect("never poisoned");
-        let level = self.level(&mut buckets, key, now);
-        buckets.put(key.to_owned(), ((level - 1.0).max(0.0), now));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_bucket_empties_after_its_burst_and_refills() {
-        let throttle = Throttle::new(3.0, 1.0);
-        let now = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(throttle.wait_at("a", now), Duration::ZERO);
-            throttle.take_at("a", now);
-        }
-        assert_eq!(
-            throttle.wait_at("a", now),
-            Duration::from_secs(1),
-            "empty after three"
-        );
-        assert_eq!(
-            throttle.wait_at("b", now),
-            Duration::ZERO,
-            "keys are separate"
-        );
-        let later = now + Duration::from_secs(1);
-        assert_eq!(throttle.wait_at("a", later), Duration::ZERO, "one a second");
-    }
 
     #[tokio::test]
     async fn passwords_verify_only_against_their_hash() {

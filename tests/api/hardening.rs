@@ -577,3 +577,95 @@ async fn a_checkout_racing_a_product_delete_answers_not_found() {
         "{response:#}"
     );
 }
+
+/// One client that cannot afford a request gets 429 with `Retry-After`
+/// and code `THROTTLED`, and nothing of it runs; every response says what
+/// it cost and what is left; other clients are untouched; and the
+/// WebSocket path is charged to the same allowance.
+#[tokio::test]
+async fn clients_over_their_rate_limit_get_429_and_nothing_runs() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.rate_limit_points = 20_000;
+        // Slow enough that nothing comes back while the test runs.
+        config.rate_limit_restore = 1;
+    })
+    .await;
+    let product = app.create_product("Rationed", "1.00", 5).await;
+    let (token, customer) = app.sign_up("rationed@example.com").await;
+    let shopper = client(Some(&token));
+    let send = |query: &'static str, variables: Value| {
+        let (shopper, url) = (shopper.clone(), app.url("/graphql"));
+        async move {
+            let response = shopper
+                .post(url)
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|value| value.to_str().unwrap().parse::<u64>().unwrap());
+            (status, retry_after, response.json::<Value>().await.unwrap())
+        }
+    };
+    let read = "{ products(first: 100) { nodes { id name description } } }";
+    let (status, _, first) = send(read, json!({})).await;
+    assert_eq!(status, 200, "{first:#}");
+    let cost = &first["extensions"]["cost"];
+    let requested = cost["requestedQueryCost"].as_f64().unwrap();
+    assert!(requested > 100.0, "a page of 100 costs per item: {cost}");
+    assert_eq!(cost["actualQueryCost"], cost["requestedQueryCost"]);
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 20_000.0);
+    assert_eq!(cost["throttleStatus"]["restoreRate"], 1.0);
+    let available = cost["throttleStatus"]["currentlyAvailable"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (20_000.0 - requested..20_000.0 - requested + 5.0).contains(&available),
+        "the request was charged: {cost}"
+    );
+    // Spend the rest; the request that no longer fits is refused.
+    let mut served = 1;
+    let (retry_after, refused) = loop {
+        let (status, retry_after, response) = send(read, json!({})).await;
+        if status == 429 {
+            break (retry_after, response);
+        }
+        assert_eq!(status, 200, "{response:#}");
+        served += 1;
+        assert!(served < 200, "never throttled");
+    };
+    assert_eq!(
+        served,
+        (20_000.0 / requested) as usize,
+        "as many as the allowance covers"
+    );
+    assert!(retry_after.is_some_and(|seconds| seconds >= 1));
+    assert_eq!(code(&refused), "THROTTLED", "{refused:#}");
+    assert!(refused.get("data").is_none(), "nothing ran: {refused:#}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["retryAfter"].as_u64(),
+        retry_after
+    );
+    // A mutation of the same client that costs more than is left runs
+    // nothing either.
+    let carts = app.count_rows("cart").await;
+    let (status, _, response) = send(
+        "mutation($c: ID!, $p: ID!) { createCart(customerId: $c, lines: [{ productId: $p, quantity: 1 }]) { cart { id customer { carts(first: 100) { nodes { id lines { quantity } } } } } } }",
+        json!({ "c": customer, "p": product }),
+    )
+    .await;
+    assert_eq!(status, 429, "{response:#}");
+    assert_eq!(app.count_rows("cart").await, carts);
+    // Over WebSocket, the same allowance.
+    let mut socket = WsClient::connect(&app.url("/graphql"), Some(&token)).await;
+    socket.subscribe("1", read, json!({})).await;
+    assert_eq!(ws_answer_code(&mut socket).await, "THROTTLED");
+    // Staff and anonymous clients have allowances of their own.
+    let staff = app.post(read, json!({})).await;
+    assert!(staff.get("errors").is_none(), "{staff:#}");
+    let anonymous = app.post_as(None, read, json!({})).await;
+    assert!(anonymous.get("errors").is_none(), "{anonymous:#}");
+}

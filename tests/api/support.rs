@@ -129,6 +129,10 @@ impl TestApp {
         config.admin_token = Some(ADMIN_TOKEN.to_owned());
         config.listen = "127.0.0.1:0".parse().expect("a valid address");
         config.db_pool_size = 5;
+        // Every test client shares one address and one staff token, standing
+        // for many clients: the per-client rate limit is off unless a test
+        // turns it on (tests/api/hardening.rs).
+        config.rate_limit_points = 0;
         configure(&mut config);
         let mut db = api::db::connect_and_migrate(&config)
             .await

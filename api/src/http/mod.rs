@@ -568,7 +568,50 @@ fn response_bytes(response: &async_graphql::Response) -> serde_json::Result<Vec<
     }
 }
 
+/// The seconds after which a response refused by its client's rate limit
+/// may be tried again; `None` unless all it holds is that refusal.
+fn retry_after(response: &async_graphql::Response) -> Option<u64> {
+    if response.data != async_graphql::Value::Null || response.errors.is_empty() {
+        return None;
+    }
+    let throttled = async_graphql::Value::from(ErrorCode::Throttled.as_str());
+    response
+        .errors
+        .iter()
+        .map(|error| {
+            let extensions = error.extensions.as_ref()?;
+            if extensions.get("code") != Some(&throttled) {
+                return None;
+            }
+            match extensions.get("retryAfter") {
+                Some(async_graphql::Value::Number(seconds)) => seconds.as_u64(),
+                _ => Some(1),
+            }
+        })
+        .try_fold(0, |most, seconds| Some(most.max(seconds?)))
+}
+
 fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
+    // A request its client's rate limit refused ran nothing: 429, with when
+    // to try again.
+    let throttled = match &response {
+        BatchResponse::Single(single) => retry_after(single),
+        BatchResponse::Batch(all) => all
+            .iter()
+            .map(retry_after)
+            .try_fold(0, |most, seconds| Some(most.max(seconds?))),
+    };
+    let mut answer = graphql_body(headers, response);
+    if let Some(seconds) = throttled {
+        *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    answer
+}
+
+fn graphql_body(headers: &HeaderMap, response: BatchResponse) -> Response {
     let graphql_media = wants_graphql_response_json(headers);
     // With `application/graphql-response+json`, a request error is reported
     // in the status too, as the spec asks; field errors keep 200.

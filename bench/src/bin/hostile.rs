@@ -13,7 +13,8 @@
 //!   (from 127.0.0.3);
 //! - 8 staff clients send the costliest query the budget allows (from
 //!   127.0.0.4);
-//! - the well-behaved client reads `products(first: 20)` (from 127.0.0.1)
+//! - the well-behaved client reads `products(first: 20)` ten times a second
+//!   (from 127.0.0.1; a page view every 100 ms, well within its rate limit)
 //!   and `/live` and `/ready` are probed every 500 ms on new connections.
 //!
 //! The report (`bench/results/hostile.md`) gives the well-behaved client's
@@ -349,11 +350,18 @@ struct Counters {
     costly_refused: AtomicUsize,
 }
 
-/// Reads the catalogue back to back for `how_long`: latencies and errors.
+/// How often the well-behaved client reads.
+const READ_EVERY: Duration = Duration::from_millis(100);
+
+/// Reads the catalogue every [`READ_EVERY`] for `how_long`: latencies and
+/// errors.
 async fn read_for(client: &reqwest::Client, url: &str, how_long: Duration) -> (Latencies, usize) {
     let end = Instant::now() + how_long;
     let (mut latencies, mut errors) = (Latencies::default(), 0);
+    let mut every = tokio::time::interval(READ_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while Instant::now() < end {
+        every.tick().await;
         let started = Instant::now();
         match graphql(client, url, CATALOGUE, json!({})).await {
             Ok(response) if response.get("errors").is_none() => latencies.0.push(started.elapsed()),
