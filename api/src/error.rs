@@ -242,7 +242,7 @@ pub enum UserErrorCode {
     TooMany,
     /// The cart is checked out and can no longer change.
     CheckedOut,
-    /// The idempotency key was already used for another request.
+    /// The customer already used this idempotency key for another cart.
     IdempotencyKeyReused,
     /// The email and password do not match an account.
     InvalidCredentials,

@@ -13,6 +13,7 @@ mod m20261123_000004_create_cart_product;
 mod m20261123_000005_create_list_indexes;
 mod m20261123_000006_create_checkout;
 mod m20261123_000007_create_session;
+mod m20261129_000008_scope_idempotency_keys;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_list_indexes::Migration),
             Box::new(m20261123_000006_create_checkout::Migration),
             Box::new(m20261123_000007_create_session::Migration),
+            Box::new(m20261129_000008_scope_idempotency_keys::Migration),
         ]
     }
 }

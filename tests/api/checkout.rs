@@ -199,6 +199,33 @@ engine_tests! {
         assert_eq!(stock(&app, &tea).await, 93, "twelve concurrent requests, one checkout");
         assert_eq!(app.count_rows("checkout").await, 2);
     }
+
+    /// Keys belong to the cart's customer: another customer's "order-1"
+    /// checks out their own cart, and tells nobody that the key was used.
+    async fn idempotency_keys_are_scoped_per_customer(app) {
+        let tea = app.create_product("Tea", "2.00", 100).await;
+        let (token_a, customer_a) = app.sign_up("scope-a@example.com").await;
+        let (token_b, customer_b) = app.sign_up("scope-b@example.com").await;
+        let cart_a = app.create_cart(&customer_a, &[(&tea, 1)]).await;
+        let cart_b = app.create_cart(&customer_b, &[(&tea, 2)]).await;
+        let as_a = app.post_as(Some(&token_a), CHECKOUT, json!({ "cart": cart_a, "key": "order-1" })).await;
+        assert_eq!(as_a["data"]["checkout"]["userErrors"], json!([]), "{as_a:#}");
+        let as_b = app.post_as(Some(&token_b), CHECKOUT, json!({ "cart": cart_b, "key": "order-1" })).await;
+        assert_eq!(as_b["data"]["checkout"]["userErrors"], json!([]), "{as_b:#}");
+        assert_eq!(as_b["data"]["checkout"]["cart"]["id"], json!(cart_b));
+        assert_eq!(stock(&app, &tea).await, 97, "both carts checked out");
+        // Each replay answers its own customer's checkout.
+        let again_b = app.post_as(Some(&token_b), CHECKOUT, json!({ "cart": cart_b, "key": "order-1" })).await;
+        assert_eq!(again_b, as_b);
+        // Staff checking out for a customer use that customer's keys.
+        let cart_a2 = app.create_cart(&customer_a, &[(&tea, 1)]).await;
+        let reused = app.ok(CHECKOUT, json!({ "cart": cart_a2, "key": "order-1" })).await;
+        assert_eq!(codes(&reused["checkout"]), ["IDEMPOTENCY_KEY_REUSED"]);
+        // Another customer's cart is not found, whatever the key.
+        let foreign = app.post_as(Some(&token_a), CHECKOUT, json!({ "cart": cart_b, "key": "order-1" })).await;
+        assert_eq!(codes(&foreign["data"]["checkout"]), ["NOT_FOUND"], "{foreign:#}");
+        assert_eq!(stock(&app, &tea).await, 97);
+    }
 }
 
 engine_tests! {

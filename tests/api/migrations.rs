@@ -71,3 +71,54 @@ engine_tests! {
         assert!(db.execute_unprepared(&format!("INSERT INTO customer (email, name, created_at, updated_at) VALUES ('a@b.co', 'B', {now}, {now})")).await.is_err(), "unique email");
     }
 }
+
+engine_tests! {
+    /// Scoping idempotency keys per customer keeps every key with its
+    /// cart's customer; going back keeps the earliest use of a shared key;
+    /// and up again restores the rest.
+    async fn idempotency_keys_move_to_their_customer_and_back(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        let before = Migrator::migrations().len() - 1;
+        Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        let later = "'2026-01-02T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now}), (2, 'b@example.com', 'B', {now}, {now})"),
+            format!("INSERT INTO cart (id, customer_id, created_at, updated_at, checked_out_at) VALUES (10, 1, {now}, {now}, {now}), (20, 2, {now}, {now}, {now}), (21, 2, {now}, {now}, {later})"),
+            format!("INSERT INTO checkout (idempotency_key, cart_id, created_at) VALUES ('k1', 10, {now}), ('k2', 20, {now})"),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        let keys = |db: &sea_orm::DatabaseConnection, columns: &'static str| {
+            let db = db.clone();
+            async move {
+                let sql = format!("SELECT {columns} FROM checkout ORDER BY idempotency_key, cart_id");
+                let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+                rows.iter().map(|row| {
+                    let key: String = row.try_get("", "idempotency_key").unwrap();
+                    let cart: i64 = row.try_get("", "cart_id").unwrap();
+                    let customer: Option<i64> = row.try_get("", "customer_id").ok();
+                    (key, cart, customer)
+                }).collect::<Vec<_>>()
+            }
+        };
+        Migrator::up(&db, None).await.unwrap();
+        let with_customer = "idempotency_key, cart_id, customer_id";
+        assert_eq!(keys(&db, with_customer).await, [("k1".to_owned(), 10, Some(1)), ("k2".to_owned(), 20, Some(2))]);
+        // Customer 2 uses "k1" too, later: allowed now.
+        db.execute_unprepared(&format!("INSERT INTO checkout (customer_id, idempotency_key, cart_id, created_at) VALUES (2, 'k1', 21, {later})")).await.unwrap();
+
+        Migrator::down(&db, Some(1)).await.unwrap();
+        let without = "idempotency_key, cart_id";
+        assert_eq!(keys(&db, without).await, [("k1".to_owned(), 10, None), ("k2".to_owned(), 20, None)], "the earliest use of k1 keeps it");
+        assert!(db.execute_unprepared(&format!("INSERT INTO checkout (idempotency_key, cart_id, created_at) VALUES ('k1', 21, {now})")).await.is_err(), "keys are global again");
+
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(keys(&db, with_customer).await, [("k1".to_owned(), 10, Some(1)), ("k2".to_owned(), 20, Some(2))]);
+        // The cascade from carts still holds.
+        db.execute_unprepared("DELETE FROM cart WHERE id = 20").await.unwrap();
+        assert_eq!(keys(&db, with_customer).await, [("k1".to_owned(), 10, Some(1))]);
+        db.close().await.unwrap();
+    }
+}

@@ -55,7 +55,7 @@ impl CheckoutMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The cart to check out.")] cart_id: ID,
         #[graphql(
-            desc = "A key unique to this checkout attempt (for example a UUID), at most 255 characters; the same key with another cart is refused."
+            desc = "A key unique to this checkout attempt (for example a UUID), at most 255 characters. Keys belong to the cart's customer: the same key with another of their carts is refused; other customers' keys never collide with theirs."
         )]
         idempotency_key: Option<String>,
     ) -> ApiResult<CheckoutPayload> {
@@ -195,10 +195,12 @@ async fn checkout(
     })
 }
 
-/// Claims `key` for this cart. Returns the earlier answer when the key was
-/// already used for this cart; refuses it for another cart. A concurrent
+/// Claims `key` for this cart, in the scope of the cart's customer: keys
+/// are unique per customer, so one customer's key never collides with
+/// another's. Returns the earlier answer when the key was already used for
+/// this cart; refuses it for another cart of the customer. A concurrent
 /// request with the same key waits for the first one's transaction (the
-/// key's unique index), then sees its outcome.
+/// key's primary key), then sees its outcome.
 async fn replay(
     db: &impl ConnectionTrait,
     cart_id: i64,
@@ -206,24 +208,33 @@ async fn replay(
     key: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<Option<Done>, MutationError> {
+    let cart = cart::Entity::find_by_id(cart_id)
+        .filter(super::mutation::owned_by(owner))
+        .one(db)
+        .await?
+        .ok_or_else(|| UserError::not_found(&["cartId"], "Cart"))?;
     let claimed = checkout::Entity::insert(checkout::ActiveModel {
+        customer_id: Set(cart.customer_id),
         idempotency_key: Set(key.to_owned()),
         cart_id: Set(cart_id),
         created_at: Set(now),
     })
     .on_conflict(
-        OnConflict::column(checkout::Column::IdempotencyKey)
-            .do_nothing()
-            .to_owned(),
+        OnConflict::columns([
+            checkout::Column::CustomerId,
+            checkout::Column::IdempotencyKey,
+        ])
+        .do_nothing()
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await
-    // A cart that does not exist fails the key's foreign key.
+    // A cart deleted since it was read fails the key's foreign key.
     .map_err(|err| not_found_on_foreign_key_violation(err, &["cartId"], "Cart"))?;
     if claimed == 1 {
         return Ok(None);
     }
-    let earlier = checkout::Entity::find_by_id(key.to_owned())
+    let earlier = checkout::Entity::find_by_id((cart.customer_id, key.to_owned()))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::from(anyhow::anyhow!("idempotency key {key:?} vanished")))?;
@@ -231,15 +242,10 @@ async fn replay(
         return Err(UserError::new(
             &["idempotencyKey"],
             UserErrorCode::IdempotencyKeyReused,
-            "This idempotency key was used to check out another cart",
+            "You used this idempotency key to check out another cart",
         )
         .into());
     }
-    let cart = cart::Entity::find_by_id(cart_id)
-        .one(db)
-        .await?
-        .filter(|cart| owner.is_none_or(|owner| cart.customer_id == owner))
-        .ok_or_else(|| UserError::not_found(&["cartId"], "Cart"))?;
     Ok(Some(Done {
         cart,
         products: Vec::new(),
