@@ -87,14 +87,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// The connection pool the schema was built with.
-pub fn from_context<'a>(
-    ctx: &async_graphql::Context<'a>,
-) -> crate::error::ApiResult<&'a DatabaseConnection> {
-    ctx.data::<DatabaseConnection>()
-        .map_err(|_| anyhow::anyhow!("the schema was built without a database").into())
-}
-
 /// Ends a mutation's transaction: commits when `outcome` is a success, rolls
 /// back otherwise, so a failed mutation leaves the database as it was.
 pub async fn finish<T>(

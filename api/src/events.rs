@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, State
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::error::{ApiResult, MutationError};
+use crate::error::MutationError;
 
 /// The PostgreSQL channel the events travel on.
 const CHANNEL: &str = "shopgraph_events";
@@ -155,12 +155,6 @@ impl Events {
             }
         })
     }
-}
-
-/// The event hub the schema was built with.
-pub fn from_context<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a Events> {
-    ctx.data::<Events>()
-        .map_err(|_| anyhow::anyhow!("the schema was built without its event hub").into())
 }
 
 /// Relays the notifications of the database's channel to this instance's

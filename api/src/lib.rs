@@ -1,7 +1,8 @@
 //! The shopgraph API: a GraphQL server over the shop's database.
 //!
 //! Layout:
-//! - [`config`] — the settings, read once by the binary (`src/main.rs`).
+//! - [`config`] — the settings, read once by the binary (`src/main.rs`);
+//!   [`context`] — what resolvers take from the schema and the request.
 //! - [`db`] — connecting, migrating, and write transactions.
 //! - [`schema`] — the query, mutation and subscription roots merged from
 //!   the domain modules.
@@ -37,6 +38,7 @@ pub mod auth;
 pub mod batch;
 pub mod cart;
 pub mod config;
+pub mod context;
 pub mod customer;
 pub mod db;
 pub mod demo;

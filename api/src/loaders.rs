@@ -226,22 +226,3 @@ impl BatchLoad for CartCountByCustomer {
         Ok(result)
     }
 }
-
-/// The loaders of the request being executed.
-pub fn from_context<'a>(ctx: &async_graphql::Context<'a>) -> crate::error::ApiResult<&'a Loaders> {
-    ctx.data::<Arc<Loaders>>()
-        .map(|loaders| loaders.as_ref())
-        .map_err(|_| anyhow::anyhow!("the request was executed without its loaders").into())
-}
-
-/// Executes `request` on `schema` with a fresh set of loaders, batching
-/// their loads as [`crate::batch`] describes.
-pub async fn execute(
-    schema: &crate::schema::ShopSchema,
-    db: &DatabaseConnection,
-    request: async_graphql::BatchRequest,
-) -> async_graphql::BatchResponse {
-    let loaders = Arc::new(Loaders::new(db));
-    let request = request.data(loaders.clone());
-    batch::drive(loaders, schema.execute_batch(request)).await
-}

@@ -1,14 +1,17 @@
 //! Relay Global Object Identification: the `Node` interface and the
 //! `node(id:)` query that fetches any object by its global ID.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Interface, Object};
 
 use crate::auth;
 use crate::cart::Cart;
+use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
-use crate::loaders;
+use crate::loaders::Loaders;
 use crate::pagination::MAX_PAGE_SIZE;
 use crate::product::Product;
 
@@ -33,7 +36,7 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID, as found in any object's `id`.")] id: ID,
     ) -> ApiResult<Option<Node>> {
-        let loaders = loaders::from_context(ctx)?;
+        let loaders = ctx.shared::<Arc<Loaders>>()?;
         let viewer = auth::viewer(ctx);
         Ok(match ids::decode(&id)? {
             (NodeKind::Product, key) => loaders
@@ -75,7 +78,7 @@ impl NodeQuery {
                 .filter(move |(kind, _)| *kind == wanted)
                 .map(|(_, key)| *key)
         };
-        let loaders = loaders::from_context(ctx)?;
+        let loaders = ctx.shared::<Arc<Loaders>>()?;
         let viewer = auth::viewer(ctx);
         let (products, customers, carts) = futures_util::try_join!(
             loaders.product.load_many(of_kind(NodeKind::Product)),

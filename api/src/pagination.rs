@@ -16,6 +16,7 @@ use async_graphql::{Context, Enum, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
@@ -23,6 +24,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use crate::context::Shared;
 use crate::error::{ApiError, ApiResult};
 
 /// Page size when neither `first` nor `last` is given.
@@ -438,7 +440,7 @@ where
 {
     fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
         Box::pin(async move {
-            let db = crate::db::from_context(ctx)?;
+            let db = ctx.shared::<DatabaseConnection>()?;
             Ok(self.0.clone().count(db).await?)
         })
     }

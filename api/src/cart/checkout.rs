@@ -12,6 +12,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, cart_product, checkout, product};
+use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -19,12 +20,14 @@ use sea_orm::{
 
 use super::Cart;
 use crate::auth;
+use crate::context::Shared;
 use crate::db;
 use crate::error::{
     ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
 use crate::ids::{self, NodeKind};
 
 /// Longest accepted idempotency key.
@@ -61,8 +64,8 @@ impl CheckoutMutation {
     ) -> ApiResult<CheckoutPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let outcome = match check_key(idempotency_key.as_deref()) {
             Err(err) => Err(err.into()),
             Ok(key) => {

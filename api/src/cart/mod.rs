@@ -23,13 +23,16 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{cart, cart_product, product};
 
+use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
 use crate::loaders;
+use crate::loaders::Loaders;
+use crate::money::Currency;
 use crate::money::Money;
 use crate::pagination::{BoxFuture, Page, TotalCount};
-use crate::product::{Product, currency};
+use crate::product::Product;
 
 /// A cart as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
@@ -45,7 +48,7 @@ impl Cart {
 
     /// The customer the cart belongs to.
     async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Customer> {
-        let loaders = loaders::from_context(ctx)?;
+        let loaders = ctx.shared::<Arc<Loaders>>()?;
         let row = loaders.customer.load_one(self.0.customer_id).await?;
         row.map(Customer).ok_or_else(|| {
             ApiError::from(anyhow::anyhow!(
@@ -75,7 +78,8 @@ impl Cart {
     /// The cost of the cart's lines at current prices, before taxes and shipping.
     async fn subtotal(&self, ctx: &Context<'_>) -> ApiResult<Money> {
         let lines = self.line_rows(ctx).await?;
-        let products = loaders::from_context(ctx)?
+        let products = ctx
+            .shared::<Arc<Loaders>>()?
             .product
             .load_many(lines.iter().map(|line| line.product_id))
             .await?;
@@ -86,7 +90,7 @@ impl Cart {
                 .ok_or_else(|| missing_product(line))?;
             minor_units += i128::from(product.price) * i128::from(line.quantity);
         }
-        Ok(Money::from_minor(minor_units, currency(ctx)?))
+        Ok(Money::from_minor(minor_units, ctx.shared::<Currency>()?))
     }
 
     /// When the cart was created.
@@ -108,7 +112,8 @@ impl Cart {
 
 impl Cart {
     async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_product::Model>>> {
-        let lines = loaders::from_context(ctx)?
+        let lines = ctx
+            .shared::<Arc<Loaders>>()?
             .cart_lines
             .load_one(self.0.id)
             .await?;
@@ -146,14 +151,15 @@ impl CartLine {
         let product = self.product_row(ctx).await?;
         Ok(Money::from_minor(
             i128::from(product.price) * i128::from(self.0.quantity),
-            currency(ctx)?,
+            ctx.shared::<Currency>()?,
         ))
     }
 }
 
 impl CartLine {
     async fn product_row(&self, ctx: &Context<'_>) -> ApiResult<product::Model> {
-        let row = loaders::from_context(ctx)?
+        let row = ctx
+            .shared::<Arc<Loaders>>()?
             .product
             .load_one(self.0.product_id)
             .await?;
@@ -186,7 +192,8 @@ impl CartsOfCustomer {
             page,
             filter: filter.clone(),
         };
-        let slice = loaders::from_context(ctx)?
+        let slice = ctx
+            .shared::<Arc<Loaders>>()?
             .carts_of_customer
             .load_one(key)
             .await?
@@ -209,7 +216,11 @@ impl TotalCount for CartsOfCustomer {
                 customer_id: self.customer_id,
                 filter: self.filter.clone(),
             };
-            let count = loaders::from_context(ctx)?.cart_count.load_one(key).await?;
+            let count = ctx
+                .shared::<Arc<Loaders>>()?
+                .cart_count
+                .load_one(key)
+                .await?;
             Ok(count.unwrap_or(0))
         })
     }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, cart_product, customer, product};
+use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -19,12 +20,14 @@ use sea_orm::{
 
 use super::Cart;
 use crate::auth;
+use crate::context::Shared;
 use crate::db;
 use crate::error::{
     ApiResult, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
 use crate::ids::{self, NodeKind};
 
 /// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
@@ -114,7 +117,7 @@ impl CartMutation {
             });
         }
         let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         let outcome = match requests {
             Err(errors) => Err(errors.into()),
             Ok(requests) => {
@@ -143,8 +146,8 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let requests = LineRequest::parse_all(&lines)?;
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let outcome = match requests {
             Err(errors) => Err(errors.into()),
             Ok(requests) => {
@@ -171,8 +174,8 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let outcome = if !(0..=MAX_QUANTITY).contains(&quantity) {
             Err(quantity_out_of_range(&["quantity"], 0).into())
         } else {
@@ -197,8 +200,8 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let txn = db::begin_write(db).await?;
         let outcome = set_quantity(&txn, cart_key, owner, product_key, 0).await;
         let (cart, user_errors) = into_payload(events.finish(txn, outcome, cart_changed).await)?;
@@ -216,7 +219,7 @@ impl CartMutation {
     ) -> ApiResult<DeleteCartPayload> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let owner = auth::viewer(ctx).owner()?;
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         // A checked-out cart is a record of a sale: it stays.
         let mut delete = cart::Entity::delete_many()
             .filter(cart::Column::Id.eq(key))
@@ -233,7 +236,7 @@ impl CartMutation {
                 user_errors: vec![error],
             });
         }
-        events::from_context(ctx)?
+        ctx.shared::<Events>()?
             .announce(db, &[Event::Cart(key)])
             .await?;
         Ok(DeleteCartPayload {

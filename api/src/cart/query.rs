@@ -1,14 +1,17 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use entity::cart;
+use sea_orm::DatabaseConnection;
 use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Cart;
 use super::filter::{self, CartFilter, CartOrder};
 use crate::auth;
-use crate::db;
+use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders;
+use crate::loaders::Loaders;
 use crate::pagination::{CountRows, Page, connection};
 
 connection!(CartConnection, CartEdge, Cart, "cart", "carts");
@@ -27,7 +30,7 @@ impl CartQuery {
     ) -> ApiResult<Option<Cart>> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let viewer = auth::viewer(ctx);
-        let row = loaders::from_context(ctx)?.cart.load_one(key).await?;
+        let row = ctx.shared::<Arc<Loaders>>()?.cart.load_one(key).await?;
         // Another customer's cart reads as missing: IDs leak nothing.
         Ok(row
             .filter(|row| viewer.may_see_customer(row.customer_id))
@@ -56,7 +59,7 @@ impl CartQuery {
         let filtered = cart::Entity::find()
             .filter(filter::condition(predicate.as_ref()))
             .filter(super::mutation::owned_by(owner));
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CartConnection::new(
             slice,

@@ -2,13 +2,16 @@ use async_graphql::{Context, ID, Subscription};
 use entity::cart;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use sea_orm::DatabaseConnection;
 use sea_orm::EntityTrait;
 
 use super::Cart;
 use crate::auth;
+use crate::context::Shared;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
 use crate::ids::{self, NodeKind};
 
 #[derive(Default)]
@@ -26,9 +29,9 @@ impl CartSubscription {
         #[graphql(desc = "The cart to watch.")] cart_id: ID,
     ) -> Result<BoxStream<'static, ApiResult<Cart>>, ApiError> {
         let key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let db = db::from_context(ctx)?.clone();
+        let db = ctx.shared::<DatabaseConnection>()?.clone();
         // Subscribe before looking, so no change slips between the two.
-        let changes = events::from_context(ctx)?.subscribe(Event::Cart(key));
+        let changes = ctx.shared::<Events>()?.subscribe(Event::Cart(key));
         let viewer = auth::viewer(ctx);
         viewer.owner()?;
         let visible = cart::Entity::find_by_id(key)

@@ -1,17 +1,23 @@
 //! Accounts: `signUp`, `logIn`, `logOut` and `viewer`. Tokens and password
 //! hashing are [`crate::auth`]'s; this module is the GraphQL side.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::customer;
+use sea_orm::DatabaseConnection;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Customer;
 use super::mutation::{CreateCustomerInput, create};
 use crate::auth::{self, Auth, Viewer};
+use crate::context::Shared;
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
+use crate::loaders::Loaders;
 use crate::passwords::{PASSWORD_CHARS, Passwords};
 
 /// A new account's details.
@@ -47,16 +53,6 @@ pub struct LogOutPayload {
     pub logged_out: bool,
 }
 
-fn auth<'a>(ctx: &Context<'a>) -> ApiResult<&'a Auth> {
-    ctx.data::<Auth>()
-        .map_err(|_| anyhow::anyhow!("the schema was built without its token settings").into())
-}
-
-fn passwords<'a>(ctx: &Context<'a>) -> ApiResult<&'a Passwords> {
-    ctx.data::<Passwords>()
-        .map_err(|_| anyhow::anyhow!("the schema was built without its password settings").into())
-}
-
 fn check_password(password: &str) -> Result<(), UserError> {
     let chars = password.chars().count();
     if PASSWORD_CHARS.contains(&chars) {
@@ -83,10 +79,7 @@ impl AccountQuery {
         let Viewer::Customer { id, .. } = auth::viewer(ctx) else {
             return Ok(None);
         };
-        let row = crate::loaders::from_context(ctx)?
-            .customer
-            .load_one(id)
-            .await?;
+        let row = ctx.shared::<Arc<Loaders>>()?.customer.load_one(id).await?;
         Ok(row.map(Customer))
     }
 }
@@ -104,9 +97,9 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account's details.")] input: SignUpInput,
     ) -> ApiResult<AuthPayload> {
-        let db = db::from_context(ctx)?;
-        let auth = auth(ctx)?;
-        let passwords = passwords(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let auth = ctx.shared::<Auth>()?;
+        let passwords = ctx.shared::<Passwords>()?;
         if let Err(throttled) = passwords.sign_up_attempt(auth::client_address(ctx)) {
             return Ok(auth_payload((None, vec![throttled])));
         }
@@ -144,9 +137,9 @@ impl AccountMutation {
         #[graphql(desc = "The account's email address.")] email: String,
         #[graphql(desc = "The account's password.", secret)] password: String,
     ) -> ApiResult<AuthPayload> {
-        let db = db::from_context(ctx)?;
-        let auth = auth(ctx)?;
-        let passwords = passwords(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let auth = ctx.shared::<Auth>()?;
+        let passwords = ctx.shared::<Passwords>()?;
         let email = email.trim().to_lowercase();
         let address = auth::client_address(ctx);
         if let Err(throttled) = passwords.check_login(&email, address) {
@@ -180,9 +173,9 @@ impl AccountMutation {
     async fn log_out(&self, ctx: &Context<'_>) -> ApiResult<LogOutPayload> {
         let logged_out = match auth::viewer(ctx) {
             Viewer::Customer { session, .. } => {
-                let db = db::from_context(ctx)?;
-                let logged_out = auth(ctx)?.log_out(db, session).await?;
-                events::from_context(ctx)?
+                let db = ctx.shared::<DatabaseConnection>()?;
+                let logged_out = ctx.shared::<Auth>()?.log_out(db, session).await?;
+                ctx.shared::<Events>()?
                     .announce(db, &[Event::Session(session)])
                     .await?;
                 logged_out

@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, customer};
+use sea_orm::DatabaseConnection;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QuerySelect,
@@ -8,12 +9,14 @@ use sea_orm::{
 
 use super::{Customer, parse_email, parse_name};
 use crate::auth;
+use crate::context::Shared;
 use crate::db;
 use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
     taken_on_unique_violation,
 };
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
 use crate::ids::{self, NodeKind};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
@@ -75,7 +78,7 @@ impl CustomerMutation {
         #[graphql(desc = "The new customer's fields.")] input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
         auth::viewer(ctx).require_admin()?;
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         let (customer, user_errors) = into_payload(create(db, input, None).await)?;
         Ok(CreateCustomerPayload {
             customer: customer.map(Customer),
@@ -91,7 +94,7 @@ impl CustomerMutation {
         #[graphql(desc = "The fields to change.")] input: UpdateCustomerInput,
     ) -> ApiResult<UpdateCustomerPayload> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         if !may_change(ctx, key)? {
             return Ok(UpdateCustomerPayload {
                 customer: None,
@@ -120,8 +123,8 @@ impl CustomerMutation {
                 user_errors: vec![UserError::not_found(&["id"], "Customer")],
             });
         }
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let txn = db::begin_write(db).await?;
         let outcome = delete(&txn, key).await;
         // Subscribers of the customer's carts learn they are gone.

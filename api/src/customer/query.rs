@@ -1,14 +1,17 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use entity::customer;
+use sea_orm::DatabaseConnection;
 use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Customer;
 use super::filter::{self, CustomerFilter, CustomerOrder};
 use crate::auth;
-use crate::db;
+use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders;
+use crate::loaders::Loaders;
 use crate::pagination::{CountRows, Page, connection};
 
 connection!(
@@ -36,7 +39,7 @@ impl CustomerQuery {
         if !auth::viewer(ctx).may_see_customer(key) {
             return Ok(None);
         }
-        let row = loaders::from_context(ctx)?.customer.load_one(key).await?;
+        let row = ctx.shared::<Arc<Loaders>>()?.customer.load_one(key).await?;
         Ok(row.map(Customer))
     }
 
@@ -60,7 +63,7 @@ impl CustomerQuery {
         auth::viewer(ctx).require_admin()?;
         let page = Page::parse(filter::order(order_by), first, after, last, before)?;
         let filtered = customer::Entity::find().filter(filter::condition(filter.as_ref())?);
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CustomerConnection::new(
             slice,

@@ -16,6 +16,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::product;
 
+use crate::context::Shared;
 use crate::error::{ApiResult, UserError};
 use crate::ids::{self, NodeKind};
 use crate::money::{self, Currency, Money};
@@ -45,7 +46,7 @@ impl Product {
 
     /// The price of one unit.
     async fn price(&self, ctx: &Context<'_>) -> ApiResult<Money> {
-        Ok(Money::from_minor(self.0.price, currency(ctx)?))
+        Ok(Money::from_minor(self.0.price, ctx.shared::<Currency>()?))
     }
 
     /// How many units are available.
@@ -62,11 +63,6 @@ impl Product {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-}
-
-pub(crate) fn currency<'a>(ctx: &Context<'a>) -> ApiResult<&'a Currency> {
-    ctx.data::<Currency>()
-        .map_err(|_| anyhow::anyhow!("the schema was built without a currency").into())
 }
 
 /// Longest accepted product name, in characters.

@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart_product, product};
+use sea_orm::DatabaseConnection;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect,
@@ -8,9 +9,11 @@ use sea_orm::{
 
 use super::{Product, parse_description, parse_name, parse_price, parse_stock};
 use crate::auth;
+use crate::context::Shared;
 use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
 use crate::ids::{self, NodeKind};
 use crate::money::Decimal;
 
@@ -81,7 +84,7 @@ impl ProductMutation {
         #[graphql(desc = "The new product's fields.")] input: CreateProductInput,
     ) -> ApiResult<CreateProductPayload> {
         auth::viewer(ctx).require_admin()?;
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         let (product, user_errors) = into_payload(create(db, input).await)?;
         Ok(CreateProductPayload {
             product: product.map(Product),
@@ -98,8 +101,8 @@ impl ProductMutation {
     ) -> ApiResult<UpdateProductPayload> {
         auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let txn = db::begin_write(db).await?;
         let outcome = update(&txn, key, input).await;
         let changed = |product: &product::Model| vec![Event::Product(product.id)];
@@ -119,8 +122,8 @@ impl ProductMutation {
     ) -> ApiResult<DeleteProductPayload> {
         auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let db = db::from_context(ctx)?;
-        let events = events::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
+        let events = ctx.shared::<Events>()?;
         let txn = db::begin_write(db).await?;
         let outcome = delete(&txn, key).await;
         // The product's subscribers learn it is gone, and so do those of

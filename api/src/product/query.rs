@@ -1,18 +1,21 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::product;
+use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::Expr;
 use sea_orm::{EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};
 use tokio::sync::OnceCell;
 
 use super::Product;
 use super::filter::{self, ProductFilter, ProductOrder};
-use crate::db;
+use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders;
+use crate::loaders::Loaders;
+use crate::money::Currency;
 use crate::money::Money;
 use crate::pagination::{BoxFuture, Page, TotalCount, connection};
-use crate::product::currency;
 
 connection!(
     ProductConnection,
@@ -25,7 +28,7 @@ connection!(
         /// Figures over every product the filter matches, across all pages.
         async fn aggregate(&self, ctx: &Context<'_>) -> ApiResult<ProductAggregate> {
             let row = self.total.row(ctx).await?;
-            let currency = currency(ctx)?;
+            let currency = ctx.shared::<Currency>()?;
             let money = |minor: Option<i64>| minor.map(|minor| Money::from_minor(minor, currency));
             Ok(ProductAggregate {
                 count: row.count,
@@ -79,7 +82,7 @@ impl ProductStats {
     async fn row(&self, ctx: &Context<'_>) -> ApiResult<&StatsRow> {
         self.row
             .get_or_try_init(|| async {
-                let db = db::from_context(ctx)?;
+                let db = ctx.shared::<DatabaseConnection>()?;
                 let row = self
                     .filtered
                     .clone()
@@ -124,7 +127,7 @@ impl ProductQuery {
         #[graphql(desc = "The product's global ID.")] id: ID,
     ) -> ApiResult<Option<Product>> {
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let row = loaders::from_context(ctx)?.product.load_one(key).await?;
+        let row = ctx.shared::<Arc<Loaders>>()?.product.load_one(key).await?;
         Ok(row.map(Product))
     }
 
@@ -147,7 +150,7 @@ impl ProductQuery {
     ) -> ApiResult<ProductConnection> {
         let page = Page::parse(filter::order(order_by), first, after, last, before)?;
         let filtered = product::Entity::find().filter(filter::condition(filter.as_ref())?);
-        let db = db::from_context(ctx)?;
+        let db = ctx.shared::<DatabaseConnection>()?;
         let slice = page.fetch(db, filtered.clone()).await?;
         Ok(ProductConnection::new(
             slice,

@@ -2,12 +2,15 @@ use async_graphql::{Context, ID, Subscription};
 use entity::product;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
+use sea_orm::DatabaseConnection;
 use sea_orm::EntityTrait;
 
 use super::Product;
+use crate::context::Shared;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, Event};
+use crate::events::Event;
+use crate::events::Events;
 use crate::ids::{self, NodeKind};
 
 #[derive(Default)]
@@ -24,9 +27,9 @@ impl ProductSubscription {
         #[graphql(desc = "The product to watch.")] product_id: ID,
     ) -> Result<BoxStream<'static, ApiResult<Product>>, ApiError> {
         let key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let db = db::from_context(ctx)?.clone();
+        let db = ctx.shared::<DatabaseConnection>()?.clone();
         // Subscribe before looking, so no change slips between the two.
-        let changes = events::from_context(ctx)?.subscribe(Event::Product(key));
+        let changes = ctx.shared::<Events>()?.subscribe(Event::Product(key));
         if product::Entity::find_by_id(key).one(&db).await?.is_none() {
             return Err(ApiError::bad_input("`productId` names no product"));
         }
