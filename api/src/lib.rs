@@ -23,7 +23,8 @@
 //! - [`limits`] — the schema extension enforcing depth, cost and aliases;
 //!   [`scan`] — a document's size and nesting, checked before any parse;
 //!   [`documents`] — the cache of parsed documents.
-//! - [`http`] — routes, probes and GraphQL over HTTP; [`http::serve`] —
+//! - [`http`] — the router and its layers; `http::graphql` — GraphQL over
+//!   HTTP; `http::probes` — `/live`, `/ready`, `/health`; [`http::serve`] —
 //!   accepting connections; [`http::ws`] — GraphQL over WebSocket.
 //! - [`persisted`] — automatic persisted queries.
 //! - [`events`] — change events for subscriptions and logouts (PostgreSQL

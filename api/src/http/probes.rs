@@ -1,0 +1,73 @@
+//! Probes for orchestrators and monitors: `/live` (the process serves
+//! HTTP), `/ready` (send it traffic: the database answers and the server is
+//! not shutting down) and `/health` (the server and its database). They use
+//! a database connection of their own ([`crate::db::connect_probe`]).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::AppState;
+
+/// How long the readiness and health checks wait for the database.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether the database answers, within [`PING_TIMEOUT`].
+async fn database_up(db: &DatabaseConnection) -> bool {
+    match tokio::time::timeout(PING_TIMEOUT, db.ping()).await {
+        Ok(Ok(())) => true,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "database unreachable");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("database did not answer within {PING_TIMEOUT:?}");
+            false
+        }
+    }
+}
+
+/// Health for people and monitors: the server and its database.
+pub(super) async fn health(State(state): State<AppState>) -> Response {
+    if database_up(&state.probe_db).await {
+        Json(json!({ "status": "ok", "database": "up" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "down" })),
+        )
+            .into_response()
+    }
+}
+
+/// Liveness: the process is running and serving HTTP; restart it if not.
+pub(super) async fn live() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: send traffic here? No while the database is unreachable or
+/// the server is shutting down.
+pub(super) async fn ready(State(state): State<AppState>) -> Response {
+    if state.shutting_down.load(Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "shutting down" })),
+        )
+            .into_response();
+    }
+    if database_up(&state.probe_db).await {
+        Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "database": "down" })),
+        )
+            .into_response()
+    }
+}
