@@ -12,16 +12,17 @@
 //!   transaction rolls back) and answered `TIMEOUT`;
 //! - its loads are batched ([`crate::batch`]) by a fresh set of loaders.
 //!
-//! Subscriptions are the exception: a permit or a timeout held for a
-//! subscription's lifetime would starve everyone else, and async-graphql's
-//! stream gives no sign of where its set-up ends and the wait for the first
-//! event begins (holding a permit until then starved HTTP requests). So a
-//! subscription spends from a budget like any operation, and is bounded by
-//! count, per connection and per customer ([`SubscriptionCaps`]); its reads
-//! (the set-up's check that the caller may watch the object, and one per
-//! event) are bounded by the pool's acquire timeout and the statement
-//! timeout, and never hold a database connection while waiting for their
-//! socket (they run in tasks of their own, see [`crate::batch`]).
+//! Subscriptions hold nothing between events: a permit or a timeout held
+//! for a subscription's lifetime would starve everyone else, and
+//! async-graphql's stream gives no sign of where its set-up ends and the
+//! wait for the first event begins (holding a permit until then starved
+//! HTTP requests). So a subscription spends from a budget and is charged
+//! to its client's rate limit like any operation, is bounded by count, per
+//! connection and per customer ([`SubscriptionCaps`]), and each of its
+//! reads — the set-up's check that the caller may watch the object, and
+//! the refetch of every event — passes [`SubscriptionReads`]: a permit and
+//! the request timeout, in a task of its own so that it never holds a
+//! database connection while waiting for its socket.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -38,7 +39,7 @@ use tracing::Instrument;
 use crate::auth::{ClientAddress, Viewer};
 use crate::batch;
 use crate::documents::ParsedDocuments;
-use crate::error::ErrorCode;
+use crate::error::{ApiError, ErrorCode};
 use crate::limits::{Budget, Limits};
 use crate::loaders::Loaders;
 use crate::schema::ShopSchema;
@@ -293,6 +294,41 @@ impl Drop for ClientTurn {
     }
 }
 
+/// The gate as a subscription's reads see it (in the subscription's
+/// request data): each read waits for a permit and obeys the request
+/// timeout like any operation, and runs in a task of its own
+/// ([`crate::db::detached`]), so it finishes and gives its connection back
+/// even while its subscriber does not read. No permit is held between
+/// events.
+#[derive(Clone)]
+pub struct SubscriptionReads {
+    permits: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+impl SubscriptionReads {
+    /// Runs `read` within a permit and the timeout.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        read: impl std::future::Future<Output = Result<T, sea_orm::DbErr>> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let work = async {
+            let _permit = self.permits.acquire().await;
+            crate::db::detached(read).await
+        };
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(result) => result.map_err(ApiError::from),
+            Err(_) => Err(ApiError::Refused(
+                ErrorCode::Timeout,
+                format!(
+                    "The subscription's read took longer than {} ms",
+                    self.timeout.as_millis()
+                ),
+            )),
+        }
+    }
+}
+
 /// One open subscription, counted until dropped.
 struct SubscriptionSlot {
     open: Arc<Mutex<usize>>,
@@ -390,6 +426,10 @@ impl Executor for SocketExecutor {
         let mut request = request
             .data(Budget::new(gate.limits.max_complexity))
             .data(OperationCost::default())
+            .data(SubscriptionReads {
+                permits: gate.permits.clone(),
+                timeout: gate.limits.request_timeout,
+            })
             .data(viewer);
         if let Some(allowance) = gate.allowance(caller) {
             request = request.data(allowance);

@@ -8,10 +8,10 @@ use sea_orm::EntityTrait;
 use super::Cart;
 use crate::auth;
 use crate::context::Shared;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
 use crate::events::Events;
+use crate::execute::SubscriptionReads;
 use crate::ids::{self, NodeKind};
 
 #[derive(Default)]
@@ -34,8 +34,12 @@ impl CartSubscription {
         let changes = ctx.shared::<Events>()?.subscribe(Event::Cart(key));
         let viewer = auth::viewer(ctx);
         viewer.owner()?;
-        let visible = cart::Entity::find_by_id(key)
-            .one(&db)
+        let reads = ctx.shared::<SubscriptionReads>()?.clone();
+        let visible = reads
+            .run({
+                let db = db.clone();
+                async move { cart::Entity::find_by_id(key).one(&db).await }
+            })
             .await?
             .is_some_and(|cart| viewer.may_see_customer(cart.customer_id));
         if !visible {
@@ -43,13 +47,20 @@ impl CartSubscription {
         }
         Ok(changes
             .then(move |_| {
-                let db = db.clone();
-                db::detached(async move { cart::Entity::find_by_id(key).one(&db).await })
+                let (db, reads) = (db.clone(), reads.clone());
+                async move {
+                    reads
+                        .run(async move { cart::Entity::find_by_id(key).one(&db).await })
+                        .await
+                }
             })
-            .take_while(|row| std::future::ready(!matches!(row, Ok(None))))
-            .map(|row| match row {
-                Ok(row) => Ok(Cart(row.expect("deleted carts end the stream"))),
-                Err(err) => Err(ApiError::from(err)),
+            // A deleted cart ends the stream.
+            .scan((), |(), row| {
+                std::future::ready(match row {
+                    Ok(Some(row)) => Some(Ok(Cart(row))),
+                    Ok(None) => None,
+                    Err(err) => Some(Err(err)),
+                })
             })
             .boxed())
     }

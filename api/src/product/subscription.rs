@@ -7,10 +7,10 @@ use sea_orm::EntityTrait;
 
 use super::Product;
 use crate::context::Shared;
-use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
 use crate::events::Events;
+use crate::execute::SubscriptionReads;
 use crate::ids::{self, NodeKind};
 
 #[derive(Default)]
@@ -30,18 +30,32 @@ impl ProductSubscription {
         let db = ctx.shared::<DatabaseConnection>()?.clone();
         // Subscribe before looking, so no change slips between the two.
         let changes = ctx.shared::<Events>()?.subscribe(Event::Product(key));
-        if product::Entity::find_by_id(key).one(&db).await?.is_none() {
+        let reads = ctx.shared::<SubscriptionReads>()?.clone();
+        let found = reads
+            .run({
+                let db = db.clone();
+                async move { product::Entity::find_by_id(key).one(&db).await }
+            })
+            .await?;
+        if found.is_none() {
             return Err(ApiError::bad_input("`productId` names no product"));
         }
         Ok(changes
             .then(move |_| {
-                let db = db.clone();
-                db::detached(async move { product::Entity::find_by_id(key).one(&db).await })
+                let (db, reads) = (db.clone(), reads.clone());
+                async move {
+                    reads
+                        .run(async move { product::Entity::find_by_id(key).one(&db).await })
+                        .await
+                }
             })
-            .take_while(|row| std::future::ready(!matches!(row, Ok(None))))
-            .map(|row| match row {
-                Ok(row) => Ok(Product(row.expect("deleted products end the stream"))),
-                Err(err) => Err(ApiError::from(err)),
+            // A deleted product ends the stream.
+            .scan((), |(), row| {
+                std::future::ready(match row {
+                    Ok(Some(row)) => Some(Ok(Product(row))),
+                    Ok(None) => None,
+                    Err(err) => Some(Err(err)),
+                })
             })
             .boxed())
     }
