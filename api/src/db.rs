@@ -87,24 +87,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// Ends a mutation's transaction: commits when `outcome` is a success, rolls
-/// back otherwise, so a failed mutation leaves the database as it was.
-pub async fn finish<T>(
-    txn: DatabaseTransaction,
-    outcome: Result<T, crate::error::MutationError>,
-) -> Result<T, crate::error::MutationError> {
-    match outcome {
-        Ok(value) => {
-            txn.commit().await?;
-            Ok(value)
-        }
-        Err(err) => {
-            txn.rollback().await?;
-            Err(err)
-        }
-    }
-}
-
 /// Runs `read` in a task of its own, so it finishes and gives its
 /// connection back even if whoever awaits it stops being polled (a
 /// subscription whose client stopped reading once held its connections

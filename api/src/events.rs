@@ -80,9 +80,9 @@ impl Events {
     }
 
     /// Commits `txn` when `outcome` succeeded and announces what `changed`
-    /// says it changed; rolls back otherwise. Replaces [`crate::db::finish`]
-    /// for mutations with subscribers.
-    pub async fn finish<T>(
+    /// says it changed; rolls back otherwise. Mutations reach it through
+    /// [`crate::write::write`].
+    pub(crate) async fn finish<T>(
         &self,
         txn: sea_orm::DatabaseTransaction,
         outcome: Result<T, MutationError>,
@@ -100,13 +100,6 @@ impl Events {
         txn.commit().await?;
         self.publish_locally(&events);
         Ok(value)
-    }
-
-    /// Announces `events` for a change `db` has already committed.
-    pub async fn announce(&self, db: &impl ConnectionTrait, events: &[Event]) -> Result<(), DbErr> {
-        self.notify_in(db, events).await?;
-        self.publish_locally(events);
-        Ok(())
     }
 
     /// On PostgreSQL, queues one NOTIFY carrying `events` on `conn`'s

@@ -3,7 +3,9 @@
 //! Layout:
 //! - [`config`] — the settings, read once by the binary (`src/main.rs`);
 //!   [`context`] — what resolvers take from the schema and the request.
-//! - [`db`] — connecting, migrating, and write transactions.
+//! - [`db`] — connecting, migrating, and write transactions; [`write`] —
+//!   the one write path every mutation takes (transaction, commit or
+//!   rollback, change events).
 //! - [`schema`] — the query, mutation and subscription roots merged from
 //!   the domain modules.
 //! - [`product`], [`customer`], [`cart`] — one module per domain type: its
@@ -62,6 +64,7 @@ pub mod product;
 pub mod scan;
 pub mod schema;
 pub mod throttle;
+pub mod write;
 
 use std::future::Future;
 use std::net::SocketAddr;

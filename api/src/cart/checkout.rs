@@ -12,7 +12,6 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, cart_product, checkout, product};
-use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -20,15 +19,13 @@ use sea_orm::{
 
 use super::Cart;
 use crate::auth;
-use crate::context::Shared;
-use crate::db;
 use crate::error::{
     ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
 use crate::events::Event;
-use crate::events::Events;
 use crate::ids::{self, NodeKind};
+use crate::write::write;
 
 /// Longest accepted idempotency key.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -64,20 +61,21 @@ impl CheckoutMutation {
     ) -> ApiResult<CheckoutPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
         let outcome = match check_key(idempotency_key.as_deref()) {
             Err(err) => Err(err.into()),
             Ok(key) => {
-                let txn = db::begin_write(db).await?;
-                let outcome = checkout(&txn, cart_key, owner, key).await;
                 let changed = |done: &Done| {
                     let products = done.products.iter().map(|id| Event::Product(*id));
                     std::iter::once(Event::Cart(done.cart.id))
                         .chain(products)
                         .collect()
                 };
-                events.finish(txn, outcome, changed).await
+                write(
+                    ctx,
+                    async |txn| checkout(txn, cart_key, owner, key).await,
+                    changed,
+                )
+                .await
             }
         };
         let (done, user_errors) = into_payload(outcome)?;

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, HashMap};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, cart_product, customer, product};
-use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -20,15 +19,13 @@ use sea_orm::{
 
 use super::Cart;
 use crate::auth;
-use crate::context::Shared;
-use crate::db;
 use crate::error::{
     ApiResult, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
 use crate::events::Event;
-use crate::events::Events;
 use crate::ids::{self, NodeKind};
+use crate::write::{unwatched, write};
 
 /// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
 pub const MAX_LINES_PER_CALL: usize = 250;
@@ -117,13 +114,11 @@ impl CartMutation {
             });
         }
         let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
-        let db = ctx.shared::<DatabaseConnection>()?;
         let outcome = match requests {
             Err(errors) => Err(errors.into()),
             Ok(requests) => {
-                let txn = db::begin_write(db).await?;
-                let outcome = create(&txn, customer_key, &requests).await;
-                db::finish(txn, outcome).await
+                let create = async |txn: &_| create(txn, customer_key, &requests).await;
+                write(ctx, create, unwatched).await
             }
         };
         let (cart, user_errors) = into_payload(outcome)?;
@@ -146,14 +141,11 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let requests = LineRequest::parse_all(&lines)?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
         let outcome = match requests {
             Err(errors) => Err(errors.into()),
             Ok(requests) => {
-                let txn = db::begin_write(db).await?;
-                let outcome = add_lines(&txn, cart_key, owner, &requests).await;
-                events.finish(txn, outcome, cart_changed).await
+                let add = async |txn: &_| add_lines(txn, cart_key, owner, &requests).await;
+                write(ctx, add, cart_changed).await
             }
         };
         let (cart, user_errors) = into_payload(outcome)?;
@@ -174,14 +166,12 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
         let outcome = if !(0..=MAX_QUANTITY).contains(&quantity) {
             Err(quantity_out_of_range(&["quantity"], 0).into())
         } else {
-            let txn = db::begin_write(db).await?;
-            let outcome = set_quantity(&txn, cart_key, owner, product_key, quantity).await;
-            events.finish(txn, outcome, cart_changed).await
+            let set =
+                async |txn: &_| set_quantity(txn, cart_key, owner, product_key, quantity).await;
+            write(ctx, set, cart_changed).await
         };
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(UpdateCartLinePayload {
@@ -200,11 +190,8 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
-        let txn = db::begin_write(db).await?;
-        let outcome = set_quantity(&txn, cart_key, owner, product_key, 0).await;
-        let (cart, user_errors) = into_payload(events.finish(txn, outcome, cart_changed).await)?;
+        let remove = async |txn: &_| set_quantity(txn, cart_key, owner, product_key, 0).await;
+        let (cart, user_errors) = into_payload(write(ctx, remove, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),
             user_errors,
@@ -219,31 +206,35 @@ impl CartMutation {
     ) -> ApiResult<DeleteCartPayload> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let owner = auth::viewer(ctx).owner()?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        // A checked-out cart is a record of a sale: it stays.
-        let mut delete = cart::Entity::delete_many()
-            .filter(cart::Column::Id.eq(key))
-            .filter(cart::Column::CheckedOutAt.is_null());
-        if let Some(owner) = owner {
-            delete = delete.filter(cart::Column::CustomerId.eq(owner));
-        }
-        let deleted = delete.exec(db).await?;
-        if deleted.rows_affected == 0 {
-            let mut error = not_open(db, key, owner).await?;
-            error.field = Some(vec!["id".to_owned()]);
-            return Ok(DeleteCartPayload {
-                deleted_id: None,
-                user_errors: vec![error],
-            });
-        }
-        ctx.shared::<Events>()?
-            .announce(db, &[Event::Cart(key)])
-            .await?;
+        let changed = |_: &()| vec![Event::Cart(key)];
+        let outcome = write(ctx, async |txn| delete(txn, key, owner).await, changed).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeleteCartPayload {
-            deleted_id: Some(id),
-            user_errors: Vec::new(),
+            deleted_id: deleted.map(|()| id),
+            user_errors,
         })
     }
+}
+
+/// Deletes an open cart (its lines go by ON DELETE CASCADE). A
+/// checked-out cart is a record of a sale: it stays.
+async fn delete(
+    db: &impl ConnectionTrait,
+    key: i64,
+    owner: Option<i64>,
+) -> Result<(), MutationError> {
+    let deleted = cart::Entity::delete_many()
+        .filter(cart::Column::Id.eq(key))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .filter(owned_by(owner))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        let mut error = not_open(db, key, owner).await?;
+        error.field = Some(vec!["id".to_owned()]);
+        return Err(error.into());
+    }
+    Ok(())
 }
 
 /// The event of a mutation that changed `cart`.

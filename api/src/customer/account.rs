@@ -13,12 +13,11 @@ use super::Customer;
 use super::mutation::{CreateCustomerInput, create};
 use crate::auth::{self, Auth, Viewer};
 use crate::context::Shared;
-use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::events::Event;
-use crate::events::Events;
 use crate::loaders::Loaders;
 use crate::passwords::{PASSWORD_CHARS, Passwords};
+use crate::write::{unwatched, write};
 
 /// A new account's details.
 #[derive(Debug, InputObject)]
@@ -97,7 +96,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account's details.")] input: SignUpInput,
     ) -> ApiResult<AuthPayload> {
-        let db = ctx.shared::<DatabaseConnection>()?;
+        let _db = ctx.shared::<DatabaseConnection>()?;
         let auth = ctx.shared::<Auth>()?;
         let passwords = ctx.shared::<Passwords>()?;
         if let Err(throttled) = passwords.sign_up_attempt(auth::client_address(ctx)) {
@@ -107,20 +106,16 @@ impl AccountMutation {
             Err(err) => Err(MutationError::from(err)),
             Ok(()) => {
                 let hash = passwords.hash(input.password).await?;
-                let txn = db::begin_write(db).await?;
                 let details = CreateCustomerInput {
                     email: input.email,
                     name: input.name,
                 };
-                let outcome = match create(&txn, details, Some(hash)).await {
-                    Ok(row) => auth
-                        .log_in(&txn, row.id)
-                        .await
-                        .map(|(token, expires_at)| (row, token, expires_at))
-                        .map_err(MutationError::from),
-                    Err(err) => Err(err),
+                let sign_up = async |txn: &sea_orm::DatabaseTransaction| {
+                    let row = create(txn, details, Some(hash)).await?;
+                    let (token, expires_at) = auth.log_in(txn, row.id).await?;
+                    Ok((row, token, expires_at))
                 };
-                db::finish(txn, outcome).await
+                write(ctx, sign_up, unwatched).await
             }
         };
         Ok(auth_payload(into_payload(outcome)?))
@@ -152,8 +147,13 @@ impl AccountMutation {
         let hash = row.as_ref().and_then(|row| row.password_hash.clone());
         let outcome = match (passwords.verify(password, hash).await?, row) {
             (true, Some(row)) => {
-                let (token, expires_at) = auth.log_in(db, row.id).await?;
-                Ok((row, token, expires_at))
+                let log_in = async |txn: &sea_orm::DatabaseTransaction| {
+                    let (token, expires_at) = auth.log_in(txn, row.id).await?;
+                    Ok((token, expires_at))
+                };
+                write(ctx, log_in, unwatched)
+                    .await
+                    .map(|(token, expires_at)| (row, token, expires_at))
             }
             _ => Err({
                 passwords.failed_login(&email, address);
@@ -173,12 +173,15 @@ impl AccountMutation {
     async fn log_out(&self, ctx: &Context<'_>) -> ApiResult<LogOutPayload> {
         let logged_out = match auth::viewer(ctx) {
             Viewer::Customer { session, .. } => {
-                let db = ctx.shared::<DatabaseConnection>()?;
-                let logged_out = ctx.shared::<Auth>()?.log_out(db, session).await?;
-                ctx.shared::<Events>()?
-                    .announce(db, &[Event::Session(session)])
-                    .await?;
-                logged_out
+                let auth = ctx.shared::<Auth>()?;
+                let log_out = async |txn: &sea_orm::DatabaseTransaction| {
+                    Ok(auth.log_out(txn, session).await?)
+                };
+                // Every instance closes the sockets of the session once the
+                // revocation is committed.
+                let ended = |_: &bool| vec![Event::Session(session)];
+                let (logged_out, _) = into_payload(write(ctx, log_out, ended).await)?;
+                logged_out.unwrap_or(false)
             }
             Viewer::Admin => false,
             Viewer::Anonymous => return Err(auth::unauthenticated()),

@@ -1,7 +1,6 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, customer};
-use sea_orm::DatabaseConnection;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QuerySelect,
@@ -9,15 +8,13 @@ use sea_orm::{
 
 use super::{Customer, parse_email, parse_name};
 use crate::auth;
-use crate::context::Shared;
-use crate::db;
 use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
     taken_on_unique_violation,
 };
 use crate::events::Event;
-use crate::events::Events;
 use crate::ids::{self, NodeKind};
+use crate::write::{unwatched, write};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
 
@@ -78,8 +75,8 @@ impl CustomerMutation {
         #[graphql(desc = "The new customer's fields.")] input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
         auth::viewer(ctx).require_admin()?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let (customer, user_errors) = into_payload(create(db, input, None).await)?;
+        let outcome = write(ctx, async |txn| create(txn, input, None).await, unwatched).await;
+        let (customer, user_errors) = into_payload(outcome)?;
         Ok(CreateCustomerPayload {
             customer: customer.map(Customer),
             user_errors,
@@ -94,16 +91,14 @@ impl CustomerMutation {
         #[graphql(desc = "The fields to change.")] input: UpdateCustomerInput,
     ) -> ApiResult<UpdateCustomerPayload> {
         let key = ids::decode_as(&id, NodeKind::Customer, "id")?;
-        let db = ctx.shared::<DatabaseConnection>()?;
         if !may_change(ctx, key)? {
             return Ok(UpdateCustomerPayload {
                 customer: None,
                 user_errors: vec![UserError::not_found(&["id"], "Customer")],
             });
         }
-        let txn = db::begin_write(db).await?;
-        let outcome = update(&txn, key, input).await;
-        let (customer, user_errors) = into_payload(db::finish(txn, outcome).await)?;
+        let outcome = write(ctx, async |txn| update(txn, key, input).await, unwatched).await;
+        let (customer, user_errors) = into_payload(outcome)?;
         Ok(UpdateCustomerPayload {
             customer: customer.map(Customer),
             user_errors,
@@ -123,13 +118,10 @@ impl CustomerMutation {
                 user_errors: vec![UserError::not_found(&["id"], "Customer")],
             });
         }
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
-        let txn = db::begin_write(db).await?;
-        let outcome = delete(&txn, key).await;
         // Subscribers of the customer's carts learn they are gone.
         let changed = |carts: &Vec<i64>| carts.iter().map(|cart| Event::Cart(*cart)).collect();
-        let (deleted, user_errors) = into_payload(events.finish(txn, outcome, changed).await)?;
+        let outcome = write(ctx, async |txn| delete(txn, key).await, changed).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeleteCustomerPayload {
             deleted_id: deleted.map(|_| id),
             user_errors,

@@ -1,7 +1,6 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart_product, product};
-use sea_orm::DatabaseConnection;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect,
@@ -9,13 +8,11 @@ use sea_orm::{
 
 use super::{Product, parse_description, parse_name, parse_price, parse_stock};
 use crate::auth;
-use crate::context::Shared;
-use crate::db;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
 use crate::events::Event;
-use crate::events::Events;
 use crate::ids::{self, NodeKind};
 use crate::money::Decimal;
+use crate::write::{unwatched, write};
 
 /// The fields of a new product.
 #[derive(Debug, InputObject)]
@@ -84,8 +81,8 @@ impl ProductMutation {
         #[graphql(desc = "The new product's fields.")] input: CreateProductInput,
     ) -> ApiResult<CreateProductPayload> {
         auth::viewer(ctx).require_admin()?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let (product, user_errors) = into_payload(create(db, input).await)?;
+        let outcome = write(ctx, async |txn| create(txn, input).await, unwatched).await;
+        let (product, user_errors) = into_payload(outcome)?;
         Ok(CreateProductPayload {
             product: product.map(Product),
             user_errors,
@@ -101,12 +98,9 @@ impl ProductMutation {
     ) -> ApiResult<UpdateProductPayload> {
         auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
-        let txn = db::begin_write(db).await?;
-        let outcome = update(&txn, key, input).await;
         let changed = |product: &product::Model| vec![Event::Product(product.id)];
-        let (product, user_errors) = into_payload(events.finish(txn, outcome, changed).await)?;
+        let outcome = write(ctx, async |txn| update(txn, key, input).await, changed).await;
+        let (product, user_errors) = into_payload(outcome)?;
         Ok(UpdateProductPayload {
             product: product.map(Product),
             user_errors,
@@ -122,17 +116,14 @@ impl ProductMutation {
     ) -> ApiResult<DeleteProductPayload> {
         auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let db = ctx.shared::<DatabaseConnection>()?;
-        let events = ctx.shared::<Events>()?;
-        let txn = db::begin_write(db).await?;
-        let outcome = delete(&txn, key).await;
         // The product's subscribers learn it is gone, and so do those of
         // the carts that held it.
         let changed = |carts: &Vec<i64>| {
             let carts = carts.iter().map(|cart| Event::Cart(*cart));
             std::iter::once(Event::Product(key)).chain(carts).collect()
         };
-        let (deleted, user_errors) = into_payload(events.finish(txn, outcome, changed).await)?;
+        let outcome = write(ctx, async |txn| delete(txn, key).await, changed).await;
+        let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeleteProductPayload {
             deleted_id: deleted.map(|_| id),
             user_errors,

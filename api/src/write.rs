@@ -1,0 +1,38 @@
+//! The one write path: every mutation runs its operation through [`write`].
+//!
+//! A mutation decodes its arguments and checks who may do it, then hands
+//! `write` two things: the operation, which gets the transaction, and what
+//! the operation's result changed, as events for subscribers. `write`
+//! opens the transaction (on SQLite taking the write lock up front, see
+//! [`crate::db::begin_write`]), runs the operation, and then either
+//! commits and announces the events — to this instance's subscribers, and
+//! on PostgreSQL to every instance through a NOTIFY sent by the same
+//! commit — or rolls back, so a failed mutation leaves the database as it
+//! was and tells nobody anything.
+
+use async_graphql::Context;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+
+use crate::context::Shared;
+use crate::db;
+use crate::error::MutationError;
+use crate::events::{Event, Events};
+
+/// Runs `operation` in a write transaction: commits and announces what
+/// `changed` says it changed when it succeeds, rolls back when it fails.
+pub async fn write<T>(
+    ctx: &Context<'_>,
+    operation: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, MutationError>,
+    changed: impl FnOnce(&T) -> Vec<Event>,
+) -> Result<T, MutationError> {
+    let db = ctx.shared::<DatabaseConnection>()?;
+    let events = ctx.shared::<Events>()?;
+    let txn = db::begin_write(db).await?;
+    let outcome = operation(&txn).await;
+    events.finish(txn, outcome, changed).await
+}
+
+/// What a write nobody subscribes to changed: nothing to announce.
+pub fn unwatched<T>(_: &T) -> Vec<Event> {
+    Vec::new()
+}
