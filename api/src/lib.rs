@@ -15,7 +15,9 @@
 //!   the `and`/`or`/`not` filter trees every list shares.
 //! - [`loaders`] — what each batch loads; [`batch`] — when batches run, so
 //!   nested queries cost a fixed number of statements (no N+1).
-//! - [`money`] — prices in minor units, shown as decimal strings.
+//! - [`money`] — prices in minor units, shown as decimal strings;
+//!   [`input`] — names, emails and quantities, built only by their parsers,
+//!   and the accumulator of an input's field errors.
 //! - [`error`] — user errors in payloads, coded top-level errors.
 //! - [`auth`] — who is asking: tokens, viewers, rights; [`passwords`] —
 //!   hashing behind a concurrency limit, failed-login throttling;
@@ -53,6 +55,7 @@ pub mod filter;
 pub mod graphiql;
 pub mod http;
 pub mod ids;
+pub mod input;
 pub mod limits;
 pub mod loaders;
 pub mod money;

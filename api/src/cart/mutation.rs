@@ -25,12 +25,11 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
+use crate::input::{FieldErrors, MAX_QUANTITY, Quantity};
 use crate::write::{unwatched, write};
 
 /// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
 pub const MAX_LINES_PER_CALL: usize = 250;
-/// Largest quantity of one product in one call or one line.
-pub const MAX_QUANTITY: i32 = 1_000_000;
 /// Most lines one cart holds (Shopify's cart holds 250 too); with
 /// [`MAX_QUANTITY`] and the largest price, a subtotal stays far inside
 /// what [`crate::money::Money`] computes exactly.
@@ -115,7 +114,7 @@ impl CartMutation {
         }
         let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
         let outcome = match requests {
-            Err(errors) => Err(errors.into()),
+            Err(errors) => Err(errors),
             Ok(requests) => {
                 let create = async |txn: &_| create(txn, customer_key, &requests).await;
                 write(ctx, create, unwatched).await
@@ -142,7 +141,7 @@ impl CartMutation {
         let owner = auth::viewer(ctx).owner()?;
         let requests = LineRequest::parse_all(&lines)?;
         let outcome = match requests {
-            Err(errors) => Err(errors.into()),
+            Err(errors) => Err(errors),
             Ok(requests) => {
                 let add = async |txn: &_| add_lines(txn, cart_key, owner, &requests).await;
                 write(ctx, add, cart_changed).await
@@ -166,12 +165,13 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let outcome = if !(0..=MAX_QUANTITY).contains(&quantity) {
-            Err(quantity_out_of_range(&["quantity"], 0).into())
-        } else {
-            let set =
-                async |txn: &_| set_quantity(txn, cart_key, owner, product_key, quantity).await;
-            write(ctx, set, cart_changed).await
+        let outcome = match Quantity::parse(quantity, 0, &["quantity"]) {
+            Err(error) => Err(error.into()),
+            Ok(quantity) => {
+                let set =
+                    async |txn: &_| set_quantity(txn, cart_key, owner, product_key, quantity).await;
+                write(ctx, set, cart_changed).await
+            }
         };
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(UpdateCartLinePayload {
@@ -190,7 +190,8 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let remove = async |txn: &_| set_quantity(txn, cart_key, owner, product_key, 0).await;
+        let remove =
+            async |txn: &_| set_quantity(txn, cart_key, owner, product_key, Quantity::NONE).await;
         let (cart, user_errors) = into_payload(write(ctx, remove, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),
@@ -247,53 +248,39 @@ fn cart_changed(cart: &cart::Model) -> Vec<Event> {
 struct LineRequest {
     index: usize,
     product_id: i64,
-    quantity: i32,
+    quantity: Quantity,
 }
 
 impl LineRequest {
     /// Malformed IDs are top-level errors; everything else a user error.
-    fn parse_all(lines: &[CartLineInput]) -> ApiResult<Result<Vec<LineRequest>, Vec<UserError>>> {
+    fn parse_all(lines: &[CartLineInput]) -> ApiResult<Result<Vec<LineRequest>, MutationError>> {
         if lines.len() > MAX_LINES_PER_CALL {
-            return Ok(Err(vec![UserError::new(
+            return Ok(Err(UserError::new(
                 &["lines"],
                 UserErrorCode::TooMany,
                 format!("At most {MAX_LINES_PER_CALL} lines can be added at once"),
-            )]));
+            )
+            .into()));
         }
         let mut requests = Vec::with_capacity(lines.len());
-        let mut errors = Vec::new();
+        let mut errors = FieldErrors::default();
         for (index, line) in lines.iter().enumerate() {
             let product_id = ids::decode_as(&line.product_id, NodeKind::Product, "productId")?;
-            if (1..=MAX_QUANTITY).contains(&line.quantity) {
+            let field = ["lines", &index.to_string(), "quantity"];
+            if let Some(quantity) = errors.check(Quantity::parse(line.quantity, 1, &field)) {
                 requests.push(LineRequest {
                     index,
                     product_id,
-                    quantity: line.quantity,
+                    quantity,
                 });
-            } else {
-                errors.push(quantity_out_of_range(
-                    &["lines", &index.to_string(), "quantity"],
-                    1,
-                ));
             }
         }
-        Ok(if errors.is_empty() {
-            Ok(requests)
-        } else {
-            Err(errors)
-        })
+        Ok(errors.finish().map(|()| requests))
     }
 
     fn field(&self, name: &str) -> Vec<String> {
         vec!["lines".to_owned(), self.index.to_string(), name.to_owned()]
     }
-}
-
-fn quantity_out_of_range(field: &[&str], min: i32) -> UserError {
-    UserError::invalid(
-        field,
-        format!("Quantity must be between {min} and {MAX_QUANTITY}"),
-    )
 }
 
 fn insufficient_stock(
@@ -420,7 +407,7 @@ async fn add_lines(
     let mut additions: BTreeMap<i64, (i32, &LineRequest)> = BTreeMap::new();
     for line in lines {
         let entry = additions.entry(line.product_id).or_insert((0, line));
-        entry.0 = entry.0.saturating_add(line.quantity);
+        entry.0 = entry.0.saturating_add(line.quantity.get());
     }
     // Each upsert returns the line as it now is: its quantity includes every
     // concurrent addition committed before ours, so stock is checked
@@ -502,8 +489,9 @@ async fn set_quantity(
     cart_id: i64,
     owner: Option<i64>,
     product_id: i64,
-    quantity: i32,
+    quantity: Quantity,
 ) -> Result<cart::Model, MutationError> {
+    let quantity = quantity.get();
     let cart = touch_cart(db, cart_id, owner).await?;
     let no_line = || {
         UserError::new(

@@ -1,6 +1,7 @@
 //! Customers: the `Customer` GraphQL type with its carts, its queries
 //! (`customer`, `customers`) and mutations (`createCustomer`,
-//! `updateCustomer`, `deleteCustomer`), and the rules for emails and names.
+//! `updateCustomer`, `deleteCustomer`). Emails and names are parsed by
+//! [`crate::input`].
 
 mod account;
 mod filter;
@@ -14,12 +15,11 @@ pub use query::CustomerQuery;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use email_address::EmailAddress;
 use entity::customer;
 
 use crate::auth;
 use crate::cart::{CartConnection, CartFilter, CartOrder, CartsOfCustomer};
-use crate::error::{ApiResult, UserError};
+use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
 
 /// A customer as the API shows it; wraps the table row.
@@ -79,70 +79,5 @@ impl Customer {
     /// When the customer was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
-    }
-}
-
-/// Longest accepted email address (RFC 5321's path limit).
-pub const MAX_EMAIL_CHARS: usize = 254;
-/// Longest accepted customer name, in characters.
-pub const MAX_NAME_CHARS: usize = 200;
-
-/// An email address: trimmed, valid per RFC 5322, stored in lower case so
-/// that uniqueness ignores case.
-pub fn parse_email(email: &str, field: &[&str]) -> Result<String, UserError> {
-    let email = email.trim().to_lowercase();
-    if email.chars().count() > MAX_EMAIL_CHARS {
-        return Err(UserError::invalid(
-            field,
-            format!("Email must be at most {MAX_EMAIL_CHARS} characters"),
-        ));
-    }
-    // `is_valid` accepts display-name forms ("A <a@b.c>"); a bare address is wanted.
-    match EmailAddress::parse_with_options(
-        &email,
-        email_address::Options::default().without_display_text(),
-    ) {
-        Ok(address) if address.domain().contains('.') => Ok(email),
-        _ => Err(UserError::invalid(
-            field,
-            "Email is not a valid email address",
-        )),
-    }
-}
-
-/// A customer name: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
-pub fn parse_name(name: &str, field: &[&str]) -> Result<String, UserError> {
-    let name = name.trim();
-    match name.chars().count() {
-        0 => Err(UserError::invalid(field, "Name must not be empty")),
-        n if n > MAX_NAME_CHARS => Err(UserError::invalid(
-            field,
-            format!("Name must be at most {MAX_NAME_CHARS} characters"),
-        )),
-        _ => Ok(name.to_owned()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            parse_email(" Ada@Example.COM ", &["email"]).unwrap(),
-            "ada@example.com"
-        );
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "Ada <ada@example.com>",
-            "a b@example.com",
-        ] {
-            assert!(parse_email(bad, &["email"]).is_err(), "{bad} accepted");
-        }
     }
 }

@@ -6,7 +6,7 @@ use sea_orm::{
     QueryFilter, QuerySelect,
 };
 
-use super::{Customer, parse_email, parse_name};
+use super::Customer;
 use crate::auth;
 use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
@@ -14,6 +14,7 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
+use crate::input::{Email, FieldErrors, Name};
 use crate::write::{unwatched, write};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
@@ -161,22 +162,16 @@ pub(super) async fn create(
     input: CreateCustomerInput,
     password_hash: Option<String>,
 ) -> Result<customer::Model, MutationError> {
-    let email = parse_email(&input.email, &["input", "email"]);
-    let name = parse_name(&input.name, &["input", "name"]);
-    let (email, name) = match (email, name) {
-        (Ok(email), Ok(name)) => (email, name),
-        (email, name) => {
-            return Err([email.err(), name.err()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .into());
-        }
+    let mut errors = FieldErrors::default();
+    let email = errors.check(Email::parse(&input.email, &["input", "email"]));
+    let name = errors.check(Name::parse(&input.name, &["input", "name"]));
+    let (Some(email), Some(name)) = (email, name) else {
+        return Err(errors.into());
     };
     let now = Utc::now();
     customer::ActiveModel {
-        email: Set(email),
-        name: Set(name),
+        email: Set(email.into()),
+        name: Set(name.into()),
         created_at: Set(now),
         updated_at: Set(now),
         password_hash: Set(password_hash),
@@ -196,22 +191,18 @@ async fn update(
         return Err(UserError::not_found(&["id"], "Customer").into());
     };
     let mut row: customer::ActiveModel = current.into();
-    let mut errors = Vec::new();
-    if let Some(email) = &input.email {
-        match parse_email(email, &["input", "email"]) {
-            Ok(email) => row.email = Set(email),
-            Err(e) => errors.push(e),
-        }
+    let mut errors = FieldErrors::default();
+    if let Some(email) = &input.email
+        && let Some(email) = errors.check(Email::parse(email, &["input", "email"]))
+    {
+        row.email = Set(email.into());
     }
-    if let Some(name) = &input.name {
-        match parse_name(name, &["input", "name"]) {
-            Ok(name) => row.name = Set(name),
-            Err(e) => errors.push(e),
-        }
+    if let Some(name) = &input.name
+        && let Some(name) = errors.check(Name::parse(name, &["input", "name"]))
+    {
+        row.name = Set(name.into());
     }
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    errors.finish()?;
     row.updated_at = Set(Utc::now());
     row.update(db).await.map_err(|err| match err {
         DbErr::RecordNotUpdated => not_found_if_not_updated(err, &["id"], "Customer"),

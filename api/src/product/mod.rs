@@ -65,25 +65,10 @@ impl Product {
     }
 }
 
-/// Longest accepted product name, in characters.
-pub const MAX_NAME_CHARS: usize = 200;
 /// Longest accepted description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 /// Largest accepted stock; keeps every cart quantity far from integer overflow.
 pub const MAX_STOCK: i32 = 1_000_000_000;
-
-/// A product name: trimmed, 1 to [`MAX_NAME_CHARS`] characters.
-pub fn parse_name(name: &str, field: &[&str]) -> Result<String, UserError> {
-    let name = name.trim();
-    match name.chars().count() {
-        0 => Err(UserError::invalid(field, "Name must not be empty")),
-        n if n > MAX_NAME_CHARS => Err(UserError::invalid(
-            field,
-            format!("Name must be at most {MAX_NAME_CHARS} characters"),
-        )),
-        _ => Ok(name.to_owned()),
-    }
-}
 
 /// A description: at most [`MAX_DESCRIPTION_CHARS`]; blank means none.
 pub fn parse_description(text: &str, field: &[&str]) -> Result<Option<String>, UserError> {

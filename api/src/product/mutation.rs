@@ -6,11 +6,12 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::{Product, parse_description, parse_name, parse_price, parse_stock};
+use super::{Product, parse_description, parse_price, parse_stock};
 use crate::auth;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
+use crate::input::{FieldErrors, Name};
 use crate::money::Decimal;
 use crate::write::{unwatched, write};
 
@@ -135,23 +136,25 @@ async fn create(
     db: &impl ConnectionTrait,
     input: CreateProductInput,
 ) -> Result<product::Model, MutationError> {
-    let mut errors = Vec::new();
-    let name = parse_name(&input.name, &["input", "name"]).map_err(|e| errors.push(e));
-    let description = input
-        .description
-        .as_deref()
-        .map(|text| parse_description(text, &["input", "description"]))
-        .transpose()
-        .map_err(|e| errors.push(e));
-    let price = parse_price(input.price, &["input", "price"]).map_err(|e| errors.push(e));
-    let stock = parse_stock(input.stock, &["input", "stock"]).map_err(|e| errors.push(e));
-    let (Ok(name), Ok(description), Ok(price), Ok(stock)) = (name, description, price, stock)
+    let mut errors = FieldErrors::default();
+    let name = errors.check(Name::parse(&input.name, &["input", "name"]));
+    let description = errors.check(
+        input
+            .description
+            .as_deref()
+            .map(|text| parse_description(text, &["input", "description"]))
+            .transpose(),
+    );
+    let price = errors.check(parse_price(input.price, &["input", "price"]));
+    let stock = errors.check(parse_stock(input.stock, &["input", "stock"]));
+    let (Some(name), Some(description), Some(price), Some(stock)) =
+        (name, description, price, stock)
     else {
         return Err(errors.into());
     };
     let now = Utc::now();
     let row = product::ActiveModel {
-        name: Set(name),
+        name: Set(name.into()),
         description: Set(description.flatten()),
         price: Set(price),
         stock: Set(stock),
@@ -190,36 +193,32 @@ async fn update(
         return Err(UserError::not_found(&["id"], "Product").into());
     };
     let mut row: product::ActiveModel = current.into();
-    let mut errors = Vec::new();
-    if let Some(name) = &input.name {
-        match parse_name(name, &["input", "name"]) {
-            Ok(name) => row.name = Set(name),
-            Err(e) => errors.push(e),
-        }
+    let mut errors = FieldErrors::default();
+    if let Some(name) = &input.name
+        && let Some(name) = errors.check(Name::parse(name, &["input", "name"]))
+    {
+        row.name = Set(name.into());
     }
     match &input.description {
         MaybeUndefined::Undefined => {}
         MaybeUndefined::Null => row.description = Set(None),
-        MaybeUndefined::Value(text) => match parse_description(text, &["input", "description"]) {
-            Ok(text) => row.description = Set(text),
-            Err(e) => errors.push(e),
-        },
-    }
-    if let Some(price) = input.price {
-        match parse_price(price, &["input", "price"]) {
-            Ok(price) => row.price = Set(price),
-            Err(e) => errors.push(e),
+        MaybeUndefined::Value(text) => {
+            if let Some(text) = errors.check(parse_description(text, &["input", "description"])) {
+                row.description = Set(text);
+            }
         }
     }
-    if let Some(stock) = input.stock {
-        match parse_stock(stock, &["input", "stock"]) {
-            Ok(stock) => row.stock = Set(stock),
-            Err(e) => errors.push(e),
-        }
+    if let Some(price) = input.price
+        && let Some(price) = errors.check(parse_price(price, &["input", "price"]))
+    {
+        row.price = Set(price);
     }
-    if !errors.is_empty() {
-        return Err(errors.into());
+    if let Some(stock) = input.stock
+        && let Some(stock) = errors.check(parse_stock(stock, &["input", "stock"]))
+    {
+        row.stock = Set(stock);
     }
+    errors.finish()?;
     // Only the columns set above are written, so a concurrent update of
     // other fields is not overwritten with the values read here.
     row.updated_at = Set(Utc::now());
