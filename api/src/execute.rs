@@ -26,6 +26,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,6 +76,8 @@ pub struct Gate {
     /// Each client's allowance of points; `None` when off.
     rate: Option<Arc<RateLimits>>,
     caps: SubscriptionCaps,
+    /// Operations running and waiting now, for `/health`.
+    load: Arc<Load>,
     /// Open subscriptions by customer.
     subscribers: Arc<Mutex<HashMap<i64, usize>>>,
 }
@@ -99,8 +102,18 @@ impl Gate {
             limits,
             rate,
             caps,
+            load: Arc::default(),
             subscribers: Arc::default(),
         }
+    }
+
+    /// How many operations hold a permit, and how many wait for their turn
+    /// or a permit, now.
+    pub fn load(&self) -> (usize, usize) {
+        (
+            self.load.running.load(Ordering::SeqCst),
+            self.load.waiting.load(Ordering::SeqCst),
+        )
     }
 
     /// The parsed documents, for the HTTP layer's look at a GET's operation.
@@ -155,8 +168,11 @@ impl Gate {
         let run = async {
             // The client's turn first, then the server's: one client's
             // requests never hold more than its share of the permits.
+            let waiting = Counted::new(&self.load.waiting);
             let _client = self.clients.turn(caller.address).await;
             let _permit = self.permits.acquire().await;
+            drop(waiting);
+            let _running = Counted::new(&self.load.running);
             let batch = match batch {
                 BatchRequest::Single(mut request) => {
                     self.documents.attach(&mut request);
@@ -303,6 +319,7 @@ impl Drop for ClientTurn {
 #[derive(Clone)]
 pub struct SubscriptionReads {
     permits: Arc<Semaphore>,
+    load: Arc<Load>,
     timeout: Duration,
 }
 
@@ -313,7 +330,10 @@ impl SubscriptionReads {
         read: impl std::future::Future<Output = Result<T, sea_orm::DbErr>> + Send + 'static,
     ) -> Result<T, ApiError> {
         let work = async {
+            let waiting = Counted::new(&self.load.waiting);
             let _permit = self.permits.acquire().await;
+            drop(waiting);
+            let _running = Counted::new(&self.load.running);
             crate::db::detached(read).await
         };
         match tokio::time::timeout(self.timeout, work).await {
@@ -326,6 +346,30 @@ impl SubscriptionReads {
                 ),
             )),
         }
+    }
+}
+
+/// Operations running (holding a permit) and waiting (for their client's
+/// turn or a permit).
+#[derive(Default)]
+struct Load {
+    running: AtomicUsize,
+    waiting: AtomicUsize,
+}
+
+/// One in a count, until dropped.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn new(count: &'a AtomicUsize) -> Counted<'a> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Counted(count)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -428,6 +472,7 @@ impl Executor for SocketExecutor {
             .data(OperationCost::default())
             .data(SubscriptionReads {
                 permits: gate.permits.clone(),
+                load: gate.load.clone(),
                 timeout: gate.limits.request_timeout,
             })
             .data(viewer);

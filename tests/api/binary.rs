@@ -14,6 +14,34 @@ const BINARY: &str = env!("CARGO_BIN_EXE_shopgraph");
 /// Starts the binary in `dir` with none of its environment variables set,
 /// on a free port, and returns it with its base URL.
 pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
+    start_with(dir, args, Stdio::null()).await
+}
+
+/// The log lines of a server started by [`start_logged`].
+type Logs = tokio::io::Lines<BufReader<tokio::process::ChildStderr>>;
+
+/// [`start`], with the server's log (stderr) to read.
+async fn start_logged(dir: &Path, args: &[&str]) -> (Child, String, Logs) {
+    let (mut child, url) = start_with(dir, args, Stdio::piped()).await;
+    let logs = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+    (child, url, logs)
+}
+
+/// Reads `logs` until a line contains every one of `needles`.
+async fn wait_for_log(logs: &mut Logs, needles: &[&str]) {
+    let found = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(line) = logs.next_line().await.expect("readable stderr") {
+            if needles.iter().all(|needle| line.contains(needle)) {
+                return;
+            }
+        }
+        panic!("the log ended before {needles:?}");
+    })
+    .await;
+    assert!(found.is_ok(), "no {needles:?} in the log within 15 s");
+}
+
+async fn start_with(dir: &Path, args: &[&str], stderr: Stdio) -> (Child, String) {
     let mut command = Command::new(BINARY);
     command
         .current_dir(dir)
@@ -21,7 +49,7 @@ pub async fn start(dir: &Path, args: &[&str]) -> (Child, String) {
         .args(["--admin-token", crate::support::ADMIN_TOKEN])
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .kill_on_drop(true);
     for (name, _) in std::env::vars() {
         if name == "DATABASE_URL" || name == "RUST_LOG" || name.starts_with("SHOPGRAPH_") {
@@ -153,9 +181,17 @@ async fn sigterm_drains_then_finishes_requests_in_flight() {
 
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
-    let (mut child, base) = start(
+    // `tower_http=debug` logs each request as it starts.
+    let (mut child, base, mut logs) = start_logged(
         dir.path(),
-        &["--database-url", &url, "--shutdown-drain-ms", "1500"],
+        &[
+            "--database-url",
+            &url,
+            "--shutdown-drain-ms",
+            "1500",
+            "--log",
+            "warn,tower_http=debug",
+        ],
     )
     .await;
     let client = crate::support::client(Some(crate::support::ADMIN_TOKEN));
@@ -190,7 +226,14 @@ async fn sigterm_drains_then_finishes_requests_in_flight() {
                 .unwrap()
         }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The mutation has reached the server (and waits for the lock).
+    wait_for_log(
+        &mut logs,
+        &["method=POST", "uri=/graphql", "started processing request"],
+    )
+    .await;
+    // The rest of the log is read too, so the server never blocks on it.
+    tokio::spawn(async move { while let Ok(Some(_)) = logs.next_line().await {} });
     let pid = child.id().unwrap().to_string();
     assert!(
         Command::new("kill")
@@ -200,9 +243,20 @@ async fn sigterm_drains_then_finishes_requests_in_flight() {
             .unwrap()
             .success()
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let ready = client.get(format!("{base}/ready")).send().await.unwrap();
-    assert_eq!(ready.status(), 503, "not ready once shutting down");
+    // Not ready once shutting down: as soon as the signal is handled.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = client.get(format!("{base}/ready")).send().await.unwrap();
+        if ready.status() == 503 {
+            break;
+        }
+        assert_eq!(ready.status(), 200);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still ready 10 s after SIGTERM"
+        );
+        tokio::task::yield_now().await;
+    }
     assert_eq!(
         client
             .get(format!("{base}/live"))

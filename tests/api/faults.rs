@@ -3,8 +3,8 @@
 //! health and readiness checks say so while liveness stays up, and the same
 //! server serves again once the database is back, without a restart.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -52,6 +52,27 @@ async fn request(app: &TestApp) -> (Outcome, Duration) {
     (outcome, started.elapsed())
 }
 
+/// What the load clients have seen so far.
+#[derive(Default)]
+struct Seen(Mutex<Vec<(Outcome, Duration)>>);
+
+impl Seen {
+    fn count(&self, outcome: &Outcome) -> usize {
+        let seen = self.0.lock().unwrap();
+        seen.iter().filter(|(o, _)| o == outcome).count()
+    }
+
+    /// Waits until the load clients have seen `outcome` more than `before`
+    /// times.
+    async fn more_than(&self, outcome: Outcome, before: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.count(&outcome) <= before {
+            assert!(Instant::now() < deadline, "the load never saw {outcome:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
 async fn status(app: &TestApp, path: &str) -> u16 {
     app.http
         .get(app.url(path))
@@ -86,22 +107,23 @@ async fn the_server_survives_the_database_going_away_and_coming_back() {
 
     // Load from four clients for the whole test.
     let running = Arc::new(AtomicBool::new(true));
+    let seen = Arc::new(Seen::default());
     let load: Vec<_> = (0..4)
         .map(|_| {
-            let (app, running) = (app.clone(), running.clone());
+            let (app, running, seen) = (app.clone(), running.clone(), seen.clone());
             tokio::spawn(async move {
-                let mut seen = Vec::new();
                 while running.load(Ordering::SeqCst) {
-                    seen.push(request(&app).await);
+                    let outcome = request(&app).await;
+                    seen.0.lock().unwrap().push(outcome);
                 }
-                seen
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    seen.more_than(Outcome::Served, 0).await;
 
     cluster.stop_server().expect("PostgreSQL stops");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The load notices the outage.
+    seen.more_than(Outcome::Unavailable, 0).await;
     let during = Instant::now();
     let (outcome, took) = request(&app).await;
     assert_eq!(outcome, Outcome::Unavailable);
@@ -121,7 +143,6 @@ async fn the_server_survives_the_database_going_away_and_coming_back() {
         during.elapsed() < Duration::from_secs(8),
         "the checks answer quickly too"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
 
     cluster.start_server().expect("PostgreSQL starts again");
     let back = Instant::now();
@@ -132,12 +153,14 @@ async fn the_server_survives_the_database_going_away_and_coming_back() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The load is served again.
+    seen.more_than(Outcome::Served, seen.count(&Outcome::Served))
+        .await;
     running.store(false, Ordering::SeqCst);
-    let mut seen = Vec::new();
     for task in load {
-        seen.extend(task.await.expect("no panic in the load"));
+        task.await.expect("no panic in the load");
     }
+    let seen = std::mem::take(&mut *seen.0.lock().unwrap());
     assert_eq!(
         request(&app).await.0,
         Outcome::Served,

@@ -273,6 +273,32 @@ impl TestApp {
         txn
     }
 
+    /// Waits until the GraphQL operations running and waiting on this
+    /// server (as `/health` counts them) satisfy `until`.
+    pub async fn wait_for_load(&self, what: &str, until: impl Fn(u64, u64) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let health: Value = self
+                .http
+                .get(self.url("/health"))
+                .send()
+                .await
+                .expect("/health answers")
+                .json()
+                .await
+                .expect("a JSON body");
+            let count = |name: &str| health["requests"][name].as_u64().expect("a count");
+            if until(count("running"), count("waiting")) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never {what}: {health}"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let response = self.post(query, variables).await;

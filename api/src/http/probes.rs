@@ -33,14 +33,17 @@ async fn database_up(db: &DatabaseConnection) -> bool {
     }
 }
 
-/// Health for people and monitors: the server and its database.
+/// Health for people and monitors: the server and its database, and how
+/// many GraphQL operations run (hold a permit) and wait for their turn.
 pub(super) async fn health(State(state): State<AppState>) -> Response {
+    let (running, waiting) = state.gate.load();
+    let requests = json!({ "running": running, "waiting": waiting });
     if database_up(&state.probe_db).await {
-        Json(json!({ "status": "ok", "database": "up" })).into_response()
+        Json(json!({ "status": "ok", "database": "up", "requests": requests })).into_response()
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": "down" })),
+            Json(json!({ "status": "unavailable", "database": "down", "requests": requests })),
         )
             .into_response()
     }
