@@ -113,6 +113,15 @@ type HmacSha256 = Hmac<Sha256>;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Auth {
+    /// The token settings `config` asks for.
+    pub fn from_config(config: &crate::Config) -> Result<Auth, String> {
+        Auth::new(
+            config.token_secret.as_deref(),
+            config.admin_token.as_deref(),
+            Duration::from_secs(config.token_hours * 3600),
+        )
+    }
+
     /// `secret` signs tokens (a random one when none is configured, so
     /// tokens then die with the process); `admin_token` grants staff rights.
     /// Either, when given, must be at least [`MIN_SECRET_BYTES`] long: an

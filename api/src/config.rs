@@ -290,85 +290,11 @@ mod defaults {
 }
 
 impl Config {
-    /// The abuse limits these settings ask for.
-    pub fn limits(&self) -> crate::limits::Limits {
-        crate::limits::Limits {
-            max_depth: self.max_depth,
-            max_complexity: self.max_complexity,
-            max_aliases: self.max_aliases,
-            max_batch: usize::from(self.max_batch),
-            max_concurrent_requests: usize::from(self.max_concurrent_requests),
-            max_concurrent_per_client: usize::from(self.max_concurrent_per_client),
-            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms),
-            text: crate::scan::TextLimits {
-                max_tokens: usize::try_from(self.max_tokens).unwrap_or(usize::MAX),
-                max_nesting: usize::from(self.max_nesting),
-            },
-            document_cache_bytes: usize::try_from(self.document_cache_bytes).unwrap_or(usize::MAX),
-        }
-    }
-
-    /// The connection limits these settings ask for.
-    pub fn connection_limits(&self) -> crate::http::serve::ConnectionLimits {
-        crate::http::serve::ConnectionLimits {
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
-            max_connections_per_ip: usize::try_from(self.max_connections_per_ip)
-                .unwrap_or(usize::MAX),
-            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms),
-        }
-    }
-
-    /// How WebSocket connections are bounded.
-    pub fn socket_limits(&self) -> crate::http::ws::SocketLimits {
-        crate::http::ws::SocketLimits {
-            max_message_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
-            init_timeout: std::time::Duration::from_millis(self.ws_init_timeout_ms),
-            keepalive: std::time::Duration::from_millis(self.ws_keepalive_ms),
-            write_timeout: std::time::Duration::from_millis(self.ws_write_timeout_ms),
-        }
-    }
-
-    /// How many subscriptions may be open.
-    pub fn subscription_caps(&self) -> crate::execute::SubscriptionCaps {
-        crate::execute::SubscriptionCaps {
-            per_connection: usize::try_from(self.max_subscriptions_per_connection)
-                .unwrap_or(usize::MAX),
-            per_customer: usize::try_from(self.max_subscriptions_per_customer)
-                .unwrap_or(usize::MAX),
-        }
-    }
-
-    /// Each client's allowance of complexity points; `None` when off.
-    pub fn rate_limits(
-        &self,
-    ) -> Result<Option<std::sync::Arc<crate::throttle::RateLimits>>, String> {
-        let points = usize::try_from(self.rate_limit_points).unwrap_or(usize::MAX);
-        if points != 0 && points < self.max_complexity {
-            return Err(format!(
-                "--rate-limit-points ({points}) must be 0 (off) or at least --max-complexity ({}), or the costliest request allowed could never run",
-                self.max_complexity
-            ));
-        }
-        Ok(crate::throttle::RateLimits::new(
-            self.rate_limit_points,
-            self.rate_limit_restore,
-        ))
-    }
-
     /// How many password hashes may run at once.
     pub fn max_concurrent_password_hashes(&self) -> usize {
         self.max_concurrent_password_hashes
             .map(usize::from)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
-    }
-
-    /// The token settings.
-    pub fn auth(&self) -> Result<crate::auth::Auth, String> {
-        crate::auth::Auth::new(
-            self.token_secret.as_deref(),
-            self.admin_token.as_deref(),
-            std::time::Duration::from_secs(self.token_hours * 3600),
-        )
     }
 
     /// Whether introspection and field suggestions are on.

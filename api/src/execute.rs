@@ -491,3 +491,14 @@ impl Executor for SocketExecutor {
             .boxed()
     }
 }
+
+impl From<&crate::Config> for SubscriptionCaps {
+    fn from(config: &crate::Config) -> SubscriptionCaps {
+        SubscriptionCaps {
+            per_connection: usize::try_from(config.max_subscriptions_per_connection)
+                .unwrap_or(usize::MAX),
+            per_customer: usize::try_from(config.max_subscriptions_per_customer)
+                .unwrap_or(usize::MAX),
+        }
+    }
+}

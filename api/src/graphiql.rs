@@ -50,13 +50,24 @@ const ASSETS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Where the assets are looked for when no directory is configured: the
-/// working directory's checkout, then the one this binary was built from.
-fn default_dirs() -> [PathBuf; 2] {
-    [
-        PathBuf::from("web/graphiql/node_modules"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/graphiql/node_modules"),
-    ]
+/// Where the assets are looked for when no directory is configured: under
+/// the working directory (a checkout, `cargo run`), then beside the binary
+/// (`bin/shopgraph` next to `web/`) and two levels up (`target/release/`
+/// in a checkout). Never a path baked in at build time: the binary may run
+/// on another machine.
+fn default_dirs() -> Vec<PathBuf> {
+    const ASSETS: &str = "web/graphiql/node_modules";
+    let mut dirs = vec![PathBuf::from(ASSETS)];
+    if let Ok(binary) = std::env::current_exe() {
+        dirs.extend(
+            binary
+                .ancestors()
+                .skip(2)
+                .take(2)
+                .map(|dir| dir.join(ASSETS)),
+        );
+    }
+    dirs
 }
 
 /// The page and, when installed, its assets.
@@ -72,7 +83,7 @@ impl Graphiql {
     pub fn load(dir: Option<&Path>) -> Graphiql {
         let candidates: Vec<PathBuf> = match dir {
             Some(dir) => vec![dir.to_owned()],
-            None => default_dirs().to_vec(),
+            None => default_dirs(),
         };
         for dir in &candidates {
             if let Some(assets) = read_assets(dir) {

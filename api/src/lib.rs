@@ -114,10 +114,10 @@ impl App {
         };
         let events = events::Events::start(&db);
         let options = schema::SchemaOptions {
-            limits: config.limits(),
+            limits: limits::Limits::from(config),
             introspection: config.introspection_enabled(),
         };
-        let auth = config.auth().map_err(anyhow::Error::msg)?;
+        let auth = auth::Auth::from_config(config).map_err(anyhow::Error::msg)?;
         let passwords = passwords::Passwords::new(config.max_concurrent_password_hashes());
         let schema = schema::build(
             db.clone(),
@@ -130,13 +130,14 @@ impl App {
         let gate = execute::Gate::new(
             schema,
             db.clone(),
-            config.limits(),
-            config.rate_limits().map_err(anyhow::Error::msg)?,
-            config.subscription_caps(),
+            limits::Limits::from(config),
+            throttle::RateLimits::from_config(config).map_err(anyhow::Error::msg)?,
+            execute::SubscriptionCaps::from(config),
         );
         let shutting_down = Arc::new(AtomicBool::new(false));
-        let connections =
-            http::serve::Connections::new(config.connection_limits().within_open_file_limit());
+        let connections = http::serve::Connections::new(
+            http::serve::ConnectionLimits::from(config).within_open_file_limit(),
+        );
         let http_config = http::HttpConfig {
             graphiql: config
                 .graphiql_enabled()
@@ -148,7 +149,7 @@ impl App {
             cors_origins: config.cors_origins.clone(),
             connections: connections.clone(),
             body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
-            socket: config.socket_limits(),
+            socket: http::ws::SocketLimits::from(config),
             probe_db: db::connect_probe(config)
                 .await
                 .context("could not open the probes' database connection")?,

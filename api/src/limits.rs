@@ -357,3 +357,23 @@ fn count_aliases(document: &ExecutableDocument) -> usize {
         .sum();
     operations + fragments
 }
+
+impl From<&crate::Config> for Limits {
+    fn from(config: &crate::Config) -> Limits {
+        Limits {
+            max_depth: config.max_depth,
+            max_complexity: config.max_complexity,
+            max_aliases: config.max_aliases,
+            max_batch: usize::from(config.max_batch),
+            max_concurrent_requests: usize::from(config.max_concurrent_requests),
+            max_concurrent_per_client: usize::from(config.max_concurrent_per_client),
+            request_timeout: Duration::from_millis(config.request_timeout_ms),
+            text: TextLimits {
+                max_tokens: usize::try_from(config.max_tokens).unwrap_or(usize::MAX),
+                max_nesting: usize::from(config.max_nesting),
+            },
+            document_cache_bytes: usize::try_from(config.document_cache_bytes)
+                .unwrap_or(usize::MAX),
+        }
+    }
+}

@@ -173,6 +173,22 @@ impl RateLimits {
         })
     }
 
+    /// The rate limits `config` asks for; `None` when off. The bucket must
+    /// hold the costliest request allowed, or that request could never run.
+    pub fn from_config(config: &crate::Config) -> Result<Option<Arc<RateLimits>>, String> {
+        let points = usize::try_from(config.rate_limit_points).unwrap_or(usize::MAX);
+        if points != 0 && points < config.max_complexity {
+            return Err(format!(
+                "--rate-limit-points ({points}) must be 0 (off) or at least --max-complexity ({}), or the costliest request allowed could never run",
+                config.max_complexity
+            ));
+        }
+        Ok(RateLimits::new(
+            config.rate_limit_points,
+            config.rate_limit_restore,
+        ))
+    }
+
     /// The allowance of `client`, for one request.
     pub fn allowance(self: &Arc<Self>, client: Client) -> Allowance {
         Allowance {

@@ -246,6 +246,17 @@ pub fn client_addr(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
         .map(|ConnectInfo(addr)| *addr)
 }
 
+impl From<&crate::Config> for ConnectionLimits {
+    fn from(config: &crate::Config) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_ip: usize::try_from(config.max_connections_per_ip)
+                .unwrap_or(usize::MAX),
+            header_timeout: Duration::from_millis(config.header_timeout_ms),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

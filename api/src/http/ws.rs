@@ -337,3 +337,14 @@ fn tokio_stream_from<T: Send + 'static>(
         receiver.recv().await.map(|item| (item, receiver))
     })
 }
+
+impl From<&crate::Config> for SocketLimits {
+    fn from(config: &crate::Config) -> SocketLimits {
+        SocketLimits {
+            max_message_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
+            init_timeout: Duration::from_millis(config.ws_init_timeout_ms),
+            keepalive: Duration::from_millis(config.ws_keepalive_ms),
+            write_timeout: Duration::from_millis(config.ws_write_timeout_ms),
+        }
+    }
+}
