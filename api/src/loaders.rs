@@ -109,7 +109,7 @@ impl BatchLoad for LinesByCart {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CartPageKey {
     pub customer_id: i64,
-    pub page: Page,
+    pub page: Page<cart::Column>,
     pub filter: Option<Arc<CartPredicate>>,
 }
 
@@ -122,13 +122,16 @@ pub struct CartPagesByCustomer(DatabaseConnection);
 
 impl BatchLoad for CartPagesByCustomer {
     type Key = CartPageKey;
-    type Value = Arc<Slice<cart::Model>>;
+    type Value = Arc<Slice<cart::Model, cart::Column>>;
 
     async fn load(
         &self,
         keys: Vec<CartPageKey>,
     ) -> Result<HashMap<CartPageKey, Self::Value>, DbErr> {
-        let mut groups: HashMap<(Page, Option<Arc<CartPredicate>>), Vec<i64>> = HashMap::new();
+        // Customers asking for the same page of the same filter share a
+        // statement.
+        type PageQuery = (Page<cart::Column>, Option<Arc<CartPredicate>>);
+        let mut groups: HashMap<PageQuery, Vec<i64>> = HashMap::new();
         for key in keys {
             groups
                 .entry((key.page, key.filter))

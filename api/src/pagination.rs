@@ -10,7 +10,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::str::FromStr;
 
 use async_graphql::{Context, Enum, SimpleObject};
 use base64::Engine;
@@ -32,9 +31,6 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-/// Every table's primary key, the tie-breaker of every ordering.
-const ID: &str = "id";
-
 /// Which way a list is sorted.
 #[derive(Enum, Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderDirection {
@@ -53,55 +49,74 @@ pub enum SortKind {
     Time,
 }
 
-/// A column a list can be sorted by, besides the primary key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SortColumn {
-    /// The column's SQL name, which also names the ordering in cursors.
-    pub name: &'static str,
+/// A column a list can be sorted by, besides the primary key: a column of
+/// the list's entity (so an ordering cannot name a column the table lacks),
+/// with the type of its values.
+#[derive(Debug, Clone, Copy)]
+pub struct SortColumn<C> {
+    pub column: C,
     pub kind: SortKind,
 }
 
-impl SortColumn {
-    pub const fn integer(name: &'static str) -> Self {
+impl<C> SortColumn<C> {
+    pub const fn integer(column: C) -> Self {
         SortColumn {
-            name,
+            column,
             kind: SortKind::Integer,
         }
     }
 
-    pub const fn text(name: &'static str) -> Self {
+    pub const fn text(column: C) -> Self {
         SortColumn {
-            name,
+            column,
             kind: SortKind::Text,
         }
     }
 
-    pub const fn time(name: &'static str) -> Self {
+    pub const fn time(column: C) -> Self {
         SortColumn {
-            name,
+            column,
             kind: SortKind::Time,
         }
     }
 }
 
-/// How a list is ordered: by a column and then by id, or by id alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Order {
-    pub column: Option<SortColumn>,
+/// How a list is ordered: by a column and then by its primary key `id`, or
+/// by `id` alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Order<C> {
+    pub column: Option<SortColumn<C>>,
     pub direction: OrderDirection,
+    /// The primary key, the tie-breaker of every ordering.
+    pub id: C,
 }
 
-impl Order {
-    pub fn new(column: SortColumn, direction: OrderDirection) -> Self {
+impl<C: ColumnTrait> Order<C> {
+    /// By `id` alone, oldest first.
+    pub fn by_id(id: C) -> Self {
+        Order {
+            column: None,
+            direction: OrderDirection::Asc,
+            id,
+        }
+    }
+
+    /// By `column`, then by `id`, both in `direction`.
+    pub fn new(id: C, column: SortColumn<C>, direction: OrderDirection) -> Self {
         Order {
             column: Some(column),
             direction,
+            id,
         }
     }
 
     /// The columns rows are compared on, most significant first.
-    pub fn column_names(&self) -> Vec<&'static str> {
-        self.column.iter().map(|c| c.name).chain([ID]).collect()
+    pub fn columns(&self) -> Vec<C> {
+        self.column
+            .iter()
+            .map(|c| c.column)
+            .chain([self.id])
+            .collect()
     }
 
     fn descending(&self) -> bool {
@@ -112,7 +127,31 @@ impl Order {
     /// used with the ordering that made it.
     fn label(&self) -> String {
         let direction = if self.descending() { "desc" } else { "asc" };
-        format!("{}:{direction}", self.column.map_or(ID, |c| c.name))
+        let column = self.column.map_or(self.id, |c| c.column);
+        format!("{}:{direction}", column.as_str())
+    }
+
+    /// What tells orderings apart (columns have no `Eq` of their own).
+    fn identity(&self) -> (Option<&'static str>, &'static str, OrderDirection) {
+        (
+            self.column.map(|c| c.column.as_str()),
+            self.id.as_str(),
+            self.direction,
+        )
+    }
+}
+
+impl<C: ColumnTrait> PartialEq for Order<C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity() == other.identity()
+    }
+}
+
+impl<C: ColumnTrait> Eq for Order<C> {}
+
+impl<C: ColumnTrait> std::hash::Hash for Order<C> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.identity().hash(state);
     }
 }
 
@@ -172,14 +211,18 @@ pub struct Position {
 }
 
 impl Position {
-    fn encode(&self, order: &Order) -> String {
+    fn encode<C: ColumnTrait>(&self, order: &Order<C>) -> String {
         let mut parts = vec![json!(order.label())];
         parts.extend(self.value.iter().map(SortValue::to_json));
         parts.push(json!(self.id));
         STANDARD.encode(serde_json::Value::Array(parts).to_string())
     }
 
-    fn decode(cursor: &str, order: &Order, argument: &str) -> ApiResult<Position> {
+    fn decode<C: ColumnTrait>(
+        cursor: &str,
+        order: &Order<C>,
+        argument: &str,
+    ) -> ApiResult<Position> {
         let invalid = || ApiError::bad_input(format!("`{argument}` is not a valid cursor"));
         let bytes = STANDARD.decode(cursor).map_err(|_| invalid())?;
         let parts: Vec<serde_json::Value> =
@@ -209,20 +252,55 @@ impl Position {
 /// A validated request for one page: its ordering, which positions bound it,
 /// how many rows, and from which end (`last`/`before` pages are read
 /// backwards, then reversed).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Page {
-    pub order: Order,
+#[derive(Debug, Clone)]
+pub struct Page<C: ColumnTrait> {
+    pub order: Order<C>,
     pub after: Option<Position>,
     pub before: Option<Position>,
     pub size: u64,
     pub backward: bool,
 }
 
-impl Page {
+// By hand: columns have no `Eq` of their own, so `derive` cannot (pages
+// key the batch loads of `Customer.carts`).
+impl<C: ColumnTrait> PartialEq for Page<C> {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.order,
+            &self.after,
+            &self.before,
+            self.size,
+            self.backward,
+        ) == (
+            &other.order,
+            &other.after,
+            &other.before,
+            other.size,
+            other.backward,
+        )
+    }
+}
+
+impl<C: ColumnTrait> Eq for Page<C> {}
+
+impl<C: ColumnTrait> std::hash::Hash for Page<C> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (
+            &self.order,
+            &self.after,
+            &self.before,
+            self.size,
+            self.backward,
+        )
+            .hash(state);
+    }
+}
+
+impl<C: ColumnTrait> Page<C> {
     /// Validates Relay's `first`/`after`/`last`/`before` arguments for a
     /// list in `order`.
     pub fn parse(
-        order: Order,
+        order: Order<C>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -271,19 +349,14 @@ impl Page {
 
     /// Restricts `select` to this page's positions, in the order it reads
     /// them, one row beyond the page.
-    pub fn apply<E: EntityTrait>(&self, select: Select<E>) -> Select<E> {
+    pub fn apply<E: EntityTrait<Column = C>>(&self, select: Select<E>) -> Select<E> {
         self.apply_unlimited(select).limit(self.size + 1)
     }
 
     /// [`Page::apply`] without the limit, for queries that cut pages
     /// themselves (one page per group).
-    pub fn apply_unlimited<E: EntityTrait>(&self, mut select: Select<E>) -> Select<E> {
-        let columns: Vec<E::Column> = self
-            .order
-            .column_names()
-            .into_iter()
-            .map(column::<E>)
-            .collect();
+    pub fn apply_unlimited<E: EntityTrait<Column = C>>(&self, mut select: Select<E>) -> Select<E> {
+        let columns = self.order.columns();
         let descending = self.order.descending();
         if let Some(after) = &self.after {
             select = select.filter(seek(&columns, after, !descending));
@@ -310,16 +383,16 @@ impl Page {
             "ASC"
         };
         self.order
-            .column_names()
+            .columns()
             .iter()
-            .map(|name| format!(r#""{name}" {direction}"#))
+            .map(|column| format!(r#""{}" {direction}"#, column.as_str()))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     /// Cuts rows read by [`Page::apply`] (in reading order) down to the page,
     /// in list order, and works out `pageInfo`'s flags.
-    pub fn slice<M>(&self, mut rows: Vec<M>) -> Slice<M> {
+    pub fn slice<M>(&self, mut rows: Vec<M>) -> Slice<M, C> {
         let more = rows.len() as u64 > self.size;
         rows.truncate(self.size as usize);
         if self.backward {
@@ -341,21 +414,18 @@ impl Page {
     }
 
     /// Fetches this page of `select`.
-    pub async fn fetch<E, Db>(&self, db: &Db, select: Select<E>) -> Result<Slice<E::Model>, DbErr>
+    pub async fn fetch<E, Db>(
+        &self,
+        db: &Db,
+        select: Select<E>,
+    ) -> Result<Slice<E::Model, C>, DbErr>
     where
-        E: EntityTrait,
+        E: EntityTrait<Column = C>,
         Db: ConnectionTrait,
     {
         let rows = self.apply(select).all(db).await?;
         Ok(self.slice(rows))
     }
-}
-
-/// The column of `E` named `name`; every name used here is a constant that
-/// the tests exercise, so a miss is a programming error.
-fn column<E: EntityTrait>(name: &str) -> E::Column {
-    E::Column::from_str(name)
-        .unwrap_or_else(|_| panic!("{} has no column {name}", E::default().table_name()))
 }
 
 /// The rows strictly after (`later`) or before `position` on `columns`: a
@@ -380,25 +450,35 @@ fn seek<C: ColumnTrait>(columns: &[C], position: &Position, later: bool) -> Expr
 
 /// One page of rows, in list order.
 #[derive(Debug, Clone)]
-pub struct Slice<M> {
+pub struct Slice<M, C> {
     pub rows: Vec<M>,
-    pub order: Order,
+    pub order: Order<C>,
     pub has_previous_page: bool,
     pub has_next_page: bool,
 }
 
-impl<M: ModelTrait> Slice<M> {
+/// A row's primary key, which every cursor carries.
+pub trait Keyed {
+    fn key(&self) -> i64;
+}
+
+impl<M, C> Slice<M, C>
+where
+    M: ModelTrait + Keyed,
+    M::Entity: EntityTrait<Column = C>,
+    C: ColumnTrait,
+{
     /// The cursor of `row` in this slice's ordering.
     pub fn cursor(&self, row: &M) -> String {
         let value = self
             .order
             .column
-            .and_then(|sort| SortValue::from_row(row.get(column::<M::Entity>(sort.name))));
-        let id = match row.get(column::<M::Entity>(ID)) {
-            Value::BigInt(Some(id)) => id,
-            other => panic!("a primary key that is not a BIGINT: {other:?}"),
-        };
-        Position { value, id }.encode(&self.order)
+            .and_then(|sort| SortValue::from_row(row.get(sort.column)));
+        Position {
+            value,
+            id: row.key(),
+        }
+        .encode(&self.order)
     }
 }
 
@@ -517,11 +597,16 @@ macro_rules! connection {
 
         impl $connection {
             /// Builds the connection for `slice`, whose rows become nodes by `to_node`.
-            pub fn new<M: sea_orm::ModelTrait>(
-                slice: $crate::pagination::Slice<M>,
+            pub fn new<M, C>(
+                slice: $crate::pagination::Slice<M, C>,
                 to_node: impl Fn(M) -> $node,
                 total: $total,
-            ) -> Self {
+            ) -> Self
+            where
+                M: sea_orm::ModelTrait + $crate::pagination::Keyed,
+                M::Entity: sea_orm::EntityTrait<Column = C>,
+                C: sea_orm::ColumnTrait,
+            {
                 let cursors: Vec<String> = slice.rows.iter().map(|row| slice.cursor(row)).collect();
                 let edges: Vec<$edge> = slice
                     .rows
@@ -553,11 +638,13 @@ pub(crate) use connection;
 mod tests {
     use super::*;
 
-    const PRICE: SortColumn = SortColumn::integer("price");
+    use entity::product::Column;
+
+    const PRICE: SortColumn<Column> = SortColumn::integer(Column::Price);
 
     #[test]
     fn cursors_round_trip_and_belong_to_their_ordering() {
-        let by_price = Order::new(PRICE, OrderDirection::Desc);
+        let by_price = Order::new(Column::Id, PRICE, OrderDirection::Desc);
         let position = Position {
             value: Some(SortValue::Integer(250)),
             id: 17,
@@ -567,16 +654,21 @@ mod tests {
             Position::decode(&cursor, &by_price, "after").unwrap(),
             position
         );
-        assert!(Position::decode(&cursor, &Order::default(), "after").is_err());
+        assert!(Position::decode(&cursor, &Order::by_id(Column::Id), "after").is_err());
         assert!(
-            Position::decode(&cursor, &Order::new(PRICE, OrderDirection::Asc), "after").is_err()
+            Position::decode(
+                &cursor,
+                &Order::new(Column::Id, PRICE, OrderDirection::Asc),
+                "after"
+            )
+            .is_err()
         );
         assert!(Position::decode("bm9wZQ==", &by_price, "after").is_err());
     }
 
     #[test]
     fn page_sizes_are_bounded() {
-        let parse = |first, last| Page::parse(Order::default(), first, None, last, None);
+        let parse = |first, last| Page::parse(Order::by_id(Column::Id), first, None, last, None);
         assert_eq!(parse(None, None).unwrap().size, DEFAULT_PAGE_SIZE);
         assert!(parse(Some(-1), None).is_err());
         assert!(parse(Some(101), None).is_err());
@@ -585,12 +677,12 @@ mod tests {
 
     #[test]
     fn slices_forward_and_backward() {
-        let forward = Page::parse(Order::default(), Some(2), None, None, None).unwrap();
+        let forward = Page::parse(Order::by_id(Column::Id), Some(2), None, None, None).unwrap();
         let slice = forward.slice(vec![1, 2, 3]);
         assert_eq!(slice.rows, vec![1, 2]);
         assert!(slice.has_next_page && !slice.has_previous_page);
 
-        let backward = Page::parse(Order::default(), None, None, Some(2), None).unwrap();
+        let backward = Page::parse(Order::by_id(Column::Id), None, None, Some(2), None).unwrap();
         let slice = backward.slice(vec![9, 8, 7]);
         assert_eq!(slice.rows, vec![8, 9]);
         assert!(slice.has_previous_page && !slice.has_next_page);

@@ -22,8 +22,8 @@ use lru::LruCache;
 use crate::auth::Viewer;
 use crate::error::ErrorCode;
 
-/// Keys remembered per set of buckets.
-pub const KEYS: usize = 100_000;
+/// Keys remembered per set of buckets (checked non-zero at compile time).
+pub const KEYS: NonZeroUsize = NonZeroUsize::new(100_000).unwrap();
 
 /// Token buckets by key.
 pub struct Buckets<K: Hash + Eq> {
@@ -37,9 +37,7 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
         Buckets {
             capacity,
             per_second,
-            buckets: Mutex::new(LruCache::new(
-                NonZeroUsize::new(KEYS).unwrap_or(NonZeroUsize::MIN),
-            )),
+            buckets: Mutex::new(LruCache::new(KEYS)),
         }
     }
 

@@ -122,12 +122,12 @@ pub enum CartOrderField {
 }
 
 /// The ordering of a cart list: by ID (creation order) unless asked.
-pub fn order(order: Option<CartOrder>) -> Order {
+pub fn order(order: Option<CartOrder>) -> Order<cart::Column> {
     let Some(order) = order else {
-        return Order::default();
+        return Order::by_id(cart::Column::Id);
     };
     let column = match order.field {
-        CartOrderField::CreatedAt => SortColumn::time("created_at"),
+        CartOrderField::CreatedAt => SortColumn::time(cart::Column::CreatedAt),
     };
-    Order::new(column, order.direction)
+    Order::new(cart::Column::Id, column, order.direction)
 }

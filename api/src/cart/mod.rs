@@ -38,6 +38,12 @@ use crate::product::Product;
 #[derive(Debug, Clone)]
 pub struct Cart(pub cart::Model);
 
+impl crate::pagination::Keyed for cart::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
 /// A customer's shopping cart: a list of products with quantities.
 #[Object]
 impl Cart {

@@ -118,14 +118,14 @@ pub enum CustomerOrderField {
 }
 
 /// The ordering `customers` uses: by ID (creation order) unless asked.
-pub fn order(order: Option<CustomerOrder>) -> Order {
+pub fn order(order: Option<CustomerOrder>) -> Order<customer::Column> {
     let Some(order) = order else {
-        return Order::default();
+        return Order::by_id(customer::Column::Id);
     };
     let column = match order.field {
-        CustomerOrderField::Name => SortColumn::text("name"),
-        CustomerOrderField::Email => SortColumn::text("email"),
-        CustomerOrderField::CreatedAt => SortColumn::time("created_at"),
+        CustomerOrderField::Name => SortColumn::text(customer::Column::Name),
+        CustomerOrderField::Email => SortColumn::text(customer::Column::Email),
+        CustomerOrderField::CreatedAt => SortColumn::time(customer::Column::CreatedAt),
     };
-    Order::new(column, order.direction)
+    Order::new(customer::Column::Id, column, order.direction)
 }

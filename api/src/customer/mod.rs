@@ -26,6 +26,12 @@ use crate::ids::{self, NodeKind};
 #[derive(Debug, Clone)]
 pub struct Customer(pub customer::Model);
 
+impl crate::pagination::Keyed for customer::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
 /// A shopper. Each customer has a unique email address and any number of carts.
 #[Object]
 impl Customer {

@@ -128,15 +128,15 @@ pub enum ProductOrderField {
 }
 
 /// The ordering `products` uses: by ID (creation order) unless asked.
-pub fn order(order: Option<ProductOrder>) -> Order {
+pub fn order(order: Option<ProductOrder>) -> Order<product::Column> {
     let Some(order) = order else {
-        return Order::default();
+        return Order::by_id(product::Column::Id);
     };
     let column = match order.field {
-        ProductOrderField::Name => SortColumn::text("name"),
-        ProductOrderField::Price => SortColumn::integer("price"),
-        ProductOrderField::Stock => SortColumn::integer("stock"),
-        ProductOrderField::CreatedAt => SortColumn::time("created_at"),
+        ProductOrderField::Name => SortColumn::text(product::Column::Name),
+        ProductOrderField::Price => SortColumn::integer(product::Column::Price),
+        ProductOrderField::Stock => SortColumn::integer(product::Column::Stock),
+        ProductOrderField::CreatedAt => SortColumn::time(product::Column::CreatedAt),
     };
-    Order::new(column, order.direction)
+    Order::new(product::Column::Id, column, order.direction)
 }

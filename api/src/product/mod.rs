@@ -26,6 +26,12 @@ use crate::money::{self, Currency, Money};
 #[derive(Debug, Clone)]
 pub struct Product(pub product::Model);
 
+impl crate::pagination::Keyed for product::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
 /// An item of the catalogue that customers can put in their carts.
 #[Object]
 impl Product {
