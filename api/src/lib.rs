@@ -13,8 +13,9 @@
 //! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
 //! - [`pagination`] — Relay connections with keyset cursors; [`filter`] —
 //!   the `and`/`or`/`not` filter trees every list shares.
-//! - [`loaders`] — what each batch loads; [`batch`] — when batches run, so
-//!   nested queries cost a fixed number of statements (no N+1).
+//! - [`loaders`] — a request's batch loaders, each defined by its domain
+//!   module (`cart::loaders`, …); [`batch`] — when batches run, so nested
+//!   queries cost a fixed number of statements (no N+1).
 //! - [`money`] — prices in minor units, shown as decimal strings;
 //!   [`input`] — names, emails and quantities, built only by their parsers,
 //!   and the accumulator of an input's field errors.

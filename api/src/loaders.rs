@@ -3,22 +3,16 @@
 //! it returns (no N+1). How keys are collected and when a batch runs is
 //! [`crate::batch`]'s business; this module says what each batch loads.
 //!
-//! A fresh set of loaders is made for each request, so nothing is cached
-//! across requests.
+//! Each domain module owns its loaders (`product::loaders`,
+//! `customer::loaders`, `cart::loaders`); this is the registry a request
+//! gets, fresh, so nothing is cached across requests.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use sea_orm::DatabaseConnection;
 
-use entity::{cart, cart_product, customer, product};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
-};
-
-use crate::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches};
-use crate::cart::{CartPredicate, filter as cart_filter};
-use crate::pagination::{Page, Slice};
+use crate::batch::{self, Batcher, BoxFuture, StartBatches};
+use crate::cart::loaders::{CartById, CartCountByCustomer, CartPagesByCustomer, LinesByCart};
+use crate::customer::loaders::CustomerById;
+use crate::product::loaders::ProductById;
 
 /// The loaders of one request.
 pub struct Loaders {
@@ -54,17 +48,22 @@ impl StartBatches for Loaders {
     }
 }
 
-/// Loads rows of `E` by primary key with one `WHERE id IN (…)`.
+/// Declares `$name`, which loads rows of `$entity` by primary key with one
+/// `WHERE id IN (…)`.
 macro_rules! by_id_loader {
     ($name:ident, $entity:ident) => {
         #[doc = concat!("Loads `", stringify!($entity), "` rows by id.")]
-        pub struct $name(DatabaseConnection);
+        pub struct $name(pub sea_orm::DatabaseConnection);
 
-        impl BatchLoad for $name {
+        impl $crate::batch::BatchLoad for $name {
             type Key = i64;
             type Value = $entity::Model;
 
-            async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
+            async fn load(
+                &self,
+                keys: Vec<i64>,
+            ) -> Result<std::collections::HashMap<i64, Self::Value>, sea_orm::DbErr> {
+                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
                 let rows = $entity::Entity::find()
                     .filter($entity::Column::Id.is_in(keys.iter().copied()))
                     .all(&self.0)
@@ -75,157 +74,4 @@ macro_rules! by_id_loader {
     };
 }
 
-by_id_loader!(ProductById, product);
-by_id_loader!(CustomerById, customer);
-by_id_loader!(CartById, cart);
-
-/// Loads the lines of carts, keyed by cart id, in product order.
-pub struct LinesByCart(DatabaseConnection);
-
-impl BatchLoad for LinesByCart {
-    type Key = i64;
-    type Value = Arc<Vec<cart_product::Model>>;
-
-    async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
-        let rows = cart_product::Entity::find()
-            .filter(cart_product::Column::CartId.is_in(keys.iter().copied()))
-            .order_by_asc(cart_product::Column::CartId)
-            .order_by_asc(cart_product::Column::ProductId)
-            .all(&self.0)
-            .await?;
-        let mut lines: HashMap<i64, Vec<cart_product::Model>> =
-            keys.iter().map(|key| (*key, Vec::new())).collect();
-        for row in rows {
-            lines.entry(row.cart_id).or_default().push(row);
-        }
-        Ok(lines
-            .into_iter()
-            .map(|(cart, lines)| (cart, Arc::new(lines)))
-            .collect())
-    }
-}
-
-/// A page of one customer's carts that match a filter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CartPageKey {
-    pub customer_id: i64,
-    pub page: Page<cart::Column>,
-    pub filter: Option<Arc<CartPredicate>>,
-}
-
-/// Loads pages of carts of many customers at once. Each customer gets its
-/// own page, so the rows are numbered per customer with a window function
-/// (`ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY …)`, supported by
-/// SQLite and PostgreSQL) and cut at the page size: one statement per
-/// distinct page and filter, whatever the number of customers.
-pub struct CartPagesByCustomer(DatabaseConnection);
-
-impl BatchLoad for CartPagesByCustomer {
-    type Key = CartPageKey;
-    type Value = Arc<Slice<cart::Model, cart::Column>>;
-
-    async fn load(
-        &self,
-        keys: Vec<CartPageKey>,
-    ) -> Result<HashMap<CartPageKey, Self::Value>, DbErr> {
-        // Customers asking for the same page of the same filter share a
-        // statement.
-        type PageQuery = (Page<cart::Column>, Option<Arc<CartPredicate>>);
-        let mut groups: HashMap<PageQuery, Vec<i64>> = HashMap::new();
-        for key in keys {
-            groups
-                .entry((key.page, key.filter))
-                .or_default()
-                .push(key.customer_id);
-        }
-        let mut pages = HashMap::new();
-        for ((page, filter), customer_ids) in groups {
-            let numbered = page
-                .apply_unlimited(
-                    cart::Entity::find()
-                        .filter(cart::Column::CustomerId.is_in(customer_ids.iter().copied()))
-                        .filter(cart_filter::condition(filter.as_deref())),
-                )
-                .expr_as(
-                    Expr::cust(format!(
-                        r#"ROW_NUMBER() OVER (PARTITION BY "customer_id" ORDER BY {})"#,
-                        page.order_sql()
-                    )),
-                    "row_number",
-                )
-                .into_query();
-            let query = Query::select()
-                .column(Asterisk)
-                .from_subquery(numbered, Alias::new("numbered"))
-                .and_where(Expr::col(Alias::new("row_number")).lte(page.size as i64 + 1))
-                .order_by(Alias::new("row_number"), sea_orm::Order::Asc)
-                .to_owned();
-            let db = &self.0;
-            let rows = cart::Model::find_by_statement(db.get_database_backend().build(&query))
-                .all(db)
-                .await?;
-            let mut per_customer: HashMap<i64, Vec<cart::Model>> =
-                customer_ids.iter().map(|id| (*id, Vec::new())).collect();
-            for row in rows {
-                per_customer.entry(row.customer_id).or_default().push(row);
-            }
-            for (customer_id, rows) in per_customer {
-                let key = CartPageKey {
-                    customer_id,
-                    page: page.clone(),
-                    filter: filter.clone(),
-                };
-                pages.insert(key, Arc::new(page.slice(rows)));
-            }
-        }
-        Ok(pages)
-    }
-}
-
-/// The carts of one customer that match a filter, to count.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CartCountKey {
-    pub customer_id: i64,
-    pub filter: Option<Arc<CartPredicate>>,
-}
-
-/// Counts the carts of customers: one grouped `COUNT` per distinct filter.
-pub struct CartCountByCustomer(DatabaseConnection);
-
-impl BatchLoad for CartCountByCustomer {
-    type Key = CartCountKey;
-    type Value = u64;
-
-    async fn load(&self, keys: Vec<CartCountKey>) -> Result<HashMap<CartCountKey, u64>, DbErr> {
-        let mut groups: HashMap<Option<Arc<CartPredicate>>, Vec<i64>> = HashMap::new();
-        for key in keys {
-            groups.entry(key.filter).or_default().push(key.customer_id);
-        }
-        let mut result = HashMap::new();
-        for (filter, customer_ids) in groups {
-            let counts: Vec<(i64, i64)> = cart::Entity::find()
-                .select_only()
-                .column(cart::Column::CustomerId)
-                .column_as(cart::Column::Id.count(), "count")
-                .filter(cart::Column::CustomerId.is_in(customer_ids.iter().copied()))
-                .filter(cart_filter::condition(filter.as_deref()))
-                .group_by(cart::Column::CustomerId)
-                .into_tuple()
-                .all(&self.0)
-                .await?;
-            let mut per_customer: HashMap<i64, u64> =
-                customer_ids.iter().map(|id| (*id, 0)).collect();
-            for (customer_id, count) in counts {
-                per_customer.insert(customer_id, u64::try_from(count).unwrap_or(0));
-            }
-            for (customer_id, count) in per_customer {
-                let key = CartCountKey {
-                    customer_id,
-                    filter: filter.clone(),
-                };
-                result.insert(key, count);
-            }
-        }
-        Ok(result)
-    }
-}
+pub(crate) use by_id_loader;

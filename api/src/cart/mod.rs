@@ -6,7 +6,8 @@
 //! of statements.
 
 mod checkout;
-pub mod filter;
+mod filter;
+pub mod loaders;
 mod mutation;
 mod query;
 mod subscription;
@@ -27,7 +28,6 @@ use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
-use crate::loaders;
 use crate::loaders::Loaders;
 use crate::money::Currency;
 use crate::money::Money;

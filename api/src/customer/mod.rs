@@ -5,6 +5,7 @@
 
 mod account;
 mod filter;
+pub mod loaders;
 mod mutation;
 mod query;
 

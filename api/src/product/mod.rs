@@ -3,6 +3,7 @@
 //! `deleteProduct`), and the rules a product's fields obey.
 
 mod filter;
+pub mod loaders;
 mod mutation;
 mod query;
 mod subscription;

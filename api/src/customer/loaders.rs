@@ -1,0 +1,7 @@
+//! What the customer module batch-loads: customers by id.
+
+use entity::customer;
+
+use crate::loaders::by_id_loader;
+
+by_id_loader!(CustomerById, customer);

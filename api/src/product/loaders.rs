@@ -1,0 +1,7 @@
+//! What the product module batch-loads: products by id.
+
+use entity::product;
+
+use crate::loaders::by_id_loader;
+
+by_id_loader!(ProductById, product);
