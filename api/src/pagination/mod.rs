@@ -8,22 +8,20 @@
 //! are inserted or deleted between page fetches. The extra row tells whether
 //! another page follows.
 
-use std::future::Future;
-use std::pin::Pin;
+mod connection;
+mod cursor;
 
-use async_graphql::{Context, Enum, SimpleObject};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::DatabaseConnection;
+use async_graphql::Enum;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
-use serde_json::json;
 
-use crate::context::Shared;
+pub(crate) use connection::connection;
+pub use connection::{BoxFuture, CountRows, PageInfo, TotalCount};
+pub use cursor::{Position, SortValue};
+
 use crate::error::{ApiError, ApiResult};
 
 /// Page size when neither `first` nor `last` is given.
@@ -154,101 +152,6 @@ impl<C: ColumnTrait> std::hash::Hash for Order<C> {
         self.identity().hash(state);
     }
 }
-
-/// A sort column's value in one row.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SortValue {
-    Integer(i64),
-    Text(String),
-    Time(DateTime<Utc>),
-}
-
-impl SortValue {
-    fn from_row(value: Value) -> Option<SortValue> {
-        match value {
-            Value::BigInt(Some(n)) => Some(SortValue::Integer(n)),
-            Value::Int(Some(n)) => Some(SortValue::Integer(n.into())),
-            Value::String(Some(text)) => Some(SortValue::Text(text)),
-            Value::ChronoDateTimeUtc(Some(time)) => Some(SortValue::Time(time)),
-            _ => None,
-        }
-    }
-
-    fn to_json(&self) -> serde_json::Value {
-        match self {
-            SortValue::Integer(n) => json!(n),
-            SortValue::Text(text) => json!(text),
-            SortValue::Time(time) => json!(time.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-        }
-    }
-
-    fn from_json(kind: SortKind, value: &serde_json::Value) -> Option<SortValue> {
-        match kind {
-            SortKind::Integer => value.as_i64().map(SortValue::Integer),
-            SortKind::Text => value.as_str().map(|text| SortValue::Text(text.to_owned())),
-            SortKind::Time => value
-                .as_str()
-                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-                .map(|time| SortValue::Time(time.with_timezone(&Utc))),
-        }
-    }
-
-    fn into_expr(self) -> Expr {
-        match self {
-            SortValue::Integer(n) => Expr::val(n),
-            SortValue::Text(text) => Expr::val(text),
-            SortValue::Time(time) => Expr::val(time),
-        }
-    }
-}
-
-/// Where a row sits in an ordering: its sort value (none when the ordering
-/// is by id alone) and its id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Position {
-    pub value: Option<SortValue>,
-    pub id: i64,
-}
-
-impl Position {
-    fn encode<C: ColumnTrait>(&self, order: &Order<C>) -> String {
-        let mut parts = vec![json!(order.label())];
-        parts.extend(self.value.iter().map(SortValue::to_json));
-        parts.push(json!(self.id));
-        STANDARD.encode(serde_json::Value::Array(parts).to_string())
-    }
-
-    fn decode<C: ColumnTrait>(
-        cursor: &str,
-        order: &Order<C>,
-        argument: &str,
-    ) -> ApiResult<Position> {
-        let invalid = || ApiError::bad_input(format!("`{argument}` is not a valid cursor"));
-        let bytes = STANDARD.decode(cursor).map_err(|_| invalid())?;
-        let parts: Vec<serde_json::Value> =
-            serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-        let label = parts.first().and_then(|label| label.as_str());
-        if label.is_none() {
-            return Err(invalid());
-        }
-        if label != Some(order.label().as_str()) {
-            return Err(ApiError::bad_input(format!(
-                "`{argument}` is a cursor of another ordering; use cursors from a page with the same `orderBy`"
-            )));
-        }
-        let expected = 2 + usize::from(order.column.is_some());
-        if parts.len() != expected {
-            return Err(invalid());
-        }
-        let value = match order.column {
-            Some(column) => Some(SortValue::from_json(column.kind, &parts[1]).ok_or_else(invalid)?),
-            None => None,
-        };
-        let id = parts[expected - 1].as_i64().ok_or_else(invalid)?;
-        Ok(Position { value, id })
-    }
-}
-
 /// A validated request for one page: its ordering, which positions bound it,
 /// how many rows, and from which end (`last`/`before` pages are read
 /// backwards, then reversed).
@@ -481,159 +384,6 @@ where
         .encode(&self.order)
     }
 }
-
-/// Information about the page of a connection.
-#[derive(Debug, Clone, SimpleObject)]
-pub struct PageInfo {
-    /// Whether items exist after this page (more to read with `first`/`after`).
-    pub has_next_page: bool,
-    /// Whether items exist before this page (more to read with `last`/`before`).
-    pub has_previous_page: bool,
-    /// The cursor of the first edge, to continue backwards with `before`.
-    pub start_cursor: Option<String>,
-    /// The cursor of the last edge, to continue forwards with `after`.
-    pub end_cursor: Option<String>,
-}
-
-/// A boxed future borrowing from the request context.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Where a connection's `totalCount` comes from. It is computed only when the
-/// client asks for it.
-pub trait TotalCount: Send + Sync {
-    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>>;
-}
-
-impl TotalCount for Box<dyn TotalCount> {
-    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
-        self.as_ref().total_count(ctx)
-    }
-}
-
-/// Counts every row of a query (ignoring pagination) with one `COUNT(*)`.
-pub struct CountRows<E: EntityTrait>(pub Select<E>);
-
-impl<E> TotalCount for CountRows<E>
-where
-    E: EntityTrait,
-    E::Model: Send + Sync,
-{
-    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
-        Box::pin(async move {
-            let db = ctx.shared::<DatabaseConnection>()?;
-            Ok(self.0.clone().count(db).await?)
-        })
-    }
-}
-
-/// Declares `$connection` and `$edge`, the Relay connection types for `$node`,
-/// each with its descriptions. `$total` (by default any boxed [`TotalCount`])
-/// answers `totalCount`; `$extra` adds fields to the connection.
-macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ty, $singular:literal, $plural:literal) => {
-        $crate::pagination::connection!(
-            $connection,
-            $edge,
-            $node,
-            $singular,
-            $plural,
-            Box<dyn $crate::pagination::TotalCount>,
-            {}
-        );
-    };
-    (
-        $connection:ident,
-        $edge:ident,
-        $node:ty,
-        $singular:literal,
-        $plural:literal,
-        $total:ty,
-        { $($extra:tt)* }
-    ) => {
-        #[doc = concat!("A page of ", $plural, ", with the cursors to fetch the pages around it.")]
-        pub struct $connection {
-            pub edges: Vec<$edge>,
-            pub page_info: $crate::pagination::PageInfo,
-            pub total: $total,
-        }
-
-        #[async_graphql::Object]
-        #[doc = concat!("A page of ", $plural, ", with the cursors to fetch the pages around it.")]
-        impl $connection {
-            #[doc = concat!("The ", $plural, " of this page, each with its cursor.")]
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
-            }
-
-            #[doc = concat!("The ", $plural, " of this page.")]
-            async fn nodes(&self) -> Vec<&$node> {
-                self.edges.iter().map(|edge| &edge.node).collect()
-            }
-
-            /// Where this page lies in the whole list.
-            async fn page_info(&self) -> &$crate::pagination::PageInfo {
-                &self.page_info
-            }
-
-            /// The number of items in the whole list, across all pages.
-            async fn total_count(
-                &self,
-                ctx: &async_graphql::Context<'_>,
-            ) -> $crate::error::ApiResult<u64> {
-                $crate::pagination::TotalCount::total_count(&self.total, ctx).await
-            }
-
-            $($extra)*
-        }
-
-        #[doc = concat!("One ", $singular, " in a page, with its cursor.")]
-        #[derive(async_graphql::SimpleObject)]
-        pub struct $edge {
-            /// An opaque cursor: pass it as `after` or `before` to page from here.
-            pub cursor: String,
-            #[doc = concat!("The ", $singular, ".")]
-            pub node: $node,
-        }
-
-        impl $connection {
-            /// Builds the connection for `slice`, whose rows become nodes by `to_node`.
-            pub fn new<M, C>(
-                slice: $crate::pagination::Slice<M, C>,
-                to_node: impl Fn(M) -> $node,
-                total: $total,
-            ) -> Self
-            where
-                M: sea_orm::ModelTrait + $crate::pagination::Keyed,
-                M::Entity: sea_orm::EntityTrait<Column = C>,
-                C: sea_orm::ColumnTrait,
-            {
-                let cursors: Vec<String> = slice.rows.iter().map(|row| slice.cursor(row)).collect();
-                let edges: Vec<$edge> = slice
-                    .rows
-                    .into_iter()
-                    .zip(cursors)
-                    .map(|(row, cursor)| $edge {
-                        cursor,
-                        node: to_node(row),
-                    })
-                    .collect();
-                let page_info = $crate::pagination::PageInfo {
-                    has_next_page: slice.has_next_page,
-                    has_previous_page: slice.has_previous_page,
-                    start_cursor: edges.first().map(|edge| edge.cursor.clone()),
-                    end_cursor: edges.last().map(|edge| edge.cursor.clone()),
-                };
-                $connection {
-                    edges,
-                    page_info,
-                    total,
-                }
-            }
-        }
-    };
-}
-pub(crate) use connection;
-
 #[cfg(test)]
 mod tests {
     use super::*;
