@@ -125,11 +125,13 @@ async fn checkout(
         .col_expr(cart::Column::UpdatedAt, Expr::value(now))
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
-        .filter(super::mutation::owned_by(owner))
+        .filter(super::operations::owned_by(owner))
         .exec(db)
         .await?;
     if closed.rows_affected == 0 {
-        return Err(super::mutation::not_open(db, cart_id, owner).await?.into());
+        return Err(super::operations::not_open(db, cart_id, owner)
+            .await?
+            .into());
     }
 
     let lines = cart_product::Entity::find()
@@ -210,7 +212,7 @@ async fn replay(
     now: chrono::DateTime<Utc>,
 ) -> Result<Option<Done>, MutationError> {
     let cart = cart::Entity::find_by_id(cart_id)
-        .filter(super::mutation::owned_by(owner))
+        .filter(super::operations::owned_by(owner))
         .one(db)
         .await?
         .ok_or_else(|| UserError::not_found(&["cartId"], "Cart"))?;

@@ -9,6 +9,7 @@ mod checkout;
 mod filter;
 pub mod loaders;
 mod mutation;
+mod operations;
 mod query;
 mod subscription;
 

@@ -58,7 +58,7 @@ impl CartQuery {
         let predicate = filter::parse(filter.as_ref())?;
         let filtered = cart::Entity::find()
             .filter(filter::condition(predicate.as_ref()))
-            .filter(super::mutation::owned_by(owner));
+            .filter(super::operations::owned_by(owner));
         let db = ctx.shared::<DatabaseConnection>()?;
         let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CartConnection::new(

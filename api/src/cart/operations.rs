@@ -1,0 +1,339 @@
+//! What cart mutations do inside their write transaction. Each first
+//! touches the cart row (`UPDATE cart SET updated_at …`): that both checks
+//! the cart exists and, on PostgreSQL, locks it, so concurrent changes to one cart queue up
+//! instead of interleaving. Quantities are added with a single upsert
+//! (`INSERT … ON CONFLICT DO UPDATE SET quantity = quantity + excluded.quantity`)
+//! so no increment is lost, and stock is checked on the quantities as
+//! written, inside the transaction, before it commits.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use entity::{cart, cart_product, customer, product};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter,
+};
+
+use super::mutation::CartLineInput;
+use crate::error::{
+    ApiResult, MutationError, UserError, UserErrorCode, not_found_on_foreign_key_violation,
+};
+use crate::ids::{self, NodeKind};
+use crate::input::{FieldErrors, MAX_QUANTITY, Quantity};
+
+/// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
+pub const MAX_LINES_PER_CALL: usize = 250;
+/// Most lines one cart holds (Shopify's cart holds 250 too); with
+/// [`MAX_QUANTITY`] and the largest price, a subtotal stays far inside
+/// what [`crate::money::Money`] computes exactly.
+pub const MAX_LINES_PER_CART: u64 = 250;
+
+/// A validated line of input; `index` is its position in `lines`, for error paths.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LineRequest {
+    index: usize,
+    product_id: i64,
+    quantity: Quantity,
+}
+
+impl LineRequest {
+    /// Malformed IDs are top-level errors; everything else a user error.
+    pub(super) fn parse_all(
+        lines: &[CartLineInput],
+    ) -> ApiResult<Result<Vec<LineRequest>, MutationError>> {
+        if lines.len() > MAX_LINES_PER_CALL {
+            return Ok(Err(UserError::new(
+                &["lines"],
+                UserErrorCode::TooMany,
+                format!("At most {MAX_LINES_PER_CALL} lines can be added at once"),
+            )
+            .into()));
+        }
+        let mut requests = Vec::with_capacity(lines.len());
+        let mut errors = FieldErrors::default();
+        for (index, line) in lines.iter().enumerate() {
+            let product_id = ids::decode_as(&line.product_id, NodeKind::Product, "productId")?;
+            let field = ["lines", &index.to_string(), "quantity"];
+            if let Some(quantity) = errors.check(Quantity::parse(line.quantity, 1, &field)) {
+                requests.push(LineRequest {
+                    index,
+                    product_id,
+                    quantity,
+                });
+            }
+        }
+        Ok(errors.finish().map(|()| requests))
+    }
+
+    fn field(&self, name: &str) -> Vec<String> {
+        vec!["lines".to_owned(), self.index.to_string(), name.to_owned()]
+    }
+}
+
+fn insufficient_stock(
+    field: &[impl AsRef<str>],
+    product: &product::Model,
+    wanted: i32,
+) -> UserError {
+    UserError::new(
+        field,
+        UserErrorCode::InsufficientStock,
+        format!(
+            "Only {} of \"{}\" in stock; the cart would hold {wanted}",
+            product.stock, product.name
+        ),
+    )
+}
+
+pub(super) async fn create(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    lines: &[LineRequest],
+) -> Result<cart::Model, MutationError> {
+    if customer::Entity::find_by_id(customer_id)
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Err(UserError::not_found(&["customerId"], "Customer").into());
+    }
+    let now = Utc::now();
+    let cart = cart::ActiveModel {
+        customer_id: Set(customer_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|err| not_found_on_foreign_key_violation(err, &["customerId"], "Customer"))?;
+    if !lines.is_empty() {
+        add_lines(db, cart.id, None, lines).await?;
+    }
+    Ok(cart)
+}
+
+/// Marks an open cart of `owner` (anyone's when `None`) as changed, which
+/// also locks its row for the rest of the transaction.
+async fn touch_cart(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    owner: Option<i64>,
+) -> Result<cart::Model, MutationError> {
+    // One statement where the engine has RETURNING (PostgreSQL).
+    let touched = cart::Entity::update_many()
+        .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(cart::Column::Id.eq(cart_id))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .filter(owned_by(owner))
+        .exec_with_returning(db)
+        .await?;
+    match touched.into_iter().next() {
+        Some(cart) => Ok(cart),
+        None => Err(not_open(db, cart_id, owner).await?.into()),
+    }
+}
+
+/// Why a cart that could not be changed is not open: it does not exist, or
+/// it is checked out.
+pub(super) async fn not_open(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    owner: Option<i64>,
+) -> Result<UserError, DbErr> {
+    let cart = cart::Entity::find_by_id(cart_id).one(db).await?;
+    // Another customer's cart reads as missing: IDs leak nothing.
+    Ok(
+        match cart.filter(|cart| owner.is_none_or(|owner| cart.customer_id == owner)) {
+            None => UserError::not_found(&["cartId"], "Cart"),
+            Some(_) => UserError::new(
+                &["cartId"],
+                UserErrorCode::CheckedOut,
+                "The cart is checked out and can no longer change; start a new cart",
+            ),
+        },
+    )
+}
+
+/// Carts of `owner`, or every cart when `None` (staff).
+pub(super) fn owned_by(owner: Option<i64>) -> sea_orm::Condition {
+    match owner {
+        Some(owner) => sea_orm::Condition::all().add(cart::Column::CustomerId.eq(owner)),
+        None => sea_orm::Condition::all(),
+    }
+}
+
+pub(super) async fn add_lines(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    owner: Option<i64>,
+    lines: &[LineRequest],
+) -> Result<cart::Model, MutationError> {
+    let cart = touch_cart(db, cart_id, owner).await?;
+
+    let products: HashMap<i64, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let unknown: Vec<UserError> = lines
+        .iter()
+        .filter(|line| !products.contains_key(&line.product_id))
+        .map(|line| UserError::not_found(&line.field("productId"), "Product"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown.into());
+    }
+
+    // One upsert per distinct product, in product order: concurrent calls
+    // then lock lines in the same order and cannot deadlock each other.
+    let mut additions: BTreeMap<i64, (i32, &LineRequest)> = BTreeMap::new();
+    for line in lines {
+        let entry = additions.entry(line.product_id).or_insert((0, line));
+        entry.0 = entry.0.saturating_add(line.quantity.get());
+    }
+    // Each upsert returns the line as it now is: its quantity includes every
+    // concurrent addition committed before ours, so stock is checked
+    // against it.
+    let mut written = Vec::with_capacity(additions.len());
+    for (&product_id, &(quantity, request)) in &additions {
+        let line = cart_product::Entity::insert(cart_product::ActiveModel {
+            cart_id: Set(cart_id),
+            product_id: Set(product_id),
+            quantity: Set(quantity),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                cart_product::Column::CartId,
+                cart_product::Column::ProductId,
+            ])
+            .value(
+                cart_product::Column::Quantity,
+                Expr::col((cart_product::Entity, cart_product::Column::Quantity)).add(Expr::col((
+                    Alias::new("excluded"),
+                    cart_product::Column::Quantity,
+                ))),
+            )
+            .to_owned(),
+        )
+        .exec_with_returning(db)
+        .await
+        .map_err(|err| {
+            not_found_on_foreign_key_violation(err, &request.field("productId"), "Product")
+        })?;
+        written.push(line);
+    }
+    // A line grows by addition: it may not pass the maximum that
+    // `updateCartLine` enforces.
+    let too_large: Vec<UserError> = written
+        .iter()
+        .filter(|line| line.quantity > MAX_QUANTITY)
+        .map(|line| {
+            let (_, request) = additions[&line.product_id];
+            UserError::invalid(
+                &request.field("quantity"),
+                format!("A line holds at most {MAX_QUANTITY} units"),
+            )
+        })
+        .collect();
+    if !too_large.is_empty() {
+        return Err(too_large.into());
+    }
+    let lines_in_cart = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(cart_id))
+        .count(db)
+        .await?;
+    if lines_in_cart > MAX_LINES_PER_CART {
+        return Err(UserError::new(
+            &["lines"],
+            UserErrorCode::TooMany,
+            format!("A cart holds at most {MAX_LINES_PER_CART} lines"),
+        )
+        .into());
+    }
+    let short: Vec<UserError> = written
+        .iter()
+        .filter_map(|line| {
+            let product = &products[&line.product_id];
+            let (_, request) = additions[&line.product_id];
+            (line.quantity > product.stock)
+                .then(|| insufficient_stock(&request.field("quantity"), product, line.quantity))
+        })
+        .collect();
+    if !short.is_empty() {
+        return Err(short.into());
+    }
+    Ok(cart)
+}
+
+/// Sets a line's quantity; 0 removes the line.
+pub(super) async fn set_quantity(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    owner: Option<i64>,
+    product_id: i64,
+    quantity: Quantity,
+) -> Result<cart::Model, MutationError> {
+    let quantity = quantity.get();
+    let cart = touch_cart(db, cart_id, owner).await?;
+    let no_line = || {
+        UserError::new(
+            &["productId"],
+            UserErrorCode::NotFound,
+            "The cart has no line for this product",
+        )
+    };
+    let line = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(cart_id))
+        .filter(cart_product::Column::ProductId.eq(product_id));
+    if quantity == 0 {
+        let removed = cart_product::Entity::delete_many()
+            .filter(cart_product::Column::CartId.eq(cart_id))
+            .filter(cart_product::Column::ProductId.eq(product_id))
+            .exec(db)
+            .await?;
+        return if removed.rows_affected == 0 {
+            Err(no_line().into())
+        } else {
+            Ok(cart)
+        };
+    }
+    let Some(product) = product::Entity::find_by_id(product_id).one(db).await? else {
+        return Err(UserError::not_found(&["productId"], "Product").into());
+    };
+    let Some(current) = line.one(db).await? else {
+        return Err(no_line().into());
+    };
+    if quantity > product.stock {
+        return Err(insufficient_stock(&["quantity"], &product, quantity).into());
+    }
+    let mut row: cart_product::ActiveModel = current.into();
+    row.quantity = Set(quantity);
+    row.update(db).await?;
+    Ok(cart)
+}
+
+/// Deletes an open cart (its lines go by ON DELETE CASCADE). A
+/// checked-out cart is a record of a sale: it stays.
+pub(super) async fn delete(
+    db: &impl ConnectionTrait,
+    key: i64,
+    owner: Option<i64>,
+) -> Result<(), MutationError> {
+    let deleted = cart::Entity::delete_many()
+        .filter(cart::Column::Id.eq(key))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .filter(owned_by(owner))
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        let mut error = not_open(db, key, owner).await?;
+        error.field = Some(vec!["id".to_owned()]);
+        return Err(error.into());
+    }
+    Ok(())
+}
