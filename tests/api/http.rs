@@ -217,7 +217,7 @@ engine_tests! {
         let response = app.http.get(app.url("/health")).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
-        assert_eq!(body, json!({ "status": "ok", "database": "up", "requests": { "running": 0, "waiting": 0 } }));
+        assert_eq!(body, json!({ "status": "ok", "database": "up", "requests": { "running": 0, "waiting": 0 }, "subscriptions": 0 }));
     }
 
     async fn internal_errors_never_show_their_cause(app) {

@@ -19,7 +19,12 @@ socket.on('message', async (raw) => {
         variables: { id: productId },
       },
     }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The protocol does not acknowledge a subscription: wait until the
+    // server's /health counts it as listening.
+    const health = new URL('/health', wsUrl.replace(/^ws/, 'http'));
+    while ((await (await fetch(health)).json()).subscriptions < 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await fetch(httpUrl, {
       method: 'POST',
       headers: {

@@ -23,6 +23,16 @@ async function change(query, variables) {
   return body.data;
 }
 
+async function listening(count) {
+  const health = new URL('/health', watchUrl.replace(/^ws/, 'http'));
+  for (let i = 0; i < 1000; i++) {
+    const body = await (await fetch(health)).json();
+    if (body.subscriptions >= count) return;
+    await sleep(10);
+  }
+  throw new Error(`fewer than ${count} subscriptions listening after 10 s`);
+}
+
 function watch(client, query, variables, into) {
   return new Promise((resolve, reject) => {
     client.subscribe({ query, variables }, {
@@ -49,8 +59,9 @@ const productDone = watch(client, `subscription($id: ID!) {
 }`, { id: productId }, productEvents);
 productDone.catch(() => {});
 
-// The protocol does not acknowledge a subscription; give the server a moment.
-await sleep(500);
+// The protocol does not acknowledge a subscription: wait until the
+// watching server's /health counts both as listening.
+await listening(2);
 await change(`mutation($cart: ID!, $product: ID!) {
   addCartLines(cartId: $cart, lines: [{ productId: $product, quantity: 2 }]) { userErrors { code } }
 }`, { cart: cartId, product: productId });

@@ -45,8 +45,11 @@ impl CartSubscription {
         if !visible {
             return Err(ApiError::bad_input("`cartId` names no cart"));
         }
+        let listening = reads.listening();
         Ok(changes
             .then(move |_| {
+                // Counted while the stream (which owns this closure) lives.
+                let _ = &listening;
                 let (db, reads) = (db.clone(), reads.clone());
                 async move {
                     reads

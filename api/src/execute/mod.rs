@@ -100,13 +100,14 @@ impl Gate {
         }
     }
 
-    /// How many operations hold a permit, and how many wait for their turn
-    /// or a permit, now.
-    pub fn load(&self) -> (usize, usize) {
-        (
-            self.load.running.load(Ordering::SeqCst),
-            self.load.waiting.load(Ordering::SeqCst),
-        )
+    /// How many operations hold a permit and wait for their turn or a
+    /// permit, and how many subscriptions listen for events, now.
+    pub fn load(&self) -> LoadNow {
+        LoadNow {
+            running: self.load.running.load(Ordering::SeqCst),
+            waiting: self.load.waiting.load(Ordering::SeqCst),
+            listening: self.load.listening.load(Ordering::SeqCst),
+        }
     }
 
     /// The parsed documents, for the HTTP layer's look at a GET's operation.
@@ -263,6 +264,16 @@ impl Drop for ClientTurn {
 struct Load {
     running: AtomicUsize,
     waiting: AtomicUsize,
+    /// Subscriptions listening for their events.
+    listening: AtomicUsize,
+}
+
+/// What the gate is doing now, for `/health`.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadNow {
+    pub running: usize,
+    pub waiting: usize,
+    pub listening: usize,
 }
 
 /// One in a count, until dropped.

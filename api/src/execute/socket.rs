@@ -89,7 +89,29 @@ pub struct SubscriptionReads {
     timeout: Duration,
 }
 
+/// A subscription listening for its events, counted (in `/health`) until
+/// dropped with the subscription's stream.
+pub struct Listening(Arc<Load>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0
+            .listening
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl SubscriptionReads {
+    /// Counts the subscription as listening, once it has subscribed to its
+    /// events and passed its checks; the count says when a change will
+    /// reach it (the protocol acknowledges no subscription).
+    pub fn listening(&self) -> Listening {
+        self.load
+            .listening
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Listening(self.load.clone())
+    }
+
     /// Runs `read` within a permit and the timeout.
     pub async fn run<T: Send + 'static>(
         &self,

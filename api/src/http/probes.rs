@@ -33,20 +33,24 @@ async fn database_up(db: &DatabaseConnection) -> bool {
     }
 }
 
-/// Health for people and monitors: the server and its database, and how
-/// many GraphQL operations run (hold a permit) and wait for their turn.
+/// Health for people and monitors: the server and its database, how many
+/// GraphQL operations run (hold a permit) and wait for their turn, and how
+/// many subscriptions listen for events.
 pub(super) async fn health(State(state): State<AppState>) -> Response {
-    let (running, waiting) = state.gate.load();
-    let requests = json!({ "running": running, "waiting": waiting });
-    if database_up(&state.probe_db).await {
-        Json(json!({ "status": "ok", "database": "up", "requests": requests })).into_response()
+    let load = state.gate.load();
+    let requests = json!({ "running": load.running, "waiting": load.waiting });
+    let (status, body) = if database_up(&state.probe_db).await {
+        (StatusCode::OK, json!({ "status": "ok", "database": "up" }))
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": "down", "requests": requests })),
+            json!({ "status": "unavailable", "database": "down" }),
         )
-            .into_response()
-    }
+    };
+    let mut body = body;
+    body["requests"] = requests;
+    body["subscriptions"] = json!(load.listening);
+    (status, Json(body)).into_response()
 }
 
 /// Liveness: the process is running and serving HTTP; restart it if not.

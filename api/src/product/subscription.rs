@@ -40,8 +40,11 @@ impl ProductSubscription {
         if found.is_none() {
             return Err(ApiError::bad_input("`productId` names no product"));
         }
+        let listening = reads.listening();
         Ok(changes
             .then(move |_| {
+                // Counted while the stream (which owns this closure) lives.
+                let _ = &listening;
                 let (db, reads) = (db.clone(), reads.clone());
                 async move {
                     reads
