@@ -129,6 +129,19 @@ pub struct Config {
     )]
     pub cors_origins: Vec<String>,
 
+    /// More request headers browsers may send cross-origin, besides the
+    /// defaults (content-type, accept, authorization, Apollo's
+    /// `apollo-require-preflight`, `x-apollo-operation-name`,
+    /// `apollographql-client-name`/`-version`, and tracing's `traceparent`,
+    /// `tracestate`, `baggage`, `sentry-trace`, `x-request-id`). Repeat the
+    /// flag, or separate with commas in the variable.
+    #[arg(
+        long = "cors-allow-header",
+        env = "SHOPGRAPH_CORS_ALLOW_HEADERS",
+        value_delimiter = ','
+    )]
+    pub cors_allow_headers: Vec<String>,
+
     /// Where GraphiQL's npm packages are installed (a `node_modules`
     /// directory); by default `web/graphiql/node_modules` of the checkout.
     /// Without them the page at `/` loads GraphiQL from a CDN.
@@ -323,6 +336,7 @@ impl Config {
             shutdown_drain_ms: 0,
             shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             cors_origins: Vec::new(),
+            cors_allow_headers: Vec::new(),
             header_timeout_ms: defaults::HEADER_TIMEOUT_MS,
             body_timeout_ms: defaults::BODY_TIMEOUT_MS,
             max_connections: defaults::MAX_CONNECTIONS,

@@ -148,6 +148,7 @@ impl App {
             auth,
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
+            cors_allow_headers: config.cors_allow_headers.clone(),
             connections: connections.clone(),
             body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
             socket: http::ws::SocketLimits::from(config),

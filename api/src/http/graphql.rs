@@ -43,6 +43,34 @@ pub(super) async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let response = answer_post(state, client, &headers, body).await;
+    in_negotiated_type(&headers, response)
+}
+
+/// Every GraphQL error body the endpoint sends (401, 413, 415, 429, …) in
+/// the media type the client negotiated: with
+/// `application/graphql-response+json`, a client such as Apollo Client
+/// reads the error and its code instead of a bare HTTP failure.
+fn in_negotiated_type(headers: &HeaderMap, mut response: Response) -> Response {
+    let is_plain_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes() == b"application/json");
+    if is_plain_json && wants_graphql_response_json(headers) {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(GRAPHQL_RESPONSE_JSON),
+        );
+    }
+    response
+}
+
+async fn answer_post(
+    state: AppState,
+    client: SocketAddr,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -80,7 +108,7 @@ pub(super) async fn post(
             &format!("A batch may hold at most {} operations", state.max_batch),
         );
     }
-    let viewer = match identify(&state, &headers).await {
+    let viewer = match identify(&state, headers).await {
         Ok(viewer) => viewer,
         Err(response) => return *response,
     };
@@ -116,7 +144,7 @@ pub(super) async fn post(
     } else {
         BatchResponse::Batch(responses.collect())
     };
-    graphql_response(&headers, response)
+    graphql_response(headers, response)
 }
 
 /// Why a request cannot run as sent.
@@ -192,7 +220,18 @@ pub(super) async fn get(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    if let (Ok(upgrade), Some(protocol)) = (upgrade, ws::protocol(&headers)) {
+    let response = answer_get(state, client, &headers, upgrade, params).await;
+    in_negotiated_type(&headers, response)
+}
+
+async fn answer_get(
+    state: AppState,
+    client: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    params: Result<Query<GetParams>, QueryRejection>,
+) -> Response {
+    if let (Ok(upgrade), Some(protocol)) = (upgrade, ws::protocol(headers)) {
         // The upgraded socket outlives this HTTP connection's place.
         let Some(slot) = state.connections.admit(client.ip()) else {
             return request_error(
@@ -219,7 +258,7 @@ pub(super) async fn get(
     let mut response = match prepare(&state, &mut request) {
         Err(Prepared::Refused(response)) => *response,
         Err(Prepared::NotFound) => {
-            graphql_response(&headers, BatchResponse::Single(persisted_query_not_found()))
+            graphql_response(headers, BatchResponse::Single(persisted_query_not_found()))
         }
         Ok(())
             if state.gate.documents().operation_type(&request) == Some(OperationType::Mutation) =>
@@ -234,7 +273,7 @@ pub(super) async fn get(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             response
         }
-        Ok(()) => match identify(&state, &headers).await {
+        Ok(()) => match identify(&state, headers).await {
             Err(response) => *response,
             Ok(viewer) => {
                 let caller = Caller {
@@ -243,7 +282,7 @@ pub(super) async fn get(
                 };
                 let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();
-                graphql_response(&headers, BatchResponse::Single(response))
+                graphql_response(headers, BatchResponse::Single(response))
             }
         },
     };

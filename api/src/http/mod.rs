@@ -12,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -69,6 +69,8 @@ pub struct HttpConfig {
     pub auth: Auth,
     /// Origins allowed to call the API from a browser; none: same origin only.
     pub cors_origins: Vec<String>,
+    /// Request headers allowed cross-origin besides the defaults.
+    pub cors_allow_headers: Vec<String>,
     /// The connections being served, counted against their limits.
     pub connections: Connections,
     /// Longest a request body may take to arrive.
@@ -111,7 +113,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
-        .layer(cors(&config.cors_origins))
+        .layer(cors(&config.cors_origins, &config.cors_allow_headers))
         .layer(CompressionLayer::new())
         // One log line per request at `info`: method, path, status, latency.
         .layer(
@@ -127,19 +129,43 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
+/// Request headers browsers may send cross-origin by default: GraphQL's
+/// own, Apollo Client's (preflight, operation name, client awareness), and
+/// distributed tracing's (W3C `traceparent`/`tracestate`/`baggage`,
+/// Sentry's, request IDs), so instrumented clients pass the preflight.
+const CORS_HEADERS: [&str; 12] = [
+    "content-type",
+    "accept",
+    "authorization",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",
+    "x-request-id",
+];
+
 /// Cross-origin access for the configured origins only (`*`: any origin,
 /// without credentials). Preflights are answered here; with no origins
-/// configured, browsers keep other sites out.
-fn cors(origins: &[String]) -> CorsLayer {
+/// configured, browsers keep other sites out. `extra_headers` are allowed
+/// besides [`CORS_HEADERS`]; names that are not valid header names are
+/// skipped.
+fn cors(origins: &[String], extra_headers: &[String]) -> CorsLayer {
+    let headers: Vec<HeaderName> = CORS_HEADERS
+        .iter()
+        .map(|name| HeaderName::from_static(name))
+        .chain(
+            extra_headers
+                .iter()
+                .filter_map(|name| HeaderName::try_from(name.trim()).ok()),
+        )
+        .collect();
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            HeaderName::from_static("apollo-require-preflight"),
-            HeaderName::from_static("x-apollo-operation-name"),
-        ])
+        .allow_headers(headers)
         .max_age(Duration::from_secs(3600));
     if origins.iter().any(|origin| origin == "*") {
         return layer.allow_origin(AllowOrigin::any());

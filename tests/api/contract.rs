@@ -1,0 +1,102 @@
+//! The response contract clients rely on (issue 13), checked against the
+//! live server as Apollo Client, urql and graphql-request would meet it.
+
+use serde_json::{Value, json};
+
+use crate::support::{Engine, TestApp};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// A refused token, a wrong content type and an over-size body all answer
+/// in the media type the client negotiated, with a coded GraphQL error
+/// body, so a client reads the code instead of a bare HTTP failure.
+#[tokio::test]
+async fn refusals_come_in_the_negotiated_media_type() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.max_body_bytes = 1_024).await;
+    let http = reqwest::Client::new();
+    let url = app.url("/graphql");
+    let cases = [
+        (
+            http.post(&url)
+                .header("authorization", "Bearer not-a-token")
+                .json(&json!({ "query": "{ viewer { id } }" })),
+            401,
+            "UNAUTHENTICATED",
+        ),
+        (
+            http.post(&url)
+                .header("content-type", "text/plain")
+                .body(r#"{"query":"{ __typename }"}"#),
+            415,
+            "BAD_REQUEST",
+        ),
+        (
+            http.post(&url)
+                .json(&json!({ "query": format!("{{ __typename }} # {}", "x".repeat(2_000)) })),
+            413,
+            "BODY_TOO_LARGE",
+        ),
+        (
+            http.get(format!("{url}?query=%7Bviewer%7Bid%7D%7D"))
+                .header("authorization", "Bearer not-a-token"),
+            401,
+            "UNAUTHENTICATED",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let response = request
+            .header("accept", GRAPHQL_RESPONSE_JSON)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+        assert_eq!(
+            response.headers()["content-type"],
+            GRAPHQL_RESPONSE_JSON,
+            "{status}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body:#}");
+        assert!(body.get("data").is_none(), "{body:#}");
+    }
+    // Without asking, plain JSON as before.
+    let plain = http
+        .post(&url)
+        .header("authorization", "Bearer not-a-token")
+        .json(&json!({ "query": "{ viewer { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.headers()["content-type"], "application/json");
+}
+
+/// Preflights pass for the headers instrumented clients send: Apollo's
+/// client awareness, W3C tracing and Sentry's, and configured extras.
+#[tokio::test]
+async fn cors_preflights_allow_client_awareness_and_tracing_headers() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.cors_origins = vec!["https://shop.example".into()];
+        config.cors_allow_headers = vec!["x-shop-session".into()];
+    })
+    .await;
+    let wanted = "content-type,authorization,apollographql-client-name,apollographql-client-version,traceparent,tracestate,baggage,sentry-trace,x-request-id,x-shop-session";
+    let response = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", wanted)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let allowed = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in wanted.split(',') {
+        assert!(
+            allowed.split(',').any(|name| name.trim() == header),
+            "{header} not allowed: {allowed}"
+        );
+    }
+}
