@@ -17,7 +17,9 @@
 use std::sync::Mutex;
 
 use async_graphql::Request;
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+};
 use lru::LruCache;
 
 use crate::scan::{self, TextLimits};
@@ -66,15 +68,42 @@ impl ParsedDocuments {
     /// does not parse or names no one operation (the executor reports why).
     pub fn operation_type(&self, request: &Request) -> Option<OperationType> {
         let document = self.parse(&request.query)?;
-        let operation = match &document.operations {
-            DocumentOperations::Single(operation) => Some(operation),
-            DocumentOperations::Multiple(operations) => match &request.operation_name {
-                Some(name) => operations.get(name.as_str()),
-                None if operations.len() == 1 => operations.values().next(),
-                None => None,
-            },
+        operation(&document, request).map(|operation| operation.ty)
+    }
+
+    /// Why `request` cannot run for want of its variables: each required
+    /// (non-null, no default) variable of its operation that is missing or
+    /// null, as the GraphQL spec's variable coercion says (a request
+    /// error, before execution). async-graphql would run the operation and
+    /// fail the field instead.
+    pub fn missing_variables(&self, request: &Request) -> Vec<String> {
+        let Some(document) = self.parse(&request.query) else {
+            return Vec::new();
         };
-        operation.map(|operation| operation.node.ty)
+        let Some(operation) = operation(&document, request) else {
+            return Vec::new();
+        };
+        operation
+            .variable_definitions
+            .iter()
+            .filter(|definition| {
+                let definition = &definition.node;
+                !definition.var_type.node.nullable && definition.default_value.is_none()
+            })
+            .filter_map(|definition| {
+                let name = &definition.node.name.node;
+                let ty = &definition.node.var_type.node;
+                match request.variables.get(name) {
+                    None => Some(format!(
+                        "Variable `${name}` of required type `{ty}` was not provided"
+                    )),
+                    Some(async_graphql::Value::Null) => Some(format!(
+                        "Variable `${name}` of non-null type `{ty}` must not be null"
+                    )),
+                    Some(_) => None,
+                }
+            })
+            .collect()
     }
 
     /// The parsed document of `query`, from the cache or scanned and parsed.
@@ -109,6 +138,22 @@ impl ParsedDocuments {
             .lock()
             .expect("the cache's lock is never held across a panic")
     }
+}
+
+/// The operation of `document` that `request` names (or its only one).
+fn operation<'a>(
+    document: &'a ExecutableDocument,
+    request: &Request,
+) -> Option<&'a OperationDefinition> {
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => match &request.operation_name {
+            Some(name) => operations.get(name.as_str()),
+            None if operations.len() == 1 => operations.values().next(),
+            None => None,
+        },
+    };
+    operation.map(|operation| &operation.node)
 }
 
 #[cfg(test)]

@@ -100,3 +100,79 @@ async fn cors_preflights_allow_client_awareness_and_tracing_headers() {
         );
     }
 }
+
+/// A required variable that is missing or null is a request error, as the
+/// spec's variable coercion says: nothing runs, no `data` entry, 400 under
+/// `application/graphql-response+json`; over WebSocket too. In a batch,
+/// the other operations still run.
+#[tokio::test]
+async fn missing_required_variables_are_request_errors() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let product = app.create_product("Kettle", "30.00", 3).await;
+    let query = "query($id: ID!, $first: Int = 1) { product(id: $id) { id } products(first: $first) { totalCount } }";
+    let http = reqwest::Client::new();
+    for variables in [json!({}), json!({ "id": null })] {
+        let response = http
+            .post(app.url("/graphql"))
+            .header("accept", GRAPHQL_RESPONSE_JSON)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("data").is_none(), "{body:#}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("$id"),
+            "{body:#}"
+        );
+    }
+    // Given, it runs; the variable with a default may be left out.
+    let ran = app.post_as(None, query, json!({ "id": product })).await;
+    assert_eq!(ran["data"]["product"]["id"], json!(product), "{ran:#}");
+    // In a batch, only the one missing its variable is refused.
+    let batch: Value = http
+        .post(app.url("/graphql"))
+        .json(&json!([
+            { "query": query, "variables": {} },
+            { "query": query, "variables": { "id": product } },
+        ]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(batch[0].get("data").is_none(), "{batch:#}");
+    assert_eq!(
+        batch[0]["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        batch[1]["data"]["product"]["id"],
+        json!(product),
+        "{batch:#}"
+    );
+    // Over WebSocket, a subscription missing its variable is refused too.
+    let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), None).await;
+    socket
+        .subscribe(
+            "1",
+            "subscription($id: ID!) { productUpdated(productId: $id) { id } }",
+            json!({}),
+        )
+        .await;
+    let answer = socket.next_payload().await;
+    let errors = match answer["type"].as_str() {
+        Some("error") => &answer["payload"],
+        _ => &answer["payload"]["errors"],
+    };
+    assert_eq!(
+        errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{answer:#}"
+    );
+}

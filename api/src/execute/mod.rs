@@ -118,6 +118,37 @@ impl Gate {
     /// Executes `requests` (one, or a JSON-array batch sharing one budget)
     /// for `caller`; one response per request, in order.
     pub async fn execute(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
+        // A request whose required variables are missing is a request
+        // error and never runs; the others run together.
+        let answers: Vec<Option<Response>> = requests
+            .iter()
+            .map(|request| {
+                let missing = self.documents.missing_variables(request);
+                (!missing.is_empty()).then(|| {
+                    Response::from_errors(
+                        missing
+                            .into_iter()
+                            .map(|message| ErrorCode::BadUserInput.error(message))
+                            .collect(),
+                    )
+                })
+            })
+            .collect();
+        let runnable = requests
+            .into_iter()
+            .zip(&answers)
+            .filter(|(_, answer)| answer.is_none())
+            .map(|(request, _)| request)
+            .collect();
+        let mut ran = self.run(caller, runnable).await.into_iter();
+        answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| ran.next().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Executes `requests` within the limits.
+    async fn run(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
         if requests.is_empty() {
             return Vec::new();
         }
