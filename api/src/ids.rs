@@ -2,11 +2,16 @@
 //!
 //! An ID is the base64 of `Type:key`, e.g. `UHJvZHVjdDo0Mg==` for `Product:42`.
 //! Clients must treat it as opaque; the type prefix lets `node(id:)` find the
-//! object and lets every argument reject an ID of the wrong type.
+//! object and lets every argument reject an ID of the wrong type. IDs are
+//! always written in standard, padded base64, and read with or without the
+//! `=` padding (URL slugs strip it). (`Type:digits` never encodes to `+` or
+//! `/`, so the URL-safe alphabet needs nothing of its own.)
 
 use async_graphql::ID;
 use base64::Engine;
+use base64::alphabet;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -35,10 +40,16 @@ pub fn encode(kind: NodeKind, key: i64) -> ID {
     ID(STANDARD.encode(format!("{}:{key}", kind.type_name())))
 }
 
+/// How IDs are read: with or without padding.
+const READ: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 /// Decodes any global ID into its type and key.
 pub fn decode(id: &ID) -> ApiResult<(NodeKind, i64)> {
     let malformed = || ApiError::bad_input(format!("`{}` is not a valid ID", id.as_str()));
-    let bytes = STANDARD.decode(id.as_str()).map_err(|_| malformed())?;
+    let bytes = READ.decode(id.as_str()).map_err(|_| malformed())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| malformed())?;
     let (type_name, key) = text.split_once(':').ok_or_else(malformed)?;
     let kind = NodeKind::ALL
@@ -71,6 +82,19 @@ mod tests {
         for kind in NodeKind::ALL {
             assert_eq!(decode(&encode(kind, 42)).unwrap(), (kind, 42));
         }
+    }
+
+    #[test]
+    fn reads_ids_without_their_padding() {
+        for key in [1, 42, 123, 4_567] {
+            let id = encode(NodeKind::Product, key);
+            let unpadded = ID(id.trim_end_matches('=').to_owned());
+            assert_eq!(decode(&unpadded).unwrap(), (NodeKind::Product, key));
+        }
+        assert!(
+            encode(NodeKind::Product, 42).ends_with('='),
+            "written padded"
+        );
     }
 
     #[test]

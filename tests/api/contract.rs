@@ -176,3 +176,25 @@ async fn missing_required_variables_are_request_errors() {
         "{answer:#}"
     );
 }
+
+/// An ID whose `=` padding was stripped (as URL slugs do) finds its object;
+/// the server keeps writing the canonical, padded form.
+#[tokio::test]
+async fn ids_without_their_padding_are_read() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    // `Product:1` … `Product:9` need no padding; `Product:10` needs `==`.
+    let mut product = String::new();
+    for i in 0..10 {
+        product = app.create_product(&format!("Padded {i}"), "1.00", 1).await;
+    }
+    assert!(product.ends_with('='), "{product}");
+    let slug = product.trim_end_matches('=');
+    let found = app
+        .post_as(
+            None,
+            "query($id: ID!) { product(id: $id) { id name } }",
+            json!({ "id": slug }),
+        )
+        .await;
+    assert_eq!(found["data"]["product"]["id"], json!(product), "{found:#}");
+}
