@@ -103,6 +103,27 @@ impl Quantity {
     }
 }
 
+/// A required field of an update input: `Ok(None)` when left out (keep the
+/// value), `Ok(Some(value))` when given, and `INVALID` for an explicit null
+/// (a required value cannot be cleared; silently keeping it hid the
+/// client's mistake).
+pub fn required<'a, T>(
+    value: &'a async_graphql::MaybeUndefined<T>,
+    field: &[&str],
+) -> Result<Option<&'a T>, UserError> {
+    match value {
+        async_graphql::MaybeUndefined::Undefined => Ok(None),
+        async_graphql::MaybeUndefined::Value(value) => Ok(Some(value)),
+        async_graphql::MaybeUndefined::Null => Err(UserError::invalid(
+            field,
+            format!(
+                "`{}` is required and cannot be null; leave it out to keep it",
+                field.last().copied().unwrap_or("value")
+            ),
+        )),
+    }
+}
+
 /// The user errors of an input, collected field by field so that one
 /// answer names every bad field.
 #[derive(Debug, Default)]

@@ -247,7 +247,7 @@ impl Extension for Enforce {
         let document = next
             .run(ctx, query, variables)
             .await
-            .map_err(|err| ErrorCode::GraphqlParseFailed.apply(err))?;
+            .map_err(|err| ErrorCode::GraphqlParseFailed.apply(on_one_line(err)))?;
         let aliases = count_aliases(&document);
         if aliases > self.limits.max_aliases {
             return Err(ErrorCode::TooManyAliases.error(format!(
@@ -319,6 +319,28 @@ impl Extension for Enforce {
         }
         Ok(result)
     }
+}
+
+/// A parse error as one line with its location ("Syntax error at 1:25:
+/// expected selection_set, …"), not the parser's multi-line dump with a
+/// source excerpt and carets.
+fn on_one_line(mut error: ServerError) -> ServerError {
+    if error.message.contains('\n') {
+        let expected = error
+            .message
+            .lines()
+            .rev()
+            .find_map(|line| line.trim().strip_prefix("= "))
+            .unwrap_or("the document could not be parsed")
+            .to_owned();
+        let at = error
+            .locations
+            .first()
+            .map(|at| format!(" at {}:{}", at.line, at.column))
+            .unwrap_or_default();
+        error.message = format!("Syntax error{at}: {expected}");
+    }
+    error
 }
 
 /// Whether every operation of the document selects only introspection

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, TestApp};
+use crate::support::{Engine, TestApp, engine_tests};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -197,4 +197,68 @@ async fn ids_without_their_padding_are_read() {
         )
         .await;
     assert_eq!(found["data"]["product"]["id"], json!(product), "{found:#}");
+}
+
+/// Parse errors are one line with their location, not the parser's dump.
+#[tokio::test]
+async fn parse_errors_are_one_line_with_their_location() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let (_, body) = app.post_status("{ products { totalCount ").await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(!message.contains('\n'), "{message:?}");
+    assert!(message.starts_with("Syntax error at 1:"), "{message:?}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_PARSE_FAILED"
+    );
+}
+
+engine_tests! {
+    /// An explicit null for a required value is an `INVALID` user error and
+    /// changes nothing (it used to keep the value silently); left out, the
+    /// value is kept. Every payload has `userErrors`, `logOut`'s too.
+    async fn explicit_nulls_for_required_values_are_invalid(app) {
+        let customer = app.create_customer("null@example.com", "Kept").await;
+        let product = app.create_product("Kept", "2.00", 3).await;
+        let cases = [
+            ("mutation($id: ID!) { updateCustomer(id: $id, input: { name: null }) { customer { name } userErrors { field code } } }", &customer, "updateCustomer", "name"),
+            ("mutation($id: ID!) { updateCustomer(id: $id, input: { email: null }) { customer { name } userErrors { field code } } }", &customer, "updateCustomer", "email"),
+            ("mutation($id: ID!) { updateProduct(id: $id, input: { name: null }) { product { name } userErrors { field code } } }", &product, "updateProduct", "name"),
+            ("mutation($id: ID!) { updateProduct(id: $id, input: { price: null }) { product { name } userErrors { field code } } }", &product, "updateProduct", "price"),
+            ("mutation($id: ID!) { updateProduct(id: $id, input: { stock: null }) { product { name } userErrors { field code } } }", &product, "updateProduct", "stock"),
+        ];
+        for (mutation, id, field, input) in cases {
+            let data = app.ok(mutation, json!({ "id": id })).await;
+            assert_eq!(data[field]["userErrors"], json!([{ "field": ["input", input], "code": "INVALID" }]), "{data:#}");
+        }
+        let kept = app.ok("query($c: ID!, $p: ID!) { customer(id: $c) { name email } product(id: $p) { name stock price { amount } } }", json!({ "c": customer, "p": product })).await;
+        assert_eq!(kept, json!({ "customer": { "name": "Kept", "email": "null@example.com" }, "product": { "name": "Kept", "stock": 3, "price": { "amount": "2.00" } } }));
+        let renamed = app.ok("mutation($id: ID!) { updateCustomer(id: $id, input: { name: \"New\" }) { customer { name email } userErrors { code } } }", json!({ "id": customer })).await;
+        assert_eq!(renamed["updateCustomer"]["customer"], json!({ "name": "New", "email": "null@example.com" }), "left out, the email is kept");
+
+        let (token, _) = app.sign_up("logout-shape@example.com").await;
+        let out = app.post_as(Some(&token), "mutation { logOut { loggedOut userErrors { code } } }", json!({})).await;
+        assert_eq!(out["data"]["logOut"], json!({ "loggedOut": true, "userErrors": [] }), "{out:#}");
+    }
+
+    /// A replayed checkout changed nothing, so its subscribers hear
+    /// nothing: the next event they get is the next real change.
+    async fn a_replayed_checkout_sends_no_duplicate_event(app) {
+        let product = app.create_product("Once", "1.00", 5).await;
+        let customer = app.create_customer("replay@example.com", "Replay").await;
+        let cart = app.create_cart(&customer, &[(&product, 2)]).await;
+        let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), Some(crate::support::ADMIN_TOKEN)).await;
+        socket.subscribe("1", "subscription($id: ID!) { cartUpdated(cartId: $id) { checkedOutAt lines { quantity } } }", json!({ "id": cart })).await;
+        app.wait_for_subscriptions(1).await;
+        let checkout = "mutation($cart: ID!) { checkout(cartId: $cart, idempotencyKey: \"k\") { userErrors { code } } }";
+        app.ok(checkout, json!({ "cart": cart })).await;
+        let first = socket.next_payload().await;
+        assert_eq!(first["payload"]["data"]["cartUpdated"]["lines"], json!([{ "quantity": 2 }]), "{first:#}");
+        let replay = app.ok(checkout, json!({ "cart": cart })).await;
+        assert_eq!(replay["checkout"]["userErrors"], json!([]));
+        // The next real change: the product goes, and with it the line.
+        app.ok("mutation($id: ID!) { deleteProduct(id: $id) { deletedId } }", json!({ "id": product })).await;
+        let next = socket.next_payload().await;
+        assert_eq!(next["payload"]["data"]["cartUpdated"]["lines"], json!([]), "the replay sent nothing: {next:#}");
+    }
 }

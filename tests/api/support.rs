@@ -273,6 +273,30 @@ impl TestApp {
         txn
     }
 
+    /// Waits until at least `count` subscriptions listen on this server.
+    pub async fn wait_for_subscriptions(&self, count: u64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let health: Value = self
+                .http
+                .get(self.url("/health"))
+                .send()
+                .await
+                .expect("/health answers")
+                .json()
+                .await
+                .expect("a JSON body");
+            if health["subscriptions"].as_u64().expect("a count") >= count {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never {count} subscriptions: {health}"
+            );
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Waits until the GraphQL operations running and waiting on this
     /// server (as `/health` counts them) satisfy `until`.
     pub async fn wait_for_load(&self, what: &str, until: impl Fn(u64, u64) -> bool) {

@@ -65,6 +65,10 @@ impl CheckoutMutation {
             Err(err) => Err(err.into()),
             Ok(key) => {
                 let changed = |done: &Done| {
+                    // A replay changed nothing: its subscribers hear nothing.
+                    if done.replayed {
+                        return Vec::new();
+                    }
                     let products = done.products.iter().map(|id| Event::Product(*id));
                     std::iter::once(Event::Cart(done.cart.id))
                         .chain(products)
@@ -105,6 +109,8 @@ fn check_key(key: Option<&str>) -> Result<Option<&str>, UserError> {
 struct Done {
     cart: cart::Model,
     products: Vec<i64>,
+    /// Whether this answers a repeated idempotency key: nothing changed.
+    replayed: bool,
 }
 
 async fn checkout(
@@ -195,6 +201,7 @@ async fn checkout(
     Ok(Done {
         cart,
         products: lines.iter().map(|line| line.product_id).collect(),
+        replayed: false,
     })
 }
 
@@ -252,5 +259,6 @@ async fn replay(
     Ok(Some(Done {
         cart,
         products: Vec::new(),
+        replayed: true,
     }))
 }

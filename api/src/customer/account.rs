@@ -50,6 +50,9 @@ pub struct AuthPayload {
 pub struct LogOutPayload {
     /// Whether a session was ended; false when the token was staff's.
     pub logged_out: bool,
+    /// Always empty: logging out has no expected failure. Here so that
+    /// every mutation payload has the same shape for clients.
+    pub user_errors: Vec<UserError>,
 }
 
 fn check_password(password: &str) -> Result<(), UserError> {
@@ -186,7 +189,10 @@ impl AccountMutation {
             Viewer::Admin => false,
             Viewer::Anonymous => return Err(auth::unauthenticated()),
         };
-        Ok(LogOutPayload { logged_out })
+        Ok(LogOutPayload {
+            logged_out,
+            user_errors: Vec::new(),
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::Utc;
 use entity::{cart, customer};
 use sea_orm::{
@@ -14,7 +14,7 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
-use crate::input::{Email, FieldErrors, Name};
+use crate::input::{Email, FieldErrors, Name, required};
 use crate::write::{unwatched, write};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
@@ -32,9 +32,11 @@ pub struct CreateCustomerInput {
 #[derive(Debug, InputObject)]
 pub struct UpdateCustomerInput {
     /// A new email address; must be valid and not used by another customer.
-    pub email: Option<String>,
-    /// A new name, 1 to 200 characters.
-    pub name: Option<String>,
+    /// Leave it out to keep the email; null is `INVALID` (it is required).
+    pub email: MaybeUndefined<String>,
+    /// A new name, 1 to 200 characters. Leave it out to keep the name;
+    /// null is `INVALID` (it is required).
+    pub name: MaybeUndefined<String>,
 }
 
 /// The result of `createCustomer`.
@@ -192,12 +194,14 @@ async fn update(
     };
     let mut row: customer::ActiveModel = current.into();
     let mut errors = FieldErrors::default();
-    if let Some(email) = &input.email
+    let email = required(&input.email, &["input", "email"]);
+    if let Some(Some(email)) = errors.check(email)
         && let Some(email) = errors.check(Email::parse(email, &["input", "email"]))
     {
         row.email = Set(email.into());
     }
-    if let Some(name) = &input.name
+    let name = required(&input.name, &["input", "name"]);
+    if let Some(Some(name)) = errors.check(name)
         && let Some(name) = errors.check(Name::parse(name, &["input", "name"]))
     {
         row.name = Set(name.into());

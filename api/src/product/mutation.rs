@@ -11,7 +11,7 @@ use crate::auth;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
-use crate::input::{FieldErrors, Name};
+use crate::input::{FieldErrors, Name, required};
 use crate::money::Decimal;
 use crate::write::{unwatched, write};
 
@@ -33,14 +33,14 @@ pub struct CreateProductInput {
 /// The fields to change on a product. Fields left out keep their value.
 #[derive(Debug, InputObject)]
 pub struct UpdateProductInput {
-    /// A new name, 1 to 200 characters.
-    pub name: Option<String>,
+    /// A new name, 1 to 200 characters. Null is `INVALID` (it is required).
+    pub name: MaybeUndefined<String>,
     /// A new description; null removes it.
     pub description: MaybeUndefined<String>,
-    /// A new unit price, e.g. `"12.50"`.
-    pub price: Option<Decimal>,
-    /// A new stock level, 0 or more.
-    pub stock: Option<i32>,
+    /// A new unit price, e.g. `"12.50"`. Null is `INVALID` (it is required).
+    pub price: MaybeUndefined<Decimal>,
+    /// A new stock level, 0 or more. Null is `INVALID` (it is required).
+    pub stock: MaybeUndefined<i32>,
 }
 
 /// The result of `createProduct`.
@@ -194,7 +194,7 @@ async fn update(
     };
     let mut row: product::ActiveModel = current.into();
     let mut errors = FieldErrors::default();
-    if let Some(name) = &input.name
+    if let Some(Some(name)) = errors.check(required(&input.name, &["input", "name"]))
         && let Some(name) = errors.check(Name::parse(name, &["input", "name"]))
     {
         row.name = Set(name.into());
@@ -208,13 +208,13 @@ async fn update(
             }
         }
     }
-    if let Some(price) = input.price
-        && let Some(price) = errors.check(parse_price(price, &["input", "price"]))
+    if let Some(Some(price)) = errors.check(required(&input.price, &["input", "price"]))
+        && let Some(price) = errors.check(parse_price(*price, &["input", "price"]))
     {
         row.price = Set(price);
     }
-    if let Some(stock) = input.stock
-        && let Some(stock) = errors.check(parse_stock(stock, &["input", "stock"]))
+    if let Some(Some(stock)) = errors.check(required(&input.stock, &["input", "stock"]))
+        && let Some(stock) = errors.check(parse_stock(*stock, &["input", "stock"]))
     {
         row.stock = Set(stock);
     }

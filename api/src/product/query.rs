@@ -52,7 +52,8 @@ pub struct ProductAggregate {
     price: PriceAggregate,
 }
 
-/// Statistics of the prices of a set of products; null when the set is empty.
+/// Statistics of the prices of a set of products; each is null when the set
+/// is empty.
 #[derive(SimpleObject)]
 pub struct PriceAggregate {
     /// The lowest price.
