@@ -46,6 +46,12 @@ const READ: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// The ID of the cart line of `product` in `cart` (a line has no key of
+/// its own: it is the pair).
+pub fn encode_line(cart: i64, product: i64) -> ID {
+    ID(STANDARD.encode(format!("CartLine:{cart}:{product}")))
+}
+
 /// Decodes any global ID into its type and key.
 pub fn decode(id: &ID) -> ApiResult<(NodeKind, i64)> {
     let malformed = || ApiError::bad_input(format!("`{}` is not a valid ID", id.as_str()));

@@ -262,3 +262,27 @@ engine_tests! {
         assert_eq!(next["payload"]["data"]["cartUpdated"]["lines"], json!([]), "the replay sent nothing: {next:#}");
     }
 }
+
+engine_tests! {
+    /// Cart lines have IDs, so client caches can tell them apart: one per
+    /// line, the same across reads and quantity changes, another cart's
+    /// line of the same product another ID.
+    async fn cart_lines_have_stable_ids(app) {
+        let tea = app.create_product("Tea", "2.00", 10).await;
+        let mug = app.create_product("Mug", "5.00", 10).await;
+        let customer = app.create_customer("lines@example.com", "Lines").await;
+        let cart = app.create_cart(&customer, &[(&tea, 1), (&mug, 2)]).await;
+        let other = app.create_cart(&customer, &[(&tea, 1)]).await;
+        let ids = |data: &Value| -> Vec<String> {
+            data["cart"]["lines"].as_array().unwrap().iter().map(|line| line["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let read = "query($id: ID!) { cart(id: $id) { lines { id quantity } } }";
+        let before = ids(&app.ok(read, json!({ "id": cart })).await);
+        assert_eq!(before.len(), 2);
+        assert_ne!(before[0], before[1]);
+        app.ok("mutation($c: ID!, $p: ID!) { updateCartLine(cartId: $c, productId: $p, quantity: 5) { userErrors { code } } }", json!({ "c": cart, "p": tea })).await;
+        assert_eq!(ids(&app.ok(read, json!({ "id": cart })).await), before, "stable across changes");
+        let elsewhere = ids(&app.ok(read, json!({ "id": other })).await);
+        assert!(!before.contains(&elsewhere[0]), "another cart's line, another ID");
+    }
+}

@@ -143,6 +143,13 @@ pub struct CartLine(pub cart_product::Model);
 /// A product in a cart, with how many units of it.
 #[Object]
 impl CartLine {
+    /// A stable ID for the line: its cart and product, the same for as long
+    /// as the line exists, whatever its quantity. Client caches use it to
+    /// tell lines apart. (Not a `Node`: a line is reached through its cart.)
+    async fn id(&self) -> ID {
+        ids::encode_line(self.0.cart_id, self.0.product_id)
+    }
+
     /// The product.
     async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
         self.product_row(ctx).await.map(Product)
