@@ -7,6 +7,7 @@
 //! a row, so `logOut` revokes the token before it expires. Staff use the
 //! configured admin token. No token: anonymous, who reads the catalogue.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
@@ -84,9 +85,36 @@ pub fn client_address(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAd
     ctx.data_opt::<ClientAddress>().map(|ClientAddress(ip)| *ip)
 }
 
-/// The viewer of the request being executed (anonymous if none was set).
+/// A session just opened by `signUp` or `logIn`.
+pub struct NewSession {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// Who the token's bearer is.
+    pub viewer: Viewer,
+}
+
+/// Who the rest of an operation acts as once `signUp` or `logIn` opened a
+/// session in it (one per operation, in its request data): the new
+/// customer, so `signUp { customer { email } }` reads the email it just
+/// registered instead of failing as anonymous.
+#[derive(Default, Clone)]
+pub struct ActingViewer(Arc<Mutex<Option<Viewer>>>);
+
+/// Makes the rest of the operation act as `viewer`.
+pub fn act_as(ctx: &async_graphql::Context<'_>, viewer: Viewer) {
+    if let Some(ActingViewer(acting)) = ctx.data_opt::<ActingViewer>() {
+        *acting.lock().expect("never poisoned") = Some(viewer);
+    }
+}
+
+/// The viewer of the request being executed (anonymous if none was set):
+/// the customer a `signUp` or `logIn` earlier in the operation logged in,
+/// or else the bearer of the request's token.
 pub fn viewer(ctx: &async_graphql::Context<'_>) -> Viewer {
-    ctx.data_opt::<Viewer>().copied().unwrap_or_default()
+    let acting = ctx
+        .data_opt::<ActingViewer>()
+        .and_then(|ActingViewer(acting)| *acting.lock().expect("never poisoned"));
+    acting.unwrap_or_else(|| ctx.data_opt::<Viewer>().copied().unwrap_or_default())
 }
 
 /// Why a bearer token was refused.
@@ -174,12 +202,12 @@ impl Auth {
         mac.verify_slice(signature).is_ok()
     }
 
-    /// Opens a session for `customer` and returns its token and expiry.
+    /// Opens a session for `customer`: its token and expiry.
     pub async fn log_in(
         &self,
         db: &impl ConnectionTrait,
         customer: i64,
-    ) -> Result<(String, DateTime<Utc>), sea_orm::DbErr> {
+    ) -> Result<NewSession, sea_orm::DbErr> {
         let now = Utc::now();
         let expires_at = now
             + chrono::Duration::from_std(self.token_lifetime).unwrap_or(chrono::Duration::days(1));
@@ -194,7 +222,14 @@ impl Auth {
         .await?;
         let payload = format!("v1.{}.{customer}.{}", row.id, expires_at.timestamp());
         let signature = URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()));
-        Ok((format!("{payload}.{signature}"), expires_at))
+        Ok(NewSession {
+            token: format!("{payload}.{signature}"),
+            expires_at,
+            viewer: Viewer::Customer {
+                id: customer,
+                session: row.id,
+            },
+        })
     }
 
     /// Revokes a session: its token stops working at once.

@@ -286,3 +286,34 @@ engine_tests! {
         assert!(!before.contains(&elsewhere[0]), "another cart's line, another ID");
     }
 }
+
+engine_tests! {
+    /// signUp's and logIn's first screen: the payload's customer reads as
+    /// the customer who just got the token (email included), and so does
+    /// the rest of that operation; the next request is as its token says.
+    async fn sign_up_and_log_in_answer_as_the_new_customer(app) {
+        let sign_up = app.post_as(None,
+            "mutation { signUp(input: { email: \"first@example.com\", name: \"First\", password: \"a long password\" }) { token customer { id name email } userErrors { code } } viewer: logOut { loggedOut } }",
+            json!({})).await;
+        assert!(sign_up.get("errors").is_none(), "{sign_up:#}");
+        assert_eq!(sign_up["data"]["signUp"]["customer"]["email"], "first@example.com");
+        assert_eq!(sign_up["data"]["signUp"]["userErrors"], json!([]));
+        // The later mutation of the operation ran as the new customer: it
+        // logged that session out.
+        assert_eq!(sign_up["data"]["viewer"]["loggedOut"], true, "{sign_up:#}");
+
+        let log_in = app.post_as(None,
+            "mutation { logIn(email: \"first@example.com\", password: \"a long password\") { token customer { email } userErrors { code } } }",
+            json!({})).await;
+        assert!(log_in.get("errors").is_none(), "{log_in:#}");
+        assert_eq!(log_in["data"]["logIn"]["customer"]["email"], "first@example.com");
+        // A failed logIn acts as nobody new.
+        let wrong = app.post_as(None,
+            "mutation { logIn(email: \"first@example.com\", password: \"wrong password!\") { customer { email } userErrors { code } } }",
+            json!({})).await;
+        assert_eq!(wrong["data"]["logIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS");
+        // Anonymous again in the next request.
+        let later = app.post_as(None, "{ viewer { id } }", json!({})).await;
+        assert!(later["data"]["viewer"].is_null(), "{later:#}");
+    }
+}

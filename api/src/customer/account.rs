@@ -115,10 +115,14 @@ impl AccountMutation {
                 };
                 let sign_up = async |txn: &sea_orm::DatabaseTransaction| {
                     let row = create(txn, details, Some(hash)).await?;
-                    let (token, expires_at) = auth.log_in(txn, row.id).await?;
-                    Ok((row, token, expires_at))
+                    let session = auth.log_in(txn, row.id).await?;
+                    Ok((row, session))
                 };
-                write(ctx, sign_up, unwatched).await
+                write(ctx, sign_up, unwatched).await.map(|(row, session)| {
+                    // The rest of the operation reads as the new customer.
+                    auth::act_as(ctx, session.viewer);
+                    (row, session.token, session.expires_at)
+                })
             }
         };
         Ok(auth_payload(into_payload(outcome)?))
@@ -150,13 +154,13 @@ impl AccountMutation {
         let hash = row.as_ref().and_then(|row| row.password_hash.clone());
         let outcome = match (passwords.verify(password, hash).await?, row) {
             (true, Some(row)) => {
-                let log_in = async |txn: &sea_orm::DatabaseTransaction| {
-                    let (token, expires_at) = auth.log_in(txn, row.id).await?;
-                    Ok((token, expires_at))
-                };
-                write(ctx, log_in, unwatched)
-                    .await
-                    .map(|(token, expires_at)| (row, token, expires_at))
+                let log_in =
+                    async |txn: &sea_orm::DatabaseTransaction| Ok(auth.log_in(txn, row.id).await?);
+                write(ctx, log_in, unwatched).await.map(|session| {
+                    // The rest of the operation reads as this customer.
+                    auth::act_as(ctx, session.viewer);
+                    (row, session.token, session.expires_at)
+                })
             }
             _ => Err({
                 passwords.failed_login(&email, address);

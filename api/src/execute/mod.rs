@@ -35,7 +35,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::auth::{ClientAddress, Viewer};
+use crate::auth::{ActingViewer, ClientAddress, Viewer};
 use crate::batch;
 use crate::documents::ParsedDocuments;
 use crate::error::ErrorCode;
@@ -167,7 +167,11 @@ impl Gate {
         }
         let requests = requests
             .into_iter()
-            .map(|request| request.data(OperationCost::default()))
+            .map(|request| {
+                request
+                    .data(OperationCost::default())
+                    .data(ActingViewer::default())
+            })
             .collect::<Vec<_>>();
         let operations = requests
             .iter()
