@@ -129,6 +129,13 @@ pub struct Config {
     )]
     pub cors_origins: Vec<String>,
 
+    /// How long shared caches (CDNs, proxies, browsers) may keep the answer
+    /// to an anonymous GET of catalogue data, in seconds (`Cache-Control:
+    /// public, max-age=…`); answers with a token, with customer data or
+    /// with errors are `no-store`. 0: never cached.
+    #[arg(long, env = "SHOPGRAPH_CACHE_MAX_AGE_S", default_value_t = defaults::CACHE_MAX_AGE_S)]
+    pub cache_max_age_s: u32,
+
     /// More request headers browsers may send cross-origin, besides the
     /// defaults (content-type, accept, authorization, Apollo's
     /// `apollo-require-preflight`, `x-apollo-operation-name`,
@@ -294,6 +301,7 @@ mod defaults {
     /// pages of 20 products with a few fields each per second.
     pub const RATE_LIMIT_POINTS: u32 = 40_000;
     pub const RATE_LIMIT_RESTORE: u32 = 2_000;
+    pub const CACHE_MAX_AGE_S: u32 = 60;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -337,6 +345,7 @@ impl Config {
             shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             cors_origins: Vec::new(),
             cors_allow_headers: Vec::new(),
+            cache_max_age_s: defaults::CACHE_MAX_AGE_S,
             header_timeout_ms: defaults::HEADER_TIMEOUT_MS,
             body_timeout_ms: defaults::BODY_TIMEOUT_MS,
             max_connections: defaults::MAX_CONNECTIONS,

@@ -144,6 +144,7 @@ impl App {
                 .graphiql_enabled()
                 .then(|| Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref()))),
             max_batch: usize::from(config.max_batch),
+            catalogue_max_age: config.cache_max_age_s,
             shutting_down: shutting_down.clone(),
             auth,
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),

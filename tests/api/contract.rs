@@ -317,3 +317,49 @@ engine_tests! {
         assert!(later["data"]["viewer"].is_null(), "{later:#}");
     }
 }
+
+/// GET answers say how long caches may keep them: anonymous catalogue
+/// reads are public for `--cache-max-age-s`; with a token, with customer
+/// data or with an error, nothing may be stored.
+#[tokio::test]
+async fn get_answers_carry_cache_control() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.cache_max_age_s = 90).await;
+    app.create_product("Cached", "1.00", 1).await;
+    let get = |query: &str, token: Option<&str>| {
+        let mut request = reqwest::Client::new()
+            .get(app.url("/graphql"))
+            .query(&[("query", query)]);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let admin = Some(crate::support::ADMIN_TOKEN);
+    assert_eq!(
+        get(
+            "{ products { totalCount nodes { name price { amount } } } }",
+            None
+        )
+        .await,
+        "public, max-age=90"
+    );
+    assert_eq!(
+        get("{ products { totalCount nodes { name } } }", admin).await,
+        "private, no-store"
+    );
+    assert_eq!(
+        get("{ carts { nodes { id } } }", admin).await,
+        "private, no-store"
+    );
+    assert_eq!(
+        get("{ product(id: \"bm9wZQ==\") { name } }", None).await,
+        "no-store"
+    );
+    assert_eq!(get("{ __typename }", None).await, "no-store");
+}

@@ -46,7 +46,7 @@ impl crate::pagination::Keyed for cart::Model {
 }
 
 /// A customer's shopping cart: a list of products with quantities.
-#[Object]
+#[Object(cache_control(private))]
 impl Cart {
     /// The cart's global ID.
     pub async fn id(&self) -> ID {
@@ -141,7 +141,7 @@ fn missing_product(line: &cart_product::Model) -> ApiError {
 pub struct CartLine(pub cart_product::Model);
 
 /// A product in a cart, with how many units of it.
-#[Object]
+#[Object(cache_control(private))]
 impl CartLine {
     /// A stable ID for the line: its cart and product, the same for as long
     /// as the line exists, whatever its quantity. Client caches use it to

@@ -34,7 +34,7 @@ impl crate::pagination::Keyed for customer::Model {
 }
 
 /// A shopper. Each customer has a unique email address and any number of carts.
-#[Object]
+#[Object(cache_control(private))]
 impl Customer {
     /// The customer's global ID.
     pub async fn id(&self) -> ID {

@@ -282,7 +282,13 @@ async fn answer_get(
                 };
                 let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();
-                graphql_response(headers, BatchResponse::Single(response))
+                let cache = cache_control(headers, &response, state.catalogue_max_age);
+                let mut answer = graphql_response(headers, BatchResponse::Single(response));
+                answer.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_str(&cache).unwrap_or(HeaderValue::from_static("no-store")),
+                );
+                answer
             }
         },
     };
@@ -291,6 +297,21 @@ async fn answer_get(
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("accept"));
     response
+}
+
+/// How long shared caches may keep a GET answer: anonymous catalogue reads
+/// (every object in them public, as `Product` is) for `max_age` seconds;
+/// anything asked with a token, touching a customer's data (`Customer`,
+/// `Cart`, `CartLine` are private) or answered with an error, not at all.
+fn cache_control(headers: &HeaderMap, response: &async_graphql::Response, max_age: u32) -> String {
+    let hints = response.cache_control;
+    if headers.contains_key(header::AUTHORIZATION) || !hints.public {
+        "private, no-store".to_owned()
+    } else if !response.errors.is_empty() || hints.max_age <= 0 || max_age == 0 {
+        "no-store".to_owned()
+    } else {
+        format!("public, max-age={max_age}")
+    }
 }
 
 /// Who sent the request, from its `Authorization` header. A token that is

@@ -49,6 +49,8 @@ struct AppState {
     probe_db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
     max_batch: usize,
+    /// How long shared caches may keep anonymous catalogue GET answers.
+    catalogue_max_age: u32,
     /// Set once the server starts shutting down.
     shutting_down: Arc<AtomicBool>,
     auth: Auth,
@@ -64,6 +66,9 @@ pub struct HttpConfig {
     pub graphiql: Option<Arc<Graphiql>>,
     /// Most operations in one JSON-array batch.
     pub max_batch: usize,
+    /// How long shared caches may keep anonymous catalogue GET answers, in
+    /// seconds; 0: never.
+    pub catalogue_max_age: u32,
     /// Set when the server starts shutting down; `/ready` then says 503.
     pub shutting_down: Arc<AtomicBool>,
     pub auth: Auth,
@@ -97,6 +102,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         probe_db: config.probe_db.clone(),
         persisted: Arc::new(PersistedQueries::default()),
         max_batch: config.max_batch,
+        catalogue_max_age: config.catalogue_max_age,
         shutting_down: config.shutting_down.clone(),
         auth: config.auth.clone(),
         connections: config.connections.clone(),

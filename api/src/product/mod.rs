@@ -34,7 +34,7 @@ impl crate::pagination::Keyed for product::Model {
 }
 
 /// An item of the catalogue that customers can put in their carts.
-#[Object]
+#[Object(cache_control(max_age = 60))]
 impl Product {
     /// The product's global ID.
     pub async fn id(&self) -> ID {
