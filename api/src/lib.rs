@@ -17,6 +17,7 @@
 //!   module (`cart::loaders`, …); [`batch`] — when batches run, so nested
 //!   queries cost a fixed number of statements (no N+1).
 //! - [`money`] — prices in minor units, shown as decimal strings;
+//!   [`timestamp`] — moments in time, in one RFC 3339 form on every engine;
 //!   [`input`] — names, emails and quantities, built only by their parsers,
 //!   and the accumulator of an input's field errors.
 //! - [`error`] — user errors in payloads, coded top-level errors.
@@ -68,6 +69,7 @@ pub mod product;
 pub mod scan;
 pub mod schema;
 pub mod throttle;
+pub mod timestamp;
 pub mod write;
 
 use std::future::Future;

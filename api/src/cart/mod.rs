@@ -22,7 +22,6 @@ pub use subscription::CartSubscription;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::{cart, cart_product, product};
 
 use crate::context::Shared;
@@ -34,6 +33,7 @@ use crate::money::Currency;
 use crate::money::Money;
 use crate::pagination::{BoxFuture, Page, TotalCount};
 use crate::product::Product;
+use crate::timestamp::Timestamp;
 
 /// A cart as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
@@ -101,19 +101,19 @@ impl Cart {
     }
 
     /// When the cart was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When the cart or its lines last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// When the cart was checked out; null while it is open. A checked-out
     /// cart can no longer change.
-    async fn checked_out_at(&self) -> Option<DateTime<Utc>> {
-        self.0.checked_out_at
+    async fn checked_out_at(&self) -> Option<Timestamp> {
+        self.0.checked_out_at.map(Timestamp)
     }
 }
 

@@ -17,6 +17,7 @@ use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payl
 use crate::events::Event;
 use crate::loaders::Loaders;
 use crate::passwords::{PASSWORD_CHARS, Passwords};
+use crate::timestamp::Timestamp;
 use crate::write::{unwatched, write};
 
 /// A new account's details.
@@ -38,7 +39,7 @@ pub struct AuthPayload {
     /// when the call failed.
     pub token: Option<String>,
     /// When the token stops working (`logOut` ends it sooner).
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<Timestamp>,
     /// The customer logged in.
     pub customer: Option<Customer>,
     /// Why it failed; empty on success.
@@ -206,7 +207,7 @@ fn auth_payload((logged_in, user_errors): (Option<LoggedIn>, Vec<UserError>)) ->
     match logged_in {
         Some((row, token, expires_at)) => AuthPayload {
             token: Some(token),
-            expires_at: Some(expires_at),
+            expires_at: Some(Timestamp(expires_at)),
             customer: Some(Customer(row)),
             user_errors,
         },

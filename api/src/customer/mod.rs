@@ -15,13 +15,13 @@ pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::customer;
 
 use crate::auth;
 use crate::cart::{CartConnection, CartFilter, CartOrder, CartsOfCustomer};
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
+use crate::timestamp::Timestamp;
 
 /// A customer as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
@@ -79,12 +79,12 @@ impl Customer {
     }
 
     /// When the customer was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When the customer was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 }

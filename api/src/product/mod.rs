@@ -14,13 +14,13 @@ pub use query::ProductQuery;
 pub use subscription::ProductSubscription;
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::product;
 
 use crate::context::Shared;
 use crate::error::{ApiResult, UserError};
 use crate::ids::{self, NodeKind};
 use crate::money::{self, Currency, Money};
+use crate::timestamp::Timestamp;
 
 /// A product as the API shows it; wraps the table row so that a new column
 /// never becomes public API by accident.
@@ -62,13 +62,13 @@ impl Product {
     }
 
     /// When the product was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When the product was last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 }
 
