@@ -52,11 +52,17 @@ async fn request(app: &TestApp) -> (Outcome, Duration) {
     (outcome, started.elapsed())
 }
 
-/// What the load clients have seen so far.
+/// What the load clients have seen so far; `seen` wakes whoever waits
+/// for an outcome.
 #[derive(Default)]
-struct Seen(Mutex<Vec<(Outcome, Duration)>>);
+struct Seen(Mutex<Vec<(Outcome, Duration)>>, tokio::sync::Notify);
 
 impl Seen {
+    fn push(&self, outcome: (Outcome, Duration)) {
+        self.0.lock().unwrap().push(outcome);
+        self.1.notify_waiters();
+    }
+
     fn count(&self, outcome: &Outcome) -> usize {
         let seen = self.0.lock().unwrap();
         seen.iter().filter(|(o, _)| o == outcome).count()
@@ -65,11 +71,18 @@ impl Seen {
     /// Waits until the load clients have seen `outcome` more than `before`
     /// times.
     async fn more_than(&self, outcome: Outcome, before: usize) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.count(&outcome) <= before {
-            assert!(Instant::now() < deadline, "the load never saw {outcome:?}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let waited = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                // Registered before counting, so no push slips between.
+                let pushed = self.1.notified();
+                if self.count(&outcome) > before {
+                    return;
+                }
+                pushed.await;
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "the load never saw {outcome:?}");
     }
 }
 
@@ -113,8 +126,7 @@ async fn the_server_survives_the_database_going_away_and_coming_back() {
             let (app, running, seen) = (app.clone(), running.clone(), seen.clone());
             tokio::spawn(async move {
                 while running.load(Ordering::SeqCst) {
-                    let outcome = request(&app).await;
-                    seen.0.lock().unwrap().push(outcome);
+                    seen.push(request(&app).await);
                 }
             })
         })

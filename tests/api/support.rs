@@ -273,8 +273,9 @@ impl TestApp {
         txn
     }
 
-    /// Waits until at least `count` subscriptions listen on this server.
-    pub async fn wait_for_subscriptions(&self, count: u64) {
+    /// Waits until this server's `/health` body satisfies `until`; `what`
+    /// names the condition for the failure message.
+    pub async fn wait_for_health(&self, what: &str, until: impl Fn(&Value) -> bool) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
             let health: Value = self
@@ -286,33 +287,7 @@ impl TestApp {
                 .json()
                 .await
                 .expect("a JSON body");
-            if health["subscriptions"].as_u64().expect("a count") >= count {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never {count} subscriptions: {health}"
-            );
-            tokio::task::yield_now().await;
-        }
-    }
-
-    /// Waits until the GraphQL operations running and waiting on this
-    /// server (as `/health` counts them) satisfy `until`.
-    pub async fn wait_for_load(&self, what: &str, until: impl Fn(u64, u64) -> bool) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        loop {
-            let health: Value = self
-                .http
-                .get(self.url("/health"))
-                .send()
-                .await
-                .expect("/health answers")
-                .json()
-                .await
-                .expect("a JSON body");
-            let count = |name: &str| health["requests"][name].as_u64().expect("a count");
-            if until(count("running"), count("waiting")) {
+            if until(&health) {
                 return;
             }
             assert!(
@@ -321,6 +296,24 @@ impl TestApp {
             );
             tokio::task::yield_now().await;
         }
+    }
+
+    /// Waits until at least `count` subscriptions listen on this server.
+    pub async fn wait_for_subscriptions(&self, count: u64) {
+        self.wait_for_health(&format!("{count} subscriptions"), |health| {
+            health["subscriptions"].as_u64().expect("a count") >= count
+        })
+        .await;
+    }
+
+    /// Waits until the GraphQL operations running and waiting on this
+    /// server (as `/health` counts them) satisfy `until`.
+    pub async fn wait_for_load(&self, what: &str, until: impl Fn(u64, u64) -> bool) {
+        self.wait_for_health(what, |health| {
+            let count = |name: &str| health["requests"][name].as_u64().expect("a count");
+            until(count("running"), count("waiting"))
+        })
+        .await;
     }
 
     /// Runs an operation that must succeed and returns its `data`.
