@@ -20,7 +20,9 @@
 //!   [`timestamp`] — moments in time, in one RFC 3339 form on every engine;
 //!   [`input`] — names, emails and quantities, built only by their parsers,
 //!   and the accumulator of an input's field errors.
-//! - [`error`] — user errors in payloads, coded top-level errors.
+//! - [`error`] — user errors in payloads, coded top-level errors;
+//!   [`completion`] — field errors as nulls in place, null propagation and
+//!   key order, as the GraphQL spec has them.
 //! - [`auth`] — who is asking: tokens, viewers, rights; [`passwords`] —
 //!   hashing behind a concurrency limit, failed-login throttling;
 //!   [`throttle`] — token buckets, and each client's rate limit.
@@ -44,6 +46,7 @@
 pub mod auth;
 pub mod batch;
 pub mod cart;
+pub mod completion;
 pub mod config;
 pub mod context;
 pub mod customer;

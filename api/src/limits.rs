@@ -15,11 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextResolve, NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
+use crate::completion::{Completion, Place};
 use crate::error::ErrorCode;
 use crate::scan::{self, TextLimits};
 use crate::throttle::{self, Allowance, OperationCost};
@@ -168,6 +170,8 @@ impl ExtensionFactory for LimitsExtension {
             limits: self.0.clone(),
             introspection: AtomicBool::new(false),
             costs: Mutex::default(),
+            document: Mutex::default(),
+            completion: Completion::default(),
         })
     }
 }
@@ -180,6 +184,11 @@ struct Enforce {
     /// The client's allowance and what this operation cost, for
     /// `extensions.cost`.
     costs: Mutex<Option<(Allowance, OperationCost)>>,
+    /// The operation's document, for completing its response.
+    document: Mutex<Option<ExecutableDocument>>,
+    /// Field errors and runtime types, for completing the response the
+    /// GraphQL spec's way ([`crate::completion`]).
+    completion: Completion,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -257,7 +266,36 @@ impl Extension for Enforce {
         }
         self.introspection
             .store(only_introspects(&document), Ordering::SeqCst);
+        *self.document.lock().expect("never poisoned") = Some(document.clone());
         Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        let document = self.document.lock().expect("never poisoned");
+        self.completion.complete(
+            &ctx.schema_env.registry,
+            document.as_ref(),
+            operation_name,
+            response,
+        )
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let place = Place::of(&info);
+        self.completion.resolving(&ctx.schema_env.registry, &place);
+        let result = next.run(ctx, info).await;
+        self.completion.resolved(&place, result)
     }
 
     async fn validation(

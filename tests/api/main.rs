@@ -10,6 +10,7 @@ mod auth;
 mod binary;
 mod carts;
 mod checkout;
+mod completion;
 mod contract;
 mod customers;
 mod entities;

@@ -387,9 +387,17 @@ fn is_request_error(response: &async_graphql::Response) -> bool {
 }
 
 /// Whether a response served nothing because the database is unreachable:
-/// then 503 tells load balancers and retrying clients to try again.
+/// then 503 tells load balancers and retrying clients to try again. (Every
+/// root field is null then: the nullable ones in place, as the spec says.)
 fn nothing_for_want_of_database(response: &async_graphql::Response) -> bool {
-    response.data == async_graphql::Value::Null
+    let nothing = match &response.data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => fields
+            .values()
+            .all(|value| *value == async_graphql::Value::Null),
+        _ => false,
+    };
+    nothing
         && !response.errors.is_empty()
         && response.errors.iter().all(|error| {
             error
