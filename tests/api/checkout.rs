@@ -102,9 +102,11 @@ engine_tests! {
         assert_eq!(data["checkout"]["cart"], Value::Null);
         assert_eq!(errors.len(), 2, "{errors:#?}");
         assert_eq!(errors[0]["code"], "INSUFFICIENT_STOCK");
-        assert_eq!(errors[0]["field"], json!(["lines", "0", "quantity"]));
-        assert!(errors[0]["message"].as_str().unwrap().contains("Only 2 of"));
-        assert_eq!(errors[1]["field"], json!(["lines", "2", "quantity"]));
+        // checkout's argument is the cart; each message names its product.
+        assert_eq!(errors[0]["field"], json!(["cartId"]));
+        assert_eq!(errors[0]["message"], "Only 2 of \u{201c}A\u{201d} in stock; the line needs 3");
+        assert_eq!(errors[1]["field"], json!(["cartId"]));
+        assert_eq!(errors[1]["message"], "Only 1 of \u{201c}C\u{201d} in stock; the line needs 9");
         assert_eq!((stock(&app, &a).await, stock(&app, &b).await, stock(&app, &c).await), (2, 10, 1));
         assert_eq!(app.count_rows("cart WHERE checked_out_at IS NULL").await, 1);
     }

@@ -574,7 +574,7 @@ async fn a_checkout_racing_a_product_delete_answers_not_found() {
     let response = checkout.await.unwrap();
     assert_eq!(
         response["data"]["checkout"]["userErrors"],
-        json!([{ "field": ["lines", "0", "productId"], "code": "NOT_FOUND" }]),
+        json!([{ "field": ["cartId"], "code": "NOT_FOUND" }]),
         "{response:#}"
     );
 }

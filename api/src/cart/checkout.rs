@@ -171,21 +171,20 @@ async fn checkout(
             .await?;
         let errors = short
             .into_iter()
-            .map(|(index, line)| {
-                let index = index.to_string();
+            .map(|(_, line)| {
+                // checkout's one argument that names the lines is its cart;
+                // the message names the line's product.
+                let field = ["cartId"];
                 // A product deleted while this checkout ran took its line
                 // with it: that is a missing product, not a stock problem.
                 let Some(product) = products.iter().find(|p| p.id == line.product_id) else {
-                    return UserError::not_found(&["lines", &index, "productId"], "Product");
+                    return UserError::new(
+                        &field,
+                        UserErrorCode::NotFound,
+                        "A product in the cart no longer exists; its line was removed",
+                    );
                 };
-                UserError::new(
-                    &["lines", &index, "quantity"],
-                    UserErrorCode::InsufficientStock,
-                    format!(
-                        "Only {} of \u{201c}{}\u{201d} left, the cart has {}",
-                        product.stock, product.name, line.quantity
-                    ),
-                )
+                super::operations::insufficient_stock(&field, product, line.quantity)
             })
             .collect::<Vec<_>>();
         return Err(errors.into());

@@ -72,7 +72,10 @@ impl LineRequest {
     }
 }
 
-fn insufficient_stock(
+/// The one way every cart mutation and checkout says a line asks more
+/// than is in stock: the product by name (in typographic quotes, as it is
+/// the shop's text, not an identifier), its stock and what the line needs.
+pub(super) fn insufficient_stock(
     field: &[impl AsRef<str>],
     product: &product::Model,
     wanted: i32,
@@ -81,7 +84,7 @@ fn insufficient_stock(
         field,
         UserErrorCode::InsufficientStock,
         format!(
-            "Only {} of \"{}\" in stock; the cart would hold {wanted}",
+            "Only {} of \u{201c}{}\u{201d} in stock; the line needs {wanted}",
             product.stock, product.name
         ),
     )
