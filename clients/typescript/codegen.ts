@@ -8,6 +8,9 @@ const config: CodegenConfig = {
   generates: {
     'src/gql/': {
       preset: 'client',
+      // Fragments spread their fields into the result types, as Apollo
+      // Client's cache returns them (no masking helpers to unwrap).
+      presetConfig: { fragmentMasking: false },
       config: {
         // Custom scalars as the server serializes them.
         scalars: { DateTime: 'string', Decimal: 'string' },

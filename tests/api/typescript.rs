@@ -1,7 +1,8 @@
 //! The codegen proof: the TypeScript client in `clients/typescript`
 //! generates typed operations from the checked-in `schema.graphql`
 //! (graphql-codegen), type-checks them (`tsc --noEmit`), and runs them with
-//! real clients (graphql-request, graphql-ws) against a live server.
+//! real clients (graphql-request, graphql-ws) against a live server; then
+//! Apollo Client 4 runs a storefront session on each engine.
 
 use std::path::Path;
 
@@ -35,4 +36,37 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
         1,
         "the client's changes reached the database"
     );
+
+    // Apollo Client 4, InMemoryCache with the README's type policies and
+    // the default error policy: signUp → cart → add, change, remove lines
+    // → checkout, with no error (any would reject) and no cache warning.
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let app = TestApp::spawn(engine).await;
+        let output = js::run(
+            &client,
+            "npm",
+            &["run", "--silent", "apollo", "--", &app.url("/graphql")],
+        )
+        .await;
+        let report: Value = serde_json::from_str(output.trim()).expect("one JSON line");
+        assert_eq!(report["ok"], true, "{engine:?}: {report:#}");
+        assert_eq!(
+            report["logged"],
+            serde_json::json!([]),
+            "{engine:?}: Apollo logged nothing: {report:#}"
+        );
+        // Without the lines policy Apollo does warn: the count is real.
+        assert!(
+            report["canary"][0]
+                .as_str()
+                .is_some_and(|warning| warning.contains("Cache data may be lost")),
+            "{engine:?}: {report:#}"
+        );
+        assert_eq!(
+            app.count_rows("cart WHERE checked_out_at IS NOT NULL")
+                .await,
+            1,
+            "{engine:?}: the checkout reached the database"
+        );
+    }
 }

@@ -94,7 +94,15 @@ const next = new Promise<ProductUpdatedSubscription>((resolve, reject) => {
     },
   );
 });
-await new Promise((resolve) => setTimeout(resolve, 300));
+// The protocol acknowledges no subscription: wait until the server's
+// /health counts it as listening, then change the product.
+const health = new URL('/health', url);
+for (let tries = 0; ; tries += 1) {
+  const { subscriptions } = (await (await fetch(health)).json()) as { subscriptions: number };
+  if (subscriptions >= 1) break;
+  if (tries > 500) throw new Error('the subscription was not listening after 10 s');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
 await client.request(UpdateProductDocument, { id: product.id, input: { stock: 4 } });
 const event = await next;
 assert.equal(event.productUpdated.stock, 4);

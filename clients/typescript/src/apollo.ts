@@ -1,0 +1,156 @@
+// A storefront's first session with Apollo Client 4, as its users build it:
+// InMemoryCache with the one type policy the README asks for (`Money`),
+// the default error policy (any GraphQL error rejects), and the cache
+// updated from mutation payloads without a refetch. signUp (asking for the
+// email) → open a cart → add, change and remove lines → checkout. Every
+// warning or error Apollo logs is counted: the run must have none.
+// Usage: npm run apollo -- http://127.0.0.1:8000/graphql (Apollo's
+// development build, where its cache warnings live: node's `development`
+// export condition).
+import { strict as assert } from 'node:assert';
+import { ApolloClient, HttpLink, InMemoryCache, type TypePolicies } from '@apollo/client';
+import { loadDevMessages, loadErrorMessages } from '@apollo/client/dev';
+import { GraphQLClient } from 'graphql-request';
+
+import {
+  AddToCartDocument,
+  CartScreenDocument,
+  ChangeQuantityDocument,
+  CreateProductDocument,
+  OpenCartDocument,
+  PlaceOrderDocument,
+  RemoveFromCartDocument,
+  SignUpDocument,
+  StorefrontDocument,
+} from './gql/graphql.js';
+
+const url = process.argv[2];
+if (!url) throw new Error('usage: tsx src/apollo.ts <GraphQL endpoint URL>');
+const adminToken = process.env.SHOPGRAPH_ADMIN_TOKEN;
+if (!adminToken) throw new Error('set SHOPGRAPH_ADMIN_TOKEN to the server\'s admin token');
+
+// Apollo's warnings in full, and every one of them counted.
+loadDevMessages();
+loadErrorMessages();
+const logged: string[] = [];
+for (const level of ['warn', 'error'] as const) {
+  console[level] = (...args: unknown[]) => {
+    logged.push(`${level}: ${args.map(String).join(' ')}`);
+  };
+}
+
+// The shop's staff stock two products (not the storefront's job).
+const staff = new GraphQLClient(url, { headers: { Authorization: `Bearer ${adminToken}` } });
+const suffix = Date.now().toString(36);
+const stock = async (name: string, price: string) => {
+  const created = await staff.request(CreateProductDocument, { input: { name: `${name} ${suffix}`, price, stock: 20 } });
+  assert(created.createProduct.product, 'a product');
+  return created.createProduct.product;
+};
+const tea = await stock('Apollo tea', '4.50');
+const pot = await stock('Apollo pot', '30.00');
+
+// The storefront: one client, its token set once signUp gives one.
+let token: string | undefined;
+let requests = 0;
+const link = new HttpLink({
+  uri: url,
+  fetch: (input, init) => {
+    requests += 1;
+    const headers = new Headers(init?.headers);
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  },
+});
+// The type policies the README gives: `Money` merges into its parent (no
+// ID, by design); a cart's `lines` are replaced by the server's list (Apollo
+// warns whenever a list of objects shrinks without a merge policy, IDs or
+// not); the query root is named `QueryRoot`, and `cart(id:)` reads the cart
+// the cache already holds (a cache redirect), so a cart a mutation returned
+// shows without a request.
+const money: TypePolicies = { Money: { keyFields: false, merge: true } };
+const typePolicies: TypePolicies = {
+  ...money,
+  Cart: { fields: { lines: { merge: false } } },
+  QueryRoot: {
+    queryType: true,
+    fields: {
+      cart: { read: (existing, { args, toReference }) => existing ?? toReference({ __typename: 'Cart', id: args?.id }) },
+    },
+  },
+};
+const storefront = (policies: TypePolicies) => new ApolloClient({ link, cache: new InMemoryCache({ typePolicies: policies }) });
+const client = storefront(typePolicies);
+
+const signedUp = await client.mutate({
+  mutation: SignUpDocument,
+  variables: { input: { email: `apollo-${suffix}@example.com`, name: 'Apollo Shopper', password: 'a long password' } },
+});
+const account = signedUp.data?.signUp;
+assert.deepEqual(account?.userErrors, []);
+assert(account?.token, 'a token');
+assert.equal(account.customer?.email, `apollo-${suffix}@example.com`, 'signUp answers the new customer\'s email');
+token = account.token;
+
+const home = await client.query({ query: StorefrontDocument, variables: { first: 50 } });
+assert.equal(home.data?.viewer?.id, account.customer?.id);
+assert(home.data?.products.nodes.some((product) => product.id === tea.id));
+
+const opened = await client.mutate({
+  mutation: OpenCartDocument,
+  variables: { customerId: account.customer.id, lines: [{ productId: tea.id, quantity: 1 }] },
+});
+const cartId = opened.data?.createCart.cart?.id;
+assert(cartId, 'a cart');
+
+// What the cart screen shows, from the cache alone: each mutation's
+// payload must have updated it.
+const screen = () => {
+  const read = client.readQuery({ query: CartScreenDocument, variables: { id: cartId } });
+  assert(read?.cart, 'the cart is in the cache');
+  return read.cart;
+};
+assert.equal(screen().totalQuantity, 1);
+
+const steps = [
+  { mutation: AddToCartDocument, variables: { cartId, lines: [{ productId: pot.id, quantity: 2 }, { productId: tea.id, quantity: 1 }] },
+    expect: { totalQuantity: 4, lines: 2, subtotal: '69.00' } },
+  { mutation: ChangeQuantityDocument, variables: { cartId, productId: tea.id, quantity: 5 },
+    expect: { totalQuantity: 7, lines: 2, subtotal: '82.50' } },
+  { mutation: RemoveFromCartDocument, variables: { cartId, productId: pot.id },
+    expect: { totalQuantity: 5, lines: 1, subtotal: '22.50' } },
+] as const;
+for (const step of steps) {
+  // The documents differ in their payload's name, not in their cart.
+  const result = await client.mutate({ mutation: step.mutation as typeof AddToCartDocument, variables: step.variables as never });
+  const payload = Object.values(result.data ?? {})[0] as { userErrors: unknown[] } | undefined;
+  assert.deepEqual(payload?.userErrors, []);
+  const cart = screen();
+  assert.equal(cart.totalQuantity, step.expect.totalQuantity);
+  assert.equal(cart.lines.length, step.expect.lines);
+  assert.equal(cart.subtotal.amount, step.expect.subtotal);
+}
+
+const before = requests;
+const placed = await client.mutate({ mutation: PlaceOrderDocument, variables: { cartId, idempotencyKey: `apollo-${suffix}` } });
+assert.deepEqual(placed.data?.checkout.userErrors, []);
+assert(screen().checkedOutAt, 'the cache shows the cart checked out');
+const again = await client.query({ query: CartScreenDocument, variables: { id: cartId }, fetchPolicy: 'cache-only' });
+assert.equal(again.data?.cart?.lines[0]?.quantity, 5);
+assert.equal(requests, before + 1, 'checkout took one request, and the screen no refetch');
+
+// The counter is real: without the `lines` policy, removing a line makes
+// Apollo warn ("Cache data may be lost when replacing the lines field of a
+// Cart object"), IDs or not. (Apollo warns once per field and process, so
+// this runs last.)
+const logsOfTheRun = [...logged];
+const careless = storefront(money);
+const otherCart = (await careless.mutate({
+  mutation: OpenCartDocument,
+  variables: { customerId: account.customer.id, lines: [{ productId: tea.id, quantity: 1 }, { productId: pot.id, quantity: 1 }] },
+})).data?.createCart.cart?.id;
+assert(otherCart, 'another cart');
+await careless.mutate({ mutation: RemoveFromCartDocument, variables: { cartId: otherCart, productId: pot.id } });
+const canary = logged.slice(logsOfTheRun.length);
+
+console.log(JSON.stringify({ ok: true, requests, logged: logsOfTheRun, canary }));
