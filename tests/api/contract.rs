@@ -12,92 +12,96 @@ const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 /// body, so a client reads the code instead of a bare HTTP failure.
 #[tokio::test]
 async fn refusals_come_in_the_negotiated_media_type() {
-    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.max_body_bytes = 1_024).await;
-    let http = reqwest::Client::new();
-    let url = app.url("/graphql");
-    let cases = [
-        (
-            http.post(&url)
-                .header("authorization", "Bearer not-a-token")
-                .json(&json!({ "query": "{ viewer { id } }" })),
-            401,
-            "UNAUTHENTICATED",
-        ),
-        (
-            http.post(&url)
-                .header("content-type", "text/plain")
-                .body(r#"{"query":"{ __typename }"}"#),
-            415,
-            "BAD_REQUEST",
-        ),
-        (
-            http.post(&url)
-                .json(&json!({ "query": format!("{{ __typename }} # {}", "x".repeat(2_000)) })),
-            413,
-            "BODY_TOO_LARGE",
-        ),
-        (
-            http.get(format!("{url}?query=%7Bviewer%7Bid%7D%7D"))
-                .header("authorization", "Bearer not-a-token"),
-            401,
-            "UNAUTHENTICATED",
-        ),
-    ];
-    for (request, status, code) in cases {
-        let response = request
-            .header("accept", GRAPHQL_RESPONSE_JSON)
+    for engine in Engine::ALL {
+        let app = TestApp::spawn_with(engine, |config| config.max_body_bytes = 1_024).await;
+        let http = reqwest::Client::new();
+        let url = app.url("/graphql");
+        let cases = [
+            (
+                http.post(&url)
+                    .header("authorization", "Bearer not-a-token")
+                    .json(&json!({ "query": "{ viewer { id } }" })),
+                401,
+                "UNAUTHENTICATED",
+            ),
+            (
+                http.post(&url)
+                    .header("content-type", "text/plain")
+                    .body(r#"{"query":"{ __typename }"}"#),
+                415,
+                "BAD_REQUEST",
+            ),
+            (
+                http.post(&url)
+                    .json(&json!({ "query": format!("{{ __typename }} # {}", "x".repeat(2_000)) })),
+                413,
+                "BODY_TOO_LARGE",
+            ),
+            (
+                http.get(format!("{url}?query=%7Bviewer%7Bid%7D%7D"))
+                    .header("authorization", "Bearer not-a-token"),
+                401,
+                "UNAUTHENTICATED",
+            ),
+        ];
+        for (request, status, code) in cases {
+            let response = request
+                .header("accept", GRAPHQL_RESPONSE_JSON)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), status);
+            assert_eq!(
+                response.headers()["content-type"],
+                GRAPHQL_RESPONSE_JSON,
+                "{status}"
+            );
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body:#}");
+            assert!(body.get("data").is_none(), "{body:#}");
+        }
+        // Without asking, plain JSON as before.
+        let plain = http
+            .post(&url)
+            .header("authorization", "Bearer not-a-token")
+            .json(&json!({ "query": "{ viewer { id } }" }))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), status);
-        assert_eq!(
-            response.headers()["content-type"],
-            GRAPHQL_RESPONSE_JSON,
-            "{status}"
-        );
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body:#}");
-        assert!(body.get("data").is_none(), "{body:#}");
+        assert_eq!(plain.headers()["content-type"], "application/json");
     }
-    // Without asking, plain JSON as before.
-    let plain = http
-        .post(&url)
-        .header("authorization", "Bearer not-a-token")
-        .json(&json!({ "query": "{ viewer { id } }" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(plain.headers()["content-type"], "application/json");
 }
 
 /// Preflights pass for the headers instrumented clients send: Apollo's
 /// client awareness, W3C tracing and Sentry's, and configured extras.
 #[tokio::test]
 async fn cors_preflights_allow_client_awareness_and_tracing_headers() {
-    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
-        config.cors_origins = vec!["https://shop.example".into()];
-        config.cors_allow_headers = vec!["x-shop-session".into()];
-    })
-    .await;
-    let wanted = "content-type,authorization,apollographql-client-name,apollographql-client-version,traceparent,tracestate,baggage,sentry-trace,x-request-id,x-shop-session";
-    let response = reqwest::Client::new()
-        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
-        .header("origin", "https://shop.example")
-        .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", wanted)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    let allowed = response.headers()["access-control-allow-headers"]
-        .to_str()
-        .unwrap()
-        .to_ascii_lowercase();
-    for header in wanted.split(',') {
-        assert!(
-            allowed.split(',').any(|name| name.trim() == header),
-            "{header} not allowed: {allowed}"
-        );
+    for engine in Engine::ALL {
+        let app = TestApp::spawn_with(engine, |config| {
+            config.cors_origins = vec!["https://shop.example".into()];
+            config.cors_allow_headers = vec!["x-shop-session".into()];
+        })
+        .await;
+        let wanted = "content-type,authorization,apollographql-client-name,apollographql-client-version,traceparent,tracestate,baggage,sentry-trace,x-request-id,x-shop-session";
+        let response = reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", "https://shop.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", wanted)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        let allowed = response.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        for header in wanted.split(',') {
+            assert!(
+                allowed.split(',').any(|name| name.trim() == header),
+                "{header} not allowed: {allowed}"
+            );
+        }
     }
 }
 
@@ -107,110 +111,116 @@ async fn cors_preflights_allow_client_awareness_and_tracing_headers() {
 /// the other operations still run.
 #[tokio::test]
 async fn missing_required_variables_are_request_errors() {
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let product = app.create_product("Kettle", "30.00", 3).await;
-    let query = "query($id: ID!, $first: Int = 1) { product(id: $id) { id } products(first: $first) { totalCount } }";
-    let http = reqwest::Client::new();
-    for variables in [json!({}), json!({ "id": null })] {
-        let response = http
+    for engine in Engine::ALL {
+        let app = TestApp::spawn(engine).await;
+        let product = app.create_product("Kettle", "30.00", 3).await;
+        let query = "query($id: ID!, $first: Int = 1) { product(id: $id) { id } products(first: $first) { totalCount } }";
+        let http = reqwest::Client::new();
+        for variables in [json!({}), json!({ "id": null })] {
+            let response = http
+                .post(app.url("/graphql"))
+                .header("accept", GRAPHQL_RESPONSE_JSON)
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400);
+            let body: Value = response.json().await.unwrap();
+            assert!(body.get("data").is_none(), "{body:#}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+            assert!(
+                body["errors"][0]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("$id"),
+                "{body:#}"
+            );
+        }
+        // Given, it runs; the variable with a default may be left out.
+        let ran = app.post_as(None, query, json!({ "id": product })).await;
+        assert_eq!(ran["data"]["product"]["id"], json!(product), "{ran:#}");
+        // In a batch, only the one missing its variable is refused.
+        let batch: Value = http
             .post(app.url("/graphql"))
-            .header("accept", GRAPHQL_RESPONSE_JSON)
-            .json(&json!({ "query": query, "variables": variables }))
+            .json(&json!([
+                { "query": query, "variables": {} },
+                { "query": query, "variables": { "id": product } },
+            ]))
             .send()
             .await
+            .unwrap()
+            .json()
+            .await
             .unwrap();
-        assert_eq!(response.status(), 400);
-        let body: Value = response.json().await.unwrap();
-        assert!(body.get("data").is_none(), "{body:#}");
-        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-        assert!(
-            body["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("$id"),
-            "{body:#}"
+        assert!(batch[0].get("data").is_none(), "{batch:#}");
+        assert_eq!(
+            batch[0]["errors"][0]["extensions"]["code"],
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            batch[1]["data"]["product"]["id"],
+            json!(product),
+            "{batch:#}"
+        );
+        // Over WebSocket, a subscription missing its variable is refused too.
+        let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), None).await;
+        socket
+            .subscribe(
+                "1",
+                "subscription($id: ID!) { productUpdated(productId: $id) { id } }",
+                json!({}),
+            )
+            .await;
+        let answer = socket.next_payload().await;
+        let errors = match answer["type"].as_str() {
+            Some("error") => &answer["payload"],
+            _ => &answer["payload"]["errors"],
+        };
+        assert_eq!(
+            errors[0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{answer:#}"
         );
     }
-    // Given, it runs; the variable with a default may be left out.
-    let ran = app.post_as(None, query, json!({ "id": product })).await;
-    assert_eq!(ran["data"]["product"]["id"], json!(product), "{ran:#}");
-    // In a batch, only the one missing its variable is refused.
-    let batch: Value = http
-        .post(app.url("/graphql"))
-        .json(&json!([
-            { "query": query, "variables": {} },
-            { "query": query, "variables": { "id": product } },
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(batch[0].get("data").is_none(), "{batch:#}");
-    assert_eq!(
-        batch[0]["errors"][0]["extensions"]["code"],
-        "BAD_USER_INPUT"
-    );
-    assert_eq!(
-        batch[1]["data"]["product"]["id"],
-        json!(product),
-        "{batch:#}"
-    );
-    // Over WebSocket, a subscription missing its variable is refused too.
-    let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), None).await;
-    socket
-        .subscribe(
-            "1",
-            "subscription($id: ID!) { productUpdated(productId: $id) { id } }",
-            json!({}),
-        )
-        .await;
-    let answer = socket.next_payload().await;
-    let errors = match answer["type"].as_str() {
-        Some("error") => &answer["payload"],
-        _ => &answer["payload"]["errors"],
-    };
-    assert_eq!(
-        errors[0]["extensions"]["code"], "BAD_USER_INPUT",
-        "{answer:#}"
-    );
 }
 
 /// An ID whose `=` padding was stripped (as URL slugs do) finds its object;
 /// the server keeps writing the canonical, padded form.
 #[tokio::test]
 async fn ids_without_their_padding_are_read() {
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    // `Product:1` … `Product:9` need no padding; `Product:10` needs `==`.
-    let mut product = String::new();
-    for i in 0..10 {
-        product = app.create_product(&format!("Padded {i}"), "1.00", 1).await;
+    for engine in Engine::ALL {
+        let app = TestApp::spawn(engine).await;
+        // `Product:1` … `Product:9` need no padding; `Product:10` needs `==`.
+        let mut product = String::new();
+        for i in 0..10 {
+            product = app.create_product(&format!("Padded {i}"), "1.00", 1).await;
+        }
+        assert!(product.ends_with('='), "{product}");
+        let slug = product.trim_end_matches('=');
+        let found = app
+            .post_as(
+                None,
+                "query($id: ID!) { product(id: $id) { id name } }",
+                json!({ "id": slug }),
+            )
+            .await;
+        assert_eq!(found["data"]["product"]["id"], json!(product), "{found:#}");
     }
-    assert!(product.ends_with('='), "{product}");
-    let slug = product.trim_end_matches('=');
-    let found = app
-        .post_as(
-            None,
-            "query($id: ID!) { product(id: $id) { id name } }",
-            json!({ "id": slug }),
-        )
-        .await;
-    assert_eq!(found["data"]["product"]["id"], json!(product), "{found:#}");
 }
 
 /// Parse errors are one line with their location, not the parser's dump.
 #[tokio::test]
 async fn parse_errors_are_one_line_with_their_location() {
-    let app = TestApp::spawn(Engine::Sqlite).await;
-    let (_, body) = app.post_status("{ products { totalCount ").await;
-    let message = body["errors"][0]["message"].as_str().unwrap();
-    assert!(!message.contains('\n'), "{message:?}");
-    assert!(message.starts_with("Syntax error at 1:"), "{message:?}");
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        "GRAPHQL_PARSE_FAILED"
-    );
+    for engine in Engine::ALL {
+        let app = TestApp::spawn(engine).await;
+        let (_, body) = app.post_status("{ products { totalCount ").await;
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(!message.contains('\n'), "{message:?}");
+        assert!(message.starts_with("Syntax error at 1:"), "{message:?}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "GRAPHQL_PARSE_FAILED"
+        );
+    }
 }
 
 engine_tests! {
@@ -323,43 +333,45 @@ engine_tests! {
 /// data or with an error, nothing may be stored.
 #[tokio::test]
 async fn get_answers_carry_cache_control() {
-    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.cache_max_age_s = 90).await;
-    app.create_product("Cached", "1.00", 1).await;
-    let get = |query: &str, token: Option<&str>| {
-        let mut request = reqwest::Client::new()
-            .get(app.url("/graphql"))
-            .query(&[("query", query)]);
-        if let Some(token) = token {
-            request = request.header("authorization", format!("Bearer {token}"));
-        }
-        async move {
-            let response = request.send().await.unwrap();
-            response.headers()["cache-control"]
-                .to_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let admin = Some(crate::support::ADMIN_TOKEN);
-    assert_eq!(
-        get(
-            "{ products { totalCount nodes { name price { amount } } } }",
-            None
-        )
-        .await,
-        "public, max-age=90"
-    );
-    assert_eq!(
-        get("{ products { totalCount nodes { name } } }", admin).await,
-        "private, no-store"
-    );
-    assert_eq!(
-        get("{ carts { nodes { id } } }", admin).await,
-        "private, no-store"
-    );
-    assert_eq!(
-        get("{ product(id: \"bm9wZQ==\") { name } }", None).await,
-        "no-store"
-    );
-    assert_eq!(get("{ __typename }", None).await, "no-store");
+    for engine in Engine::ALL {
+        let app = TestApp::spawn_with(engine, |config| config.cache_max_age_s = 90).await;
+        app.create_product("Cached", "1.00", 1).await;
+        let get = |query: &str, token: Option<&str>| {
+            let mut request = reqwest::Client::new()
+                .get(app.url("/graphql"))
+                .query(&[("query", query)]);
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                response.headers()["cache-control"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let admin = Some(crate::support::ADMIN_TOKEN);
+        assert_eq!(
+            get(
+                "{ products { totalCount nodes { name price { amount } } } }",
+                None
+            )
+            .await,
+            "public, max-age=90"
+        );
+        assert_eq!(
+            get("{ products { totalCount nodes { name } } }", admin).await,
+            "private, no-store"
+        );
+        assert_eq!(
+            get("{ carts { nodes { id } } }", admin).await,
+            "private, no-store"
+        );
+        assert_eq!(
+            get("{ product(id: \"bm9wZQ==\") { name } }", None).await,
+            "no-store"
+        );
+        assert_eq!(get("{ __typename }", None).await, "no-store");
+    }
 }

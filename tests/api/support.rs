@@ -25,6 +25,12 @@ pub enum Engine {
     Postgres,
 }
 
+impl Engine {
+    /// Both engines, for tests that loop over them (those that need their
+    /// own configuration; the others use `engine_tests!`).
+    pub const ALL: [Engine; 2] = [Engine::Sqlite, Engine::Postgres];
+}
+
 /// Runs the test body once per engine, as `name::sqlite` and `name::postgres`.
 macro_rules! engine_tests {
     ($(
