@@ -21,16 +21,23 @@ pub enum NodeKind {
     Product,
     Customer,
     Cart,
+    Order,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 3] = [NodeKind::Product, NodeKind::Customer, NodeKind::Cart];
+    const ALL: [NodeKind; 4] = [
+        NodeKind::Product,
+        NodeKind::Customer,
+        NodeKind::Cart,
+        NodeKind::Order,
+    ];
 
     fn type_name(self) -> &'static str {
         match self {
             NodeKind::Product => "Product",
             NodeKind::Customer => "Customer",
             NodeKind::Cart => "Cart",
+            NodeKind::Order => "Order",
         }
     }
 }
@@ -50,6 +57,11 @@ const READ: GeneralPurpose = GeneralPurpose::new(
 /// its own: it is the pair).
 pub fn encode_line(cart: i64, product: i64) -> ID {
     ID(STANDARD.encode(format!("CartLine:{cart}:{product}")))
+}
+
+/// The ID of an order line (reached through its order, not a `Node`).
+pub fn encode_order_line(line: i64) -> ID {
+    ID(STANDARD.encode(format!("OrderLine:{line}")))
 }
 
 /// Decodes any global ID into its type and key.

@@ -9,7 +9,8 @@
 //! - [`schema`] — the query, mutation and subscription roots merged from
 //!   the domain modules.
 //! - [`product`], [`customer`], [`cart`] — one module per domain type: its
-//!   GraphQL types, queries, mutations and input rules.
+//!   GraphQL types, queries, mutations and input rules; [`order`] — what
+//!   checkouts sold, kept as sold.
 //! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
 //! - [`pagination`] — Relay connections with keyset cursors; [`filter`] —
 //!   the `and`/`or`/`not` filter trees every list shares.
@@ -65,6 +66,7 @@ pub mod limits;
 pub mod loaders;
 pub mod money;
 pub mod node;
+pub mod order;
 pub mod pagination;
 pub mod passwords;
 pub mod persisted;

@@ -4,7 +4,7 @@
 //! [`crate::batch`]'s business; this module says what each batch loads.
 //!
 //! Each domain module owns its loaders (`product::loaders`,
-//! `customer::loaders`, `cart::loaders`); this is the registry a request
+//! `customer::loaders`, `cart::loaders`, `order::loaders`); this is the registry a request
 //! gets, fresh, so nothing is cached across requests.
 
 use sea_orm::DatabaseConnection;
@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use crate::batch::{self, Batcher, BoxFuture, StartBatches};
 use crate::cart::loaders::{CartById, CartCountByCustomer, CartPagesByCustomer, LinesByCart};
 use crate::customer::loaders::CustomerById;
+use crate::order::loaders::{LinesByOrder, OrderById, OrderCountByCustomer, OrderPagesByCustomer};
 use crate::product::loaders::ProductById;
 
 /// The loaders of one request.
@@ -22,6 +23,10 @@ pub struct Loaders {
     pub cart_lines: Batcher<LinesByCart>,
     pub carts_of_customer: Batcher<CartPagesByCustomer>,
     pub cart_count: Batcher<CartCountByCustomer>,
+    pub order: Batcher<OrderById>,
+    pub order_lines: Batcher<LinesByOrder>,
+    pub orders_of_customer: Batcher<OrderPagesByCustomer>,
+    pub order_count: Batcher<OrderCountByCustomer>,
 }
 
 impl Loaders {
@@ -33,6 +38,10 @@ impl Loaders {
             cart_lines: Batcher::new(LinesByCart(db.clone())),
             carts_of_customer: Batcher::new(CartPagesByCustomer(db.clone())),
             cart_count: Batcher::new(CartCountByCustomer(db.clone())),
+            order: Batcher::new(OrderById(db.clone())),
+            order_lines: Batcher::new(LinesByOrder(db.clone())),
+            orders_of_customer: Batcher::new(OrderPagesByCustomer(db.clone())),
+            order_count: Batcher::new(OrderCountByCustomer(db.clone())),
         }
     }
 }
@@ -45,6 +54,10 @@ impl StartBatches for Loaders {
         batch::start(&self.cart_lines, fetches);
         batch::start(&self.carts_of_customer, fetches);
         batch::start(&self.cart_count, fetches);
+        batch::start(&self.order, fetches);
+        batch::start(&self.order_lines, fetches);
+        batch::start(&self.orders_of_customer, fetches);
+        batch::start(&self.order_count, fetches);
     }
 }
 

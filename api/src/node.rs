@@ -12,6 +12,7 @@ use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
 use crate::loaders::Loaders;
+use crate::order::{self, Order};
 use crate::pagination::MAX_PAGE_SIZE;
 use crate::product::Product;
 
@@ -22,6 +23,7 @@ pub enum Node {
     Product(Product),
     Customer(Customer),
     Cart(Cart),
+    Order(Order),
 }
 
 #[derive(Default)]
@@ -30,7 +32,7 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// The object with this global ID, whatever its type, or null if there is
-    /// none or you may not see it (other customers and their carts).
+    /// none or you may not see it (other customers, their carts and orders).
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -56,6 +58,12 @@ impl NodeQuery {
                 .await?
                 .filter(|row| viewer.may_see_customer(row.customer_id))
                 .map(|row| Node::Cart(Cart(row))),
+            (NodeKind::Order, key) => loaders
+                .order
+                .load_one(key)
+                .await?
+                .filter(|row| order::may_see(viewer, row))
+                .map(|row| Node::Order(Order(row))),
         })
     }
 
@@ -80,10 +88,11 @@ impl NodeQuery {
         };
         let loaders = ctx.shared::<Arc<Loaders>>()?;
         let viewer = auth::viewer(ctx);
-        let (products, customers, carts) = futures_util::try_join!(
+        let (products, customers, carts, orders) = futures_util::try_join!(
             loaders.product.load_many(of_kind(NodeKind::Product)),
             loaders.customer.load_many(of_kind(NodeKind::Customer)),
             loaders.cart.load_many(of_kind(NodeKind::Cart)),
+            loaders.order.load_many(of_kind(NodeKind::Order)),
         )?;
         Ok(ids
             .iter()
@@ -102,6 +111,11 @@ impl NodeQuery {
                     .filter(|row| viewer.may_see_customer(row.customer_id))
                     .cloned()
                     .map(|row| Node::Cart(Cart(row))),
+                NodeKind::Order => orders
+                    .get(key)
+                    .filter(|row| order::may_see(viewer, row))
+                    .cloned()
+                    .map(|row| Node::Order(Order(row))),
             })
             .collect())
     }

@@ -14,10 +14,11 @@ use crate::events::Events;
 use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::node::NodeQuery;
+use crate::order::OrderQuery;
 use crate::passwords::Passwords;
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 
-/// Everything that can be read: the catalogue, customers and carts.
+/// Everything that can be read: the catalogue, customers, carts and orders.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     NodeQuery,
@@ -25,6 +26,7 @@ pub struct QueryRoot(
     ProductQuery,
     CustomerQuery,
     CartQuery,
+    OrderQuery,
 );
 
 /// Everything that can be changed. Each mutation returns a payload whose

@@ -8,12 +8,15 @@
 //! - [`cart`] — a customer's cart; many-to-many with products through [`cart_product`].
 //! - [`cart_product`] — a cart line: which product, how many.
 //! - [`checkout`] — the idempotency key of a checkout, and its cart.
+//! - [`order`] — what a checkout sold, kept as sold; its lines are [`order_line`].
 //! - [`session`] — a login: the customer a bearer token stands for, until it expires or is revoked.
 
 pub mod cart;
 pub mod cart_product;
 pub mod checkout;
 pub mod customer;
+pub mod order;
+pub mod order_line;
 pub mod product;
 pub mod session;
 
@@ -22,6 +25,8 @@ pub mod prelude {
     pub use super::cart_product::Entity as CartProduct;
     pub use super::checkout::Entity as Checkout;
     pub use super::customer::Entity as Customer;
+    pub use super::order::Entity as Order;
+    pub use super::order_line::Entity as OrderLine;
     pub use super::product::Entity as Product;
     pub use super::session::Entity as Session;
 }

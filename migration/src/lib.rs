@@ -14,6 +14,7 @@ mod m20261123_000005_create_list_indexes;
 mod m20261123_000006_create_checkout;
 mod m20261123_000007_create_session;
 mod m20261129_000008_scope_idempotency_keys;
+mod m20261204_000009_create_order;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_checkout::Migration),
             Box::new(m20261123_000007_create_session::Migration),
             Box::new(m20261129_000008_scope_idempotency_keys::Migration),
+            Box::new(m20261204_000009_create_order::Migration),
         ]
     }
 }

@@ -79,7 +79,8 @@ engine_tests! {
     async fn idempotency_keys_move_to_their_customer_and_back(app) {
         let database = TestDatabase::create_empty(app.engine).await;
         let db = Database::connect(&database.url).await.unwrap();
-        let before = Migrator::migrations().len() - 1;
+        // Up to migration 8, which scopes the keys.
+        let before = 7;
         Migrator::up(&db, Some(u32::try_from(before).unwrap())).await.unwrap();
         let now = "'2026-01-01T00:00:00Z'";
         let later = "'2026-01-02T00:00:00Z'";
@@ -109,7 +110,8 @@ engine_tests! {
         // Customer 2 uses "k1" too, later: allowed now.
         db.execute_unprepared(&format!("INSERT INTO checkout (customer_id, idempotency_key, cart_id, created_at) VALUES (2, 'k1', 21, {later})")).await.unwrap();
 
-        Migrator::down(&db, Some(1)).await.unwrap();
+        // Back before 8 (9, which came after it, first).
+        Migrator::down(&db, Some(2)).await.unwrap();
         let without = "idempotency_key, cart_id";
         assert_eq!(keys(&db, without).await, [("k1".to_owned(), 10, None), ("k2".to_owned(), 20, None)], "the earliest use of k1 keeps it");
         assert!(db.execute_unprepared(&format!("INSERT INTO checkout (idempotency_key, cart_id, created_at) VALUES ('k1', 21, {now})")).await.is_err(), "keys are global again");
@@ -119,6 +121,61 @@ engine_tests! {
         // The cascade from carts still holds.
         db.execute_unprepared("DELETE FROM cart WHERE id = 20").await.unwrap();
         assert_eq!(keys(&db, with_customer).await, [("k1".to_owned(), 10, Some(1))]);
+        db.close().await.unwrap();
+    }
+}
+
+engine_tests! {
+    /// Migration 9 turns every checked-out cart into an order, with the
+    /// prices of the moment; down drops the orders and leaves the carts;
+    /// up again makes the same orders.
+    async fn checked_out_carts_become_orders_and_back(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(8)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        let later = "'2026-01-02T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now})"),
+            format!("INSERT INTO product (id, name, price, stock, created_at, updated_at) VALUES (1, 'Tea', 450, 5, {now}, {now}), (2, 'Pot', 3000, 5, {now}, {now})"),
+            // Checked out later first, so orders follow checkout time, not cart id.
+            format!("INSERT INTO cart (id, customer_id, created_at, updated_at, checked_out_at) VALUES (10, 1, {now}, {now}, {later}), (11, 1, {now}, {now}, {now}), (12, 1, {now}, {now}, NULL)"),
+            "INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (10, 1, 2), (10, 2, 1), (11, 2, 3), (12, 1, 9)".to_owned(),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        let orders = |db: &sea_orm::DatabaseConnection| {
+            let db = db.clone();
+            async move {
+                let sql = r#"SELECT o.id, o.cart_id, o.email, o.status, o.subtotal, o.total_quantity,
+                                    l.product_name, l.unit_price, CAST(l.quantity AS BIGINT) AS quantity, l.line_total
+                             FROM "order" o JOIN order_line l ON l.order_id = o.id ORDER BY o.id, l.id"#;
+                let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+                rows.iter().map(|row| {
+                    let get = |column: &str| -> i64 { row.try_get("", column).unwrap() };
+                    let text = |column: &str| -> String { row.try_get("", column).unwrap() };
+                    (get("id"), get("cart_id"), text("email"), text("status"), get("subtotal"), get("total_quantity"),
+                     text("product_name"), get("unit_price"), get("quantity"), get("line_total"))
+                }).collect::<Vec<_>>()
+            }
+        };
+        Migrator::up(&db, None).await.unwrap();
+        let expected = vec![
+            (1, 11, "a@example.com".to_owned(), "PLACED".to_owned(), 9000, 3, "Pot".to_owned(), 3000, 3, 9000),
+            (2, 10, "a@example.com".to_owned(), "PLACED".to_owned(), 3900, 3, "Tea".to_owned(), 450, 2, 900),
+            (2, 10, "a@example.com".to_owned(), "PLACED".to_owned(), 3900, 3, "Pot".to_owned(), 3000, 1, 3000),
+        ];
+        assert_eq!(orders(&db).await, expected, "the open cart 12 placed nothing");
+
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert!(!table_exists(&db, r#""order""#).await);
+        assert!(!table_exists(&db, "order_line").await);
+        let carts = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM cart WHERE checked_out_at IS NOT NULL")).await.unwrap().unwrap();
+        assert_eq!(carts.try_get::<i64>("", "n").unwrap(), 2, "the carts keep their checkouts");
+
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(orders(&db).await, expected);
         db.close().await.unwrap();
     }
 }

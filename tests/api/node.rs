@@ -32,7 +32,7 @@ engine_tests! {
 
     async fn malformed_or_wrong_type_ids_are_bad_user_input(app) {
         let customer = app.create_customer("ada@example.com", "Ada").await;
-        for id in ["garbage", &b64("Product:abc"), &b64("Order:1"), ""] {
+        for id in ["garbage", &b64("Product:abc"), &b64("Invoice:1"), ""] {
             let (code, message) = app.top_level_error("query($id: ID!) { node(id: $id) { id } }", json!({ "id": id })).await;
             assert_eq!(code, "BAD_USER_INPUT", "for {id:?}: {message}");
         }

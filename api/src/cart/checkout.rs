@@ -7,11 +7,12 @@
 //! concurrent checkouts on any number of server instances can never oversell.
 //! Lines are taken in product-id order, so two checkouts that share
 //! products lock them in the same order and cannot deadlock. Any short line
-//! rolls the whole checkout back.
+//! rolls the whole checkout back. The same transaction writes the order
+//! ([`crate::order::place`]): what was sold, at the prices of that moment.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
-use entity::{cart, cart_product, checkout, product};
+use entity::{cart, cart_product, checkout, order, product};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -19,12 +20,15 @@ use sea_orm::{
 
 use super::Cart;
 use crate::auth;
+use crate::context::Shared;
 use crate::error::{
     ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
+use crate::money::Currency;
+use crate::order::Order;
 use crate::write::write;
 
 /// Longest accepted idempotency key.
@@ -35,6 +39,9 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 pub struct CheckoutPayload {
     /// The checked-out cart, or null if the checkout did not happen.
     pub cart: Option<Cart>,
+    /// The order the checkout placed (the same one when an idempotent
+    /// request is repeated), or null if the checkout did not happen.
+    pub order: Option<Order>,
     /// Why the checkout did not happen (for example `INSUFFICIENT_STOCK`,
     /// one per short line); empty on success.
     pub user_errors: Vec<UserError>,
@@ -61,6 +68,7 @@ impl CheckoutMutation {
     ) -> ApiResult<CheckoutPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let owner = auth::viewer(ctx).owner()?;
+        let currency = ctx.shared::<Currency>()?.clone();
         let outcome = match check_key(idempotency_key.as_deref()) {
             Err(err) => Err(err.into()),
             Ok(key) => {
@@ -76,15 +84,20 @@ impl CheckoutMutation {
                 };
                 write(
                     ctx,
-                    async |txn| checkout(txn, cart_key, owner, key).await,
+                    async |txn| checkout(txn, cart_key, owner, key, &currency).await,
                     changed,
                 )
                 .await
             }
         };
         let (done, user_errors) = into_payload(outcome)?;
+        let (cart, order) = match done {
+            Some(done) => (Some(Cart(done.cart)), Some(Order(done.order))),
+            None => (None, None),
+        };
         Ok(CheckoutPayload {
-            cart: done.map(|done| Cart(done.cart)),
+            cart,
+            order,
             user_errors,
         })
     }
@@ -108,6 +121,7 @@ fn check_key(key: Option<&str>) -> Result<Option<&str>, UserError> {
 /// (none when it answers a repeated idempotency key).
 struct Done {
     cart: cart::Model,
+    order: order::Model,
     products: Vec<i64>,
     /// Whether this answers a repeated idempotency key: nothing changed.
     replayed: bool,
@@ -118,6 +132,7 @@ async fn checkout(
     cart_id: i64,
     owner: Option<i64>,
     key: Option<&str>,
+    currency: &Currency,
 ) -> Result<Done, MutationError> {
     let now = Utc::now();
     if let Some(key) = key
@@ -197,8 +212,10 @@ async fn checkout(
                 "cart {cart_id} vanished during its checkout"
             ))
         })?;
+    let placed = crate::order::place(db, cart_id, cart.customer_id, &lines, currency, now).await?;
     Ok(Done {
         cart,
+        order: placed.order,
         products: lines.iter().map(|line| line.product_id).collect(),
         replayed: false,
     })
@@ -255,8 +272,14 @@ async fn replay(
         )
         .into());
     }
+    let order = order::Entity::find()
+        .filter(order::Column::CartId.eq(cart_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::from(anyhow::anyhow!("cart {cart_id} has no order")))?;
     Ok(Some(Done {
         cart,
+        order,
         products: Vec::new(),
         replayed: true,
     }))

@@ -5,10 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use entity::{cart, cart_product};
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::CartPredicate;
@@ -53,11 +51,9 @@ pub struct CartPageKey {
     pub filter: Option<Arc<CartPredicate>>,
 }
 
-/// Loads pages of carts of many customers at once. Each customer gets its
-/// own page, so the rows are numbered per customer with a window function
-/// (`ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY …)`, supported by
-/// SQLite and PostgreSQL) and cut at the page size: one statement per
-/// distinct page and filter, whatever the number of customers.
+/// Loads pages of carts of many customers at once: one statement per
+/// distinct page and filter, whatever the number of customers
+/// ([`Page::fetch_per_parent`]).
 pub struct CartPagesByCustomer(pub DatabaseConnection);
 
 impl BatchLoad for CartPagesByCustomer {
@@ -80,42 +76,23 @@ impl BatchLoad for CartPagesByCustomer {
         }
         let mut pages = HashMap::new();
         for ((page, filter), customer_ids) in groups {
-            let numbered = page
-                .apply_unlimited(
-                    cart::Entity::find()
-                        .filter(cart::Column::CustomerId.is_in(customer_ids.iter().copied()))
-                        .filter(cart_filter::condition(filter.as_deref())),
+            let select = cart::Entity::find().filter(cart_filter::condition(filter.as_deref()));
+            let slices = page
+                .fetch_per_parent(
+                    &self.0,
+                    select,
+                    cart::Column::CustomerId,
+                    &customer_ids,
+                    |row| Some(row.customer_id),
                 )
-                .expr_as(
-                    Expr::cust(format!(
-                        r#"ROW_NUMBER() OVER (PARTITION BY "customer_id" ORDER BY {})"#,
-                        page.order_sql()
-                    )),
-                    "row_number",
-                )
-                .into_query();
-            let query = Query::select()
-                .column(Asterisk)
-                .from_subquery(numbered, Alias::new("numbered"))
-                .and_where(Expr::col(Alias::new("row_number")).lte(page.size as i64 + 1))
-                .order_by(Alias::new("row_number"), sea_orm::Order::Asc)
-                .to_owned();
-            let db = &self.0;
-            let rows = cart::Model::find_by_statement(db.get_database_backend().build(&query))
-                .all(db)
                 .await?;
-            let mut per_customer: HashMap<i64, Vec<cart::Model>> =
-                customer_ids.iter().map(|id| (*id, Vec::new())).collect();
-            for row in rows {
-                per_customer.entry(row.customer_id).or_default().push(row);
-            }
-            for (customer_id, rows) in per_customer {
+            for (customer_id, slice) in slices {
                 let key = CartPageKey {
                     customer_id,
                     page: page.clone(),
                     filter: filter.clone(),
                 };
-                pages.insert(key, Arc::new(page.slice(rows)));
+                pages.insert(key, Arc::new(slice));
             }
         }
         Ok(pages)

@@ -21,6 +21,7 @@ use crate::auth;
 use crate::cart::{CartConnection, CartFilter, CartOrder, CartsOfCustomer};
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
+use crate::order::{OrderConnection, OrderSort, OrdersOfCustomer};
 use crate::timestamp::Timestamp;
 
 /// A customer as the API shows it; wraps the table row.
@@ -76,6 +77,27 @@ impl Customer {
         }
         let page = (first, after, last, before);
         CartsOfCustomer::page(ctx, self.0.id, filter.as_ref(), order_by, page).await
+    }
+
+    /// The customer's orders, a page at a time (20 by default, at most 100),
+    /// newest first unless `orderBy` says otherwise. Only the customer and
+    /// staff may read them.
+    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How to order the orders; newest first if not given.")] order_by: Option<
+            OrderSort,
+        >,
+        #[graphql(desc = "Return the first n orders after `after`.")] first: Option<i32>,
+        #[graphql(desc = "Return orders after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before`.")] last: Option<i32>,
+        #[graphql(desc = "Return orders before this cursor.")] before: Option<String>,
+    ) -> ApiResult<OrderConnection> {
+        if !auth::viewer(ctx).may_see_customer(self.0.id) {
+            return Err(auth::forbidden());
+        }
+        OrdersOfCustomer::page(ctx, self.0.id, order_by, (first, after, last, before)).await
     }
 
     /// When the customer was created.

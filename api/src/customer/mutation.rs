@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::Utc;
-use entity::{cart, customer};
+use entity::{cart, customer, order};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QuerySelect,
@@ -133,7 +134,9 @@ impl CustomerMutation {
 }
 
 /// Deletes a customer (their carts and lines go by the foreign keys' ON
-/// DELETE CASCADE) and returns the carts they had.
+/// DELETE CASCADE) and returns the carts they had. Their orders stay in the
+/// shop's books with the personal data erased: the email snapshot here,
+/// the customer link by the foreign key's ON DELETE SET NULL.
 async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, MutationError> {
     let carts: Vec<i64> = cart::Entity::find()
         .select_only()
@@ -141,6 +144,11 @@ async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, Mutatio
         .filter(cart::Column::CustomerId.eq(key))
         .into_tuple()
         .all(db)
+        .await?;
+    order::Entity::update_many()
+        .col_expr(order::Column::Email, Expr::value(Option::<String>::None))
+        .filter(order::Column::CustomerId.eq(key))
+        .exec(db)
         .await?;
     let deleted = customer::Entity::delete_by_id(key).exec(db).await?;
     if deleted.rows_affected == 0 {

@@ -12,10 +12,12 @@ mod connection;
 mod cursor;
 
 use async_graphql::Enum;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, ModelTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 pub(crate) use connection::connection;
@@ -328,6 +330,60 @@ impl<C: ColumnTrait> Page<C> {
     {
         let rows = self.apply(select).all(db).await?;
         Ok(self.slice(rows))
+    }
+}
+
+impl<C: ColumnTrait> Page<C> {
+    /// Fetches this page of `select` for each of `parents` at once (a page
+    /// of carts per customer, of orders per customer). Each parent gets its
+    /// own page, so the rows are numbered per parent with a window function
+    /// (`ROW_NUMBER() OVER (PARTITION BY parent ORDER BY …)`, supported by
+    /// SQLite and PostgreSQL) and cut at the page size: one statement,
+    /// whatever the number of parents. `parent_of` reads a row's parent.
+    pub async fn fetch_per_parent<E, Db>(
+        &self,
+        db: &Db,
+        select: Select<E>,
+        parent: C,
+        parents: &[i64],
+        parent_of: impl Fn(&E::Model) -> Option<i64>,
+    ) -> Result<HashMap<i64, Slice<E::Model, C>>, DbErr>
+    where
+        E: EntityTrait<Column = C>,
+        E::Model: FromQueryResult,
+        Db: ConnectionTrait,
+    {
+        let numbered = self
+            .apply_unlimited(select.filter(parent.is_in(parents.iter().copied())))
+            .expr_as(
+                Expr::cust(format!(
+                    r#"ROW_NUMBER() OVER (PARTITION BY "{}" ORDER BY {})"#,
+                    parent.as_str(),
+                    self.order_sql()
+                )),
+                "row_number",
+            )
+            .into_query();
+        let query = Query::select()
+            .column(Asterisk)
+            .from_subquery(numbered, Alias::new("numbered"))
+            .and_where(Expr::col(Alias::new("row_number")).lte(self.size as i64 + 1))
+            .order_by(Alias::new("row_number"), sea_orm::Order::Asc)
+            .to_owned();
+        let rows = E::Model::find_by_statement(db.get_database_backend().build(&query))
+            .all(db)
+            .await?;
+        let mut per_parent: HashMap<i64, Vec<E::Model>> =
+            parents.iter().map(|id| (*id, Vec::new())).collect();
+        for row in rows {
+            if let Some(parent) = parent_of(&row) {
+                per_parent.entry(parent).or_default().push(row);
+            }
+        }
+        Ok(per_parent
+            .into_iter()
+            .map(|(parent, rows)| (parent, self.slice(rows)))
+            .collect())
     }
 }
 
