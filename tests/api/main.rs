@@ -24,6 +24,7 @@ mod limits;
 mod migrations;
 mod node;
 mod ordering;
+mod orders;
 mod pagination;
 mod products;
 mod schema;
