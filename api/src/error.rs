@@ -250,6 +250,8 @@ pub enum UserErrorCode {
     /// address, sign-ups from this address); the message says when to try
     /// again.
     Throttled,
+    /// The order is already cancelled.
+    AlreadyCancelled,
 }
 
 /// An expected failure of a mutation, returned as data in its payload.

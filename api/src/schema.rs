@@ -14,7 +14,7 @@ use crate::events::Events;
 use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::node::NodeQuery;
-use crate::order::OrderQuery;
+use crate::order::{OrderMutation, OrderQuery};
 use crate::passwords::Passwords;
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 
@@ -38,6 +38,7 @@ pub struct MutationRoot(
     CustomerMutation,
     CartMutation,
     CheckoutMutation,
+    OrderMutation,
 );
 
 /// Everything that can be watched, over WebSocket: each subscription sends

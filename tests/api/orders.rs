@@ -176,3 +176,84 @@ engine_tests! {
         assert!(counts[1] <= 8, "a handful of statements: {counts:?}");
     }
 }
+
+const CANCEL: &str = "mutation($id: ID!) { cancelOrder(orderId: $id) { order { id status cancelledAt } userErrors { field code } } }";
+
+async fn stock(app: &TestApp, product: &str) -> i64 {
+    app.ok(
+        "query($id: ID!) { product(id: $id) { stock } }",
+        json!({ "id": product }),
+    )
+    .await["product"]["stock"]
+        .as_i64()
+        .unwrap()
+}
+
+engine_tests! {
+    /// Cancelling puts the units back once: a second cancel is the user
+    /// error `ALREADY_CANCELLED` and changes nothing; another customer's
+    /// order cannot be cancelled (it reads as missing); a deleted product's
+    /// line restores nothing.
+    async fn cancelling_restores_stock_once(app) {
+        let tea = app.create_product("Tea", "4.50", 10).await;
+        let pot = app.create_product("Pot", "30.00", 10).await;
+        let (ann, ann_id) = app.sign_up("ann@example.com").await;
+        let (bob, _) = app.sign_up("bob@example.com").await;
+        let cart = app.create_cart(&ann_id, &[(&tea, 3), (&pot, 2)]).await;
+        let id = check_out(&app, &cart).await;
+        assert_eq!((stock(&app, &tea).await, stock(&app, &pot).await), (7, 8));
+
+        let refused = app.post_as(Some(&bob), CANCEL, json!({ "id": id })).await;
+        assert_eq!(refused["data"]["cancelOrder"], json!({ "order": null, "userErrors": [{ "field": ["orderId"], "code": "NOT_FOUND" }] }));
+        let anonymous = app.post_as(None, CANCEL, json!({ "id": id })).await;
+        assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        assert_eq!(stock(&app, &tea).await, 7, "nothing changed");
+
+        app.ok("mutation($id: ID!) { deleteProduct(id: $id) { deletedId } }", json!({ "id": pot })).await;
+        let cancelled = app.post_as(Some(&ann), CANCEL, json!({ "id": id })).await;
+        assert_eq!(cancelled["data"]["cancelOrder"]["order"]["status"], "CANCELLED", "{cancelled:#}");
+        assert!(cancelled["data"]["cancelOrder"]["order"]["cancelledAt"].is_string());
+        assert_eq!(stock(&app, &tea).await, 10);
+
+        let again = app.post_as(Some(&ann), CANCEL, json!({ "id": id })).await;
+        assert_eq!(again["data"]["cancelOrder"], json!({ "order": null, "userErrors": [{ "field": ["orderId"], "code": "ALREADY_CANCELLED" }] }));
+        assert_eq!(stock(&app, &tea).await, 10, "units go back once");
+        assert_eq!(order(&app, &id).await["lines"].as_array().unwrap().len(), 2, "the cancelled order keeps its lines");
+    }
+
+    /// Under concurrency — every order cancelled four times at once while
+    /// other carts check out the same product — each order's units go back
+    /// exactly once and stock never drifts: stock plus units in placed
+    /// orders is what the shop started with.
+    async fn concurrent_cancels_and_checkouts_keep_stock_exact(app) {
+        let lamp = app.create_product("Lamp", "30.00", 20).await;
+        let mut placed = Vec::new();
+        let mut waiting = Vec::new();
+        for i in 0..16 {
+            let customer = app.create_customer(&format!("c{i}@example.com"), "Buyer").await;
+            let cart = app.create_cart(&customer, &[(&lamp, 1)]).await;
+            if i < 8 { placed.push(check_out(&app, &cart).await) } else { waiting.push(cart) }
+        }
+        assert_eq!(stock(&app, &lamp).await, 12);
+        let mut requests = Vec::new();
+        for id in &placed {
+            for _ in 0..4 {
+                requests.push((CANCEL, json!({ "id": id })));
+            }
+        }
+        for cart in &waiting {
+            requests.push((CHECKOUT, json!({ "cart": cart })));
+        }
+        let responses = app.post_concurrently(requests).await;
+        let cancels = &responses[..placed.len() * 4];
+        assert!(responses.iter().all(|response| response.get("errors").is_none()), "{responses:#?}");
+        let done = cancels.iter().filter(|r| r["data"]["cancelOrder"]["order"].is_object()).count();
+        let refused = cancels.iter().filter(|r| r["data"]["cancelOrder"]["userErrors"][0]["code"] == "ALREADY_CANCELLED").count();
+        assert_eq!((done, refused), (8, 24), "each order cancelled once");
+        let checkouts = responses[placed.len() * 4..].iter().filter(|r| r["data"]["checkout"]["order"].is_object()).count();
+        assert_eq!(checkouts, 8, "stock was there for every waiting cart");
+        let in_placed = app.count_rows(r#""order" WHERE status = 'PLACED'"#).await;
+        assert_eq!(in_placed, 8);
+        assert_eq!(stock(&app, &lamp).await + in_placed, 20, "no unit lost or made");
+    }
+}

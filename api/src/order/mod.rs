@@ -4,17 +4,20 @@
 //! were, so price changes and product deletes leave it whole (a deleted
 //! product's line keeps its snapshot and its `product` reads null); a
 //! deleted customer's orders stay in the books with the personal data
-//! erased (no customer, no email).
+//! erased (no customer, no email). `cancelOrder` ([`cancel`]) puts the
+//! units back, once.
 //!
 //! The `Order` and `OrderLine` types, `order(id:)` and `Customer.orders`
 //! live here; lines and pages come from batch loaders ([`loaders`]), so an
 //! order history with its lines and products costs a fixed number of
 //! statements.
 
+mod cancel;
 pub mod loaders;
 mod place;
 mod query;
 
+pub use cancel::{CancelOrderPayload, OrderMutation};
 pub use place::{Placed, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
 

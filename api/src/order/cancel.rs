@@ -1,0 +1,136 @@
+//! `cancelOrder(orderId)`: puts an order's units back into stock, exactly
+//! once.
+//!
+//! The order's status moves with one conditional statement,
+//! `UPDATE "order" SET status = 'CANCELLED' … WHERE id = ? AND status =
+//! 'PLACED'`, whose row count says whether this request is the one that
+//! cancels: a concurrent cancel waits for the row (PostgreSQL) or the write
+//! lock (SQLite), then matches nothing and answers `ALREADY_CANCELLED`, so
+//! units go back once however many cancels race. Stock is restored in
+//! product-id order, the order checkouts take it in, so cancels and
+//! checkouts never deadlock. Lines of deleted products restore nothing.
+//!
+//! Who may cancel: staff, any order; a customer, their own order while it
+//! is `PLACED` (nothing has shipped: this shop has no fulfilment yet, so a
+//! placed order is the customer's to take back, as a store's "cancel
+//! order" button before shipping).
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::Utc;
+use entity::{order, order_line, product};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::{Order, OrderStatus, may_see};
+use crate::auth::{self, Viewer};
+use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
+use crate::events::Event;
+use crate::ids::{self, NodeKind};
+use crate::write::write;
+
+/// The result of `cancelOrder`.
+#[derive(SimpleObject)]
+pub struct CancelOrderPayload {
+    /// The cancelled order, or null if nothing was cancelled.
+    pub order: Option<Order>,
+    /// Why nothing was cancelled (`NOT_FOUND`, `ALREADY_CANCELLED`); empty
+    /// on success.
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Cancels an order and puts its units back into stock, once. Staff may
+    /// cancel any order; a customer their own. Cancelling an order twice is
+    /// the user error `ALREADY_CANCELLED` and changes nothing.
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to cancel.")] order_id: ID,
+    ) -> ApiResult<CancelOrderPayload> {
+        let key = ids::decode_as(&order_id, NodeKind::Order, "orderId")?;
+        let viewer = auth::viewer(ctx);
+        viewer.owner()?;
+        let changed = |cancelled: &Cancelled| {
+            cancelled
+                .products
+                .iter()
+                .map(|product| Event::Product(*product))
+                .collect()
+        };
+        let outcome = write(ctx, async |txn| cancel(txn, key, viewer).await, changed).await;
+        let (cancelled, user_errors) = into_payload(outcome)?;
+        Ok(CancelOrderPayload {
+            order: cancelled.map(|cancelled| Order(cancelled.order)),
+            user_errors,
+        })
+    }
+}
+
+/// A cancelled order, and the products whose stock it restored.
+struct Cancelled {
+    order: order::Model,
+    products: Vec<i64>,
+}
+
+async fn cancel(
+    db: &impl ConnectionTrait,
+    key: i64,
+    viewer: Viewer,
+) -> Result<Cancelled, MutationError> {
+    let not_found = || UserError::not_found(&["orderId"], "Order");
+    let visible = order::Entity::find_by_id(key)
+        .one(db)
+        .await?
+        .filter(|row| may_see(viewer, row))
+        .ok_or_else(not_found)?;
+    let now = Utc::now();
+    let moved = order::Entity::update_many()
+        .col_expr(
+            order::Column::Status,
+            Expr::value(OrderStatus::Cancelled.as_str()),
+        )
+        .col_expr(order::Column::CancelledAt, Expr::value(now))
+        .filter(order::Column::Id.eq(visible.id))
+        .filter(order::Column::Status.eq(OrderStatus::Placed.as_str()))
+        .exec(db)
+        .await?;
+    if moved.rows_affected == 0 {
+        return Err(UserError::new(
+            &["orderId"],
+            UserErrorCode::AlreadyCancelled,
+            format!("Order {} is already cancelled", visible.id),
+        )
+        .into());
+    }
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(visible.id))
+        .filter(order_line::Column::ProductId.is_not_null())
+        .order_by_asc(order_line::Column::ProductId)
+        .all(db)
+        .await?;
+    let mut products = Vec::with_capacity(lines.len());
+    for line in lines {
+        let Some(product_id) = line.product_id else {
+            continue;
+        };
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::Stock,
+                Expr::col(product::Column::Stock).add(line.quantity),
+            )
+            .col_expr(product::Column::UpdatedAt, Expr::value(now))
+            .filter(product::Column::Id.eq(product_id))
+            .exec(db)
+            .await?;
+        products.push(product_id);
+    }
+    let order = order::Entity::find_by_id(visible.id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Cancelled { order, products })
+}
