@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn rejects_garbage_and_wrong_types() {
         assert!(decode(&ID::from("not base64!")).is_err());
-        assert!(decode(&ID(STANDARD.encode("Order:1"))).is_err());
+        assert!(decode(&ID(STANDARD.encode("Invoice:1"))).is_err());
         assert!(decode(&ID(STANDARD.encode("Product:x"))).is_err());
         assert!(decode_as(&encode(NodeKind::Cart, 1), NodeKind::Product, "id").is_err());
     }

@@ -257,3 +257,39 @@ engine_tests! {
         assert_eq!(stock(&app, &lamp).await + in_placed, 20, "no unit lost or made");
     }
 }
+
+engine_tests! {
+    /// Staff list every order with filters (customers, status, placed
+    /// window) and figures over the list; customers may not.
+    async fn staff_list_orders_with_filters_and_figures(app) {
+        let tea = app.create_product("Tea", "4.50", 100).await;
+        let ann = app.create_customer("ann@example.com", "Ann").await;
+        let bob = app.create_customer("bob@example.com", "Bob").await;
+        let mut ids = Vec::new();
+        for (customer, quantity) in [(&ann, 1), (&ann, 2), (&bob, 4)] {
+            let cart = app.create_cart(customer, &[(&tea, quantity)]).await;
+            ids.push(check_out(&app, &cart).await);
+        }
+        app.ok(CANCEL, json!({ "id": ids[1] })).await;
+        let list = "query($filter: OrderFilter) { orders(filter: $filter, first: 10) { totalCount nodes { id } aggregate { count revenue { sum { amount } avg { amount } } } } }";
+        let all = app.ok(list, json!({})).await["orders"].clone();
+        assert_eq!(all["totalCount"], 3);
+        assert_eq!(all["nodes"][0]["id"], json!(ids[2]), "newest first");
+        assert_eq!(all["aggregate"], json!({ "count": 3, "revenue": { "sum": { "amount": "31.50" }, "avg": { "amount": "10.50" } } }));
+        let sold = app.ok(list, json!({ "filter": { "status": "PLACED" } })).await["orders"].clone();
+        assert_eq!(sold["aggregate"]["revenue"]["sum"]["amount"], "22.50", "cancelled orders left out");
+        let anns = app.ok(list, json!({ "filter": { "customerIds": [ann], "not": { "status": "CANCELLED" } } })).await["orders"].clone();
+        assert_eq!(anns["nodes"], json!([{ "id": ids[0] }]));
+        let future = app.ok(list, json!({ "filter": { "placedAfter": "2999-01-01T00:00:00Z" } })).await["orders"].clone();
+        assert_eq!(future["aggregate"], json!({ "count": 0, "revenue": { "sum": { "amount": "0.00" }, "avg": null } }));
+        let past = app.ok(list, json!({ "filter": { "placedBefore": "2999-01-01T00:00:00Z" } })).await["orders"].clone();
+        assert_eq!(past["totalCount"], 3);
+
+        let (token, _) = app.sign_up("carl@example.com").await;
+        let refused = app.post_as(Some(&token), list, json!({})).await;
+        assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused:#}");
+        assert_eq!(refused["data"], Value::Null, "orders is non-null: nothing else to show");
+        let anonymous = app.post_as(None, list, json!({})).await;
+        assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    }
+}

@@ -13,11 +13,13 @@
 //! statements.
 
 mod cancel;
+mod filter;
 pub mod loaders;
 mod place;
 mod query;
 
 pub use cancel::{CancelOrderPayload, OrderMutation};
+pub use filter::OrderFilter;
 pub use place::{Placed, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
 
@@ -56,7 +58,7 @@ pub fn may_see(viewer: Viewer, order: &order::Model) -> bool {
 }
 
 /// Where an order stands.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderStatus {
     /// Placed by a checkout: its units were taken from stock.
     Placed,
