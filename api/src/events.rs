@@ -30,6 +30,7 @@ const BUFFER: usize = 1_024;
 pub enum Event {
     Cart(i64),
     Product(i64),
+    Order(i64),
     /// A login session ended (`logOut`): its WebSockets close.
     Session(i64),
 }
@@ -39,6 +40,7 @@ impl fmt::Display for Event {
         match self {
             Event::Cart(id) => write!(f, "cart:{id}"),
             Event::Product(id) => write!(f, "product:{id}"),
+            Event::Order(id) => write!(f, "order:{id}"),
             Event::Session(id) => write!(f, "session:{id}"),
         }
     }
@@ -50,6 +52,7 @@ impl Event {
         let id = id.parse().ok()?;
         match kind {
             "cart" => Some(Event::Cart(id)),
+            "order" => Some(Event::Order(id)),
             "product" => Some(Event::Product(id)),
             "session" => Some(Event::Session(id)),
             _ => None,
@@ -191,7 +194,12 @@ mod tests {
 
     #[test]
     fn events_round_trip_as_text() {
-        for event in [Event::Cart(3), Event::Product(40), Event::Session(7)] {
+        for event in [
+            Event::Cart(3),
+            Event::Product(40),
+            Event::Order(5),
+            Event::Session(7),
+        ] {
             assert_eq!(Event::parse(&event.to_string()), Some(event));
         }
         assert_eq!(Event::parse("order:1"), None);

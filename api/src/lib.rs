@@ -37,7 +37,7 @@
 //!   accepting connections; [`http::ws`] — GraphQL over WebSocket.
 //! - [`persisted`] — automatic persisted queries.
 //! - [`events`] — change events for subscriptions and logouts (PostgreSQL
-//!   `LISTEN/NOTIFY`).
+//!   `LISTEN/NOTIFY`); [`watch`] — a subscription to one row.
 //! - [`graphiql`] — the GraphiQL page and its assets.
 //! - [`demo`] — demo data for `--seed-demo`.
 //!
@@ -75,6 +75,7 @@ pub mod scan;
 pub mod schema;
 pub mod throttle;
 pub mod timestamp;
+pub mod watch;
 pub mod write;
 
 use std::future::Future;

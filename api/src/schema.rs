@@ -14,7 +14,7 @@ use crate::events::Events;
 use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::node::NodeQuery;
-use crate::order::{OrderMutation, OrderQuery};
+use crate::order::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::passwords::Passwords;
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 
@@ -44,7 +44,7 @@ pub struct MutationRoot(
 /// Everything that can be watched, over WebSocket: each subscription sends
 /// the object again whenever a mutation changes it, on any server instance.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(CartSubscription, ProductSubscription);
+pub struct SubscriptionRoot(CartSubscription, ProductSubscription, OrderSubscription);
 
 pub type ShopSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

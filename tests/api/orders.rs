@@ -293,3 +293,36 @@ engine_tests! {
         assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     }
 }
+
+engine_tests! {
+    /// `orderUpdated` sends the order when it is cancelled; another
+    /// customer's order cannot be watched (it reads as missing).
+    async fn order_updated_follows_a_cancellation(app) {
+        let tea = app.create_product("Tea", "4.50", 10).await;
+        let (ann, ann_id) = app.sign_up("ann@example.com").await;
+        let (bob, _) = app.sign_up("bob@example.com").await;
+        let cart = app.create_cart(&ann_id, &[(&tea, 1)]).await;
+        let id = check_out(&app, &cart).await;
+        let watch = "subscription($id: ID!) { orderUpdated(orderId: $id) { id status lines { productName } } }";
+
+        let mut intruder = crate::ws::WsClient::connect(&app.url("/graphql"), Some(&bob)).await;
+        intruder.subscribe("1", watch, json!({ "id": id })).await;
+        let refused = intruder.next_payload().await;
+        let errors = match refused["type"].as_str() {
+            Some("error") => &refused["payload"],
+            _ => &refused["payload"]["errors"],
+        };
+        assert!(errors[0]["message"].as_str().unwrap().contains("names no order"), "{refused:#}");
+
+        let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), Some(&ann)).await;
+        socket.subscribe("1", watch, json!({ "id": id })).await;
+        app.wait_for_subscriptions(1).await;
+        app.post_as(Some(&ann), CANCEL, json!({ "id": id })).await;
+        let event = socket.next_payload().await;
+        assert_eq!(
+            event["payload"]["data"]["orderUpdated"],
+            json!({ "id": id, "status": "CANCELLED", "lines": [{ "productName": "Tea" }] }),
+            "{event:#}"
+        );
+    }
+}

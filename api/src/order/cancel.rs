@@ -55,10 +55,12 @@ impl OrderMutation {
         let viewer = auth::viewer(ctx);
         viewer.owner()?;
         let changed = |cancelled: &Cancelled| {
-            cancelled
+            let products = cancelled
                 .products
                 .iter()
-                .map(|product| Event::Product(*product))
+                .map(|product| Event::Product(*product));
+            std::iter::once(Event::Order(cancelled.order.id))
+                .chain(products)
                 .collect()
         };
         let outcome = write(ctx, async |txn| cancel(txn, key, viewer).await, changed).await;

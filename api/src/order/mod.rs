@@ -17,11 +17,13 @@ mod filter;
 pub mod loaders;
 mod place;
 mod query;
+mod subscription;
 
 pub use cancel::{CancelOrderPayload, OrderMutation};
 pub use filter::OrderFilter;
 pub use place::{Placed, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
+pub use subscription::OrderSubscription;
 
 use std::sync::Arc;
 

@@ -1,0 +1,34 @@
+use async_graphql::{Context, ID, Subscription};
+use entity::order;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use super::{Order, may_see};
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::events::Event;
+use crate::ids::{self, NodeKind};
+use crate::watch;
+
+#[derive(Default)]
+pub struct OrderSubscription;
+
+#[Subscription]
+impl OrderSubscription {
+    /// The order each time it changes (it is cancelled), as it is after the
+    /// change. An unknown order, or another customer's, is an error.
+    async fn order_updated(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to watch.")] order_id: ID,
+    ) -> Result<BoxStream<'static, ApiResult<Order>>, ApiError> {
+        let key = ids::decode_as(&order_id, NodeKind::Order, "orderId")?;
+        let viewer = auth::viewer(ctx);
+        viewer.owner()?;
+        let rows = watch::row::<order::Entity>(ctx, Event::Order(key), key, "orderId", |order| {
+            may_see(viewer, order)
+        })
+        .await?;
+        Ok(rows.map(|row| row.map(Order)).boxed())
+    }
+}
