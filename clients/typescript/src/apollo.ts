@@ -2,7 +2,8 @@
 // InMemoryCache with the one type policy the README asks for (`Money`),
 // the default error policy (any GraphQL error rejects), and the cache
 // updated from mutation payloads without a refetch. signUp (asking for the
-// email) → open a cart → add, change and remove lines → checkout. Every
+// email) → open a cart → add, change and remove lines → checkout → the
+// order history. Every
 // warning or error Apollo logs is counted: the run must have none.
 // Usage: npm run apollo -- http://127.0.0.1:8000/graphql (Apollo's
 // development build, where its cache warnings live: node's `development`
@@ -18,6 +19,7 @@ import {
   ChangeQuantityDocument,
   CreateProductDocument,
   OpenCartDocument,
+  OrderHistoryDocument,
   PlaceOrderDocument,
   RemoveFromCartDocument,
   SignUpDocument,
@@ -138,6 +140,17 @@ assert(screen().checkedOutAt, 'the cache shows the cart checked out');
 const again = await client.query({ query: CartScreenDocument, variables: { id: cartId }, fetchPolicy: 'cache-only' });
 assert.equal(again.data?.cart?.lines[0]?.quantity, 5);
 assert.equal(requests, before + 1, 'checkout took one request, and the screen no refetch');
+
+// The order history: the order just placed, as it was sold.
+const order = placed.data?.checkout.order;
+assert(order, 'checkout placed an order');
+assert.equal(order.status, 'PLACED');
+assert.equal(order.subtotal.amount, '22.50');
+const history = await client.query({ query: OrderHistoryDocument, variables: { first: 10 } });
+const orders = history.data?.viewer?.orders;
+assert.equal(orders?.totalCount, 1);
+assert.equal(orders?.nodes[0]?.number, order.number);
+assert.deepEqual(orders?.nodes[0]?.lines.map((line) => [line.productName, line.quantity, line.total.amount]), [[tea.name, 5, '22.50']]);
 
 // The counter is real: without the `lines` policy, removing a line makes
 // Apollo warn ("Cache data may be lost when replacing the lines field of a
