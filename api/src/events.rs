@@ -202,7 +202,7 @@ mod tests {
         ] {
             assert_eq!(Event::parse(&event.to_string()), Some(event));
         }
-        assert_eq!(Event::parse("order:1"), None);
+        assert_eq!(Event::parse("invoice:1"), None);
         assert_eq!(Event::parse("cart:x"), None);
     }
 }
