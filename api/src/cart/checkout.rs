@@ -212,10 +212,10 @@ async fn checkout(
                 "cart {cart_id} vanished during its checkout"
             ))
         })?;
-    let placed = crate::order::place(db, cart_id, cart.customer_id, &lines, currency, now).await?;
+    let order = crate::order::place(db, cart_id, cart.customer_id, &lines, currency, now).await?;
     Ok(Done {
         cart,
-        order: placed.order,
+        order,
         products: lines.iter().map(|line| line.product_id).collect(),
         replayed: false,
     })

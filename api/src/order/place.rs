@@ -9,11 +9,6 @@ use super::OrderStatus;
 use crate::error::{ApiError, MutationError, UserError};
 use crate::money::Currency;
 
-/// An order just written, with the number of its lines.
-pub struct Placed {
-    pub order: order::Model,
-}
-
 /// Writes the order of `customer_id`'s cart `cart_id`, whose `lines` were
 /// just taken from stock: each line's product name and price as they are
 /// now (inside the checkout's transaction, so as they were sold), the
@@ -26,7 +21,7 @@ pub async fn place(
     lines: &[cart_product::Model],
     currency: &Currency,
     now: DateTime<Utc>,
-) -> Result<Placed, MutationError> {
+) -> Result<order::Model, MutationError> {
     let customer = customer::Entity::find_by_id(customer_id)
         .one(db)
         .await?
@@ -97,5 +92,5 @@ pub async fn place(
             .exec_without_returning(db)
             .await?;
     }
-    Ok(Placed { order })
+    Ok(order)
 }
