@@ -15,6 +15,7 @@ mod m20261123_000006_create_checkout;
 mod m20261123_000007_create_session;
 mod m20261129_000008_scope_idempotency_keys;
 mod m20261204_000009_create_order;
+mod m20261204_000010_guest_carts;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_session::Migration),
             Box::new(m20261129_000008_scope_idempotency_keys::Migration),
             Box::new(m20261204_000009_create_order::Migration),
+            Box::new(m20261204_000010_guest_carts::Migration),
         ]
     }
 }

@@ -11,6 +11,11 @@ async fn table_exists(db: &impl ConnectionTrait, table: &str) -> bool {
         .is_ok()
 }
 
+/// How many migrations `down` undoes to go back to the first `applied`.
+fn steps_above(applied: usize) -> u32 {
+    u32::try_from(Migrator::migrations().len() - applied).unwrap()
+}
+
 engine_tests! {
     async fn migrations_go_up_down_to_zero_and_up_again(app) {
         let database = TestDatabase::create_empty(app.engine).await;
@@ -110,8 +115,8 @@ engine_tests! {
         // Customer 2 uses "k1" too, later: allowed now.
         db.execute_unprepared(&format!("INSERT INTO checkout (customer_id, idempotency_key, cart_id, created_at) VALUES (2, 'k1', 21, {later})")).await.unwrap();
 
-        // Back before 8 (9, which came after it, first).
-        Migrator::down(&db, Some(2)).await.unwrap();
+        // Back before 8 (the later ones first).
+        Migrator::down(&db, Some(steps_above(before))).await.unwrap();
         let without = "idempotency_key, cart_id";
         assert_eq!(keys(&db, without).await, [("k1".to_owned(), 10, None), ("k2".to_owned(), 20, None)], "the earliest use of k1 keeps it");
         assert!(db.execute_unprepared(&format!("INSERT INTO checkout (idempotency_key, cart_id, created_at) VALUES ('k1', 21, {now})")).await.is_err(), "keys are global again");
@@ -167,7 +172,7 @@ engine_tests! {
         ];
         assert_eq!(orders(&db).await, expected, "the open cart 12 placed nothing");
 
-        Migrator::down(&db, Some(1)).await.unwrap();
+        Migrator::down(&db, Some(steps_above(8))).await.unwrap();
         assert!(!table_exists(&db, r#""order""#).await);
         assert!(!table_exists(&db, "order_line").await);
         let carts = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(),
@@ -176,6 +181,72 @@ engine_tests! {
 
         Migrator::up(&db, None).await.unwrap();
         assert_eq!(orders(&db).await, expected);
+        db.close().await.unwrap();
+    }
+}
+
+engine_tests! {
+    /// Migration 10 lets a cart belong to no customer (guest carts). On
+    /// SQLite it rebuilds `cart`: every line, checkout and order link stays
+    /// where it was, and no cart ID is handed out twice. Down deletes the
+    /// guest carts and their lines, and keeps the rest.
+    async fn guest_carts_arrive_without_losing_a_line_and_go_back(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(9)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now})"),
+            format!("INSERT INTO product (id, name, price, stock, created_at, updated_at) VALUES (1, 'Tea', 450, 5, {now}, {now})"),
+            format!("INSERT INTO cart (id, customer_id, created_at, updated_at, checked_out_at) VALUES (10, 1, {now}, {now}, NULL), (11, 1, {now}, {now}, {now}), (12, 1, {now}, {now}, NULL)"),
+            "INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (10, 1, 2), (11, 1, 3)".to_owned(),
+            format!("INSERT INTO checkout (customer_id, idempotency_key, cart_id, created_at) VALUES (1, 'k', 11, {now})"),
+            format!(r#"INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id) VALUES (1, 'a@example.com', 'USD', 'PLACED', {now}, 1350, 3, 11)"#),
+            // The newest cart is gone: its ID must not come back.
+            "DELETE FROM cart WHERE id = 12".to_owned(),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+                row.try_get::<i64>("", "n").unwrap()
+            }
+        };
+        let kept = || async {
+            (
+                count("SELECT COUNT(*) AS n FROM cart_product WHERE cart_id IN (10, 11)").await,
+                count("SELECT COUNT(*) AS n FROM checkout WHERE cart_id = 11").await,
+                count(r#"SELECT COUNT(*) AS n FROM "order" WHERE cart_id = 11"#).await,
+            )
+        };
+
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(kept().await, (2, 1, 1), "lines, checkout and order link survive the rebuild");
+        // SQLite picks the ID (PostgreSQL's sequence never saw the explicit IDs).
+        let id = if app.engine == crate::support::Engine::Sqlite { "NULL" } else { "13" };
+        let guest = format!("INSERT INTO cart (id, customer_id, guest_token_hash, created_at, updated_at) VALUES ({id}, NULL, 'abc', {now}, {now})");
+        db.execute_unprepared(&guest).await.unwrap();
+        let newest = count("SELECT MAX(id) AS n FROM cart").await;
+        assert_eq!(newest, 13, "the deleted cart 12 keeps its ID to itself");
+        let orphan = format!("INSERT INTO cart (customer_id, guest_token_hash, created_at, updated_at) VALUES (NULL, NULL, {now}, {now})");
+        assert!(db.execute_unprepared(&orphan).await.is_err(), "a cart is a customer's or a guest's");
+        db.execute_unprepared(&format!("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES ({newest}, 1, 1)")).await.unwrap();
+        // Foreign keys are back on: a line of a missing cart is refused.
+        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (999, 1, 1)").await.is_err());
+
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert_eq!(count("SELECT COUNT(*) AS n FROM cart WHERE customer_id IS NULL").await, 0);
+        assert_eq!(count("SELECT COUNT(*) AS n FROM cart_product").await, 2, "the guest's line went with its cart");
+        assert_eq!(kept().await, (2, 1, 1));
+        assert!(db.execute_unprepared(&format!("INSERT INTO cart (created_at, updated_at) VALUES ({now}, {now})")).await.is_err(), "customer_id is required again");
+
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(kept().await, (2, 1, 1));
+        // The cascade from carts still holds after two rebuilds.
+        db.execute_unprepared("DELETE FROM cart WHERE id = 10").await.unwrap();
+        assert_eq!(count("SELECT COUNT(*) AS n FROM cart_product WHERE cart_id = 10").await, 0);
         db.close().await.unwrap();
     }
 }
