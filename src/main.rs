@@ -35,6 +35,9 @@ enum Command {
         #[arg(default_value = "schema.graphql")]
         path: PathBuf,
     },
+    /// Delete the guest carts nobody changed for `--guest-cart-idle-hours`
+    /// (the server also does this every hour), and say how many.
+    PurgeGuestCarts,
 }
 
 #[tokio::main]
@@ -51,6 +54,11 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("could not write {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
             }
+            Ok(())
+        }
+        Command::PurgeGuestCarts => {
+            let purged = api::purge_guest_carts(&cli.config).await?;
+            println!("purged {purged} guest carts");
             Ok(())
         }
     }

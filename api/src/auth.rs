@@ -85,6 +85,56 @@ pub fn client_address(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAd
     ctx.data_opt::<ClientAddress>().map(|ClientAddress(ip)| *ip)
 }
 
+/// The secret that opens a guest cart, as the server knows it: the
+/// SHA-256 of the token `createCart` handed the guest, in hex (the form
+/// `cart.guest_token_hash` stores). The token itself is never kept, so a
+/// copy of the database opens no cart. Guests send the token in the
+/// `X-Cart-Token` header (over WebSocket: `cartToken` in
+/// `connection_init`'s payload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CartToken([u8; 32]);
+
+/// The HTTP header a guest sends their cart token in.
+pub const CART_TOKEN_HEADER: &str = "x-cart-token";
+
+/// A cart token's length: 32 random bytes, base64url without padding.
+const CART_TOKEN_CHARS: usize = 43;
+
+impl CartToken {
+    /// A new guest cart's token (to hand the guest once) and its hash.
+    pub fn issue() -> (String, CartToken) {
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let hash = CartToken::hash(&token);
+        (token, hash)
+    }
+
+    /// The hash of a token a client sent; `None` for anything that cannot
+    /// be one of ours (wrong length or alphabet), which opens no cart.
+    pub fn from_client(token: &str) -> Option<CartToken> {
+        let token = token.trim();
+        let ours = token.len() == CART_TOKEN_CHARS
+            && token
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+        ours.then(|| CartToken::hash(token))
+    }
+
+    fn hash(token: &str) -> CartToken {
+        use sha2::Digest;
+        CartToken(Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// The hash as `cart.guest_token_hash` stores it.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+/// The guest cart token the request carries, if any.
+pub fn cart_token(ctx: &async_graphql::Context<'_>) -> Option<CartToken> {
+    ctx.data_opt::<CartToken>().copied()
+}
+
 /// A session just opened by `signUp` or `logIn`.
 pub struct NewSession {
     pub token: String,

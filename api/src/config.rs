@@ -165,6 +165,11 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_TOKEN_SECRET", hide_env_values = true)]
     pub token_secret: Option<String>,
 
+    /// Guest carts nobody changed for this many hours are deleted: by the
+    /// server, at start and every hour, and by `shopgraph purge-guest-carts`.
+    #[arg(long, env = "SHOPGRAPH_GUEST_CART_IDLE_HOURS", default_value_t = defaults::GUEST_CART_IDLE_HOURS)]
+    pub guest_cart_idle_hours: u32,
+
     /// How long a login lasts, in hours.
     #[arg(long, env = "SHOPGRAPH_TOKEN_HOURS", default_value_t = defaults::TOKEN_HOURS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -302,6 +307,8 @@ mod defaults {
     pub const RATE_LIMIT_POINTS: u32 = 40_000;
     pub const RATE_LIMIT_RESTORE: u32 = 2_000;
     pub const CACHE_MAX_AGE_S: u32 = 60;
+    /// 30 days.
+    pub const GUEST_CART_IDLE_HOURS: u32 = 720;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -359,6 +366,7 @@ impl Config {
             admin_token: None,
             token_secret: None,
             token_hours: defaults::TOKEN_HOURS,
+            guest_cart_idle_hours: defaults::GUEST_CART_IDLE_HOURS,
             max_depth: defaults::MAX_DEPTH,
             max_complexity: defaults::MAX_COMPLEXITY,
             max_aliases: defaults::MAX_ALIASES,

@@ -79,7 +79,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     }
     for &(customer_index, lines) in CARTS {
         let cart = cart::ActiveModel {
-            customer_id: Set(customers[customer_index]),
+            customer_id: Set(Some(customers[customer_index])),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

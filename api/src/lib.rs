@@ -97,6 +97,8 @@ pub struct App {
     shutting_down: Arc<AtomicBool>,
     drain: std::time::Duration,
     grace: std::time::Duration,
+    /// The database and idle hours of the hourly guest-cart purge.
+    purge: (DatabaseConnection, u32),
 }
 
 impl App {
@@ -165,7 +167,7 @@ impl App {
                 .await
                 .context("could not open the probes' database connection")?,
         };
-        let router = http::router(gate, db, events, &http_config);
+        let router = http::router(gate, db.clone(), events, &http_config);
         let listener = http::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;
@@ -176,6 +178,7 @@ impl App {
             shutting_down,
             drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
             grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
+            purge: (db, config.guest_cart_idle_hours),
         })
     }
 
@@ -203,8 +206,10 @@ impl App {
             closing.notify_one();
         };
         let serving = http::serve::serve(self.listener, self.router, self.connections, shutdown);
+        let (db, idle_hours) = self.purge;
         tokio::select! {
             result = serving => result,
+            () = cart::guest::purge_hourly(db, idle_hours) => Ok(()),
             () = async {
                 closed.notified().await;
                 tokio::time::sleep(grace).await;
@@ -214,6 +219,19 @@ impl App {
             }
         }
     }
+}
+
+/// Deletes the guest carts idle for the configured hours, now (what
+/// `shopgraph purge-guest-carts` runs); returns how many.
+pub async fn purge_guest_carts(config: &Config) -> anyhow::Result<u64> {
+    let db = db::connect_and_migrate(config).await.with_context(|| {
+        format!(
+            "could not open and migrate the database at {}",
+            redact(&config.database_url)
+        )
+    })?;
+    let idle = chrono::Duration::hours(i64::from(config.guest_cart_idle_hours));
+    Ok(cart::guest::purge_abandoned(&db, idle).await?)
 }
 
 /// The database URL without its password, fit for logs.

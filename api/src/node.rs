@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use crate::auth;
 use crate::cart::Cart;
+use crate::cart::access::CartAccess;
 use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
@@ -56,7 +57,7 @@ impl NodeQuery {
                 .cart
                 .load_one(key)
                 .await?
-                .filter(|row| viewer.may_see_customer(row.customer_id))
+                .filter(|row| CartAccess::of(ctx).reaches(row))
                 .map(|row| Node::Cart(Cart(row))),
             (NodeKind::Order, key) => loaders
                 .order
@@ -88,6 +89,7 @@ impl NodeQuery {
         };
         let loaders = ctx.shared::<Arc<Loaders>>()?;
         let viewer = auth::viewer(ctx);
+        let cart_access = CartAccess::of(ctx);
         let (products, customers, carts, orders) = futures_util::try_join!(
             loaders.product.load_many(of_kind(NodeKind::Product)),
             loaders.customer.load_many(of_kind(NodeKind::Customer)),
@@ -108,7 +110,7 @@ impl NodeQuery {
                     .map(|row| Node::Customer(Customer(row))),
                 NodeKind::Cart => carts
                     .get(key)
-                    .filter(|row| viewer.may_see_customer(row.customer_id))
+                    .filter(|row| cart_access.reaches(row))
                     .cloned()
                     .map(|row| Node::Cart(Cart(row))),
                 NodeKind::Order => orders

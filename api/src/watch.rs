@@ -3,7 +3,8 @@
 //! before it looks the row up (so no change slips between the two), checks
 //! the caller may see it (an unknown row and another customer's read the
 //! same: an error naming the argument), then reads the row again at each
-//! event and ends when it is gone. Every read passes
+//! event and ends when it is gone or the caller may no longer see it (a
+//! guest cart that joined an account). Every read passes
 //! [`SubscriptionReads`] (a permit and the request timeout, in a task of
 //! its own), and the stream holds nothing between events.
 
@@ -25,7 +26,7 @@ pub async fn row<E>(
     event: Event,
     key: i64,
     argument: &str,
-    visible: impl Fn(&E::Model) -> bool,
+    visible: impl Fn(&E::Model) -> bool + Send + Sync + 'static,
 ) -> Result<BoxStream<'static, ApiResult<E::Model>>, ApiError>
 where
     E: EntityTrait,
@@ -41,7 +42,7 @@ where
             async move { E::find_by_id(key).one(&db).await }
         })
         .await?;
-    if !found.as_ref().is_some_and(visible) {
+    if !found.as_ref().is_some_and(&visible) {
         let what = E::default().table_name().to_owned();
         return Err(ApiError::bad_input(format!("`{argument}` names no {what}")));
     }
@@ -57,11 +58,11 @@ where
                     .await
             }
         })
-        // A deleted row ends the stream.
-        .scan((), |(), row| {
+        // A deleted row, or one out of sight, ends the stream.
+        .scan((), move |(), row| {
             std::future::ready(match row {
-                Ok(Some(row)) => Some(Ok(row)),
-                Ok(None) => None,
+                Ok(Some(row)) if visible(&row) => Some(Ok(row)),
+                Ok(_) => None,
                 Err(err) => Some(Err(err)),
             })
         })

@@ -1,4 +1,5 @@
-//! A customer's shopping cart. Its contents are the `cart_product` lines.
+//! A shopping cart, a customer's or a guest's. Its contents are the
+//! `cart_product` lines.
 
 use sea_orm::entity::prelude::*;
 
@@ -7,11 +8,16 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub customer_id: i64,
+    /// The customer who owns the cart; `None` for a guest cart.
+    pub customer_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// When the cart was checked out; `None` while it is open.
     pub checked_out_at: Option<DateTimeUtc>,
+    /// A guest cart's secret token, as the hex SHA-256 of it (the token
+    /// itself is shown to the guest once and kept nowhere); `None` once the
+    /// cart belongs to a customer.
+    pub guest_token_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

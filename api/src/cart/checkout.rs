@@ -19,10 +19,11 @@ use sea_orm::{
 };
 
 use super::Cart;
-use crate::auth;
+use super::access::CartAccess;
+use crate::auth::{self, Viewer};
 use crate::context::Shared;
 use crate::error::{
-    ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload,
+    ApiError, ApiResult, ErrorCode, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
 use crate::events::Event;
@@ -67,7 +68,7 @@ impl CheckoutMutation {
         idempotency_key: Option<String>,
     ) -> ApiResult<CheckoutPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let owner = auth::viewer(ctx).owner()?;
+        let access = account(ctx)?;
         let currency = ctx.shared::<Currency>()?.clone();
         let outcome = match check_key(idempotency_key.as_deref()) {
             Err(err) => Err(err.into()),
@@ -84,7 +85,7 @@ impl CheckoutMutation {
                 };
                 write(
                     ctx,
-                    async |txn| checkout(txn, cart_key, owner, key, &currency).await,
+                    async |txn| checkout(txn, cart_key, &access, key, &currency).await,
                     changed,
                 )
                 .await
@@ -127,16 +128,31 @@ struct Done {
     replayed: bool,
 }
 
+/// Whose carts the caller may check out: a customer their own, staff
+/// anyone's. Checkout needs an account, so a guest (anonymous, holding only
+/// a cart token) is told to log in with the cart.
+fn account(ctx: &Context<'_>) -> ApiResult<CartAccess> {
+    let viewer = auth::viewer(ctx);
+    if viewer == Viewer::Anonymous && auth::cart_token(ctx).is_some() {
+        return Err(ApiError::Refused(
+            ErrorCode::Unauthenticated,
+            "Checking out needs an account: log in or sign up with the cart as `guestCart`, then check out".into(),
+        ));
+    }
+    viewer.owner()?;
+    Ok(CartAccess::new(viewer, None))
+}
+
 async fn checkout(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
     key: Option<&str>,
     currency: &Currency,
 ) -> Result<Done, MutationError> {
     let now = Utc::now();
     if let Some(key) = key
-        && let Some(done) = replay(db, cart_id, owner, key, now).await?
+        && let Some(done) = replay(db, cart_id, access, key, now).await?
     {
         return Ok(done);
     }
@@ -146,11 +162,12 @@ async fn checkout(
         .col_expr(cart::Column::UpdatedAt, Expr::value(now))
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
-        .filter(super::operations::owned_by(owner))
+        .filter(cart::Column::CustomerId.is_not_null())
+        .filter(access.condition())
         .exec(db)
         .await?;
     if closed.rows_affected == 0 {
-        return Err(super::operations::not_open(db, cart_id, owner)
+        return Err(super::operations::not_open(db, cart_id, access)
             .await?
             .into());
     }
@@ -212,7 +229,12 @@ async fn checkout(
                 "cart {cart_id} vanished during its checkout"
             ))
         })?;
-    let order = crate::order::place(db, cart_id, cart.customer_id, &lines, currency, now).await?;
+    let customer_id = cart.customer_id.ok_or_else(|| {
+        ApiError::from(anyhow::anyhow!(
+            "cart {cart_id} lost its customer during its checkout"
+        ))
+    })?;
+    let order = crate::order::place(db, cart_id, customer_id, &lines, currency, now).await?;
     Ok(Done {
         cart,
         order,
@@ -230,17 +252,21 @@ async fn checkout(
 async fn replay(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
     key: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<Option<Done>, MutationError> {
     let cart = cart::Entity::find_by_id(cart_id)
-        .filter(super::operations::owned_by(owner))
+        .filter(access.condition())
         .one(db)
         .await?
         .ok_or_else(|| UserError::not_found(&["cartId"], "Cart"))?;
+    // Keys are scoped by customer: a guest cart has none yet.
+    let customer_id = cart
+        .customer_id
+        .ok_or_else(super::operations::guest_cannot_check_out)?;
     let claimed = checkout::Entity::insert(checkout::ActiveModel {
-        customer_id: Set(cart.customer_id),
+        customer_id: Set(customer_id),
         idempotency_key: Set(key.to_owned()),
         cart_id: Set(cart_id),
         created_at: Set(now),
@@ -260,7 +286,7 @@ async fn replay(
     if claimed == 1 {
         return Ok(None);
     }
-    let earlier = checkout::Entity::find_by_id((cart.customer_id, key.to_owned()))
+    let earlier = checkout::Entity::find_by_id((customer_id, key.to_owned()))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::from(anyhow::anyhow!("idempotency key {key:?} vanished")))?;

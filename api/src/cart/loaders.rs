@@ -83,7 +83,7 @@ impl BatchLoad for CartPagesByCustomer {
                     select,
                     cart::Column::CustomerId,
                     &customer_ids,
-                    |row| Some(row.customer_id),
+                    |row| row.customer_id,
                 )
                 .await?;
             for (customer_id, slice) in slices {

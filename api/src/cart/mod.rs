@@ -1,11 +1,15 @@
 //! Carts: the `Cart` and `CartLine` GraphQL types, cart queries (`cart`,
-//! `carts`, and `Customer.carts`) and the mutations that fill and empty them.
+//! `carts`, and `Customer.carts`), the mutations that fill and empty them,
+//! and guest carts: who may reach which cart ([`access`]) and how a guest
+//! cart joins an account at log-in or is purged when abandoned ([`guest`]).
 //!
 //! A cart's lines, their products and its totals resolve through the batch
 //! loaders, so a page of carts with everything in them costs a fixed number
 //! of statements.
 
+pub mod access;
 mod checkout;
+pub mod guest;
 mod filter;
 pub mod loaders;
 mod mutation;
@@ -45,7 +49,8 @@ impl crate::pagination::Keyed for cart::Model {
     }
 }
 
-/// A customer's shopping cart: a list of products with quantities.
+/// A shopping cart: a list of products with quantities. A customer's, or a
+/// guest's (no customer; opened by the token `createCart` returned).
 #[Object(cache_control(private))]
 impl Cart {
     /// The cart's global ID.
@@ -53,15 +58,17 @@ impl Cart {
         ids::encode(NodeKind::Cart, self.0.id)
     }
 
-    /// The customer the cart belongs to.
-    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Customer> {
+    /// The customer the cart belongs to; null for a guest cart.
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        let Some(customer_id) = self.0.customer_id else {
+            return Ok(None);
+        };
         let loaders = ctx.shared::<Arc<Loaders>>()?;
-        let row = loaders.customer.load_one(self.0.customer_id).await?;
-        row.map(Customer).ok_or_else(|| {
+        let row = loaders.customer.load_one(customer_id).await?;
+        row.map(|row| Some(Customer(row))).ok_or_else(|| {
             ApiError::from(anyhow::anyhow!(
-                "cart {} refers to missing customer {}",
+                "cart {} refers to missing customer {customer_id}",
                 self.0.id,
-                self.0.customer_id
             ))
         })
     }

@@ -6,8 +6,9 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use entity::cart;
 
 use super::Cart;
-use super::operations::{LineRequest, add_lines, create, delete, set_quantity};
-use crate::auth;
+use super::access::CartAccess;
+use super::operations::{LineRequest, NewOwner, add_lines, create, delete, set_quantity};
+use crate::auth::{self, CartToken, Viewer};
 use crate::error::{ApiResult, UserError, into_payload};
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
@@ -28,6 +29,12 @@ pub struct CartLineInput {
 pub struct CreateCartPayload {
     /// The new cart, or null if it was not created.
     pub cart: Option<Cart>,
+    /// A guest cart's secret, shown this once and kept nowhere by the
+    /// server: send it as the `X-Cart-Token` header (over WebSocket:
+    /// `cartToken` in `connection_init`'s payload) to read or change the
+    /// cart, and pass it to `logIn` or `signUp` (`guestCart`) to keep the
+    /// cart on the account. Null for a customer's cart.
+    pub cart_token: Option<String>,
     /// Why the cart was not created; empty on success.
     pub user_errors: Vec<UserError>,
 }
@@ -73,34 +80,57 @@ pub struct CartMutation;
 
 #[Object]
 impl CartMutation {
-    /// Creates a cart for a customer, optionally with its first lines.
+    /// Creates a cart, optionally with its first lines. With `customerId`,
+    /// the cart is that customer's (yours, or anyone's for staff). Without
+    /// it, a logged-in customer's cart is their own, and anyone else gets a
+    /// guest cart: `cartToken` in the payload opens it (a guest shops
+    /// without an account; checking out needs one, and `logIn` or `signUp`
+    /// with `guestCart` keeps the cart). Abandoned guest carts are deleted
+    /// after 30 days idle (the server's `--guest-cart-idle-hours`).
     async fn create_cart(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer who owns the cart.")] customer_id: ID,
+        #[graphql(
+            desc = "The customer who owns the cart; when absent or null, the logged-in customer, or else nobody (a guest cart)."
+        )]
+        customer_id: Option<ID>,
         #[graphql(desc = "Lines to start the cart with; none when absent or null.")] lines: Option<
             Vec<CartLineInput>,
         >,
     ) -> ApiResult<CreateCartPayload> {
-        let customer_key = ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
-        let owner = auth::viewer(ctx).owner()?;
-        if owner.is_some_and(|own| own != customer_key) {
-            // Other customers read as missing: IDs leak nothing.
-            return Ok(CreateCartPayload {
-                cart: None,
-                user_errors: vec![UserError::not_found(&["customerId"], "Customer")],
-            });
-        }
+        let viewer = auth::viewer(ctx);
+        let (owner, token) = match (customer_id, viewer) {
+            (Some(customer_id), _) => {
+                let customer_key =
+                    ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
+                if !viewer.may_see_customer(customer_key) {
+                    viewer.owner()?;
+                    // Other customers read as missing: IDs leak nothing.
+                    return Ok(CreateCartPayload {
+                        cart: None,
+                        cart_token: None,
+                        user_errors: vec![UserError::not_found(&["customerId"], "Customer")],
+                    });
+                }
+                (NewOwner::Customer(customer_key), None)
+            }
+            (None, Viewer::Customer { id, .. }) => (NewOwner::Customer(id), None),
+            (None, Viewer::Anonymous | Viewer::Admin) => {
+                let (token, hash) = CartToken::issue();
+                (NewOwner::Guest(hash), Some(token))
+            }
+        };
         let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
         let outcome = match requests {
             Err(errors) => Err(errors),
             Ok(requests) => {
-                let create = async |txn: &_| create(txn, customer_key, &requests).await;
+                let create = async |txn: &_| create(txn, owner, &requests).await;
                 write(ctx, create, unwatched).await
             }
         };
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(CreateCartPayload {
+            cart_token: cart.as_ref().and(token),
             cart: cart.map(Cart),
             user_errors,
         })
@@ -117,12 +147,12 @@ impl CartMutation {
         >,
     ) -> ApiResult<AddCartLinesPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let owner = auth::viewer(ctx).owner()?;
+        let access = CartAccess::of_writer(ctx)?;
         let requests = LineRequest::parse_all(&lines)?;
         let outcome = match requests {
             Err(errors) => Err(errors),
             Ok(requests) => {
-                let add = async |txn: &_| add_lines(txn, cart_key, owner, &requests).await;
+                let add = async |txn: &_| add_lines(txn, cart_key, &access, &requests).await;
                 write(ctx, add, cart_changed).await
             }
         };
@@ -142,13 +172,14 @@ impl CartMutation {
         #[graphql(desc = "The new quantity, 0 to remove the line.")] quantity: i32,
     ) -> ApiResult<UpdateCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let owner = auth::viewer(ctx).owner()?;
+        let access = CartAccess::of_writer(ctx)?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let outcome = match Quantity::parse(quantity, 0, &["quantity"]) {
             Err(error) => Err(error.into()),
             Ok(quantity) => {
-                let set =
-                    async |txn: &_| set_quantity(txn, cart_key, owner, product_key, quantity).await;
+                let set = async |txn: &_| {
+                    set_quantity(txn, cart_key, &access, product_key, quantity).await
+                };
                 write(ctx, set, cart_changed).await
             }
         };
@@ -167,10 +198,11 @@ impl CartMutation {
         #[graphql(desc = "The product whose line to remove.")] product_id: ID,
     ) -> ApiResult<RemoveCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let owner = auth::viewer(ctx).owner()?;
+        let access = CartAccess::of_writer(ctx)?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let remove =
-            async |txn: &_| set_quantity(txn, cart_key, owner, product_key, Quantity::NONE).await;
+        let remove = async |txn: &_| {
+            set_quantity(txn, cart_key, &access, product_key, Quantity::NONE).await
+        };
         let (cart, user_errors) = into_payload(write(ctx, remove, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),
@@ -185,9 +217,9 @@ impl CartMutation {
         #[graphql(desc = "The cart to delete.")] id: ID,
     ) -> ApiResult<DeleteCartPayload> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
-        let owner = auth::viewer(ctx).owner()?;
+        let access = CartAccess::of_writer(ctx)?;
         let changed = |_: &()| vec![Event::Cart(key)];
-        let outcome = write(ctx, async |txn| delete(txn, key, owner).await, changed).await;
+        let outcome = write(ctx, async |txn| delete(txn, key, &access).await, changed).await;
         let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeleteCartPayload {
             deleted_id: deleted.map(|()| id),

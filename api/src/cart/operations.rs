@@ -16,7 +16,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter,
 };
 
+use super::access::CartAccess;
 use super::mutation::CartLineInput;
+use crate::auth::CartToken;
 use crate::error::{
     ApiResult, MutationError, UserError, UserErrorCode, not_found_on_foreign_key_violation,
 };
@@ -90,21 +92,33 @@ pub(super) fn insufficient_stock(
     )
 }
 
+/// Whose a new cart is.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum NewOwner {
+    Customer(i64),
+    /// A guest, who holds the token with this hash.
+    Guest(CartToken),
+}
+
 pub(super) async fn create(
     db: &impl ConnectionTrait,
-    customer_id: i64,
+    owner: NewOwner,
     lines: &[LineRequest],
 ) -> Result<cart::Model, MutationError> {
-    if customer::Entity::find_by_id(customer_id)
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Err(UserError::not_found(&["customerId"], "Customer").into());
-    }
+    let (customer_id, guest_token_hash) = match owner {
+        NewOwner::Customer(customer_id) => {
+            let exists = customer::Entity::find_by_id(customer_id).one(db).await?;
+            if exists.is_none() {
+                return Err(UserError::not_found(&["customerId"], "Customer").into());
+            }
+            (Some(customer_id), None)
+        }
+        NewOwner::Guest(token) => (None, Some(token.hex())),
+    };
     let now = Utc::now();
     let cart = cart::ActiveModel {
         customer_id: Set(customer_id),
+        guest_token_hash: Set(guest_token_hash),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -113,68 +127,69 @@ pub(super) async fn create(
     .await
     .map_err(|err| not_found_on_foreign_key_violation(err, &["customerId"], "Customer"))?;
     if !lines.is_empty() {
-        add_lines(db, cart.id, None, lines).await?;
+        add_lines(db, cart.id, &CartAccess::ANY, lines).await?;
     }
     Ok(cart)
 }
 
-/// Marks an open cart of `owner` (anyone's when `None`) as changed, which
-/// also locks its row for the rest of the transaction.
-async fn touch_cart(
+/// Marks an open cart the caller may reach as changed, which also locks
+/// its row for the rest of the transaction.
+pub(super) async fn touch_cart(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
 ) -> Result<cart::Model, MutationError> {
     // One statement where the engine has RETURNING (PostgreSQL).
     let touched = cart::Entity::update_many()
         .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
-        .filter(owned_by(owner))
+        .filter(access.condition())
         .exec_with_returning(db)
         .await?;
     match touched.into_iter().next() {
         Some(cart) => Ok(cart),
-        None => Err(not_open(db, cart_id, owner).await?.into()),
+        None => Err(not_open(db, cart_id, access).await?.into()),
     }
 }
 
-/// Why a cart that could not be changed is not open: it does not exist, or
-/// it is checked out.
+/// Why a cart that could not be changed is not open: it does not exist (or
+/// the caller may not reach it), or it is checked out.
 pub(super) async fn not_open(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
 ) -> Result<UserError, DbErr> {
     let cart = cart::Entity::find_by_id(cart_id).one(db).await?;
     // Another customer's cart reads as missing: IDs leak nothing.
-    Ok(
-        match cart.filter(|cart| owner.is_none_or(|owner| cart.customer_id == owner)) {
-            None => UserError::not_found(&["cartId"], "Cart"),
-            Some(_) => UserError::new(
-                &["cartId"],
-                UserErrorCode::CheckedOut,
-                "The cart is checked out and can no longer change; start a new cart",
-            ),
-        },
-    )
+    Ok(match cart.filter(|cart| access.reaches(cart)) {
+        None => UserError::not_found(&["cartId"], "Cart"),
+        Some(cart) if cart.checked_out_at.is_some() => UserError::new(
+            &["cartId"],
+            UserErrorCode::CheckedOut,
+            "The cart is checked out and can no longer change; start a new cart",
+        ),
+        // Open, reachable, and still refused: only checkout refuses a
+        // guest cart.
+        Some(_) => guest_cannot_check_out(),
+    })
 }
 
-/// Carts of `owner`, or every cart when `None` (staff).
-pub(super) fn owned_by(owner: Option<i64>) -> sea_orm::Condition {
-    match owner {
-        Some(owner) => sea_orm::Condition::all().add(cart::Column::CustomerId.eq(owner)),
-        None => sea_orm::Condition::all(),
-    }
+/// Checkout needs an account: the order is the customer's.
+pub(super) fn guest_cannot_check_out() -> UserError {
+    UserError::invalid(
+        &["cartId"],
+        "A guest cart is checked out once it belongs to an account: log in or sign up with it as `guestCart`",
+    )
 }
 
 pub(super) async fn add_lines(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
     lines: &[LineRequest],
 ) -> Result<cart::Model, MutationError> {
-    let cart = touch_cart(db, cart_id, owner).await?;
+    let cart = touch_cart(db, cart_id, access).await?;
 
     let products: HashMap<i64, product::Model> = product::Entity::find()
         .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
@@ -277,12 +292,12 @@ pub(super) async fn add_lines(
 pub(super) async fn set_quantity(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
     product_id: i64,
     quantity: Quantity,
 ) -> Result<cart::Model, MutationError> {
     let quantity = quantity.get();
-    let cart = touch_cart(db, cart_id, owner).await?;
+    let cart = touch_cart(db, cart_id, access).await?;
     let no_line = || {
         UserError::new(
             &["productId"],
@@ -325,16 +340,16 @@ pub(super) async fn set_quantity(
 pub(super) async fn delete(
     db: &impl ConnectionTrait,
     key: i64,
-    owner: Option<i64>,
+    access: &CartAccess,
 ) -> Result<(), MutationError> {
     let deleted = cart::Entity::delete_many()
         .filter(cart::Column::Id.eq(key))
         .filter(cart::Column::CheckedOutAt.is_null())
-        .filter(owned_by(owner))
+        .filter(access.condition())
         .exec(db)
         .await?;
     if deleted.rows_affected == 0 {
-        let mut error = not_open(db, key, owner).await?;
+        let mut error = not_open(db, key, access).await?;
         error.field = Some(vec!["id".to_owned()]);
         return Err(error.into());
     }

@@ -6,8 +6,8 @@ use sea_orm::DatabaseConnection;
 use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Cart;
+use super::access::CartAccess;
 use super::filter::{self, CartFilter, CartOrder};
-use crate::auth;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
@@ -22,22 +22,21 @@ pub struct CartQuery;
 #[Object]
 impl CartQuery {
     /// The cart with this ID, or null if there is none or it is not yours
-    /// (staff see every cart).
+    /// (staff see every cart; a guest, the cart whose `X-Cart-Token` they
+    /// send).
     async fn cart(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The cart's global ID.")] id: ID,
     ) -> ApiResult<Option<Cart>> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
-        let viewer = auth::viewer(ctx);
+        let access = CartAccess::of(ctx);
         let row = ctx.shared::<Arc<Loaders>>()?.cart.load_one(key).await?;
         // Another customer's cart reads as missing: IDs leak nothing.
-        Ok(row
-            .filter(|row| viewer.may_see_customer(row.customer_id))
-            .map(Cart))
+        Ok(row.filter(|row| access.reaches(row)).map(Cart))
     }
 
-    /// Your carts (staff: everyone's), a page at a time (20 by default, at most 100), oldest first
+    /// Your carts (staff: everyone's; a guest: the one their `X-Cart-Token` opens), a page at a time (20 by default, at most 100), oldest first
     /// unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
@@ -53,12 +52,12 @@ impl CartQuery {
         #[graphql(desc = "Return carts before this cursor.")] before: Option<String>,
     ) -> ApiResult<CartConnection> {
         // Customers list their own carts; staff list everyone's.
-        let owner = auth::viewer(ctx).owner()?;
+        let access = CartAccess::of_writer(ctx)?;
         let page = Page::parse(filter::order(order_by), first, after, last, before)?;
         let predicate = filter::parse(filter.as_ref())?;
         let filtered = cart::Entity::find()
             .filter(filter::condition(predicate.as_ref()))
-            .filter(super::operations::owned_by(owner));
+            .filter(access.condition());
         let db = ctx.shared::<DatabaseConnection>()?;
         let slice = page.fetch(db, filtered.clone()).await?;
         Ok(CartConnection::new(

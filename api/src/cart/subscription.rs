@@ -4,7 +4,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::Cart;
-use crate::auth;
+use super::access::CartAccess;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
@@ -18,17 +18,17 @@ impl CartSubscription {
     /// The cart each time it changes (lines added, changed or removed, a
     /// product in it deleted), as it is after the change. The subscription
     /// ends when the cart is deleted; an unknown cart, or another customer's,
-    /// is an error.
+    /// is an error. A guest's subscription ends when the cart joins an
+    /// account (`logIn`/`signUp` with `guestCart`).
     async fn cart_updated(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The cart to watch.")] cart_id: ID,
     ) -> Result<BoxStream<'static, ApiResult<Cart>>, ApiError> {
         let key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let viewer = auth::viewer(ctx);
-        viewer.owner()?;
-        let rows = watch::row::<cart::Entity>(ctx, Event::Cart(key), key, "cartId", |cart| {
-            viewer.may_see_customer(cart.customer_id)
+        let access = CartAccess::of_writer(ctx)?;
+        let rows = watch::row::<cart::Entity>(ctx, Event::Cart(key), key, "cartId", move |cart| {
+            access.reaches(cart)
         })
         .await?;
         Ok(rows.map(|row| row.map(Cart)).boxed())

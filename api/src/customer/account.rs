@@ -4,21 +4,22 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Utc};
-use entity::customer;
+use entity::{cart, customer};
 use sea_orm::DatabaseConnection;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Customer;
 use super::mutation::{CreateCustomerInput, create};
-use crate::auth::{self, Auth, Viewer};
+use crate::auth::{self, Auth, NewSession, Viewer};
+use crate::cart::Cart;
+use crate::cart::guest::{self, GuestCart, GuestCartInput};
 use crate::context::Shared;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::events::Event;
 use crate::loaders::Loaders;
 use crate::passwords::{PASSWORD_CHARS, Passwords};
 use crate::timestamp::Timestamp;
-use crate::write::{unwatched, write};
+use crate::write::write;
 
 /// A new account's details.
 #[derive(Debug, InputObject)]
@@ -42,6 +43,10 @@ pub struct AuthPayload {
     pub expires_at: Option<Timestamp>,
     /// The customer logged in.
     pub customer: Option<Customer>,
+    /// Where the `guestCart` passed in now is: the customer's open cart it
+    /// merged into, or the guest cart itself, now the customer's. Null
+    /// without `guestCart`, or when the call failed.
+    pub cart: Option<Cart>,
     /// Why it failed; empty on success.
     pub user_errors: Vec<UserError>,
 }
@@ -99,8 +104,10 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The new account's details.")] input: SignUpInput,
+        #[graphql(desc = "A guest cart to keep on the account (see `GuestCartInput`).")]
+        guest_cart: Option<GuestCartInput>,
     ) -> ApiResult<AuthPayload> {
-        let _db = ctx.shared::<DatabaseConnection>()?;
+        let guest_cart = guest_cart.as_ref().map(GuestCart::parse).transpose()?;
         let auth = ctx.shared::<Auth>()?;
         let passwords = ctx.shared::<Passwords>()?;
         if let Err(throttled) = passwords.sign_up_attempt(auth::client_address(ctx)) {
@@ -116,14 +123,11 @@ impl AccountMutation {
                 };
                 let sign_up = async |txn: &sea_orm::DatabaseTransaction| {
                     let row = create(txn, details, Some(hash)).await?;
-                    let session = auth.log_in(txn, row.id).await?;
-                    Ok((row, session))
+                    open_session(txn, auth, row, guest_cart).await
                 };
-                write(ctx, sign_up, unwatched).await.map(|(row, session)| {
-                    // The rest of the operation reads as the new customer.
-                    auth::act_as(ctx, session.viewer);
-                    (row, session.token, session.expires_at)
-                })
+                write(ctx, sign_up, LoggedIn::changed)
+                    .await
+                    .inspect(|logged_in| logged_in.act(ctx))
             }
         };
         Ok(auth_payload(into_payload(outcome)?))
@@ -139,7 +143,10 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The account's email address.")] email: String,
         #[graphql(desc = "The account's password.", secret)] password: String,
+        #[graphql(desc = "A guest cart to keep on the account (see `GuestCartInput`).")]
+        guest_cart: Option<GuestCartInput>,
     ) -> ApiResult<AuthPayload> {
+        let guest_cart = guest_cart.as_ref().map(GuestCart::parse).transpose()?;
         let db = ctx.shared::<DatabaseConnection>()?;
         let auth = ctx.shared::<Auth>()?;
         let passwords = ctx.shared::<Passwords>()?;
@@ -155,13 +162,12 @@ impl AccountMutation {
         let hash = row.as_ref().and_then(|row| row.password_hash.clone());
         let outcome = match (passwords.verify(password, hash).await?, row) {
             (true, Some(row)) => {
-                let log_in =
-                    async |txn: &sea_orm::DatabaseTransaction| Ok(auth.log_in(txn, row.id).await?);
-                write(ctx, log_in, unwatched).await.map(|session| {
-                    // The rest of the operation reads as this customer.
-                    auth::act_as(ctx, session.viewer);
-                    (row, session.token, session.expires_at)
-                })
+                let log_in = async |txn: &sea_orm::DatabaseTransaction| {
+                    open_session(txn, auth, row, guest_cart).await
+                };
+                write(ctx, log_in, LoggedIn::changed)
+                    .await
+                    .inspect(|logged_in| logged_in.act(ctx))
             }
             _ => Err({
                 passwords.failed_login(&email, address);
@@ -201,20 +207,64 @@ impl AccountMutation {
     }
 }
 
-type LoggedIn = (customer::Model, String, DateTime<Utc>);
+/// A session just opened, for `customer`, and where their guest cart went.
+struct LoggedIn {
+    customer: customer::Model,
+    session: NewSession,
+    guest_cart: Option<(GuestCart, cart::Model)>,
+}
+
+/// Opens a session for `customer` and brings their guest cart along, in
+/// the caller's transaction: a guest cart that cannot be opened fails the
+/// whole log-in.
+async fn open_session(
+    txn: &sea_orm::DatabaseTransaction,
+    auth: &Auth,
+    customer: customer::Model,
+    guest_cart: Option<GuestCart>,
+) -> Result<LoggedIn, MutationError> {
+    let session = auth.log_in(txn, customer.id).await?;
+    let guest_cart = match guest_cart {
+        Some(guest) => Some((guest, guest::join(txn, guest, customer.id).await?)),
+        None => None,
+    };
+    Ok(LoggedIn {
+        customer,
+        session,
+        guest_cart,
+    })
+}
+
+impl LoggedIn {
+    /// The rest of the operation acts as the customer logged in.
+    fn act(&self, ctx: &Context<'_>) {
+        auth::act_as(ctx, self.session.viewer);
+    }
+
+    /// The carts the guest cart's joining changed: the guest cart (gone, or
+    /// out of the guest's sight) and the one its lines are now in.
+    fn changed(&self) -> Vec<Event> {
+        self.guest_cart
+            .iter()
+            .flat_map(|(guest, cart)| [Event::Cart(guest.cart_id()), Event::Cart(cart.id)])
+            .collect()
+    }
+}
 
 fn auth_payload((logged_in, user_errors): (Option<LoggedIn>, Vec<UserError>)) -> AuthPayload {
     match logged_in {
-        Some((row, token, expires_at)) => AuthPayload {
-            token: Some(token),
-            expires_at: Some(Timestamp(expires_at)),
-            customer: Some(Customer(row)),
+        Some(logged_in) => AuthPayload {
+            token: Some(logged_in.session.token),
+            expires_at: Some(Timestamp(logged_in.session.expires_at)),
+            customer: Some(Customer(logged_in.customer)),
+            cart: logged_in.guest_cart.map(|(_, cart)| Cart(cart)),
             user_errors,
         },
         None => AuthPayload {
             token: None,
             expires_at: None,
             customer: None,
+            cart: None,
             user_errors,
         },
     }

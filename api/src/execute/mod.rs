@@ -35,7 +35,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::auth::{ActingViewer, ClientAddress, Viewer};
+use crate::auth::{ActingViewer, CartToken, ClientAddress, Viewer};
 use crate::batch;
 use crate::documents::ParsedDocuments;
 use crate::error::ErrorCode;
@@ -54,6 +54,8 @@ pub struct Caller {
     pub viewer: Viewer,
     /// The client's network address, for throttling.
     pub address: Option<IpAddr>,
+    /// The guest cart token the caller holds, if any.
+    pub cart_token: Option<CartToken>,
 }
 
 /// Executes operations within the limits; cheap to clone.
@@ -190,6 +192,9 @@ impl Gate {
             .data(loaders.clone());
         if let Some(address) = caller.address {
             batch = batch.data(ClientAddress(address));
+        }
+        if let Some(token) = caller.cart_token {
+            batch = batch.data(token);
         }
         if let Some(allowance) = allowance {
             batch = batch.data(allowance);

@@ -173,19 +173,13 @@ pub struct SocketExecutor {
 
 impl Executor for SocketExecutor {
     async fn execute(&self, request: Request) -> Response {
-        let viewer = request.data.get(&std::any::TypeId::of::<Viewer>());
-        let viewer = viewer
-            .and_then(|viewer| viewer.downcast_ref::<Viewer>())
-            .copied()
-            .unwrap_or_default();
+        let caller = Caller {
+            viewer: copied(&request.data).unwrap_or_default(),
+            address: self.address,
+            cart_token: copied(&request.data),
+        };
         self.gate
-            .execute(
-                Caller {
-                    viewer,
-                    address: self.address,
-                },
-                vec![request],
-            )
+            .execute(caller, vec![request])
             .await
             .pop()
             .unwrap_or_default()
@@ -196,16 +190,13 @@ impl Executor for SocketExecutor {
         mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        let viewer = session_data
-            .as_ref()
-            .and_then(|data| data.get(&std::any::TypeId::of::<Viewer>()))
-            .and_then(|viewer| viewer.downcast_ref::<Viewer>())
-            .copied()
-            .unwrap_or_default();
+        let session = session_data.as_deref();
+        let viewer: Viewer = session.and_then(copied).unwrap_or_default();
         let gate = self.gate.clone();
         let caller = Caller {
             viewer,
             address: self.address,
+            cart_token: session.and_then(copied),
         };
         if gate.operation_type(&request) != Some(OperationType::Subscription) {
             // Anything that is not a valid subscription is run (or refused)
@@ -243,6 +234,9 @@ impl Executor for SocketExecutor {
                 timeout: gate.limits.request_timeout,
             })
             .data(viewer);
+        if let Some(token) = caller.cart_token {
+            request = request.data(token);
+        }
         if let Some(allowance) = gate.allowance(caller) {
             request = request.data(allowance);
         }
@@ -268,4 +262,12 @@ impl From<&crate::Config> for SubscriptionCaps {
                 .unwrap_or(usize::MAX),
         }
     }
+}
+
+/// The value of type `T` the connection's data holds (what
+/// `connection_init` established: the viewer, a guest's cart token).
+fn copied<T: Copy + Send + Sync + 'static>(data: &Data) -> Option<T> {
+    data.get(&std::any::TypeId::of::<T>())
+        .and_then(|value| value.downcast_ref::<T>())
+        .copied()
 }

@@ -28,7 +28,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::auth::{TokenError, Viewer};
+use crate::auth::{CART_TOKEN_HEADER, CartToken, TokenError, Viewer};
 use crate::error::{ApiError, ErrorCode};
 use crate::execute::Caller;
 use crate::persisted::Refusal;
@@ -129,11 +129,10 @@ async fn answer_post(
     let executed = if runnable.is_empty() {
         Vec::new()
     } else {
-        let caller = Caller {
-            viewer,
-            address: Some(client.ip()),
-        };
-        state.gate.execute(caller, runnable).await
+        state
+            .gate
+            .execute(caller(headers, viewer, client), runnable)
+            .await
     };
     let mut executed = executed.into_iter();
     let responses = answers
@@ -276,10 +275,7 @@ async fn answer_get(
         Ok(()) => match identify(&state, headers).await {
             Err(response) => *response,
             Ok(viewer) => {
-                let caller = Caller {
-                    viewer,
-                    address: Some(client.ip()),
-                };
+                let caller = caller(headers, viewer, client);
                 let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();
                 let cache = cache_control(headers, &response, state.catalogue_max_age);
@@ -301,16 +297,30 @@ async fn answer_get(
 
 /// How long shared caches may keep a GET answer: anonymous catalogue reads
 /// (every object in them public, as `Product` is) for `max_age` seconds;
-/// anything asked with a token, touching a customer's data (`Customer`,
+/// anything asked with a token (bearer or cart), touching a customer's data (`Customer`,
 /// `Cart`, `CartLine` are private) or answered with an error, not at all.
 fn cache_control(headers: &HeaderMap, response: &async_graphql::Response, max_age: u32) -> String {
     let hints = response.cache_control;
-    if headers.contains_key(header::AUTHORIZATION) || !hints.public {
+    let credentials = [header::AUTHORIZATION.as_str(), CART_TOKEN_HEADER];
+    if credentials.iter().any(|name| headers.contains_key(*name)) || !hints.public {
         "private, no-store".to_owned()
     } else if !response.errors.is_empty() || hints.max_age <= 0 || max_age == 0 {
         "no-store".to_owned()
     } else {
         format!("public, max-age={max_age}")
+    }
+}
+
+/// Who sent the request and from where, with the guest cart token its
+/// `X-Cart-Token` header carries (one that cannot be ours opens nothing).
+fn caller(headers: &HeaderMap, viewer: Viewer, client: SocketAddr) -> Caller {
+    Caller {
+        viewer,
+        address: Some(client.ip()),
+        cart_token: headers
+            .get(CART_TOKEN_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(CartToken::from_client),
     }
 }
 

@@ -136,13 +136,14 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Request headers browsers may send cross-origin by default: GraphQL's
-/// own, Apollo Client's (preflight, operation name, client awareness), and
+/// own, ours (a guest's `x-cart-token`), Apollo Client's (preflight, operation name, client awareness), and
 /// distributed tracing's (W3C `traceparent`/`tracestate`/`baggage`,
 /// Sentry's, request IDs), so instrumented clients pass the preflight.
-const CORS_HEADERS: [&str; 12] = [
+const CORS_HEADERS: [&str; 13] = [
     "content-type",
     "accept",
     "authorization",
+    crate::auth::CART_TOKEN_HEADER,
     "apollo-require-preflight",
     "x-apollo-operation-name",
     "apollographql-client-name",

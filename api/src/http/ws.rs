@@ -36,7 +36,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use crate::auth::{Auth, Viewer};
+use crate::auth::{Auth, CartToken, Viewer};
 use crate::batch;
 use crate::events::{Event, Events};
 use crate::execute::Gate;
@@ -171,6 +171,11 @@ async fn serve(
                     let _ = logged_in.send(Login { session });
                     let mut data = Data::default();
                     data.insert(viewer);
+                    // A guest's cart token, as `{"cartToken": "…"}`.
+                    let cart_token = payload.get("cartToken").and_then(|value| value.as_str());
+                    if let Some(token) = cart_token.and_then(CartToken::from_client) {
+                        data.insert(token);
+                    }
                     Ok(data)
                 }
                 Err(_) => {

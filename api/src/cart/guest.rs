@@ -1,0 +1,216 @@
+//! Guest carts after the guest: joining an account at `logIn`/`signUp`, and
+//! the purge of abandoned ones.
+//!
+//! Joining happens in the log-in's own transaction, so a guest cart that
+//! cannot be claimed (wrong token, already joined, purged) fails the
+//! log-in and changes nothing. The guest cart is claimed first with one
+//! conditional `UPDATE` (on PostgreSQL it also locks the row): of two
+//! log-ins racing with the same guest cart, the second waits, then finds it
+//! no longer a guest's, so its lines are never counted twice. Then:
+//! - the customer has an open cart (the one changed last): the guest's
+//!   lines merge into it in one upsert, quantities summed and capped at the
+//!   per-line maximum, and the guest cart is deleted;
+//! - they have none, or the merge would pass the 250-line cap: the guest
+//!   cart becomes theirs as it is, so nothing is ever dropped.
+//!
+//! Stock is not checked here: a cart may hold more than is in stock by the
+//! time it is checked out, and checkout is where stock is decided.
+
+use async_graphql::{ID, InputObject};
+use chrono::{Duration, Utc};
+use entity::{cart, cart_product};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
+};
+
+use super::operations::MAX_LINES_PER_CART;
+use crate::auth::CartToken;
+use crate::error::{ApiResult, MutationError, UserError};
+use crate::ids::{self, NodeKind};
+use crate::input::MAX_QUANTITY;
+
+/// A guest cart to keep when logging in or signing up: its ID and its
+/// token. It is merged into the customer's open cart (the one changed last;
+/// quantities summed, at most 1,000,000 a line), or becomes theirs as it is
+/// when they have none (or the merge would pass 250 lines). If it cannot
+/// be opened (wrong token, already kept, purged), the call fails with the
+/// user error `NOT_FOUND` at `["guestCart", "cartId"]` and changes
+/// nothing: try again without it.
+#[derive(Debug, InputObject)]
+pub struct GuestCartInput {
+    /// The guest cart's ID.
+    pub cart_id: ID,
+    /// The token `createCart` returned with it.
+    #[graphql(secret)]
+    pub cart_token: String,
+}
+
+/// A guest cart named by a caller: its key, and the hash of the token
+/// offered for it (`None` when the token cannot be one of ours).
+#[derive(Debug, Clone, Copy)]
+pub struct GuestCart {
+    cart_id: i64,
+    token: Option<CartToken>,
+}
+
+impl GuestCart {
+    /// A malformed ID is a top-level error, as everywhere; a token that
+    /// cannot be ours only fails to open the cart.
+    pub fn parse(input: &GuestCartInput) -> ApiResult<GuestCart> {
+        Ok(GuestCart {
+            cart_id: ids::decode_as(&input.cart_id, NodeKind::Cart, "cartId")?,
+            token: CartToken::from_client(&input.cart_token),
+        })
+    }
+
+    /// The guest cart's key.
+    pub fn cart_id(&self) -> i64 {
+        self.cart_id
+    }
+}
+
+/// Makes the guest cart `guest` the customer's: merged into their open
+/// cart, or theirs as it is. Returns the cart the lines are now in.
+pub async fn join(
+    db: &impl ConnectionTrait,
+    guest: GuestCart,
+    customer_id: i64,
+) -> Result<cart::Model, MutationError> {
+    let now = Utc::now();
+    let not_found = || UserError::not_found(&["guestCart", "cartId"], "Cart");
+    let token = guest.token.ok_or_else(not_found)?;
+    let claimed = cart::Entity::update_many()
+        .col_expr(cart::Column::UpdatedAt, Expr::value(now))
+        .filter(cart::Column::Id.eq(guest.cart_id))
+        .filter(cart::Column::CustomerId.is_null())
+        .filter(cart::Column::GuestTokenHash.eq(token.hex()))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .exec_with_returning(db)
+        .await?;
+    if claimed.is_empty() {
+        return Err(not_found().into());
+    }
+
+    if let Some(target) = open_cart_of(db, customer_id, now).await?
+        && merge(db, guest.cart_id, target.id).await?
+    {
+        cart::Entity::delete_by_id(guest.cart_id).exec(db).await?;
+        return Ok(target);
+    }
+    let assigned = cart::Entity::update_many()
+        .col_expr(cart::Column::CustomerId, Expr::value(customer_id))
+        .col_expr(cart::Column::GuestTokenHash, Expr::value(None::<String>))
+        .filter(cart::Column::Id.eq(guest.cart_id))
+        .exec_with_returning(db)
+        .await?;
+    assigned.into_iter().next().ok_or_else(|| {
+        crate::error::ApiError::from(anyhow::anyhow!(
+            "guest cart {} vanished while joining customer {customer_id}",
+            guest.cart_id
+        ))
+        .into()
+    })
+}
+
+/// The customer's open cart changed last, touched (and so, on PostgreSQL,
+/// locked) for the merge; `None` when they have no open cart.
+async fn open_cart_of(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<cart::Model>, DbErr> {
+    let Some(latest) = cart::Entity::find()
+        .filter(cart::Column::CustomerId.eq(customer_id))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .order_by_desc(cart::Column::UpdatedAt)
+        .order_by_desc(cart::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // A checkout may close it between the read and this touch: then the
+    // guest cart is assigned instead.
+    let touched = cart::Entity::update_many()
+        .col_expr(cart::Column::UpdatedAt, Expr::value(now))
+        .filter(cart::Column::Id.eq(latest.id))
+        .filter(cart::Column::CheckedOutAt.is_null())
+        .exec_with_returning(db)
+        .await?;
+    Ok(touched.into_iter().next())
+}
+
+/// Adds the guest cart's lines to `target`'s in one upsert, quantities
+/// summed up to [`MAX_QUANTITY`]. Returns false, changing nothing, when the
+/// merged cart would hold more than [`MAX_LINES_PER_CART`] lines.
+async fn merge(db: &impl ConnectionTrait, guest_id: i64, target_id: i64) -> Result<bool, DbErr> {
+    let lines = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(guest_id))
+        .order_by_asc(cart_product::Column::ProductId)
+        .all(db)
+        .await?;
+    if lines.is_empty() {
+        return Ok(true);
+    }
+    let in_target = cart_product::Entity::find()
+        .filter(cart_product::Column::CartId.eq(target_id))
+        .filter(cart_product::Column::ProductId.is_not_in(lines.iter().map(|l| l.product_id)))
+        .count(db)
+        .await?;
+    if in_target + lines.len() as u64 > MAX_LINES_PER_CART {
+        return Ok(false);
+    }
+    let quantity = || Expr::col((cart_product::Entity, cart_product::Column::Quantity));
+    let added = || Expr::col((Alias::new("excluded"), cart_product::Column::Quantity));
+    let summed = Expr::case(
+        quantity().add(added()).gt(MAX_QUANTITY),
+        Expr::value(MAX_QUANTITY),
+    )
+    .finally(quantity().add(added()));
+    cart_product::Entity::insert_many(lines.into_iter().map(|line| cart_product::ActiveModel {
+        cart_id: Set(target_id),
+        product_id: Set(line.product_id),
+        quantity: Set(line.quantity),
+    }))
+    .on_conflict(
+        OnConflict::columns([
+            cart_product::Column::CartId,
+            cart_product::Column::ProductId,
+        ])
+        .value(cart_product::Column::Quantity, summed)
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(true)
+}
+
+/// Deletes the guest carts nobody changed for `idle` (their lines go by
+/// cascade); returns how many. Guest carts are never checked out, so no
+/// order or checkout refers to them.
+pub async fn purge_abandoned(db: &impl ConnectionTrait, idle: Duration) -> Result<u64, DbErr> {
+    let purged = cart::Entity::delete_many()
+        .filter(cart::Column::CustomerId.is_null())
+        .filter(cart::Column::UpdatedAt.lt(Utc::now() - idle))
+        .exec(db)
+        .await?;
+    Ok(purged.rows_affected)
+}
+
+/// Purges guest carts idle for `idle_hours` now and every hour after, for
+/// as long as it is polled: the server runs it beside serving, so it stops
+/// with the server. A failed purge is logged and tried again next hour.
+pub async fn purge_hourly(db: DatabaseConnection, idle_hours: u32) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        hourly.tick().await;
+        match purge_abandoned(&db, Duration::hours(i64::from(idle_hours))).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, idle_hours, "purged abandoned guest carts"),
+            Err(err) => tracing::warn!(error = %err, "could not purge abandoned guest carts"),
+        }
+    }
+}
