@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::PurgeGuestCarts => {
             let purged = api::purge_guest_carts(&cli.config).await?;
-            println!("purged {purged} guest carts");
+            println!("guest carts purged: {purged}");
             Ok(())
         }
     }

@@ -256,7 +256,7 @@ engine_tests! {
                 created_at: Set(now), updated_at: Set(now), ..Default::default()
             }.insert(&db).await.unwrap();
             let row = cart::ActiveModel {
-                customer_id: Set(owner.id), created_at: Set(now), updated_at: Set(now), ..Default::default()
+                customer_id: Set(Some(owner.id)), created_at: Set(now), updated_at: Set(now), ..Default::default()
             }.insert(&db).await.unwrap();
             for (j, product) in products.iter().enumerate() {
                 cart_product::ActiveModel { cart_id: Set(row.id), product_id: Set(*product), quantity: Set(1 + ((i + j) % 3) as i32) }

@@ -82,7 +82,7 @@ async fn cors_preflights_allow_client_awareness_and_tracing_headers() {
             config.cors_allow_headers = vec!["x-shop-session".into()];
         })
         .await;
-        let wanted = "content-type,authorization,apollographql-client-name,apollographql-client-version,traceparent,tracestate,baggage,sentry-trace,x-request-id,x-shop-session";
+        let wanted = "content-type,authorization,x-cart-token,apollographql-client-name,apollographql-client-version,traceparent,tracestate,baggage,sentry-trace,x-request-id,x-shop-session";
         let response = reqwest::Client::new()
             .request(reqwest::Method::OPTIONS, app.url("/graphql"))
             .header("origin", "https://shop.example")

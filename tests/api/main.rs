@@ -18,6 +18,7 @@ mod faults;
 mod filters;
 mod fuzz;
 mod graphiql;
+mod guests;
 mod hardening;
 mod http;
 mod limits;

@@ -76,12 +76,21 @@ impl WsClient {
         WsClient::open(http_url).await.init(token).await
     }
 
+    /// Opens a socket and completes `connection_init` with `payload`.
+    pub async fn connect_with(http_url: &str, payload: Value) -> WsClient {
+        WsClient::open(http_url).await.init_with(payload).await
+    }
+
     async fn init(self, token: Option<&str>) -> WsClient {
-        let mut client = self;
         let payload = match token {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),
         };
+        self.init_with(payload).await
+    }
+
+    async fn init_with(self, payload: Value) -> WsClient {
+        let mut client = self;
         client
             .send(json!({ "type": "connection_init", "payload": payload }))
             .await;

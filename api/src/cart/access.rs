@@ -85,7 +85,9 @@ impl CartAccess {
     /// Whether `cart` is reachable.
     pub fn reaches(&self, cart: &cart::Model) -> bool {
         self.staff
-            || cart.customer_id.is_some_and(|owner| Some(owner) == self.customer)
+            || cart
+                .customer_id
+                .is_some_and(|owner| Some(owner) == self.customer)
             || (cart.customer_id.is_none()
                 && self.guest.is_some()
                 && cart.guest_token_hash == self.guest)

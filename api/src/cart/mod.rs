@@ -9,8 +9,8 @@
 
 pub mod access;
 mod checkout;
-pub mod guest;
 mod filter;
+pub mod guest;
 pub mod loaders;
 mod mutation;
 mod operations;

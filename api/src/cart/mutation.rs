@@ -101,8 +101,7 @@ impl CartMutation {
         let viewer = auth::viewer(ctx);
         let (owner, token) = match (customer_id, viewer) {
             (Some(customer_id), _) => {
-                let customer_key =
-                    ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
+                let customer_key = ids::decode_as(&customer_id, NodeKind::Customer, "customerId")?;
                 if !viewer.may_see_customer(customer_key) {
                     viewer.owner()?;
                     // Other customers read as missing: IDs leak nothing.
@@ -200,9 +199,8 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let access = CartAccess::of_writer(ctx)?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let remove = async |txn: &_| {
-            set_quantity(txn, cart_key, &access, product_key, Quantity::NONE).await
-        };
+        let remove =
+            async |txn: &_| set_quantity(txn, cart_key, &access, product_key, Quantity::NONE).await;
         let (cart, user_errors) = into_payload(write(ctx, remove, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),

@@ -25,10 +25,11 @@ impl OrderSubscription {
         let key = ids::decode_as(&order_id, NodeKind::Order, "orderId")?;
         let viewer = auth::viewer(ctx);
         viewer.owner()?;
-        let rows = watch::row::<order::Entity>(ctx, Event::Order(key), key, "orderId", move |order| {
-            may_see(viewer, order)
-        })
-        .await?;
+        let rows =
+            watch::row::<order::Entity>(ctx, Event::Order(key), key, "orderId", move |order| {
+                may_see(viewer, order)
+            })
+            .await?;
         Ok(rows.map(|row| row.map(Order)).boxed())
     }
 }

@@ -150,10 +150,11 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
     for id in 1..=scale.carts {
         carts.push(cart::ActiveModel {
             id: Set(id),
-            customer_id: Set(rng.i64(1..=scale.customers)),
+            customer_id: Set(Some(rng.i64(1..=scale.customers))),
             created_at: Set(at(id)),
             updated_at: Set(at(id)),
             checked_out_at: Set(None),
+            guest_token_hash: Set(None),
         });
         let mut chosen = std::collections::BTreeSet::new();
         let count = rng.usize(1..=10);

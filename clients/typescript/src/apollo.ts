@@ -1,9 +1,10 @@
 // A storefront's first session with Apollo Client 4, as its users build it:
 // InMemoryCache with the one type policy the README asks for (`Money`),
 // the default error policy (any GraphQL error rejects), and the cache
-// updated from mutation payloads without a refetch. signUp (asking for the
-// email) → open a cart → add, change and remove lines → checkout → the
-// order history. Every
+// updated from mutation payloads without a refetch. A guest opens a cart
+// and fills it (its token in `X-Cart-Token`) → signUp with the guest cart,
+// asking for the email → change and remove lines → checkout → the order
+// history → a guest cart on another device merged at logIn. Every
 // warning or error Apollo logs is counted: the run must have none.
 // Usage: npm run apollo -- http://127.0.0.1:8000/graphql (Apollo's
 // development build, where its cache warnings live: node's `development`
@@ -18,6 +19,7 @@ import {
   CartScreenDocument,
   ChangeQuantityDocument,
   CreateProductDocument,
+  LogInDocument,
   OpenCartDocument,
   OrderHistoryDocument,
   PlaceOrderDocument,
@@ -52,8 +54,10 @@ const stock = async (name: string, price: string) => {
 const tea = await stock('Apollo tea', '4.50');
 const pot = await stock('Apollo pot', '30.00');
 
-// The storefront: one client, its token set once signUp gives one.
+// The storefront: one client; a guest's cart token until signUp gives a
+// bearer token.
 let token: string | undefined;
+let cartToken: string | undefined;
 let requests = 0;
 const link = new HttpLink({
   uri: url,
@@ -61,6 +65,7 @@ const link = new HttpLink({
     requests += 1;
     const headers = new Headers(init?.headers);
     if (token) headers.set('authorization', `Bearer ${token}`);
+    if (cartToken) headers.set('x-cart-token', cartToken);
     return fetch(input, { ...init, headers });
   },
 });
@@ -84,26 +89,16 @@ const typePolicies: TypePolicies = {
 const storefront = (policies: TypePolicies) => new ApolloClient({ link, cache: new InMemoryCache({ typePolicies: policies }) });
 const client = storefront(typePolicies);
 
-const signedUp = await client.mutate({
-  mutation: SignUpDocument,
-  variables: { input: { email: `apollo-${suffix}@example.com`, name: 'Apollo Shopper', password: 'a long password' } },
-});
-const account = signedUp.data?.signUp;
-assert.deepEqual(account?.userErrors, []);
-assert(account?.token, 'a token');
-assert.equal(account.customer?.email, `apollo-${suffix}@example.com`, 'signUp answers the new customer\'s email');
-token = account.token;
-
-const home = await client.query({ query: StorefrontDocument, variables: { first: 50 } });
-assert.equal(home.data?.viewer?.id, account.customer?.id);
-assert(home.data?.products.nodes.some((product) => product.id === tea.id));
-
-const opened = await client.mutate({
-  mutation: OpenCartDocument,
-  variables: { customerId: account.customer.id, lines: [{ productId: tea.id, quantity: 1 }] },
-});
+// A guest browses and fills a cart without an account.
+const browsing = await client.query({ query: StorefrontDocument, variables: { first: 50 } });
+assert.equal(browsing.data?.viewer, null, 'a guest is nobody yet');
+assert(browsing.data?.products.nodes.some((product) => product.id === tea.id));
+const opened = await client.mutate({ mutation: OpenCartDocument, variables: { lines: [{ productId: tea.id, quantity: 1 }] } });
 const cartId = opened.data?.createCart.cart?.id;
-assert(cartId, 'a cart');
+assert(cartId, 'a guest cart');
+const guestToken = opened.data?.createCart.cartToken;
+assert(guestToken, 'its token, shown once');
+cartToken = guestToken;
 
 // What the cart screen shows, from the cache alone: each mutation's
 // payload must have updated it.
@@ -113,10 +108,35 @@ const screen = () => {
   return read.cart;
 };
 assert.equal(screen().totalQuantity, 1);
+const filled = await client.mutate({
+  mutation: AddToCartDocument,
+  variables: { cartId, lines: [{ productId: pot.id, quantity: 2 }, { productId: tea.id, quantity: 1 }] },
+});
+assert.deepEqual(filled.data?.addCartLines.userErrors, []);
+assert.equal(screen().totalQuantity, 4);
+
+// Checking out needs an account: the guest signs up with the cart.
+const signedUp = await client.mutate({
+  mutation: SignUpDocument,
+  variables: {
+    input: { email: `apollo-${suffix}@example.com`, name: 'Apollo Shopper', password: 'a long password' },
+    guestCart: { cartId, cartToken: guestToken },
+  },
+});
+const account = signedUp.data?.signUp;
+assert.deepEqual(account?.userErrors, []);
+assert(account?.token, 'a token');
+assert.equal(account.customer?.email, `apollo-${suffix}@example.com`, 'signUp answers the new customer\'s email');
+assert.equal(account.cart?.id, cartId, 'the guest cart is now the customer\'s');
+token = account.token;
+cartToken = undefined;
+const home = await client.query({ query: StorefrontDocument, variables: { first: 50 }, fetchPolicy: 'network-only' });
+assert.equal(home.data?.viewer?.id, account.customer?.id);
+const screenAfterSignUp = screen();
+assert.equal(screenAfterSignUp.totalQuantity, 4);
+assert.equal(screenAfterSignUp.subtotal.amount, '69.00');
 
 const steps = [
-  { mutation: AddToCartDocument, variables: { cartId, lines: [{ productId: pot.id, quantity: 2 }, { productId: tea.id, quantity: 1 }] },
-    expect: { totalQuantity: 4, lines: 2, subtotal: '69.00' } },
   { mutation: ChangeQuantityDocument, variables: { cartId, productId: tea.id, quantity: 5 },
     expect: { totalQuantity: 7, lines: 2, subtotal: '82.50' } },
   { mutation: RemoveFromCartDocument, variables: { cartId, productId: pot.id },
@@ -124,7 +144,7 @@ const steps = [
 ] as const;
 for (const step of steps) {
   // The documents differ in their payload's name, not in their cart.
-  const result = await client.mutate({ mutation: step.mutation as typeof AddToCartDocument, variables: step.variables as never });
+  const result = await client.mutate({ mutation: step.mutation as typeof ChangeQuantityDocument, variables: step.variables as never });
   const payload = Object.values(result.data ?? {})[0] as { userErrors: unknown[] } | undefined;
   assert.deepEqual(payload?.userErrors, []);
   const cart = screen();
@@ -151,6 +171,26 @@ const orders = history.data?.viewer?.orders;
 assert.equal(orders?.totalCount, 1);
 assert.equal(orders?.nodes[0]?.number, order.number);
 assert.deepEqual(orders?.nodes[0]?.lines.map((line) => [line.productName, line.quantity, line.total.amount]), [[tea.name, 5, '22.50']]);
+
+// On another device the customer, logged out, fills a guest cart; their
+// account has a cart open elsewhere. Logging in with the guest cart merges
+// it into that one.
+const elsewhere = await client.mutate({ mutation: OpenCartDocument, variables: { lines: [{ productId: tea.id, quantity: 1 }] } });
+const openCart = elsewhere.data?.createCart.cart?.id;
+assert(openCart && !elsewhere.data?.createCart.cartToken, 'a logged-in customer\'s own cart needs no token');
+const device = storefront(typePolicies);
+token = undefined;
+const guestCart = (await device.mutate({ mutation: OpenCartDocument, variables: { lines: [{ productId: pot.id, quantity: 1 }] } })).data?.createCart;
+assert(guestCart?.cart && guestCart.cartToken);
+const loggedIn = await device.mutate({
+  mutation: LogInDocument,
+  variables: { email: account.customer.email, password: 'a long password', guestCart: { cartId: guestCart.cart.id, cartToken: guestCart.cartToken } },
+});
+assert.deepEqual(loggedIn.data?.logIn.userErrors, []);
+assert.equal(loggedIn.data?.logIn.cart?.id, openCart, 'merged into the open cart');
+assert.deepEqual(loggedIn.data?.logIn.cart?.lines.map((line) => [line.product.name, line.quantity]), [[tea.name, 1], [pot.name, 1]]);
+assert(loggedIn.data?.logIn.token);
+token = loggedIn.data.logIn.token;
 
 // The counter is real: without the `lines` policy, removing a line makes
 // Apollo warn ("Cache data may be lost when replacing the lines field of a
