@@ -9,8 +9,9 @@
 //! - [`schema`] — the query, mutation and subscription roots merged from
 //!   the domain modules.
 //! - [`product`], [`customer`], [`cart`] — one module per domain type: its
-//!   GraphQL types, queries, mutations and input rules; [`order`] — what
-//!   checkouts sold, kept as sold.
+//!   GraphQL types, queries, mutations and input rules (`cart` also owns
+//!   who reaches which cart, and guest carts); [`order`] — what checkouts
+//!   sold, kept as sold.
 //! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
 //! - [`pagination`] — Relay connections with keyset cursors; [`filter`] —
 //!   the `and`/`or`/`not` filter trees every list shares.
