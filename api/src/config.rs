@@ -170,6 +170,13 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_GUEST_CART_IDLE_HOURS", default_value_t = defaults::GUEST_CART_IDLE_HOURS)]
     pub guest_cart_idle_hours: u32,
 
+    /// Guest carts one client address (IPv6: its /64) may create per hour,
+    /// in a burst or spread out; more are refused with the user error
+    /// `THROTTLED`.
+    #[arg(long, env = "SHOPGRAPH_GUEST_CARTS_PER_HOUR", default_value_t = defaults::GUEST_CARTS_PER_HOUR,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub guest_carts_per_hour: u32,
+
     /// How long a login lasts, in hours.
     #[arg(long, env = "SHOPGRAPH_TOKEN_HOURS", default_value_t = defaults::TOKEN_HOURS,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -309,6 +316,7 @@ mod defaults {
     pub const CACHE_MAX_AGE_S: u32 = 60;
     /// 30 days.
     pub const GUEST_CART_IDLE_HOURS: u32 = 720;
+    pub const GUEST_CARTS_PER_HOUR: u32 = 60;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -367,6 +375,7 @@ impl Config {
             token_secret: None,
             token_hours: defaults::TOKEN_HOURS,
             guest_cart_idle_hours: defaults::GUEST_CART_IDLE_HOURS,
+            guest_carts_per_hour: defaults::GUEST_CARTS_PER_HOUR,
             max_depth: defaults::MAX_DEPTH,
             max_complexity: defaults::MAX_COMPLEXITY,
             max_aliases: defaults::MAX_ALIASES,

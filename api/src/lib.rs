@@ -137,6 +137,7 @@ impl App {
             events.clone(),
             auth.clone(),
             passwords,
+            cart::guest::GuestCartQuota::new(config.guest_carts_per_hour),
             &options,
         );
         let gate = execute::Gate::new(

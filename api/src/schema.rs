@@ -8,6 +8,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
+use crate::cart::guest::GuestCartQuota;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
 use crate::events::Events;
@@ -71,6 +72,7 @@ pub fn build(
     events: Events,
     auth: Auth,
     passwords: Passwords,
+    guest_carts: GuestCartQuota,
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
@@ -81,7 +83,8 @@ pub fn build(
         .data(currency)
         .data(events)
         .data(auth)
-        .data(passwords);
+        .data(passwords)
+        .data(guest_carts);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

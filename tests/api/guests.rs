@@ -378,3 +378,36 @@ async fn purging_deletes_only_abandoned_guest_carts() {
         );
     }
 }
+
+/// Anyone may make guest carts, so each client address may make only so
+/// many an hour (`--guest-carts-per-hour`); the rest are refused whole.
+#[tokio::test]
+async fn guest_carts_are_capped_per_client_address() {
+    for engine in crate::support::Engine::ALL {
+        let app = TestApp::spawn_with(engine, |config| config.guest_carts_per_hour = 3).await;
+        for _ in 0..3 {
+            guest_cart(&app, &[]).await;
+        }
+        let refused = as_guest(&app, None, CREATE, json!({})).await;
+        let payload = &refused["data"]["createCart"];
+        assert_eq!(payload["cart"], Value::Null, "{engine:?}: {refused:#}");
+        assert_eq!(payload["cartToken"], Value::Null);
+        assert_eq!(
+            payload["userErrors"],
+            json!([{ "field": null, "code": "THROTTLED" }])
+        );
+        assert_eq!(
+            app.count_rows("cart").await,
+            3,
+            "{engine:?}: nothing more was created"
+        );
+        // Customers' own carts are not guest carts: the quota leaves them be.
+        let (token, _) = app.sign_up("ada@example.com").await;
+        let own = app.post_as(Some(&token), CREATE, json!({})).await;
+        assert_eq!(
+            own["data"]["createCart"]["userErrors"],
+            json!([]),
+            "{engine:?}: {own:#}"
+        );
+    }
+}

@@ -1,5 +1,10 @@
-//! Guest carts after the guest: joining an account at `logIn`/`signUp`, and
-//! the purge of abandoned ones.
+//! Guest carts beyond their creation: how many one client address may
+//! make, joining an account at `logIn`/`signUp`, and the purge of
+//! abandoned ones.
+//!
+//! Anyone may create a guest cart, so creation is bounded per client
+//! address ([`GuestCartQuota`], `--guest-carts-per-hour`): with the purge,
+//! that bounds the rows one address can make the database hold.
 //!
 //! Joining happens in the log-in's own transaction, so a guest cart that
 //! cannot be claimed (wrong token, already joined, purged) fails the
@@ -19,17 +24,51 @@
 use async_graphql::{ID, InputObject};
 use chrono::{Duration, Utc};
 use entity::{cart, cart_product};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::operations::MAX_LINES_PER_CART;
-use crate::auth::CartToken;
-use crate::error::{ApiResult, MutationError, UserError};
+use crate::auth::{CartToken, Viewer};
+use crate::error::{ApiResult, MutationError, UserError, UserErrorCode};
 use crate::ids::{self, NodeKind};
 use crate::input::MAX_QUANTITY;
+use crate::throttle::{Buckets, Client};
+
+/// How many guest carts each client address may create: a burst of
+/// `per_hour`, restored at `per_hour` an hour. Per instance, as every
+/// throttle here.
+pub struct GuestCartQuota(Buckets<Client>);
+
+impl GuestCartQuota {
+    pub fn new(per_hour: u32) -> GuestCartQuota {
+        let per_hour = f64::from(per_hour.max(1));
+        GuestCartQuota(Buckets::new(per_hour, per_hour / 3600.0))
+    }
+
+    /// Counts a guest cart for `address`, or refuses it with the user
+    /// error `THROTTLED` (nothing is created) when the address has used up
+    /// its quota.
+    pub fn take(&self, address: Option<std::net::IpAddr>) -> Result<(), UserError> {
+        // By address (IPv6 by its /64), as anonymous rate limits count.
+        let Some(client) = Client::of(Viewer::Anonymous, address) else {
+            return Ok(());
+        };
+        self.0
+            .try_take(&client, 1.0)
+            .map(|_| ())
+            .map_err(|wait| UserError {
+                field: None,
+                message: format!(
+                    "Too many guest carts from your address; try again in {} s, or log in",
+                    wait.as_secs().max(1)
+                ),
+                code: UserErrorCode::Throttled,
+            })
+    }
+}
 
 /// A guest cart to keep when logging in or signing up: its ID and its
 /// token. It is merged into the customer's open cart (the one changed last;
@@ -146,6 +185,7 @@ async fn open_cart_of(
 /// summed up to [`MAX_QUANTITY`]. Returns false, changing nothing, when the
 /// merged cart would hold more than [`MAX_LINES_PER_CART`] lines.
 async fn merge(db: &impl ConnectionTrait, guest_id: i64, target_id: i64) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::ExprTrait;
     let lines = cart_product::Entity::find()
         .filter(cart_product::Column::CartId.eq(guest_id))
         .order_by_asc(cart_product::Column::ProductId)

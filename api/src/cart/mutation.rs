@@ -7,8 +7,10 @@ use entity::cart;
 
 use super::Cart;
 use super::access::CartAccess;
+use super::guest::GuestCartQuota;
 use super::operations::{LineRequest, NewOwner, add_lines, create, delete, set_quantity};
 use crate::auth::{self, CartToken, Viewer};
+use crate::context::Shared;
 use crate::error::{ApiResult, UserError, into_payload};
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
@@ -83,7 +85,8 @@ impl CartMutation {
     /// Creates a cart, optionally with its first lines. With `customerId`,
     /// the cart is that customer's (yours, or anyone's for staff). Without
     /// it, a logged-in customer's cart is their own, and anyone else gets a
-    /// guest cart: `cartToken` in the payload opens it (a guest shops
+    /// guest cart (at most `--guest-carts-per-hour` per client address,
+    /// then the user error `THROTTLED`): `cartToken` in the payload opens it (a guest shops
     /// without an account; checking out needs one, and `logIn` or `signUp`
     /// with `guestCart` keeps the cart). Abandoned guest carts are deleted
     /// after 30 days idle (the server's `--guest-cart-idle-hours`).
@@ -115,6 +118,14 @@ impl CartMutation {
             }
             (None, Viewer::Customer { id, .. }) => (NewOwner::Customer(id), None),
             (None, Viewer::Anonymous | Viewer::Admin) => {
+                let quota = ctx.shared::<GuestCartQuota>()?;
+                if let Err(throttled) = quota.take(auth::client_address(ctx)) {
+                    return Ok(CreateCartPayload {
+                        cart: None,
+                        cart_token: None,
+                        user_errors: vec![throttled],
+                    });
+                }
                 let (token, hash) = CartToken::issue();
                 (NewOwner::Guest(hash), Some(token))
             }
