@@ -166,7 +166,8 @@ pub struct Config {
     pub token_secret: Option<String>,
 
     /// Guest carts nobody changed for this many hours are deleted: by the
-    /// server, at start and every hour, and by `shopgraph purge-guest-carts`.
+    /// server, a minute after start and every hour, and by `shopgraph
+    /// purge-guest-carts`.
     #[arg(long, env = "SHOPGRAPH_GUEST_CART_IDLE_HOURS", default_value_t = defaults::GUEST_CART_IDLE_HOURS)]
     pub guest_cart_idle_hours: u32,
 

@@ -50,10 +50,12 @@ impl CartAccess {
         }
     }
 
-    /// What the caller may change: refused with `UNAUTHENTICATED` when
-    /// that is nothing, so an anonymous caller without a cart token learns
-    /// to log in (or to send the token) rather than that no cart exists.
-    pub fn of_writer(ctx: &Context<'_>) -> ApiResult<CartAccess> {
+    /// What the caller may reach, where reaching nothing is an error (cart
+    /// mutations, the `carts` list, `cartUpdated`): refused with
+    /// `UNAUTHENTICATED`, so an anonymous caller without a cart token
+    /// learns to log in (or to send the token) rather than that no cart
+    /// exists.
+    pub fn required(ctx: &Context<'_>) -> ApiResult<CartAccess> {
         let access = CartAccess::of(ctx);
         if access.staff || access.customer.is_some() || access.guest.is_some() {
             Ok(access)

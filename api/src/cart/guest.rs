@@ -239,11 +239,16 @@ pub async fn purge_abandoned(db: &impl ConnectionTrait, idle: Duration) -> Resul
     Ok(purged.rows_affected)
 }
 
-/// Purges guest carts idle for `idle_hours` now and every hour after, for
-/// as long as it is polled: the server runs it beside serving, so it stops
-/// with the server. A failed purge is logged and tried again next hour.
+/// Purges guest carts idle for `idle_hours` a minute after the server
+/// starts (not at once: a server restarted in a loop should not purge in a
+/// loop, and the first requests get the database to themselves) and every
+/// hour after, for as long as it is polled: the server runs it beside
+/// serving, so it stops with the server. A failed purge is logged and
+/// tried again next hour.
 pub async fn purge_hourly(db: DatabaseConnection, idle_hours: u32) {
-    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let hour = std::time::Duration::from_secs(3600);
+    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut hourly = tokio::time::interval_at(first, hour);
     hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         hourly.tick().await;

@@ -157,7 +157,7 @@ impl CartMutation {
         >,
     ) -> ApiResult<AddCartLinesPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let access = CartAccess::of_writer(ctx)?;
+        let access = CartAccess::required(ctx)?;
         let requests = LineRequest::parse_all(&lines)?;
         let outcome = match requests {
             Err(errors) => Err(errors),
@@ -182,7 +182,7 @@ impl CartMutation {
         #[graphql(desc = "The new quantity, 0 to remove the line.")] quantity: i32,
     ) -> ApiResult<UpdateCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let access = CartAccess::of_writer(ctx)?;
+        let access = CartAccess::required(ctx)?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let outcome = match Quantity::parse(quantity, 0, &["quantity"]) {
             Err(error) => Err(error.into()),
@@ -208,7 +208,7 @@ impl CartMutation {
         #[graphql(desc = "The product whose line to remove.")] product_id: ID,
     ) -> ApiResult<RemoveCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let access = CartAccess::of_writer(ctx)?;
+        let access = CartAccess::required(ctx)?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
         let remove =
             async |txn: &_| set_quantity(txn, cart_key, &access, product_key, Quantity::NONE).await;
@@ -226,7 +226,7 @@ impl CartMutation {
         #[graphql(desc = "The cart to delete.")] id: ID,
     ) -> ApiResult<DeleteCartPayload> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
-        let access = CartAccess::of_writer(ctx)?;
+        let access = CartAccess::required(ctx)?;
         let changed = |_: &()| vec![Event::Cart(key)];
         let outcome = write(ctx, async |txn| delete(txn, key, &access).await, changed).await;
         let (deleted, user_errors) = into_payload(outcome)?;

@@ -52,7 +52,7 @@ impl CartQuery {
         #[graphql(desc = "Return carts before this cursor.")] before: Option<String>,
     ) -> ApiResult<CartConnection> {
         // Customers list their own carts; staff list everyone's.
-        let access = CartAccess::of_writer(ctx)?;
+        let access = CartAccess::required(ctx)?;
         let page = Page::parse(filter::order(order_by), first, after, last, before)?;
         let predicate = filter::parse(filter.as_ref())?;
         let filtered = cart::Entity::find()

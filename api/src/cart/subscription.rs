@@ -26,7 +26,7 @@ impl CartSubscription {
         #[graphql(desc = "The cart to watch.")] cart_id: ID,
     ) -> Result<BoxStream<'static, ApiResult<Cart>>, ApiError> {
         let key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
-        let access = CartAccess::of_writer(ctx)?;
+        let access = CartAccess::required(ctx)?;
         let rows = watch::row::<cart::Entity>(ctx, Event::Cart(key), key, "cartId", move |cart| {
             access.reaches(cart)
         })

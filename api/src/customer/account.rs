@@ -244,10 +244,15 @@ impl LoggedIn {
     /// The carts the guest cart's joining changed: the guest cart (gone, or
     /// out of the guest's sight) and the one its lines are now in.
     fn changed(&self) -> Vec<Event> {
-        self.guest_cart
-            .iter()
-            .flat_map(|(guest, cart)| [Event::Cart(guest.cart_id()), Event::Cart(cart.id)])
-            .collect()
+        let Some((guest, cart)) = &self.guest_cart else {
+            return Vec::new();
+        };
+        // Assigned, the guest cart is the cart: one event.
+        let mut changed = vec![Event::Cart(cart.id)];
+        if guest.cart_id() != cart.id {
+            changed.push(Event::Cart(guest.cart_id()));
+        }
+        changed
     }
 }
 
