@@ -6,7 +6,8 @@ const ADD: &str = "mutation($cartId: ID!, $lines: [CartLineInput!]!) { addCartLi
 const UPDATE_LINE: &str = "mutation($cartId: ID!, $productId: ID!, $quantity: Int!) { updateCartLine(cartId: $cartId, productId: $productId, quantity: $quantity) { cart { id } userErrors { field message code } } }";
 const REMOVE_LINE: &str = "mutation($cartId: ID!, $productId: ID!) { removeCartLine(cartId: $cartId, productId: $productId) { cart { id } userErrors { field code } } }";
 
-fn lines(lines: &[(&str, i32)]) -> Value {
+/// `CartLineInput`s from (product ID, quantity) pairs.
+pub fn lines(lines: &[(&str, i32)]) -> Value {
     json!(
         lines
             .iter()

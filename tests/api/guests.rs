@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use crate::carts::lines;
 use crate::support::{TestApp, engine_tests};
 use crate::ws::{Next, WsClient};
 
@@ -15,15 +16,6 @@ const READ: &str =
 const LOG_IN: &str = "mutation($email: String!, $guestCart: GuestCartInput) { logIn(email: $email, password: \"correct horse battery\", guestCart: $guestCart) { token customer { id } cart { id customer { email } lines { product { name } quantity } } userErrors { field code } } }";
 const SIGN_UP: &str = "mutation($input: SignUpInput!, $guestCart: GuestCartInput) { signUp(input: $input, guestCart: $guestCart) { token cart { id customer { email } lines { product { name } quantity } } userErrors { field code } } }";
 const CHECKOUT: &str = "mutation($cartId: ID!) { checkout(cartId: $cartId) { order { id } userErrors { field code message } } }";
-
-fn lines(lines: &[(&str, i32)]) -> Value {
-    json!(
-        lines
-            .iter()
-            .map(|(id, q)| json!({ "productId": id, "quantity": q }))
-            .collect::<Vec<_>>()
-    )
-}
 
 /// POSTs as an anonymous guest, sending `cart_token` as `X-Cart-Token`.
 async fn as_guest(app: &TestApp, cart_token: Option<&str>, query: &str, variables: Value) -> Value {
