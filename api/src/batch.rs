@@ -205,9 +205,17 @@ impl<F: Future> Future for Batched<F> {
                 // Not idle: more keys may still be queued. Poll again.
                 continue;
             }
-            let mut started = Vec::new();
-            this.batches.start_batches(&mut started);
-            this.fetches.extend(started.into_iter().map(tokio::spawn));
+            // Idle only counts once no fetch is in flight: a fetch running
+            // on another worker answers its waiters one by one, and those
+            // answered first may queue their next keys while the rest still
+            // wait, which would split the next level into many batches
+            // (seen: 21 instead of 2 in the test below, under load). A
+            // fetch's task ends after its last answer is sent.
+            if this.fetches.is_empty() {
+                let mut started = Vec::new();
+                this.batches.start_batches(&mut started);
+                this.fetches.extend(started.into_iter().map(tokio::spawn));
+            }
             // Run fetches; each that finishes answers waiting resolvers,
             // so `work` must be polled again before anything else starts.
             let mut answered = false;
