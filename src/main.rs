@@ -66,11 +66,15 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(config: api::Config) -> anyhow::Result<()> {
     // Logs go to stderr, so stdout carries only the start-up banner.
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        api::config::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        // One JSON object per line; the fields of every span the line was
+        // logged in (the request's ID among them) in `spans`.
+        api::config::LogFormat::Json => logs.json().with_span_list(true).init(),
+    }
     let app = api::App::build(&config).await?;
     let addr = app.local_addr()?;
     tracing::info!(database = %api::redact(&config.database_url), "GraphiQL on http://{addr}/ , GraphQL endpoint http://{addr}/graphql");

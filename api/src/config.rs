@@ -24,6 +24,12 @@ pub struct Config {
     #[arg(long, env = "RUST_LOG", default_value = defaults::LOG)]
     pub log: String,
 
+    /// How log lines are written: `text` for people, `json` (one object per
+    /// line, with the request's span fields such as `request_id`) for log
+    /// shippers.
+    #[arg(long, env = "SHOPGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// ISO 4217 code of the shop's currency. Prices are stored in its minor
     /// units, assumed to be hundredths (USD, EUR, GBP, ...).
     #[arg(long, env = "SHOPGRAPH_CURRENCY", default_value = defaults::CURRENCY,
@@ -148,6 +154,14 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub cors_allow_headers: Vec<String>,
+
+    /// Behind a reverse proxy: the request header that names the client's
+    /// address (`x-forwarded-for`, `x-real-ip`, …). The last address it
+    /// lists, the one the proxy appended, counts for rate limits and
+    /// throttles instead of the proxy's own. Unset (the default), the
+    /// header is ignored: a client could write any address into it.
+    #[arg(long, env = "SHOPGRAPH_CLIENT_ADDRESS_HEADER")]
+    pub client_address_header: Option<String>,
 
     /// Where GraphiQL's npm packages are installed (a `node_modules`
     /// directory); by default `web/graphiql/node_modules` of the checkout.
@@ -351,6 +365,7 @@ impl Config {
             database_url: database_url.into(),
             listen: defaults::listen(),
             log: defaults::LOG.to_owned(),
+            log_format: LogFormat::Text,
             currency: defaults::CURRENCY.to_owned(),
             seed_demo: false,
             db_pool_size: defaults::DB_POOL_SIZE,
@@ -361,6 +376,7 @@ impl Config {
             shutdown_grace_ms: defaults::SHUTDOWN_GRACE_MS,
             cors_origins: Vec::new(),
             cors_allow_headers: Vec::new(),
+            client_address_header: None,
             cache_max_age_s: defaults::CACHE_MAX_AGE_S,
             header_timeout_ms: defaults::HEADER_TIMEOUT_MS,
             body_timeout_ms: defaults::BODY_TIMEOUT_MS,
@@ -396,6 +412,13 @@ impl Config {
             graphiql: false,
         }
     }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 fn parse_currency(code: &str) -> Result<String, String> {

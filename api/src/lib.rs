@@ -162,6 +162,14 @@ impl App {
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
             cors_allow_headers: config.cors_allow_headers.clone(),
+            client_address_header: config
+                .client_address_header
+                .as_deref()
+                .map(|name| {
+                    axum::http::HeaderName::try_from(name.trim())
+                        .with_context(|| format!("`{name}` is not a header name"))
+                })
+                .transpose()?,
             connections: connections.clone(),
             body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
             socket: http::ws::SocketLimits::from(config),

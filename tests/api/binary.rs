@@ -279,3 +279,45 @@ async fn sigterm_drains_then_finishes_requests_in_flight() {
         .unwrap();
     assert!(status.success(), "exit code 0, got {status}");
 }
+
+/// `--log-format json`: every line is one JSON object, and the lines logged
+/// while serving a request carry its ID in their spans.
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, url, mut logs) = start_logged(dir.path(), &["--log-format", "json"]).await;
+    let answer = crate::support::client(None)
+        .post(format!("{url}/graphql"))
+        .header("x-request-id", "json-logs-1")
+        .json(&json!({ "query": "{ products { totalCount } }" }))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(answer.headers()["x-request-id"], "json-logs-1");
+    let of_the_request = tokio::time::timeout(Duration::from_secs(15), async {
+        let mut seen = Vec::new();
+        while let Some(line) = logs.next_line().await.expect("readable stderr") {
+            let entry: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|err| panic!("not one JSON object ({err}): {line:?}"));
+            assert!(
+                entry["timestamp"].is_string() && entry["level"].is_string(),
+                "{entry:#}"
+            );
+            let spans = entry["spans"].as_array().cloned().unwrap_or_default();
+            if spans.iter().any(|span| span["request_id"] == "json-logs-1") {
+                seen.push(entry);
+                // The trace layer's last word on the request: its status.
+                if seen.last().unwrap()["fields"]["status"].is_number() {
+                    return seen;
+                }
+            }
+        }
+        panic!("the log ended before the request finished");
+    })
+    .await
+    .expect("the request's lines within 15 s");
+    let finished = of_the_request.last().unwrap();
+    assert_eq!(finished["fields"]["status"], 200, "{finished:#}");
+    assert_eq!(finished["spans"][0]["uri"], "/graphql");
+    terminate(child).await;
+}

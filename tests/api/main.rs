@@ -24,6 +24,7 @@ mod http;
 mod limits;
 mod migrations;
 mod node;
+mod operability;
 mod ordering;
 mod orders;
 mod pagination;

@@ -15,7 +15,7 @@
 //! - persisted queries ([`crate::persisted`]) are resolved first, so a GET
 //!   naming a mutation by hash is refused too.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request};
@@ -131,7 +131,10 @@ async fn answer_post(
     } else {
         state
             .gate
-            .execute(caller(headers, viewer, client), runnable)
+            .execute(
+                caller(headers, viewer, state.client_address(headers, client)),
+                runnable,
+            )
             .await
     };
     let mut executed = executed.into_iter();
@@ -239,7 +242,8 @@ async fn answer_get(
                 "Too many connections; try again later",
             );
         };
-        return ws::upgrade(state.socket, upgrade, protocol, slot, client.ip());
+        let address = state.client_address(headers, client);
+        return ws::upgrade(state.socket, upgrade, protocol, slot, address);
     }
     let mut request = match params
         .map_err(|err| err.body_text())
@@ -275,7 +279,7 @@ async fn answer_get(
         Ok(()) => match identify(&state, headers).await {
             Err(response) => *response,
             Ok(viewer) => {
-                let caller = caller(headers, viewer, client);
+                let caller = caller(headers, viewer, state.client_address(headers, client));
                 let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();
                 let cache = cache_control(headers, &response, state.catalogue_max_age);
@@ -313,10 +317,10 @@ fn cache_control(headers: &HeaderMap, response: &async_graphql::Response, max_ag
 
 /// Who sent the request and from where, with the guest cart token its
 /// `X-Cart-Token` header carries (one that cannot be ours opens nothing).
-fn caller(headers: &HeaderMap, viewer: Viewer, client: SocketAddr) -> Caller {
+fn caller(headers: &HeaderMap, viewer: Viewer, address: IpAddr) -> Caller {
     Caller {
         viewer,
-        address: Some(client.ip()),
+        address: Some(address),
         cart_token: headers
             .get(CART_TOKEN_HEADER)
             .and_then(|value| value.to_str().ok())
@@ -484,7 +488,8 @@ fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
     answer
 }
 
-fn graphql_body(headers: &HeaderMap, response: BatchResponse) -> Response {
+fn graphql_body(headers: &HeaderMap, mut response: BatchResponse) -> Response {
+    super::request_id::tag_errors(&mut response);
     let graphql_media = wants_graphql_response_json(headers);
     // With `application/graphql-response+json`, a request error is reported
     // in the status too, as the spec asks; field errors keep 200.

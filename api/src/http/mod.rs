@@ -6,7 +6,7 @@
 //! - [`serve`] — accepting connections, their limits and timeouts.
 
 use std::any::Any;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -23,11 +23,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 mod graphql;
 mod probes;
+pub mod request_id;
 pub mod serve;
 pub mod ws;
 
@@ -57,6 +58,25 @@ struct AppState {
     /// Open connections; a WebSocket takes a place of its own once upgraded.
     connections: Connections,
     socket: SocketContext,
+    /// The header a trusted proxy names the client's address in, if any.
+    client_address_header: Option<HeaderName>,
+}
+
+impl AppState {
+    /// The client's address: the connection's peer, or, behind a proxy
+    /// configured with `--client-address-header`, the last address that
+    /// header lists (the one the proxy appended; those before it are the
+    /// client's word). A missing or unreadable header falls back to the
+    /// peer.
+    fn client_address(&self, headers: &axum::http::HeaderMap, peer: SocketAddr) -> IpAddr {
+        self.client_address_header
+            .as_ref()
+            .and_then(|name| headers.get_all(name).iter().next_back())
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.rsplit(',').next())
+            .and_then(|last| last.trim().parse().ok())
+            .unwrap_or(peer.ip())
+    }
 }
 
 /// What the HTTP layer is configured with.
@@ -84,6 +104,8 @@ pub struct HttpConfig {
     pub socket: SocketLimits,
     /// The probes' own connection ([`crate::db::connect_probe`]).
     pub probe_db: DatabaseConnection,
+    /// The header a trusted proxy names the client's address in, if any.
+    pub client_address_header: Option<HeaderName>,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
@@ -106,6 +128,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         shutting_down: config.shutting_down.clone(),
         auth: config.auth.clone(),
         connections: config.connections.clone(),
+        client_address_header: config.client_address_header.clone(),
     };
     let mut router = Router::new();
     if let Some(graphiql) = &config.graphiql {
@@ -121,13 +144,26 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         .layer(cors(&config.cors_origins, &config.cors_allow_headers))
         .layer(CompressionLayer::new())
-        // One log line per request at `info`: method, path, status, latency.
+        // One log line per request at `info`: method, path, status, latency;
+        // every line logged while serving it carries its request ID. (The
+        // span is at `error` so that any filter that lets a line through
+        // keeps its span too: a warning under `RUST_LOG=warn` still names
+        // its request.)
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|request: &axum::extract::Request| {
+                    tracing::error_span!(
+                        "request",
+                        method = %request.method(),
+                        uri = %request.uri(),
+                        request_id = request_id::of(request),
+                    )
+                })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost: even a panic's answer carries the request's ID.
+        .layer(axum::middleware::from_fn(request_id::assign))
 }
 
 /// Binds the listening socket; port 0 picks a free port.
@@ -202,13 +238,15 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 /// A coded GraphQL error body with `status`, for failures outside GraphQL
-/// execution.
+/// execution; it carries the request's ID, as every error does.
 fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let mut extensions = json!({ "code": code.as_str() });
+    if let Some(id) = request_id::current() {
+        extensions["requestId"] = json!(id);
+    }
     (
         status,
-        Json(
-            json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }),
-        ),
+        Json(json!({ "errors": [{ "message": message, "extensions": extensions }] })),
     )
         .into_response()
 }

@@ -1,0 +1,151 @@
+//! What an operator relies on: request IDs on every answer and error, and
+//! the client's address taken from a trusted proxy's header only when
+//! configured. (JSON logs are checked on the binary, in `binary.rs`.)
+
+use serde_json::{Value, json};
+
+use crate::support::{Engine, TestApp};
+
+const GUEST_CART: &str = "mutation { createCart { cart { id } userErrors { code } } }";
+
+/// POSTs `query` with extra `headers`; the answer's status, request ID
+/// header and body.
+async fn post(app: &TestApp, headers: &[(&str, &str)], query: &str) -> (u16, String, Value) {
+    let mut request = reqwest::Client::new()
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    (status, id, response.json().await.expect("a JSON body"))
+}
+
+fn is_uuid(id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok()
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_or_made_and_reach_every_error() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let failing = "{ product(id: \"not an id\") { id } }";
+
+    let (_, id, body) = post(&app, &[("x-request-id", "checkout-42:a/b_c.d")], failing).await;
+    assert_eq!(id, "checkout-42:a/b_c.d", "the caller's ID is kept");
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"], "checkout-42:a/b_c.d",
+        "{body:#}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+
+    let (_, made, body) = post(&app, &[], failing).await;
+    assert!(is_uuid(&made), "one is made when none is sent: {made}");
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], json!(made));
+    let (_, another, _) = post(&app, &[], failing).await;
+    assert_ne!(made, another, "each request has its own");
+
+    let too_long = "a".repeat(129);
+    for forged in ["has spaces", "<script>", too_long.as_str()] {
+        let (_, id, body) = post(&app, &[("x-request-id", forged)], failing).await;
+        assert!(is_uuid(&id), "{forged:?} is replaced: {id}");
+        assert_eq!(body["errors"][0]["extensions"]["requestId"], json!(id));
+    }
+
+    // Refusals before execution carry it too, and answers without errors
+    // echo it in the header only.
+    let refused = reqwest::Client::new()
+        .post(app.url("/graphql"))
+        .header("x-request-id", "refused-1")
+        .header("content-type", "text/plain")
+        .body("{ products { totalCount } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 415);
+    assert_eq!(refused.headers()["x-request-id"], "refused-1");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"], "refused-1",
+        "{body:#}"
+    );
+    let (status, id, body) = post(
+        &app,
+        &[("x-request-id", "fine-1")],
+        "{ products { totalCount } }",
+    )
+    .await;
+    assert_eq!((status, id.as_str()), (200, "fine-1"));
+    assert!(body.get("errors").is_none(), "{body:#}");
+    let probe = reqwest::get(app.url("/live")).await.unwrap();
+    assert!(
+        is_uuid(probe.headers()["x-request-id"].to_str().unwrap()),
+        "every route has one"
+    );
+}
+
+/// Behind a proxy, throttles count the address the configured header
+/// names (the last one, which the proxy appended); without the setting,
+/// the header is the client's word and is ignored.
+#[tokio::test]
+async fn throttles_count_the_address_a_trusted_proxy_names_only_when_configured() {
+    let behind_proxy = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.guest_carts_per_hour = 1;
+        config.client_address_header = Some("x-forwarded-for".into());
+    })
+    .await;
+    let code = |body: &Value| body["data"]["createCart"]["userErrors"][0]["code"].clone();
+    let created = |body: &Value| body["data"]["createCart"]["userErrors"] == json!([]);
+    let (_, _, first) = post(
+        &behind_proxy,
+        &[("x-forwarded-for", "203.0.113.7")],
+        GUEST_CART,
+    )
+    .await;
+    assert!(created(&first), "{first:#}");
+    let (_, _, again) = post(
+        &behind_proxy,
+        &[("x-forwarded-for", "203.0.113.7")],
+        GUEST_CART,
+    )
+    .await;
+    assert_eq!(
+        code(&again),
+        "THROTTLED",
+        "the same client, by its forwarded address"
+    );
+    // A client writing another address first does not escape: the proxy
+    // appended the real one last.
+    let (_, _, spoofed) = post(
+        &behind_proxy,
+        &[("x-forwarded-for", "198.51.100.1, 203.0.113.7")],
+        GUEST_CART,
+    )
+    .await;
+    assert_eq!(code(&spoofed), "THROTTLED", "{spoofed:#}");
+    let (_, _, other) = post(
+        &behind_proxy,
+        &[("x-forwarded-for", "198.51.100.1")],
+        GUEST_CART,
+    )
+    .await;
+    assert!(
+        created(&other),
+        "another client has its own quota: {other:#}"
+    );
+
+    let direct =
+        TestApp::spawn_with(Engine::Sqlite, |config| config.guest_carts_per_hour = 1).await;
+    let (_, _, first) = post(&direct, &[("x-forwarded-for", "203.0.113.7")], GUEST_CART).await;
+    assert!(created(&first), "{first:#}");
+    let (_, _, forged) = post(&direct, &[("x-forwarded-for", "198.51.100.1")], GUEST_CART).await;
+    assert_eq!(
+        code(&forged),
+        "THROTTLED",
+        "without the setting the header counts for nothing: {forged:#}"
+    );
+}
