@@ -214,7 +214,11 @@ impl<F: Future> Future for Batched<F> {
             if this.fetches.is_empty() {
                 let mut started = Vec::new();
                 this.batches.start_batches(&mut started);
-                this.fetches.extend(started.into_iter().map(tokio::spawn));
+                this.fetches.extend(
+                    started
+                        .into_iter()
+                        .map(|fetch| tokio::spawn(crate::metrics::carry(fetch))),
+                );
             }
             // Run fetches; each that finishes answers waiting resolvers,
             // so `work` must be polled again before anything else starts.

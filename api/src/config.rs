@@ -20,6 +20,12 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_LISTEN", default_value_t = defaults::listen())]
     pub listen: SocketAddr,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), e.g.
+    /// `127.0.0.1:9100`; off when unset. Never the API's address: metrics
+    /// are for the operator's network, not for clients.
+    #[arg(long, env = "SHOPGRAPH_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Log filter in `tracing` syntax; `sqlx=debug` shows every SQL statement.
     #[arg(long, env = "RUST_LOG", default_value = defaults::LOG)]
     pub log: String,
@@ -364,6 +370,7 @@ impl Config {
         Config {
             database_url: database_url.into(),
             listen: defaults::listen(),
+            metrics_listen: None,
             log: defaults::LOG.to_owned(),
             log_format: LogFormat::Text,
             currency: defaults::CURRENCY.to_owned(),

@@ -98,3 +98,19 @@ pub async fn detached<T: Send + 'static>(
         .await
         .unwrap_or_else(|err| Err(DbErr::Custom(format!("a read task failed: {err}"))))
 }
+
+/// The pool's connections now: how many are open, and how many of those
+/// are idle (for the metrics).
+pub fn pool_now(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
+}

@@ -71,6 +71,22 @@ impl ParsedDocuments {
         operation(&document, request).map(|operation| operation.ty)
     }
 
+    /// The name (the request's `operationName`, or the name the document
+    /// gives its only operation) and the type of the operation `request`
+    /// runs, if its document parses and names one.
+    pub fn operation_summary(&self, request: &Request) -> Option<(Option<String>, OperationType)> {
+        let document = self.parse(&request.query)?;
+        let kind = operation(&document, request)?.ty;
+        let name = match (&request.operation_name, &document.operations) {
+            (Some(name), _) => Some(name.clone()),
+            (None, DocumentOperations::Multiple(operations)) => {
+                operations.keys().next().map(|name| name.to_string())
+            }
+            (None, DocumentOperations::Single(_)) => None,
+        };
+        Some((name, kind))
+    }
+
     /// Why `request` cannot run for want of its variables: each required
     /// (non-null, no default) variable of its operation that is missing or
     /// null, as the GraphQL spec's variable coercion says (a request

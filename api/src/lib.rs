@@ -37,6 +37,8 @@
 //!   HTTP; `http::probes` — `/live`, `/ready`, `/health`; [`http::serve`] —
 //!   accepting connections; [`http::ws`] — GraphQL over WebSocket.
 //! - [`persisted`] — automatic persisted queries.
+//! - [`metrics`] — Prometheus metrics and their endpoint; request IDs and
+//!   log spans are `http::request_id`'s.
 //! - [`events`] — change events for subscriptions and logouts (PostgreSQL
 //!   `LISTEN/NOTIFY`); [`watch`] — a subscription to one row.
 //! - [`graphiql`] — the GraphiQL page and its assets.
@@ -65,6 +67,7 @@ pub mod ids;
 pub mod input;
 pub mod limits;
 pub mod loaders;
+pub mod metrics;
 pub mod money;
 pub mod node;
 pub mod order;
@@ -100,6 +103,8 @@ pub struct App {
     grace: std::time::Duration,
     /// The database and idle hours of the hourly guest-cart purge.
     purge: (DatabaseConnection, u32),
+    /// The metrics endpoint's socket and router, when it is on.
+    metrics: Option<(TcpListener, axum::Router)>,
 }
 
 impl App {
@@ -117,7 +122,15 @@ impl App {
     /// Builds the app over an open, migrated database (seeding it with demo
     /// data if asked) and binds the listening socket. Tests use this to watch
     /// the statements the server runs.
-    pub async fn with_database(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
+    pub async fn with_database(config: &Config, mut db: DatabaseConnection) -> anyhow::Result<App> {
+        let metrics = Arc::new(metrics::Metrics::new());
+        if config.metrics_listen.is_some() {
+            // Before the connection is cloned: clones share the callback.
+            // (Tests count statements with a callback of their own, so it
+            // is only set when the metrics are served.)
+            let counting = metrics.clone();
+            db.set_metric_callback(move |info| counting.statement(info.elapsed));
+        }
         if config.seed_demo && demo::seed(&db).await.context("could not seed demo data")? {
             tracing::info!("seeded the empty database with demo data");
         }
@@ -162,6 +175,7 @@ impl App {
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
             cors_allow_headers: config.cors_allow_headers.clone(),
+            metrics: metrics.clone(),
             client_address_header: config
                 .client_address_header
                 .as_deref()
@@ -177,7 +191,23 @@ impl App {
                 .await
                 .context("could not open the probes' database connection")?,
         };
+        let metrics_endpoint = metrics::Endpoint {
+            metrics: metrics.clone(),
+            gate: gate.clone(),
+            db: db.clone(),
+            connections: connections.clone(),
+        };
         let router = http::router(gate, db.clone(), events, &http_config);
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let listener = http::bind(addr)
+                    .await
+                    .with_context(|| format!("could not serve metrics on {addr}"))?;
+                tracing::info!(address = %listener.local_addr()?, "Prometheus metrics at /metrics");
+                Some((listener, metrics_endpoint.router()))
+            }
+            None => None,
+        };
         let listener = http::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.listen))?;
@@ -189,6 +219,7 @@ impl App {
             drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
             grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
             purge: (db, config.guest_cart_idle_hours),
+            metrics,
         })
     }
 
@@ -217,8 +248,15 @@ impl App {
         };
         let serving = http::serve::serve(self.listener, self.router, self.connections, shutdown);
         let (db, idle_hours) = self.purge;
+        let metrics = async {
+            match self.metrics {
+                Some((listener, router)) => axum::serve(listener, router).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             result = serving => result,
+            result = metrics => result,
             () = cart::guest::purge_hourly(db, idle_hours) => Ok(()),
             () = async {
                 closed.notified().await;

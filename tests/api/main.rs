@@ -29,6 +29,7 @@ mod ordering;
 mod orders;
 mod pagination;
 mod products;
+mod prometheus;
 mod schema;
 mod schemathesis;
 mod spec;

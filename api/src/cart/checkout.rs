@@ -28,6 +28,7 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::ids::{self, NodeKind};
+use crate::metrics;
 use crate::money::Currency;
 use crate::order::Order;
 use crate::write::write;
@@ -92,6 +93,12 @@ impl CheckoutMutation {
             }
         };
         let (done, user_errors) = into_payload(outcome)?;
+        let outcome = match &done {
+            Some(done) if done.replayed => "replayed",
+            Some(_) => "placed",
+            None => "refused",
+        };
+        metrics::record(|metrics| metrics.checkout(outcome));
         let (cart, order) = match done {
             Some(done) => (Some(Cart(done.cart)), Some(Order(done.order))),
             None => (None, None),

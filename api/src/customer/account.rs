@@ -17,6 +17,7 @@ use crate::context::Shared;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::events::Event;
 use crate::loaders::Loaders;
+use crate::metrics;
 use crate::passwords::{PASSWORD_CHARS, Passwords};
 use crate::timestamp::Timestamp;
 use crate::write::write;
@@ -153,6 +154,7 @@ impl AccountMutation {
         let email = email.trim().to_lowercase();
         let address = auth::client_address(ctx);
         if let Err(throttled) = passwords.check_login(&email, address) {
+            metrics::record(|metrics| metrics.login("throttled"));
             return Ok(auth_payload((None, vec![throttled])));
         }
         let row = customer::Entity::find()
@@ -167,10 +169,14 @@ impl AccountMutation {
                 };
                 write(ctx, log_in, LoggedIn::changed)
                     .await
-                    .inspect(|logged_in| logged_in.act(ctx))
+                    .inspect(|logged_in| {
+                        metrics::record(|metrics| metrics.login("succeeded"));
+                        logged_in.act(ctx);
+                    })
             }
             _ => Err({
                 passwords.failed_login(&email, address);
+                metrics::record(|metrics| metrics.login("failed"));
                 MutationError::from(UserError {
                     field: None,
                     message: "The email or the password is wrong".into(),

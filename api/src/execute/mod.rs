@@ -41,6 +41,7 @@ use crate::documents::ParsedDocuments;
 use crate::error::ErrorCode;
 use crate::limits::{Budget, Limits};
 use crate::loaders::Loaders;
+use crate::metrics;
 use crate::schema::ShopSchema;
 use crate::throttle::{self, Allowance, Client, OperationCost, RateLimits};
 
@@ -118,8 +119,49 @@ impl Gate {
     }
 
     /// Executes `requests` (one, or a JSON-array batch sharing one budget)
-    /// for `caller`; one response per request, in order.
+    /// for `caller`; one response per request, in order. Each is counted in
+    /// the metrics: its name, type, outcome and time, and the statements
+    /// the request ran.
     pub async fn execute(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
+        let started = std::time::Instant::now();
+        let operations: Vec<(Option<String>, metrics::OperationType)> = requests
+            .iter()
+            .map(|request| {
+                use async_graphql::parser::types::OperationType as Kind;
+                match self.documents.operation_summary(request) {
+                    Some((name, Kind::Query)) => (name, metrics::OperationType::query),
+                    Some((name, Kind::Mutation)) => (name, metrics::OperationType::mutation),
+                    Some((name, Kind::Subscription)) => {
+                        (name, metrics::OperationType::subscription)
+                    }
+                    None => (
+                        request.operation_name.clone(),
+                        metrics::OperationType::unknown,
+                    ),
+                }
+            })
+            .collect();
+        let (responses, statements) =
+            metrics::count_statements(self.execute_uncounted(caller, requests)).await;
+        let took = started.elapsed();
+        metrics::statements_per_request(statements);
+        metrics::record(|metrics| {
+            for ((name, kind), response) in operations.iter().zip(&responses) {
+                for error in &response.errors {
+                    metrics.error(error_code(error));
+                }
+                let outcome = match response.errors.first() {
+                    Some(error) => metrics::Outcome::Error(error_code(error)),
+                    None if has_user_errors(&response.data) => metrics::Outcome::UserError,
+                    None => metrics::Outcome::Ok,
+                };
+                metrics.operation(name.as_deref(), *kind, outcome, took);
+            }
+        });
+        responses
+    }
+
+    async fn execute_uncounted(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
         // A request whose required variables are missing is a request
         // error and never runs; the others run together.
         let answers: Vec<Option<Response>> = requests
@@ -330,6 +372,32 @@ impl Drop for Counted<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// The code of a top-level error (every error of ours has one).
+fn error_code(error: &async_graphql::ServerError) -> &str {
+    match error
+        .extensions
+        .as_ref()
+        .and_then(|values| values.get("code"))
+    {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "UNKNOWN",
+    }
+}
+
+/// Whether a mutation's payload (a root field's object) lists user errors.
+fn has_user_errors(data: &async_graphql::Value) -> bool {
+    let async_graphql::Value::Object(roots) = data else {
+        return false;
+    };
+    roots.values().any(|payload| match payload {
+        async_graphql::Value::Object(fields) => matches!(
+            fields.get("userErrors"),
+            Some(async_graphql::Value::List(errors)) if !errors.is_empty()
+        ),
+        _ => false,
+    })
 }
 
 fn timed_out(limit: Duration) -> Response {

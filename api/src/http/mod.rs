@@ -37,6 +37,7 @@ use crate::error::ErrorCode;
 use crate::events::Events;
 use crate::execute::Gate;
 use crate::graphiql::Graphiql;
+use crate::metrics::Metrics;
 use crate::persisted::PersistedQueries;
 use serve::Connections;
 use ws::{SocketContext, SocketLimits};
@@ -106,6 +107,8 @@ pub struct HttpConfig {
     pub probe_db: DatabaseConnection,
     /// The header a trusted proxy names the client's address in, if any.
     pub client_address_header: Option<HeaderName>,
+    /// The app's metrics, counted by every request.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
@@ -118,6 +121,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
             auth: config.auth.clone(),
             events,
             limits: config.socket,
+            metrics: config.metrics.clone(),
         },
         gate,
         db,
@@ -162,6 +166,13 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(CatchPanicLayer::custom(panic_response))
+        // Everything the request does counts on the app's metrics.
+        .layer(axum::middleware::from_fn({
+            let metrics = config.metrics.clone();
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                crate::metrics::scope(metrics.clone(), next.run(request))
+            }
+        }))
         // Outermost: even a panic's answer carries the request's ID.
         .layer(axum::middleware::from_fn(request_id::assign))
 }
@@ -240,6 +251,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// A coded GraphQL error body with `status`, for failures outside GraphQL
 /// execution; it carries the request's ID, as every error does.
 fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    crate::metrics::record(|metrics| metrics.error(code.as_str()));
     let mut extensions = json!({ "code": code.as_str() });
     if let Some(id) = request_id::current() {
         extensions["requestId"] = json!(id);

@@ -42,6 +42,7 @@ use crate::events::{Event, Events};
 use crate::execute::Gate;
 use crate::http::serve::Slot;
 use crate::loaders::Loaders;
+use crate::metrics::{self, Metrics};
 
 /// How a WebSocket connection is bounded in time and size.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +69,7 @@ pub struct SocketContext {
     pub auth: Auth,
     pub events: Events,
     pub limits: SocketLimits,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The subprotocol a WebSocket upgrade asks for, if it is one of ours.
@@ -94,11 +96,15 @@ pub fn upgrade(
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
-            async move {
+            let metrics = context.metrics.clone();
+            let connection = async move {
                 let _slot = slot;
+                let _open = context.metrics.websocket();
                 serve(socket, context, protocol, address).await;
-            }
-            .instrument(tracing::info_span!("graphql", operation = "websocket"))
+            };
+            // The connection's operations count on the app's metrics.
+            metrics::scope(metrics, connection)
+                .instrument(tracing::info_span!("graphql", operation = "websocket"))
         })
 }
 
