@@ -169,6 +169,13 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_CLIENT_ADDRESS_HEADER")]
     pub client_address_header: Option<String>,
 
+    /// A manifest of trusted documents, as graphql-codegen's client preset
+    /// writes it (`persisted-documents.json`: SHA-256 hash → document).
+    /// Listed documents can be sent by hash alone; with `--production`,
+    /// only they run (`PERSISTED_QUERY_NOT_IN_LIST` for anything else).
+    #[arg(long, env = "SHOPGRAPH_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
     /// Where GraphiQL's npm packages are installed (a `node_modules`
     /// directory); by default `web/graphiql/node_modules` of the checkout.
     /// Without them the page at `/` loads GraphiQL from a CDN.
@@ -395,6 +402,7 @@ impl Config {
             max_subscriptions_per_connection: defaults::MAX_SUBSCRIPTIONS_PER_CONNECTION,
             max_subscriptions_per_customer: defaults::MAX_SUBSCRIPTIONS_PER_CUSTOMER,
             graphiql_assets: None,
+            trusted_documents: None,
             admin_token: None,
             token_secret: None,
             token_hours: defaults::TOKEN_HOURS,

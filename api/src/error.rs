@@ -30,6 +30,9 @@ pub enum ErrorCode {
     Internal,
     /// A persisted query's hash is unknown: send the query with its hash.
     PersistedQueryNotFound,
+    /// In production with trusted documents, the document is not on the
+    /// list; nothing ran.
+    PersistedQueryNotInList,
     /// The operation costs more than the complexity budget of one request.
     QueryTooComplex,
     /// The operation nests fields deeper than allowed.
@@ -71,6 +74,7 @@ impl ErrorCode {
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
             ErrorCode::QueryTooDeep => "QUERY_TOO_DEEP",
             ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",

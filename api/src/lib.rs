@@ -36,7 +36,8 @@
 //! - [`http`] — the router and its layers; `http::graphql` — GraphQL over
 //!   HTTP; `http::probes` — `/live`, `/ready`, `/health`; [`http::serve`] —
 //!   accepting connections; [`http::ws`] — GraphQL over WebSocket.
-//! - [`persisted`] — automatic persisted queries.
+//! - [`persisted`] — automatic persisted queries; [`trusted`] — the list
+//!   of trusted documents, and in production the only ones that run.
 //! - [`metrics`] — Prometheus metrics and their endpoint; request IDs and
 //!   log spans are `http::request_id`'s.
 //! - [`events`] — change events for subscriptions and logouts (PostgreSQL
@@ -79,6 +80,7 @@ pub mod scan;
 pub mod schema;
 pub mod throttle;
 pub mod timestamp;
+pub mod trusted;
 pub mod watch;
 pub mod write;
 
@@ -153,12 +155,30 @@ impl App {
             cart::guest::GuestCartQuota::new(config.guest_carts_per_hour),
             &options,
         );
+        let trusted = match &config.trusted_documents {
+            Some(path) => {
+                let list = trusted::TrustedDocuments::load(path, config.production)?;
+                tracing::info!(
+                    documents = list.len(),
+                    enforced = list.enforced(),
+                    "trusted documents loaded{}",
+                    if list.enforced() {
+                        ": only these run"
+                    } else {
+                        " (not enforced outside --production)"
+                    }
+                );
+                Some(Arc::new(list))
+            }
+            None => None,
+        };
         let gate = execute::Gate::new(
             schema,
             db.clone(),
             limits::Limits::from(config),
             throttle::RateLimits::from_config(config).map_err(anyhow::Error::msg)?,
             execute::SubscriptionCaps::from(config),
+            trusted.clone(),
         );
         let shutting_down = Arc::new(AtomicBool::new(false));
         let connections = http::serve::Connections::new(
@@ -176,6 +196,7 @@ impl App {
             cors_origins: config.cors_origins.clone(),
             cors_allow_headers: config.cors_allow_headers.clone(),
             metrics: metrics.clone(),
+            trusted,
             client_address_header: config
                 .client_address_header
                 .as_deref()

@@ -7,12 +7,14 @@
 //! This is done in the HTTP layer rather than by async-graphql's extension
 //! because the GET handler must see the query text to refuse mutations.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::Request;
 use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+
+use crate::trusted::TrustedDocuments;
 
 /// How many bytes of query text are remembered, over all queries; the
 /// least recently used go first. (Bounded by count, 1,000 queries of up to
@@ -38,9 +40,13 @@ struct PersistedQuery {
     sha256_hash: String,
 }
 
-/// The queries registered so far, by hash, and the bytes they hold.
+/// The queries registered so far, by hash, and the bytes they hold; and
+/// the trusted documents, which need no registering.
 #[derive(Default)]
-pub struct PersistedQueries(Mutex<Registered>);
+pub struct PersistedQueries {
+    registered: Mutex<Registered>,
+    trusted: Option<Arc<TrustedDocuments>>,
+}
 
 struct Registered {
     queries: LruCache<String, String>,
@@ -73,6 +79,13 @@ impl Registered {
 }
 
 impl PersistedQueries {
+    pub fn new(trusted: Option<Arc<TrustedDocuments>>) -> PersistedQueries {
+        PersistedQueries {
+            registered: Mutex::default(),
+            trusted,
+        }
+    }
+
     /// Completes `request` if it uses a persisted query: a hash alone gets
     /// its query from the cache; a query with its hash is checked and
     /// remembered. Requests without the extension pass unchanged.
@@ -87,8 +100,17 @@ impl PersistedQueries {
                 "only version 1 of persisted queries is supported",
             ));
         }
+        if request.query.is_empty()
+            && let Some(listed) = self
+                .trusted
+                .as_ref()
+                .and_then(|trusted| trusted.get(&persisted.sha256_hash))
+        {
+            request.query = listed.to_owned();
+            return Ok(());
+        }
         let mut cache = self
-            .0
+            .registered
             .lock()
             .expect("the cache's lock is never held across a panic");
         if request.query.is_empty() {
@@ -100,7 +122,7 @@ impl PersistedQueries {
             return Ok(());
         }
         let hash = format!("{:x}", Sha256::digest(request.query.as_bytes()));
-        if hash != persisted.sha256_hash.to_ascii_lowercase() {
+        if hash != crate::trusted::normalize(&persisted.sha256_hash) {
             return Err(Refusal::Invalid("provided sha does not match query"));
         }
         if request.query.len() <= MAX_QUERY_BYTES {
@@ -153,7 +175,7 @@ mod tests {
             let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
             queries.resolve(&mut with_hash(&query, &hash)).unwrap();
         }
-        let registered = queries.0.lock().unwrap();
+        let registered = queries.registered.lock().unwrap();
         assert!(registered.bytes <= CAPACITY_BYTES);
         assert!(
             registered.queries.len() >= 100,

@@ -34,4 +34,5 @@ mod schema;
 mod schemathesis;
 mod spec;
 mod subscriptions;
+mod trusted;
 mod typescript;

@@ -38,10 +38,19 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
     );
 
     // Apollo Client 4, InMemoryCache with the README's type policies and
-    // the default error policy: signUp → cart → add, change, remove lines
-    // → checkout, with no error (any would reject) and no cache warning.
+    // the default error policy: a guest's cart → signUp → change, remove
+    // lines → checkout → history → a merge at logIn, with no error (any
+    // would reject) and no cache warning; against a production server
+    // that runs only the manifest codegen wrote, every operation sent by
+    // its hash.
+    let manifest = client.join("src/gql/persisted-documents.json");
+    assert!(manifest.exists(), "codegen wrote the trusted documents");
     for engine in [Engine::Sqlite, Engine::Postgres] {
-        let app = TestApp::spawn(engine).await;
+        let app = TestApp::spawn_with(engine, |config| {
+            config.production = true;
+            config.trusted_documents = Some(manifest.clone());
+        })
+        .await;
         let output = js::run(
             &client,
             "npm",
@@ -50,6 +59,10 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
         .await;
         let report: Value = serde_json::from_str(output.trim()).expect("one JSON line");
         assert_eq!(report["ok"], true, "{engine:?}: {report:#}");
+        assert_eq!(
+            report["textsSent"], 0,
+            "{engine:?}: the server knew every document by its hash: {report:#}"
+        );
         assert_eq!(
             report["logged"],
             serde_json::json!([]),

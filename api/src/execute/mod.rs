@@ -44,6 +44,7 @@ use crate::loaders::Loaders;
 use crate::metrics;
 use crate::schema::ShopSchema;
 use crate::throttle::{self, Allowance, Client, OperationCost, RateLimits};
+use crate::trusted::TrustedDocuments;
 
 mod socket;
 
@@ -76,6 +77,8 @@ pub struct Gate {
     load: Arc<Load>,
     /// Open subscriptions by customer.
     subscribers: Arc<Mutex<HashMap<i64, usize>>>,
+    /// Trusted documents; in production, the only ones that run.
+    trusted: Option<Arc<TrustedDocuments>>,
 }
 
 impl Gate {
@@ -85,6 +88,7 @@ impl Gate {
         limits: Limits,
         rate: Option<Arc<RateLimits>>,
         caps: SubscriptionCaps,
+        trusted: Option<Arc<TrustedDocuments>>,
     ) -> Gate {
         Gate {
             documents: Arc::new(ParsedDocuments::new(
@@ -100,6 +104,7 @@ impl Gate {
             caps,
             load: Arc::default(),
             subscribers: Arc::default(),
+            trusted,
         }
     }
 
@@ -162,21 +167,12 @@ impl Gate {
     }
 
     async fn execute_uncounted(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
-        // A request whose required variables are missing is a request
-        // error and never runs; the others run together.
+        // A request of an untrusted document (in production, with a list)
+        // or whose required variables are missing is a request error and
+        // never runs; the others run together.
         let answers: Vec<Option<Response>> = requests
             .iter()
-            .map(|request| {
-                let missing = self.documents.missing_variables(request);
-                (!missing.is_empty()).then(|| {
-                    Response::from_errors(
-                        missing
-                            .into_iter()
-                            .map(|message| ErrorCode::BadUserInput.error(message))
-                            .collect(),
-                    )
-                })
-            })
+            .map(|request| self.refusal(request))
             .collect();
         let runnable = requests
             .into_iter()
@@ -272,6 +268,29 @@ impl Gate {
                 .map(|_| timed_out(self.limits.request_timeout))
                 .collect(),
         }
+    }
+
+    /// Why `request` may not run at all, if it may not: its document is
+    /// not trusted, or its required variables are missing.
+    fn refusal(&self, request: &Request) -> Option<Response> {
+        if let Some(trusted) = &self.trusted
+            && !trusted.admits(&request.query)
+        {
+            return Some(Response::from_errors(vec![
+                ErrorCode::PersistedQueryNotInList.error(
+                    "This server runs only its trusted documents, and this is not one of them",
+                ),
+            ]));
+        }
+        let missing = self.documents.missing_variables(request);
+        (!missing.is_empty()).then(|| {
+            Response::from_errors(
+                missing
+                    .into_iter()
+                    .map(|message| ErrorCode::BadUserInput.error(message))
+                    .collect(),
+            )
+        })
     }
 
     /// The rate-limit allowance of `caller`, if limits are on.

@@ -209,13 +209,8 @@ impl Executor for SocketExecutor {
             })
             .boxed();
         }
-        let missing = gate.documents.missing_variables(&request);
-        if !missing.is_empty() {
-            let errors = missing
-                .into_iter()
-                .map(|message| ErrorCode::BadUserInput.error(message))
-                .collect();
-            return stream::once(async move { Response::from_errors(errors) }).boxed();
+        if let Some(refused) = gate.refusal(&request) {
+            return stream::once(async move { refused }).boxed();
         }
         let Some(slot) = gate.admit_subscription(viewer, &self.open) else {
             let error = ErrorCode::TooManySubscriptions.error(format!(

@@ -109,6 +109,8 @@ pub struct HttpConfig {
     pub client_address_header: Option<HeaderName>,
     /// The app's metrics, counted by every request.
     pub metrics: Arc<Metrics>,
+    /// Trusted documents, which can be sent by hash alone.
+    pub trusted: Option<Arc<crate::trusted::TrustedDocuments>>,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
@@ -126,7 +128,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         gate,
         db,
         probe_db: config.probe_db.clone(),
-        persisted: Arc::new(PersistedQueries::default()),
+        persisted: Arc::new(PersistedQueries::new(config.trusted.clone())),
         max_batch: config.max_batch,
         catalogue_max_age: config.catalogue_max_age,
         shutting_down: config.shutting_down.clone(),

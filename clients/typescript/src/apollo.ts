@@ -10,9 +10,10 @@
 // development build, where its cache warnings live: node's `development`
 // export condition).
 import { strict as assert } from 'node:assert';
-import { ApolloClient, HttpLink, InMemoryCache, type TypePolicies } from '@apollo/client';
+import { ApolloClient, HttpLink, InMemoryCache, type TypePolicies, type TypedDocumentNode } from '@apollo/client';
 import { loadDevMessages, loadErrorMessages } from '@apollo/client/dev';
-import { GraphQLClient } from 'graphql-request';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import { print } from 'graphql';
 
 import {
   AddToCartDocument,
@@ -43,11 +44,45 @@ for (const level of ['warn', 'error'] as const) {
   };
 }
 
-// The shop's staff stock two products (not the storefront's job).
-const staff = new GraphQLClient(url, { headers: { Authorization: `Bearer ${adminToken}` } });
+// Every operation goes by the hash codegen wrote into its `__meta__`
+// (the server's trusted documents list them), with the full text only if
+// the server asks for it (Apollo's automatic persisted queries). A server
+// in production with the manifest never needs the text, and would refuse
+// any document codegen did not list.
+const hashOf = (document: unknown): string => {
+  const hash = (document as { __meta__?: { hash?: string } }).__meta__?.hash;
+  assert(hash, 'codegen embeds each document\'s hash (persistedDocuments)');
+  return hash;
+};
+let textsSent = 0;
+
+// The shop's staff stock two products (not the storefront's job), over
+// plain fetch with the same protocol.
+const staffRequest = async <R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> => {
+  const send = async (withText: boolean) => {
+    const body = {
+      variables,
+      extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(document) } },
+      ...(withText ? { query: print(document) } : {}),
+    };
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify(body),
+    });
+    return (await response.json()) as { data?: R; errors?: { extensions?: { code?: string } }[] };
+  };
+  let answer = await send(false);
+  if (answer.errors?.[0]?.extensions?.code === 'PERSISTED_QUERY_NOT_FOUND') {
+    textsSent += 1;
+    answer = await send(true);
+  }
+  assert(answer.data && !answer.errors, JSON.stringify(answer));
+  return answer.data;
+};
 const suffix = Date.now().toString(36);
 const stock = async (name: string, price: string) => {
-  const created = await staff.request(CreateProductDocument, { input: { name: `${name} ${suffix}`, price, stock: 20 } });
+  const created = await staffRequest(CreateProductDocument, { input: { name: `${name} ${suffix}`, price, stock: 20 } });
   assert(created.createProduct.product, 'a product');
   return created.createProduct.product;
 };
@@ -63,6 +98,7 @@ const link = new HttpLink({
   uri: url,
   fetch: (input, init) => {
     requests += 1;
+    if (typeof init?.body === 'string' && 'query' in JSON.parse(init.body)) textsSent += 1;
     const headers = new Headers(init?.headers);
     if (token) headers.set('authorization', `Bearer ${token}`);
     if (cartToken) headers.set('x-cart-token', cartToken);
@@ -86,7 +122,9 @@ const typePolicies: TypePolicies = {
     },
   },
 };
-const storefront = (policies: TypePolicies) => new ApolloClient({ link, cache: new InMemoryCache({ typePolicies: policies }) });
+const persisted = new PersistedQueryLink({ generateHash: (document) => hashOf(document) });
+const storefront = (policies: TypePolicies) =>
+  new ApolloClient({ link: persisted.concat(link), cache: new InMemoryCache({ typePolicies: policies }) });
 const client = storefront(typePolicies);
 
 // A guest browses and fills a cart without an account.
@@ -145,7 +183,9 @@ const steps = [
 for (const step of steps) {
   // The documents differ in their payload's name, not in their cart.
   const result = await client.mutate({ mutation: step.mutation as typeof ChangeQuantityDocument, variables: step.variables as never });
-  const payload = Object.values(result.data ?? {})[0] as { userErrors: unknown[] } | undefined;
+  const payload = Object.entries(result.data ?? {}).find(([key]) => key !== '__typename')?.[1] as
+    | { userErrors: unknown[] }
+    | undefined;
   assert.deepEqual(payload?.userErrors, []);
   const cart = screen();
   assert.equal(cart.totalQuantity, step.expect.totalQuantity);
@@ -206,4 +246,4 @@ assert(otherCart, 'another cart');
 await careless.mutate({ mutation: RemoveFromCartDocument, variables: { cartId: otherCart, productId: pot.id } });
 const canary = logged.slice(logsOfTheRun.length);
 
-console.log(JSON.stringify({ ok: true, requests, logged: logsOfTheRun, canary }));
+console.log(JSON.stringify({ ok: true, requests, textsSent, logged: logsOfTheRun, canary }));
