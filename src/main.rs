@@ -5,8 +5,15 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+mod settings;
 
 /// A GraphQL response is built from many small allocations (a map per
 /// object, a string per field); mimalloc serves them faster than glibc's
@@ -21,6 +28,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// A TOML file of settings, under the flags' names
+    /// (`database-url = "…"`); the environment and the flags override it.
+    #[arg(long = settings::FLAG, env = settings::ENV)]
+    config_file: Option<PathBuf>,
     #[command(flatten)]
     config: api::Config,
 }
@@ -35,6 +46,9 @@ enum Command {
         #[arg(default_value = "schema.graphql")]
         path: PathBuf,
     },
+    /// Print the effective settings (flags over environment over file over
+    /// defaults), as TOML, with secrets hidden.
+    Config,
     /// Delete the guest carts nobody changed for `--guest-cart-idle-hours`
     /// (the server also does this every hour), and say how many.
     PurgeGuestCarts,
@@ -42,8 +56,18 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let command = Cli::command();
+    let layered = settings::with_file(&command, std::env::args_os().collect())?;
+    let matches = command
+        .clone()
+        .try_get_matches_from(&layered.args)
+        .unwrap_or_else(|err| err.exit());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Config => {
+            print!("{}", settings::describe(&command, &matches, &layered));
+            Ok(())
+        }
         Command::Serve => serve(cli.config).await,
         Command::ExportSchema { path } => {
             let sdl = api::schema::sdl();
@@ -64,23 +88,76 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: api::Config) -> anyhow::Result<()> {
-    // Logs go to stderr, so stdout carries only the start-up banner.
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid log filter")?)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        api::config::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+/// Logs to stderr (so stdout carries only the start-up banner), and, with
+/// `--otlp-endpoint`, spans to an OpenTelemetry collector. Returns the span
+/// exporter's provider, to flush at exit.
+fn install_telemetry(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>> {
+    let filter = EnvFilter::try_new(&config.log).context("invalid log filter")?;
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = match config.log_format {
+        api::config::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).boxed(),
         // One JSON object per line; the fields of every span the line was
         // logged in (the request's ID among them) in `spans`.
-        api::config::LogFormat::Json => logs.json().with_span_list(true).init(),
-    }
+        api::config::LogFormat::Json => logs.json().with_span_list(true).boxed(),
+    };
+    let Some(endpoint) = &config.otlp_endpoint else {
+        tracing_subscriber::registry()
+            .with(logs.with_filter(filter))
+            .init();
+        return Ok(None);
+    };
+    // OTLP over HTTP/protobuf, as every collector takes it; the endpoint is
+    // the collector's base URL, as in OTEL_EXPORTER_OTLP_ENDPOINT.
+    let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(traces)
+        .build()
+        .context("could not set up the OTLP exporter")?;
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name("shopgraph")
+                .build(),
+        )
+        .build();
+    // Callers' W3C `traceparent` continues their trace.
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("shopgraph"))
+        // Requests, operations and batch loads are `info` spans (the
+        // request's is `error`, so logs always have it); SeaORM's span per
+        // SQL statement is `trace`.
+        .with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing::Level::INFO)
+                .with_target("sea_orm::driver", tracing::Level::TRACE)
+                .with_target("sea_orm::database::transaction", tracing::Level::TRACE),
+        );
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(spans)
+        .init();
+    Ok(Some(provider))
+}
+
+async fn serve(config: api::Config) -> anyhow::Result<()> {
+    let telemetry = install_telemetry(&config)?;
     let app = api::App::build(&config).await?;
     let addr = app.local_addr()?;
     tracing::info!(database = %api::redact(&config.database_url), "GraphiQL on http://{addr}/ , GraphQL endpoint http://{addr}/graphql");
     println!("shopgraph listening on http://{addr}/ (GraphQL endpoint: http://{addr}/graphql)");
     app.run(shutdown_signal()).await?;
     tracing::info!("shut down");
+    if let Some(provider) = telemetry {
+        // The spans not yet exported go now, or never.
+        if let Err(err) = provider.shutdown() {
+            eprintln!("could not export the last spans: {err}");
+        }
+    }
     Ok(())
 }
 

@@ -111,7 +111,16 @@ impl<L: BatchLoad> Batcher<L> {
             return None;
         }
         let loader = self.loader.clone();
-        Some(Box::pin(async move {
+        // A span per batch (its parent: the operation's), for traces.
+        let span = tracing::info_span!(
+            "batch_load",
+            loader = std::any::type_name::<L>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("?"),
+            callers = waiting.len(),
+        );
+        let fetch = async move {
             let mut keys: Vec<L::Key> = waiting
                 .iter()
                 .flat_map(|waiting| waiting.keys.iter().cloned())
@@ -123,7 +132,8 @@ impl<L: BatchLoad> Batcher<L> {
                 // A receiver that went away (its field was cancelled) needs no answer.
                 let _ = reply.send(result.clone());
             }
-        }))
+        };
+        Some(Box::pin(tracing::Instrument::instrument(fetch, span)))
     }
 }
 

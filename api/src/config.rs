@@ -30,6 +30,13 @@ pub struct Config {
     #[arg(long, env = "RUST_LOG", default_value = defaults::LOG)]
     pub log: String,
 
+    /// An OpenTelemetry collector's OTLP/HTTP base URL (e.g.
+    /// `http://127.0.0.1:4318`): spans of every request, GraphQL operation,
+    /// batch load and SQL statement are exported there, continuing the
+    /// caller's W3C `traceparent`. Off when unset.
+    #[arg(long, env = "SHOPGRAPH_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// How log lines are written: `text` for people, `json` (one object per
     /// line, with the request's span fields such as `request_id`) for log
     /// shippers.
@@ -380,6 +387,7 @@ impl Config {
             metrics_listen: None,
             log: defaults::LOG.to_owned(),
             log_format: LogFormat::Text,
+            otlp_endpoint: None,
             currency: defaults::CURRENCY.to_owned(),
             seed_demo: false,
             db_pool_size: defaults::DB_POOL_SIZE,

@@ -84,7 +84,7 @@ async fn graphql(url: &str, query: &str) -> Value {
         .expect("a JSON body")
 }
 
-async fn terminate(mut child: Child) {
+pub async fn terminate(mut child: Child) {
     let pid = child.id().expect("a running child").to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
@@ -319,5 +319,89 @@ async fn json_logs_are_one_object_a_line_with_the_request_id() {
     let finished = of_the_request.last().unwrap();
     assert_eq!(finished["fields"]["status"], 200, "{finished:#}");
     assert_eq!(finished["spans"][0]["uri"], "/graphql");
+    terminate(child).await;
+}
+
+/// `--config FILE` sits under the environment and the flags;
+/// `shopgraph config` prints what is in effect, where each value came
+/// from, and no secret.
+#[tokio::test]
+async fn a_config_file_is_layered_under_environment_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shopgraph.toml");
+    std::fs::write(
+        &file,
+        r#"
+currency = "EUR"
+admin_token = "an-admin-token-that-is-long-enough-to-pass"
+max-depth = 9
+max-aliases = 7
+cors-origin = ["https://a.example", "https://b.example"]
+seed-demo = true
+database-url = "postgres://shop:hunter2@db.example:5432/shop"
+"#,
+    )
+    .unwrap();
+    let mut command = Command::new(BINARY);
+    for (name, _) in std::env::vars() {
+        if name == "DATABASE_URL" || name == "RUST_LOG" || name.starts_with("SHOPGRAPH_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command
+        .env("SHOPGRAPH_MAX_DEPTH", "10")
+        .args([
+            "--config",
+            file.to_str().unwrap(),
+            "--currency",
+            "GBP",
+            "config",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let printed = String::from_utf8(output.stdout).unwrap();
+    for line in [
+        r#"currency = "GBP"  # command line"#,
+        r#"max-depth = "10"  # environment"#,
+        r#"max-aliases = "7"  # file"#,
+        r#"cors-origin = ["https://a.example", "https://b.example"]  # file"#,
+        r#"seed-demo = true  # file"#,
+        r#"admin-token = "***"  # file"#,
+        r#"database-url = "postgres://shop:***@db.example:5432/shop"  # file"#,
+        r#"max-batch = "20"  # default"#,
+    ] {
+        assert!(
+            printed.lines().any(|printed| printed == line),
+            "no {line:?} in:\n{printed}"
+        );
+    }
+    assert!(
+        !printed.contains("hunter2") && !printed.contains("long-enough"),
+        "{printed}"
+    );
+
+    // A setting the server does not have is refused, naming it.
+    std::fs::write(&file, "max_dept = 9\n").unwrap();
+    let refused = Command::new(BINARY)
+        .args(["--config", file.to_str().unwrap(), "config"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("`max_dept` is not a setting"),
+        "{refused:?}"
+    );
+
+    // And the server serves what the file says.
+    std::fs::write(&file, "seed-demo = true\n").unwrap();
+    let (child, url) = start(dir.path(), &["--config", file.to_str().unwrap()]).await;
+    let body = graphql(&url, "{ products { totalCount } }").await;
+    assert!(
+        body["data"]["products"]["totalCount"].as_u64().unwrap() > 0,
+        "{body:#}"
+    );
     terminate(child).await;
 }

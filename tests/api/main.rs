@@ -27,6 +27,7 @@ mod node;
 mod operability;
 mod ordering;
 mod orders;
+mod otlp;
 mod pagination;
 mod products;
 mod prometheus;

@@ -146,8 +146,29 @@ impl Gate {
                 }
             })
             .collect();
+        // The operation's span (in logs and traces): names, types, and the
+        // cost once known.
+        let names: Vec<&str> = operations
+            .iter()
+            .map(|(name, _)| name.as_deref().unwrap_or("anonymous"))
+            .collect();
+        let kinds: Vec<String> = operations
+            .iter()
+            .map(|(_, kind)| format!("{kind:?}"))
+            .collect();
+        let span = tracing::info_span!(
+            "graphql",
+            operation = %names.join(","),
+            operation_type = %kinds.join(","),
+            cost = tracing::field::Empty,
+        );
         let (responses, statements) =
-            metrics::count_statements(self.execute_uncounted(caller, requests)).await;
+            metrics::count_statements(self.execute_uncounted(caller, requests))
+                .instrument(span.clone())
+                .await;
+        if let Some(cost) = actual_cost(&responses) {
+            span.record("cost", cost);
+        }
         let took = started.elapsed();
         metrics::statements_per_request(statements);
         metrics::record(|metrics| {
@@ -213,12 +234,6 @@ impl Gate {
                     .data(ActingViewer::default())
             })
             .collect::<Vec<_>>();
-        let operations = requests
-            .iter()
-            .map(|request| request.operation_name.as_deref().unwrap_or("anonymous"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let span = tracing::info_span!("graphql", operation = %operations);
         let batch = match <[Request; 1]>::try_from(requests) {
             Ok([request]) => BatchRequest::Single(request),
             Err(requests) => BatchRequest::Batch(requests),
@@ -259,7 +274,7 @@ impl Gate {
             };
             batch::drive(loaders, self.schema.execute_batch(batch)).await
         }
-        .instrument(span);
+        .in_current_span();
         match tokio::time::timeout(self.limits.request_timeout, run).await {
             Ok(BatchResponse::Single(response)) => vec![response],
             Ok(BatchResponse::Batch(responses)) => responses,
@@ -391,6 +406,21 @@ impl Drop for Counted<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// What the responses' operations cost, as their `extensions.cost` says
+/// (present when rate limits are on).
+fn actual_cost(responses: &[Response]) -> Option<u64> {
+    let costs = responses.iter().filter_map(|response| {
+        let async_graphql::Value::Object(cost) = response.extensions.get("cost")? else {
+            return None;
+        };
+        match cost.get("actualQueryCost")? {
+            async_graphql::Value::Number(number) => number.as_u64(),
+            _ => None,
+        }
+    });
+    costs.reduce(|sum, cost| sum + cost)
 }
 
 /// The code of a top-level error (every error of ours has one).

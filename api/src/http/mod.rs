@@ -158,12 +158,14 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &axum::extract::Request| {
-                    tracing::error_span!(
+                    let span = tracing::error_span!(
                         "request",
                         method = %request.method(),
                         uri = %request.uri(),
                         request_id = request_id::of(request),
-                    )
+                    );
+                    request_id::continue_trace(&span, request.headers());
+                    span
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
