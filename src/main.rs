@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -114,7 +114,13 @@ fn install_telemetry(config: &api::Config) -> anyhow::Result<Option<SdkTracerPro
         .with_endpoint(traces)
         .build()
         .context("could not set up the OTLP exporter")?;
+    // A sampled caller's trace is always continued; of the traces that
+    // start here, `--otlp-sample-ratio` are kept.
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+        config.otlp_sample_ratio,
+    )));
     let provider = SdkTracerProvider::builder()
+        .with_sampler(sampler)
         .with_batch_exporter(exporter)
         .with_resource(
             opentelemetry_sdk::Resource::builder()
@@ -128,6 +134,13 @@ fn install_telemetry(config: &api::Config) -> anyhow::Result<Option<SdkTracerPro
     );
     let spans = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("shopgraph"))
+        // Timing each span's busy and idle time reads the clock at every
+        // poll of every instrumented future, and code locations and thread
+        // names are attributes nobody queries: off, they cost much less
+        // (bench/results/observability.md).
+        .with_tracked_inactivity(false)
+        .with_location(false)
+        .with_threads(false)
         // Requests, operations and batch loads are `info` spans (the
         // request's is `error`, so logs always have it); SeaORM's span per
         // SQL statement is `trace`.

@@ -37,6 +37,14 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_OTLP_ENDPOINT")]
     pub otlp_endpoint: Option<String>,
 
+    /// The share of traces starting at this server that are exported, 0
+    /// to 1 (a caller's sampled trace is always continued). Tracing every
+    /// request costs about a fifth of the throughput of a small read on 2
+    /// cores (bench/results/observability.md); 0.1 costs a few percent.
+    #[arg(long, env = "SHOPGRAPH_OTLP_SAMPLE_RATIO", default_value_t = 1.0,
+          value_parser = parse_ratio)]
+    pub otlp_sample_ratio: f64,
+
     /// How log lines are written: `text` for people, `json` (one object per
     /// line, with the request's span fields such as `request_id`) for log
     /// shippers.
@@ -388,6 +396,7 @@ impl Config {
             log: defaults::LOG.to_owned(),
             log_format: LogFormat::Text,
             otlp_endpoint: None,
+            otlp_sample_ratio: 1.0,
             currency: defaults::CURRENCY.to_owned(),
             seed_demo: false,
             db_pool_size: defaults::DB_POOL_SIZE,
@@ -442,6 +451,13 @@ impl Config {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err(format!("`{text}` is not a ratio from 0 to 1")),
+    }
 }
 
 fn parse_currency(code: &str) -> Result<String, String> {

@@ -73,9 +73,32 @@ async fn start_with(dir: &Path, args: &[&str], stderr: Stdio) -> (Child, String)
 }
 
 async fn graphql(url: &str, query: &str) -> Value {
-    crate::support::client(Some(crate::support::ADMIN_TOKEN))
+    post(
+        url,
+        Some(crate::support::ADMIN_TOKEN),
+        &[],
+        query,
+        json!({}),
+    )
+    .await
+}
+
+/// POSTs `query` with `variables` to the binary serving at `url`, with
+/// `token` as bearer (none: anonymous) and extra `headers`; the JSON body.
+pub async fn post(
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = crate::support::client(token)
         .post(format!("{url}/graphql"))
-        .json(&json!({ "query": query }))
+        .json(&json!({ "query": query, "variables": variables }));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
         .send()
         .await
         .expect("the server answers")

@@ -14,7 +14,7 @@ use prost::Message;
 use serde_json::{Value, json};
 
 use crate::binary;
-use crate::support::{ADMIN_TOKEN, client};
+use crate::support::ADMIN_TOKEN;
 
 /// Every span the receiver was sent.
 type Received = Arc<Mutex<Vec<Span>>>;
@@ -60,13 +60,7 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
 }
 
 async fn graphql(url: &str, headers: &[(&str, &str)], query: &str, variables: Value) -> Value {
-    let mut request = client(Some(ADMIN_TOKEN))
-        .post(format!("{url}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap().json().await.unwrap()
+    binary::post(url, Some(ADMIN_TOKEN), headers, query, variables).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

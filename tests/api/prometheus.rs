@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::binary;
-use crate::support::{ADMIN_TOKEN, client};
+use crate::support::ADMIN_TOKEN;
 
 /// A port nobody listens on now.
 fn free_port() -> u16 {
@@ -19,15 +19,7 @@ fn free_port() -> u16 {
 }
 
 async fn graphql(url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
-    client(token)
-        .post(format!("{url}/graphql"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("the server answers")
-        .json()
-        .await
-        .expect("a JSON body")
+    binary::post(url, token, &[], query, variables).await
 }
 
 /// Asks Prometheus for `query` until it answers one sample, within 60 s;

@@ -255,6 +255,9 @@ struct SystemSpec {
     name: &'static str,
     kind: Kind,
     postgres: bool,
+    /// shopgraph with its metrics served and its spans exported (to a sink
+    /// in this harness), to measure what observing it costs.
+    observed: bool,
 }
 
 const SYSTEMS: &[SystemSpec] = &[
@@ -262,26 +265,37 @@ const SYSTEMS: &[SystemSpec] = &[
         name: "shopgraph (SQLite)",
         kind: Kind::Shopgraph,
         postgres: false,
+        observed: false,
     },
     SystemSpec {
         name: "shopgraph (PostgreSQL)",
         kind: Kind::Shopgraph,
         postgres: true,
+        observed: false,
+    },
+    SystemSpec {
+        name: "shopgraph + metrics + traces (PostgreSQL)",
+        kind: Kind::Shopgraph,
+        postgres: true,
+        observed: true,
     },
     SystemSpec {
         name: "limit (PostgreSQL)",
         kind: Kind::Limit,
         postgres: true,
+        observed: false,
     },
     SystemSpec {
         name: "PostGraphile",
         kind: Kind::PostGraphile,
         postgres: true,
+        observed: false,
     },
     SystemSpec {
         name: "Seaography",
         kind: Kind::Seaography,
         postgres: true,
+        observed: false,
     },
 ];
 
@@ -341,6 +355,18 @@ async fn spawn(mut command: Command, banner: &str, path: &str) -> Result<Running
     }
 }
 
+/// An OTLP/HTTP collector that accepts and drops every export: its URL.
+async fn otlp_sink() -> Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let sink = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(|_: axum::body::Bytes| async { "" }),
+    );
+    tokio::spawn(async move { axum::serve(listener, sink).await });
+    Ok(url)
+}
+
 fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -365,6 +391,18 @@ async fn start(spec: &SystemSpec, args: &Args, database_url: &str) -> Result<Run
                     "0",
                 ])
                 .env("SHOPGRAPH_ADMIN_TOKEN", ADMIN_TOKEN);
+            if spec.observed {
+                // Metrics on their own port, spans to a collector that
+                // takes everything (this harness), so the export's cost is
+                // paid as in production.
+                let collector = otlp_sink().await?;
+                command.args([
+                    "--metrics-listen",
+                    "127.0.0.1:0",
+                    "--otlp-endpoint",
+                    &collector,
+                ]);
+            }
             spawn(command, "shopgraph listening on ", "/graphql").await
         }
         Kind::Limit => {
@@ -810,6 +848,7 @@ struct SystemResult {
     name: &'static str,
     kind: Kind,
     postgres: bool,
+    observed: bool,
     scenarios: Vec<(Scenario, Measured)>,
     peak_rss_mib: f64,
 }
@@ -1084,7 +1123,7 @@ fn report(
 
     let ours = results
         .iter()
-        .find(|r| r.kind == Kind::Shopgraph && r.postgres);
+        .find(|r| r.kind == Kind::Shopgraph && r.postgres && !r.observed);
     if let Some(ours) = ours {
         writeln!(
             out,
@@ -1157,7 +1196,7 @@ fn targets(results: &[SystemResult]) -> Option<String> {
     let system = |kind: Kind| {
         results
             .iter()
-            .find(|result| result.kind == kind && result.postgres)
+            .find(|result| result.kind == kind && result.postgres && !result.observed)
     };
     let ours = system(Kind::Shopgraph)?;
     let limit = system(Kind::Limit);
@@ -1273,6 +1312,26 @@ fn targets(results: &[SystemResult]) -> Option<String> {
             out,
             "| (3): a constant number of SQL statements | {many:.1} per request for 50 carts, {few:.1} for 5 | {} |",
             verdict((many - few).abs() < 0.01)
+        )
+        .ok()?;
+    }
+    if let Some(observed) = results.iter().find(|result| result.observed) {
+        let ratios: Vec<(Scenario, f64)> = SCENARIOS
+            .iter()
+            .filter_map(|&s| {
+                let plain = throughput(ours, s);
+                (plain > 0.0).then(|| (s, throughput(observed, s) / plain))
+            })
+            .collect();
+        let shown: Vec<String> = ratios
+            .iter()
+            .map(|(s, ratio)| format!("{} {:.1}%", s.operation_name(), ratio * 100.0))
+            .collect();
+        writeln!(
+            out,
+            "| metrics + traces + request IDs on: throughput within 5% of the run without them (request IDs are always on) | {} | {} |",
+            shown.join(", "),
+            verdict(ratios.iter().all(|(_, ratio)| *ratio >= 0.95))
         )
         .ok()?;
     }
@@ -1485,6 +1544,7 @@ async fn main() -> Result<()> {
             name: system.spec.name,
             kind: system.spec.kind,
             postgres: system.spec.postgres,
+            observed: system.spec.observed,
             scenarios,
             peak_rss_mib,
         });
