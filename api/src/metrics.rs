@@ -49,6 +49,17 @@ pub enum OperationType {
     unknown,
 }
 
+impl From<async_graphql::parser::types::OperationType> for OperationType {
+    fn from(kind: async_graphql::parser::types::OperationType) -> Self {
+        use async_graphql::parser::types::OperationType as Kind;
+        match kind {
+            Kind::Query => OperationType::query,
+            Kind::Mutation => OperationType::mutation,
+            Kind::Subscription => OperationType::subscription,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation_name: String,
@@ -424,9 +435,55 @@ pub async fn count_statements<F: Future>(work: F) -> (F::Output, usize) {
     (output, count.load(Ordering::Relaxed))
 }
 
-/// Adds `statements` to the per-request histogram.
-pub fn statements_per_request(statements: usize) {
-    record(|metrics| metrics.statements_per_request.observe(statements as f64));
+/// Counts a request the gate answered: each operation (`operations` and
+/// `responses` side by side) with its outcome and the request's time `took`,
+/// each top-level error by code, and the `statements` the request ran.
+pub fn answered(
+    operations: &[(Option<String>, OperationType)],
+    responses: &[async_graphql::Response],
+    statements: usize,
+    took: Duration,
+) {
+    record(|metrics| {
+        metrics.statements_per_request.observe(statements as f64);
+        for ((name, kind), response) in operations.iter().zip(responses) {
+            for error in &response.errors {
+                metrics.error(error_code(error));
+            }
+            let outcome = match response.errors.first() {
+                Some(error) => Outcome::Error(error_code(error)),
+                None if has_user_errors(&response.data) => Outcome::UserError,
+                None => Outcome::Ok,
+            };
+            metrics.operation(name.as_deref(), *kind, outcome, took);
+        }
+    });
+}
+
+/// The code of a top-level error (every error of ours has one).
+fn error_code(error: &async_graphql::ServerError) -> &str {
+    match error
+        .extensions
+        .as_ref()
+        .and_then(|values| values.get("code"))
+    {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "UNKNOWN",
+    }
+}
+
+/// Whether a mutation's payload (a root field's object) lists user errors.
+fn has_user_errors(data: &async_graphql::Value) -> bool {
+    let async_graphql::Value::Object(roots) = data else {
+        return false;
+    };
+    roots.values().any(|payload| match payload {
+        async_graphql::Value::Object(fields) => matches!(
+            fields.get("userErrors"),
+            Some(async_graphql::Value::List(errors)) if !errors.is_empty()
+        ),
+        _ => false,
+    })
 }
 
 /// `work` with the statement counter of the task spawning it, for a batch

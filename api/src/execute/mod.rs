@@ -131,19 +131,12 @@ impl Gate {
         let started = std::time::Instant::now();
         let operations: Vec<(Option<String>, metrics::OperationType)> = requests
             .iter()
-            .map(|request| {
-                use async_graphql::parser::types::OperationType as Kind;
-                match self.documents.operation_summary(request) {
-                    Some((name, Kind::Query)) => (name, metrics::OperationType::query),
-                    Some((name, Kind::Mutation)) => (name, metrics::OperationType::mutation),
-                    Some((name, Kind::Subscription)) => {
-                        (name, metrics::OperationType::subscription)
-                    }
-                    None => (
-                        request.operation_name.clone(),
-                        metrics::OperationType::unknown,
-                    ),
-                }
+            .map(|request| match self.documents.operation_summary(request) {
+                Some((name, kind)) => (name, kind.into()),
+                None => (
+                    request.operation_name.clone(),
+                    metrics::OperationType::unknown,
+                ),
             })
             .collect();
         // The operation's span (in logs and traces): names, types, and the
@@ -169,21 +162,7 @@ impl Gate {
         if let Some(cost) = actual_cost(&responses) {
             span.record("cost", cost);
         }
-        let took = started.elapsed();
-        metrics::statements_per_request(statements);
-        metrics::record(|metrics| {
-            for ((name, kind), response) in operations.iter().zip(&responses) {
-                for error in &response.errors {
-                    metrics.error(error_code(error));
-                }
-                let outcome = match response.errors.first() {
-                    Some(error) => metrics::Outcome::Error(error_code(error)),
-                    None if has_user_errors(&response.data) => metrics::Outcome::UserError,
-                    None => metrics::Outcome::Ok,
-                };
-                metrics.operation(name.as_deref(), *kind, outcome, took);
-            }
-        });
+        metrics::answered(&operations, &responses, statements, started.elapsed());
         responses
     }
 
@@ -421,32 +400,6 @@ fn actual_cost(responses: &[Response]) -> Option<u64> {
         }
     });
     costs.reduce(|sum, cost| sum + cost)
-}
-
-/// The code of a top-level error (every error of ours has one).
-fn error_code(error: &async_graphql::ServerError) -> &str {
-    match error
-        .extensions
-        .as_ref()
-        .and_then(|values| values.get("code"))
-    {
-        Some(async_graphql::Value::String(code)) => code,
-        _ => "UNKNOWN",
-    }
-}
-
-/// Whether a mutation's payload (a root field's object) lists user errors.
-fn has_user_errors(data: &async_graphql::Value) -> bool {
-    let async_graphql::Value::Object(roots) = data else {
-        return false;
-    };
-    roots.values().any(|payload| match payload {
-        async_graphql::Value::Object(fields) => matches!(
-            fields.get("userErrors"),
-            Some(async_graphql::Value::List(errors)) if !errors.is_empty()
-        ),
-        _ => false,
-    })
 }
 
 fn timed_out(limit: Duration) -> Response {
