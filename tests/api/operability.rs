@@ -88,6 +88,50 @@ async fn request_ids_are_kept_or_made_and_reach_every_error() {
     );
 }
 
+/// A WebSocket's errors carry the ID of the request that opened it.
+#[tokio::test]
+async fn websocket_errors_carry_the_id_of_the_request_that_opened_the_socket() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let mut socket = crate::ws::WsClient::open_with_headers(
+        &app.url("/graphql"),
+        &[("x-request-id", "socket-7")],
+    )
+    .await
+    .init(None)
+    .await;
+    socket
+        .subscribe("1", "{ product(id: \"not an id\") { id } }", json!({}))
+        .await;
+    let answer = socket.next_payload().await;
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{answer:#}"
+    );
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["requestId"], "socket-7",
+        "{answer:#}"
+    );
+    socket
+        .subscribe(
+            "2",
+            "subscription { productUpdated(productId: \"UHJvZHVjdDo5OTk=\") { id } }",
+            json!({}),
+        )
+        .await;
+    // After the first operation's `complete`, the subscription's refusal.
+    let refused = loop {
+        let message = socket.next_payload().await;
+        if message["id"] == "2" {
+            break message;
+        }
+        assert_eq!(message["type"], "complete", "{message:#}");
+    };
+    assert!(
+        refused.to_string().contains("\"requestId\":\"socket-7\""),
+        "{refused:#}"
+    );
+}
+
 /// Behind a proxy, throttles count the address the configured header
 /// names (the last one, which the proxy appended); without the setting,
 /// the header is the client's word and is ignored.

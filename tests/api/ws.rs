@@ -31,12 +31,22 @@ impl WsClient {
     /// Opens a socket on `http_url` (the server's `/graphql`) without
     /// initialising the protocol.
     pub async fn open(http_url: &str) -> WsClient {
+        WsClient::open_with_headers(http_url, &[]).await
+    }
+
+    /// [`WsClient::open`], sending `headers` with the upgrade request.
+    pub async fn open_with_headers(http_url: &str, headers: &[(&'static str, &str)]) -> WsClient {
         let url = http_url.replacen("http://", "ws://", 1);
         let mut request = url.into_client_request().expect("a WebSocket URL");
         request.headers_mut().insert(
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().expect("a header value"),
         );
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, value.parse().expect("a header value"));
+        }
         let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("the WebSocket opens");
@@ -81,7 +91,7 @@ impl WsClient {
         WsClient::open(http_url).await.init_with(payload).await
     }
 
-    async fn init(self, token: Option<&str>) -> WsClient {
+    pub async fn init(self, token: Option<&str>) -> WsClient {
         let payload = match token {
             Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
             None => json!({}),

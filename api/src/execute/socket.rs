@@ -178,14 +178,34 @@ impl Executor for SocketExecutor {
             address: self.address,
             cart_token: copied(&request.data),
         };
-        self.gate
+        let mut response = self
+            .gate
             .execute(caller, vec![request])
             .await
             .pop()
-            .unwrap_or_default()
+            .unwrap_or_default();
+        crate::http::request_id::tag(&mut response);
+        response
     }
 
     fn execute_stream(
+        &self,
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        // Polled in the connection's task: its errors carry the ID of the
+        // request that opened the socket.
+        self.stream(request, session_data)
+            .map(|mut response| {
+                crate::http::request_id::tag(&mut response);
+                response
+            })
+            .boxed()
+    }
+}
+
+impl SocketExecutor {
+    fn stream(
         &self,
         mut request: Request,
         session_data: Option<Arc<Data>>,

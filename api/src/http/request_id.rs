@@ -64,18 +64,32 @@ pub fn current() -> Option<String> {
 /// Adds the request's ID to every error of `response` as
 /// `extensions.requestId`.
 pub fn tag_errors(response: &mut async_graphql::BatchResponse) {
+    match response {
+        async_graphql::BatchResponse::Single(single) => tag(single),
+        async_graphql::BatchResponse::Batch(all) => all.iter_mut().for_each(tag),
+    }
+}
+
+/// Adds the ID of the request being served (for a WebSocket, the request
+/// that opened it) to every error of `response`.
+pub fn tag(response: &mut async_graphql::Response) {
     let Some(id) = current() else {
         return;
     };
-    let responses = match response {
-        async_graphql::BatchResponse::Single(single) => std::slice::from_mut(single),
-        async_graphql::BatchResponse::Batch(all) => all.as_mut_slice(),
-    };
-    for error in responses.iter_mut().flat_map(|one| one.errors.iter_mut()) {
+    for error in &mut response.errors {
         error
             .extensions
             .get_or_insert_with(Default::default)
             .set("requestId", id.as_str());
+    }
+}
+
+/// Runs `work` (a WebSocket connection, which outlives its request) with
+/// the ID of the request that opened it, if any.
+pub async fn scope<F: std::future::Future>(id: Option<String>, work: F) -> F::Output {
+    match id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        Some(id) => CURRENT.scope(id, work).await,
+        None => work.await,
     }
 }
 

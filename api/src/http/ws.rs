@@ -91,6 +91,9 @@ pub fn upgrade(
     address: std::net::IpAddr,
 ) -> Response {
     let max = context.limits.max_message_bytes;
+    // The connection's errors carry the ID of the request that opened it
+    // (read now: the connection is served after this request's scope).
+    let opened_by = super::request_id::current();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max)
@@ -103,6 +106,7 @@ pub fn upgrade(
                 serve(socket, context, protocol, address).await;
             };
             // The connection's operations count on the app's metrics.
+            let connection = super::request_id::scope(opened_by, connection);
             metrics::scope(metrics, connection)
                 .instrument(tracing::info_span!("graphql", operation = "websocket"))
         })
