@@ -191,6 +191,12 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_TRUSTED_DOCUMENTS")]
     pub trusted_documents: Option<std::path::PathBuf>,
 
+    /// Automatic persisted queries one client address (IPv6: its /64) may
+    /// add per hour to the table all instances share; beyond that they are
+    /// still served, and remembered by this instance only.
+    #[arg(long, env = "SHOPGRAPH_PERSISTED_QUERIES_PER_HOUR", default_value_t = defaults::PERSISTED_QUERIES_PER_HOUR)]
+    pub persisted_queries_per_hour: u32,
+
     /// Where GraphiQL's npm packages are installed (a `node_modules`
     /// directory); by default `web/graphiql/node_modules` of the checkout.
     /// Without them the page at `/` loads GraphiQL from a CDN.
@@ -360,6 +366,7 @@ mod defaults {
     /// 30 days.
     pub const GUEST_CART_IDLE_HOURS: u32 = 720;
     pub const GUEST_CARTS_PER_HOUR: u32 = 60;
+    pub const PERSISTED_QUERIES_PER_HOUR: u32 = 100;
     pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
     pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;
 
@@ -420,6 +427,7 @@ impl Config {
             max_subscriptions_per_customer: defaults::MAX_SUBSCRIPTIONS_PER_CUSTOMER,
             graphiql_assets: None,
             trusted_documents: None,
+            persisted_queries_per_hour: defaults::PERSISTED_QUERIES_PER_HOUR,
             admin_token: None,
             token_secret: None,
             token_hours: defaults::TOKEN_HOURS,

@@ -197,6 +197,7 @@ impl App {
             cors_allow_headers: config.cors_allow_headers.clone(),
             metrics: metrics.clone(),
             trusted,
+            persisted_queries_per_hour: config.persisted_queries_per_hour,
             client_address_header: config
                 .client_address_header
                 .as_deref()
@@ -278,7 +279,7 @@ impl App {
         tokio::select! {
             result = serving => result,
             result = metrics => result,
-            () = cart::guest::purge_hourly(db, idle_hours) => Ok(()),
+            () = housekeeping(db, idle_hours) => Ok(()),
             () = async {
                 closed.notified().await;
                 tokio::time::sleep(grace).await;
@@ -286,6 +287,32 @@ impl App {
                 tracing::warn!(?grace, "requests still running after the grace period; exiting");
                 Ok(())
             }
+        }
+    }
+}
+
+/// The server's hourly chores, run beside serving (so they stop with the
+/// server): abandoned guest carts and old shared persisted queries go. The
+/// first run is a minute after start, not at once: a server restarted in a
+/// loop should not purge in a loop, and the first requests get the database
+/// to themselves. A failed chore is logged and tried again next hour.
+async fn housekeeping(db: DatabaseConnection, guest_cart_idle_hours: u32) {
+    let hour = std::time::Duration::from_secs(3600);
+    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut hourly = tokio::time::interval_at(first, hour);
+    hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        hourly.tick().await;
+        let idle = chrono::Duration::hours(i64::from(guest_cart_idle_hours));
+        match cart::guest::purge_abandoned(&db, idle).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged abandoned guest carts"),
+            Err(err) => tracing::warn!(error = %err, "could not purge abandoned guest carts"),
+        }
+        match persisted::purge_older_than(&db, persisted::KEPT_DAYS).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged old shared persisted queries"),
+            Err(err) => tracing::warn!(error = %err, "could not purge shared persisted queries"),
         }
     }
 }

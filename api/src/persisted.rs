@@ -6,7 +6,15 @@
 //!
 //! This is done in the HTTP layer rather than by async-graphql's extension
 //! because the GET handler must see the query text to refuse mutations.
+//!
+//! Registered queries are kept in memory and, through a [`SharedStore`],
+//! in the database's `persisted_query` table, so a query registered on one
+//! instance is found by hash on the others. What one client address may add
+//! to the table is bounded (`--persisted-queries-per-hour`; beyond it a
+//! query is still served and remembered here, just not shared), and rows
+//! go 30 days after they were added ([`purge_older_than`]).
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::Request;
@@ -14,6 +22,12 @@ use lru::LruCache;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use entity::persisted_query;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::auth::Viewer;
+use crate::throttle::{Buckets, Client};
 use crate::trusted::TrustedDocuments;
 
 /// How many bytes of query text are remembered, over all queries; the
@@ -46,7 +60,81 @@ struct PersistedQuery {
 pub struct PersistedQueries {
     registered: Mutex<Registered>,
     trusted: Option<Arc<TrustedDocuments>>,
+    shared: Option<SharedStore>,
 }
+
+/// The database table the instances share registered queries through, and
+/// how many each client address may add to it.
+pub struct SharedStore {
+    pub db: DatabaseConnection,
+    pub quota: Buckets<Client>,
+}
+
+impl SharedStore {
+    /// Shares through `db`, each client address adding at most `per_hour`
+    /// queries an hour.
+    pub fn new(db: DatabaseConnection, per_hour: u32) -> SharedStore {
+        let per_hour = f64::from(per_hour);
+        SharedStore {
+            db,
+            quota: Buckets::new(per_hour, per_hour / 3600.0),
+        }
+    }
+
+    async fn find(&self, hash: &str) -> Option<String> {
+        let found = persisted_query::Entity::find_by_id(hash.to_owned())
+            .one(&self.db)
+            .await;
+        match found {
+            Ok(row) => row.map(|row| row.query),
+            Err(err) => {
+                // A miss: the client sends the text, and nothing is lost.
+                tracing::warn!(error = %err, "could not read a shared persisted query");
+                None
+            }
+        }
+    }
+
+    async fn share(&self, hash: String, query: String, address: Option<IpAddr>) {
+        let Some(client) = Client::of(Viewer::Anonymous, address) else {
+            return;
+        };
+        if self.quota.try_take(&client, 1.0).is_err() {
+            return;
+        }
+        let row = persisted_query::ActiveModel {
+            hash: Set(hash),
+            query: Set(query),
+            created_at: Set(chrono::Utc::now()),
+        };
+        let added = persisted_query::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(persisted_query::Column::Hash)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await;
+        if let Err(err) = added {
+            tracing::warn!(error = %err, "could not share a persisted query");
+        }
+    }
+}
+
+/// Deletes the shared queries registered more than `days` ago; how many.
+pub async fn purge_older_than(db: &DatabaseConnection, days: i64) -> Result<u64, sea_orm::DbErr> {
+    let purged = persisted_query::Entity::delete_many()
+        .filter(
+            persisted_query::Column::CreatedAt
+                .lt(chrono::Utc::now() - chrono::Duration::days(days)),
+        )
+        .exec(db)
+        .await?;
+    Ok(purged.rows_affected)
+}
+
+/// How long a shared query is kept.
+pub const KEPT_DAYS: i64 = 30;
 
 struct Registered {
     queries: LruCache<String, String>,
@@ -79,17 +167,27 @@ impl Registered {
 }
 
 impl PersistedQueries {
-    pub fn new(trusted: Option<Arc<TrustedDocuments>>) -> PersistedQueries {
+    pub fn new(
+        trusted: Option<Arc<TrustedDocuments>>,
+        shared: Option<SharedStore>,
+    ) -> PersistedQueries {
         PersistedQueries {
             registered: Mutex::default(),
             trusted,
+            shared,
         }
     }
 
     /// Completes `request` if it uses a persisted query: a hash alone gets
-    /// its query from the cache; a query with its hash is checked and
-    /// remembered. Requests without the extension pass unchanged.
-    pub fn resolve(&self, request: &mut Request) -> Result<(), Refusal> {
+    /// its query from the trusted documents, this instance's cache or the
+    /// shared table; a query with its hash is checked, remembered and
+    /// shared (within the quota of `address`). Requests without the
+    /// extension pass unchanged.
+    pub async fn resolve(
+        &self,
+        request: &mut Request,
+        address: Option<IpAddr>,
+    ) -> Result<(), Refusal> {
         let Some(extension) = request.extensions.remove("persistedQuery") else {
             return Ok(());
         };
@@ -109,26 +207,42 @@ impl PersistedQueries {
             request.query = listed.to_owned();
             return Ok(());
         }
-        let mut cache = self
-            .registered
-            .lock()
-            .expect("the cache's lock is never held across a panic");
+        let wanted = crate::trusted::normalize(&persisted.sha256_hash);
         if request.query.is_empty() {
-            let query = cache
-                .queries
-                .get(&persisted.sha256_hash)
-                .ok_or(Refusal::NotFound)?;
-            request.query = query.clone();
+            let cached = self.cache().queries.get(&wanted).cloned();
+            if let Some(query) = cached {
+                request.query = query;
+                return Ok(());
+            }
+            let shared = match &self.shared {
+                Some(shared) => shared.find(&wanted).await,
+                None => None,
+            };
+            let query = shared.ok_or(Refusal::NotFound)?;
+            self.cache().remember(wanted, query.clone());
+            request.query = query;
             return Ok(());
         }
         let hash = format!("{:x}", Sha256::digest(request.query.as_bytes()));
-        if hash != crate::trusted::normalize(&persisted.sha256_hash) {
+        if hash != wanted {
             return Err(Refusal::Invalid("provided sha does not match query"));
         }
         if request.query.len() <= MAX_QUERY_BYTES {
-            cache.remember(hash, request.query.clone());
+            let known = self.cache().queries.contains(&hash);
+            if !known {
+                self.cache().remember(hash.clone(), request.query.clone());
+                if let Some(shared) = &self.shared {
+                    shared.share(hash, request.query.clone(), address).await;
+                }
+            }
         }
         Ok(())
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Registered> {
+        self.registered
+            .lock()
+            .expect("the cache's lock is never held across a panic")
     }
 }
 
@@ -147,35 +261,41 @@ mod tests {
         request
     }
 
-    #[test]
-    fn a_query_is_found_by_its_hash_once_registered() {
+    #[tokio::test]
+    async fn a_query_is_found_by_its_hash_once_registered() {
         let queries = PersistedQueries::default();
         let query = "{ products { totalCount } }";
         let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
         assert_eq!(
-            queries.resolve(&mut with_hash("", &hash)),
+            queries.resolve(&mut with_hash("", &hash), None).await,
             Err(Refusal::NotFound)
         );
         assert!(matches!(
-            queries.resolve(&mut with_hash(query, "0000")),
+            queries.resolve(&mut with_hash(query, "0000"), None).await,
             Err(Refusal::Invalid(_))
         ));
-        queries.resolve(&mut with_hash(query, &hash)).unwrap();
+        queries
+            .resolve(&mut with_hash(query, &hash), None)
+            .await
+            .unwrap();
         let mut hash_only = with_hash("", &hash);
-        queries.resolve(&mut hash_only).unwrap();
+        queries.resolve(&mut hash_only, None).await.unwrap();
         assert_eq!(hash_only.query, query);
     }
 
-    #[test]
-    fn stays_within_its_byte_budget() {
+    #[tokio::test]
+    async fn stays_within_its_byte_budget() {
         let queries = PersistedQueries::default();
         let filler = "#".repeat(MAX_QUERY_BYTES - 100);
         for i in 0..200 {
             let query = format!("{{ f{i} }} {filler}");
             let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
-            queries.resolve(&mut with_hash(&query, &hash)).unwrap();
+            queries
+                .resolve(&mut with_hash(&query, &hash), None)
+                .await
+                .unwrap();
         }
-        let registered = queries.registered.lock().unwrap();
+        let registered = queries.cache();
         assert!(registered.bytes <= CAPACITY_BYTES);
         assert!(
             registered.queries.len() >= 100,

@@ -10,6 +10,7 @@
 //! - [`checkout`] — the idempotency key of a checkout, and its cart.
 //! - [`order`] — what a checkout sold, kept as sold; its lines are [`order_line`].
 //! - [`session`] — a login: the customer a bearer token stands for, until it expires or is revoked.
+//! - [`persisted_query`] — an automatic persisted query, shared by every instance.
 
 pub mod cart;
 pub mod cart_product;
@@ -17,6 +18,7 @@ pub mod checkout;
 pub mod customer;
 pub mod order;
 pub mod order_line;
+pub mod persisted_query;
 pub mod product;
 pub mod session;
 

@@ -16,6 +16,7 @@ mod m20261123_000007_create_session;
 mod m20261129_000008_scope_idempotency_keys;
 mod m20261204_000009_create_order;
 mod m20261204_000010_guest_carts;
+mod m20261205_000011_create_persisted_query;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_scope_idempotency_keys::Migration),
             Box::new(m20261204_000009_create_order::Migration),
             Box::new(m20261204_000010_guest_carts::Migration),
+            Box::new(m20261205_000011_create_persisted_query::Migration),
         ]
     }
 }

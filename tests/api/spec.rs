@@ -95,6 +95,55 @@ fn persisted(hash: &str) -> Value {
     json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
 }
 
+/// A query registered on one instance runs by hash on another (they share
+/// the `persisted_query` table); what one client address may add to the
+/// table is bounded, beyond which queries are remembered locally only.
+#[tokio::test]
+async fn persisted_queries_are_shared_by_instances_within_a_quota() {
+    for engine in Engine::ALL {
+        let first =
+            TestApp::spawn_with(engine, |config| config.persisted_queries_per_hour = 1).await;
+        let second = first.second_instance().await;
+        let post = |app: &TestApp, body: Value| {
+            let request = app.http.post(app.url("/graphql")).json(&body);
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let shared = "query Shared { products { totalCount } }";
+        let local = "query Local { products { totalCount } }";
+        for query in [shared, local] {
+            let registered = post(
+                &first,
+                json!({ "query": query, "extensions": persisted(&sha256(query)) }),
+            )
+            .await;
+            assert_eq!(
+                registered["data"]["products"]["totalCount"], 0,
+                "{engine:?}: {registered:#}"
+            );
+        }
+        // The first registration was within the quota: the other instance
+        // knows it by hash.
+        let elsewhere = post(&second, json!({ "extensions": persisted(&sha256(shared)) })).await;
+        assert_eq!(
+            elsewhere["data"]["products"]["totalCount"], 0,
+            "{engine:?}: {elsewhere:#}"
+        );
+        // The second was over it: served, remembered by the first instance
+        // only.
+        let here = post(&first, json!({ "extensions": persisted(&sha256(local)) })).await;
+        assert_eq!(
+            here["data"]["products"]["totalCount"], 0,
+            "{engine:?}: {here:#}"
+        );
+        let not_there = post(&second, json!({ "extensions": persisted(&sha256(local)) })).await;
+        assert_eq!(
+            not_there["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+            "{engine:?}"
+        );
+        assert_eq!(first.count_rows("persisted_query").await, 1);
+    }
+}
+
 #[tokio::test]
 async fn persisted_queries_register_then_run_by_hash_over_post_and_get() {
     let app = TestApp::spawn(Engine::Sqlite).await;

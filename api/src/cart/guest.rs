@@ -26,8 +26,8 @@ use chrono::{Duration, Utc};
 use entity::{cart, cart_product};
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 
 use super::operations::MAX_LINES_PER_CART;
@@ -237,25 +237,4 @@ pub async fn purge_abandoned(db: &impl ConnectionTrait, idle: Duration) -> Resul
         .exec(db)
         .await?;
     Ok(purged.rows_affected)
-}
-
-/// Purges guest carts idle for `idle_hours` a minute after the server
-/// starts (not at once: a server restarted in a loop should not purge in a
-/// loop, and the first requests get the database to themselves) and every
-/// hour after, for as long as it is polled: the server runs it beside
-/// serving, so it stops with the server. A failed purge is logged and
-/// tried again next hour.
-pub async fn purge_hourly(db: DatabaseConnection, idle_hours: u32) {
-    let hour = std::time::Duration::from_secs(3600);
-    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    let mut hourly = tokio::time::interval_at(first, hour);
-    hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        hourly.tick().await;
-        match purge_abandoned(&db, Duration::hours(i64::from(idle_hours))).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, idle_hours, "purged abandoned guest carts"),
-            Err(err) => tracing::warn!(error = %err, "could not purge abandoned guest carts"),
-        }
-    }
 }

@@ -112,12 +112,13 @@ async fn answer_post(
         Ok(viewer) => viewer,
         Err(response) => return *response,
     };
+    let address = state.client_address(headers, client);
     // Requests whose persisted query is unknown get that error in their
     // place; the others run together as one batch.
     let mut runnable = Vec::with_capacity(requests.len());
     let mut answers: Vec<Option<async_graphql::Response>> = Vec::with_capacity(requests.len());
     for mut request in requests {
-        match prepare(&state, &mut request) {
+        match prepare(&state, &mut request, address).await {
             Ok(()) => {
                 runnable.push(request);
                 answers.push(None);
@@ -131,10 +132,7 @@ async fn answer_post(
     } else {
         state
             .gate
-            .execute(
-                caller(headers, viewer, state.client_address(headers, client)),
-                runnable,
-            )
+            .execute(caller(headers, viewer, address), runnable)
             .await
     };
     let mut executed = executed.into_iter();
@@ -158,8 +156,8 @@ enum Prepared {
 }
 
 /// Resolves a request's persisted query and checks that it has a document.
-fn prepare(state: &AppState, request: &mut Request) -> Result<(), Prepared> {
-    match state.persisted.resolve(request) {
+async fn prepare(state: &AppState, request: &mut Request, address: IpAddr) -> Result<(), Prepared> {
+    match state.persisted.resolve(request, Some(address)).await {
         Ok(()) => {}
         Err(Refusal::NotFound) => return Err(Prepared::NotFound),
         Err(Refusal::Invalid(message)) => {
@@ -258,7 +256,8 @@ async fn answer_get(
             );
         }
     };
-    let mut response = match prepare(&state, &mut request) {
+    let address = state.client_address(headers, client);
+    let mut response = match prepare(&state, &mut request, address).await {
         Err(Prepared::Refused(response)) => *response,
         Err(Prepared::NotFound) => {
             graphql_response(headers, BatchResponse::Single(persisted_query_not_found()))
@@ -279,7 +278,7 @@ async fn answer_get(
         Ok(()) => match identify(&state, headers).await {
             Err(response) => *response,
             Ok(viewer) => {
-                let caller = caller(headers, viewer, state.client_address(headers, client));
+                let caller = caller(headers, viewer, address);
                 let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();
                 let cache = cache_control(headers, &response, state.catalogue_max_age);

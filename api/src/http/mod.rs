@@ -38,7 +38,7 @@ use crate::events::Events;
 use crate::execute::Gate;
 use crate::graphiql::Graphiql;
 use crate::metrics::Metrics;
-use crate::persisted::PersistedQueries;
+use crate::persisted::{PersistedQueries, SharedStore};
 use serve::Connections;
 use ws::{SocketContext, SocketLimits};
 
@@ -111,11 +111,20 @@ pub struct HttpConfig {
     pub metrics: Arc<Metrics>,
     /// Trusted documents, which can be sent by hash alone.
     pub trusted: Option<Arc<crate::trusted::TrustedDocuments>>,
+    /// Automatic persisted queries one client address may share per hour.
+    pub persisted_queries_per_hour: u32,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
 /// WebSocket), and the probes.
 pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpConfig) -> Router {
+    let persisted = Arc::new(PersistedQueries::new(
+        config.trusted.clone(),
+        Some(SharedStore::new(
+            db.clone(),
+            config.persisted_queries_per_hour,
+        )),
+    ));
     let state = AppState {
         socket: SocketContext {
             gate: gate.clone(),
@@ -128,7 +137,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         gate,
         db,
         probe_db: config.probe_db.clone(),
-        persisted: Arc::new(PersistedQueries::new(config.trusted.clone())),
+        persisted,
         max_batch: config.max_batch,
         catalogue_max_age: config.catalogue_max_age,
         shutting_down: config.shutting_down.clone(),
