@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use tracing_subscriber::filter::FilterExt as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -114,11 +115,10 @@ fn install_telemetry(config: &api::Config) -> anyhow::Result<Option<SdkTracerPro
         .with_endpoint(traces)
         .build()
         .context("could not set up the OTLP exporter")?;
-    // A sampled caller's trace is always continued; of the traces that
-    // start here, `--otlp-sample-ratio` are kept.
-    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-        config.otlp_sample_ratio,
-    )));
+    // Which requests are traced is decided as each arrives, before any
+    // span is built (`api::traced`, the caller's sampled flag or
+    // `--otlp-sample-ratio`); the spans that reach the exporter are kept.
+    let sampler = Sampler::AlwaysOn;
     let provider = SdkTracerProvider::builder()
         .with_sampler(sampler)
         .with_batch_exporter(exporter)
@@ -143,18 +143,40 @@ fn install_telemetry(config: &api::Config) -> anyhow::Result<Option<SdkTracerPro
         .with_threads(false)
         // Requests, operations and batch loads are `info` spans (the
         // request's is `error`, so logs always have it); SeaORM's span per
-        // SQL statement is `trace`.
+        // SQL statement is `trace`. Only traced requests' spans are built.
         .with_filter(
             tracing_subscriber::filter::Targets::new()
                 .with_default(tracing::Level::INFO)
                 .with_target("sea_orm::driver", tracing::Level::TRACE)
-                .with_target("sea_orm::database::transaction", tracing::Level::TRACE),
+                .with_target("sea_orm::database::transaction", tracing::Level::TRACE)
+                .and(TracedRequests),
         );
     tracing_subscriber::registry()
         .with(logs.with_filter(filter))
         .with(spans)
         .init();
     Ok(Some(provider))
+}
+
+/// Lets through the spans and events of traced requests only
+/// ([`api::traced`]); asked at each span, as the answer is the task's.
+struct TracedRequests;
+
+impl<S> tracing_subscriber::layer::Filter<S> for TracedRequests {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        api::traced::traced()
+    }
+
+    fn callsite_enabled(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
 }
 
 async fn serve(config: api::Config) -> anyhow::Result<()> {

@@ -227,7 +227,9 @@ impl<F: Future> Future for Batched<F> {
                 this.fetches.extend(
                     started
                         .into_iter()
-                        .map(|fetch| tokio::spawn(crate::metrics::carry(fetch))),
+                        .map(|fetch| {
+                            tokio::spawn(crate::traced::carry(crate::metrics::carry(fetch)))
+                        }),
                 );
             }
             // Run fetches; each that finishes answers waiting resolvers,

@@ -80,6 +80,7 @@ pub mod scan;
 pub mod schema;
 pub mod throttle;
 pub mod timestamp;
+pub mod traced;
 pub mod trusted;
 pub mod watch;
 pub mod write;
@@ -198,6 +199,11 @@ impl App {
             metrics: metrics.clone(),
             trusted,
             persisted_queries_per_hour: config.persisted_queries_per_hour,
+            trace_sample_ratio: if config.otlp_endpoint.is_some() {
+                config.otlp_sample_ratio
+            } else {
+                0.0
+            },
             client_address_header: config
                 .client_address_header
                 .as_deref()

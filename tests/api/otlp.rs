@@ -109,21 +109,7 @@ async fn spans_reach_the_collector_in_the_callers_trace() {
     // Stopping the server flushes the spans not yet exported.
     binary::terminate(server).await;
 
-    let wanted = hex(trace_id);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let spans = loop {
-        let spans: Vec<Span> = received
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|span| span.trace_id == wanted)
-            .cloned()
-            .collect();
-        if spans.iter().any(|span| span.name == "request") || Instant::now() > deadline {
-            break spans;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let spans = spans_of(&received, trace_id).await;
     let names: Vec<&str> = spans.iter().map(|span| span.name.as_str()).collect();
     let one = |name: &str| {
         spans
@@ -170,6 +156,77 @@ async fn spans_reach_the_collector_in_the_callers_trace() {
         !statements.is_empty(),
         "each batch load runs a statement: {names:?}"
     );
+}
+
+/// The spans of the trace `trace_id`, once its request's span has arrived
+/// (or 30 s have passed).
+async fn spans_of(received: &Received, trace_id: &str) -> Vec<Span> {
+    let wanted = hex(trace_id);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let spans: Vec<Span> = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|span| span.trace_id == wanted)
+            .cloned()
+            .collect();
+        if spans.iter().any(|span| span.name == "request") || Instant::now() > deadline {
+            return spans;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sampling is decided before any span is built: with a ratio of 0, only a
+/// caller's sampled trace is exported; requests starting a trace here and a
+/// caller's unsampled trace send nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_sampled_requests_are_exported() {
+    let (collector, received) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, url) = binary::start(
+        dir.path(),
+        &["--otlp-endpoint", &collector, "--otlp-sample-ratio", "0"],
+    )
+    .await;
+    let query = "query Some { products(first: 2) { nodes { name } } }";
+    for _ in 0..5 {
+        let answer = graphql(&url, &[], query, json!({})).await;
+        assert!(answer["errors"].is_null(), "{answer:#}");
+    }
+    let unsampled = "0af7651916cd43dd8448eb211c80319c";
+    graphql(
+        &url,
+        &[("traceparent", &format!("00-{unsampled}-b7ad6b7169203331-00"))],
+        query,
+        json!({}),
+    )
+    .await;
+    let sampled = "4bf92f3577b34da6a3ce929d0e0e4736";
+    graphql(
+        &url,
+        &[("traceparent", &format!("00-{sampled}-00f067aa0ba902b7-01"))],
+        query,
+        json!({}),
+    )
+    .await;
+    binary::terminate(server).await;
+
+    // The sampled trace is exported last (its request came last), so once
+    // it is in, everything the server exported is.
+    let spans = spans_of(&received, sampled).await;
+    let names: Vec<&str> = spans.iter().map(|span| span.name.as_str()).collect();
+    assert!(names.contains(&"request"), "{names:?}");
+    assert!(names.contains(&"graphql"), "{names:?}");
+    let others: Vec<String> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|span| span.trace_id != hex(sampled))
+        .map(|span| format!("{} in {:02x?}", span.name, span.trace_id))
+        .collect();
+    assert!(others.is_empty(), "unsampled requests were exported: {others:?}");
 }
 
 fn hex(text: &str) -> Vec<u8> {

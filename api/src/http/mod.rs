@@ -113,6 +113,9 @@ pub struct HttpConfig {
     pub trusted: Option<Arc<crate::trusted::TrustedDocuments>>,
     /// Automatic persisted queries one client address may share per hour.
     pub persisted_queries_per_hour: u32,
+    /// The share of requests starting a trace that are traced
+    /// (`--otlp-sample-ratio`; 0 without `--otlp-endpoint`).
+    pub trace_sample_ratio: f64,
 }
 
 /// The whole HTTP surface: GraphiQL on `/`, GraphQL on `/graphql` (HTTP and
@@ -173,7 +176,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
                         uri = %request.uri(),
                         request_id = request_id::of(request),
                     );
-                    request_id::continue_trace(&span, request.headers());
+                    crate::traced::continue_trace(&span, request);
                     span
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -184,6 +187,13 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
             let metrics = config.metrics.clone();
             move |request: axum::extract::Request, next: axum::middleware::Next| {
                 crate::metrics::scope(metrics.clone(), next.run(request))
+            }
+        }))
+        // Whether the request is traced is decided before its first span.
+        .layer(axum::middleware::from_fn({
+            let ratio = config.trace_sample_ratio;
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                crate::traced::decide(ratio, request, next)
             }
         }))
         // Outermost: even a panic's answer carries the request's ID.

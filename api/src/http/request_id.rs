@@ -1,4 +1,4 @@
-//! Request IDs and traces: every HTTP request has an ID, so a client's report, a log line
+//! Request IDs: every HTTP request has an ID, so a client's report, a log line
 //! and an error can be matched. The caller's `x-request-id` is kept when it
 //! is a plausible ID (at most [`MAX_CHARS`] characters of `A-Z a-z 0-9 - _
 //! . : /`, so it cannot forge log lines or smuggle markup); otherwise a UUID
@@ -90,30 +90,6 @@ pub async fn scope<F: std::future::Future>(id: Option<String>, work: F) -> F::Ou
     match id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         Some(id) => CURRENT.scope(id, work).await,
         None => work.await,
-    }
-}
-
-/// Makes `span` a child of the caller's span when the request carries a
-/// W3C `traceparent` (and OpenTelemetry export is on: otherwise the
-/// propagator is a no-op), so the server's spans join the caller's trace.
-pub fn continue_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.extract(&Headers(headers))
-    });
-    let _ = span.set_parent(parent);
-}
-
-/// Request headers as OpenTelemetry's propagators read them.
-struct Headers<'a>(&'a axum::http::HeaderMap);
-
-impl opentelemetry::propagation::Extractor for Headers<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|value| value.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(|name| name.as_str()).collect()
     }
 }
 

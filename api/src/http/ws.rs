@@ -94,6 +94,10 @@ pub fn upgrade(
     // The connection's errors carry the ID of the request that opened it
     // (read now: the connection is served after this request's scope).
     let opened_by = super::request_id::current();
+    let traced = crate::traced::traced();
+    // Made now, within the request (so under its tracing decision, and a
+    // child of its span); the connection is served after it.
+    let span = tracing::info_span!("graphql", operation = "websocket");
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max)
@@ -107,8 +111,8 @@ pub fn upgrade(
             };
             // The connection's operations count on the app's metrics.
             let connection = super::request_id::scope(opened_by, connection);
-            metrics::scope(metrics, connection)
-                .instrument(tracing::info_span!("graphql", operation = "websocket"))
+            let connection = crate::traced::scope(traced, connection);
+            metrics::scope(metrics, connection).instrument(span)
         })
 }
 
