@@ -73,8 +73,9 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub db_acquire_timeout_ms: u64,
 
-    /// SQLite: how long a write waits for another writer (another process
-    /// holding the file) before failing with SERVICE_UNAVAILABLE, in ms.
+    /// SQLite: how long a write waits for its turn, behind this server's
+    /// other writers (a first-come, first-served queue) or another process
+    /// holding the file, before failing with SERVICE_UNAVAILABLE, in ms.
     #[arg(long, env = "SHOPGRAPH_DB_BUSY_TIMEOUT_MS", default_value_t = defaults::DB_BUSY_TIMEOUT_MS)]
     pub db_busy_timeout_ms: u64,
 

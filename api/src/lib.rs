@@ -144,6 +144,7 @@ impl App {
         let options = schema::SchemaOptions {
             limits: limits::Limits::from(config),
             introspection: config.introspection_enabled(),
+            write_patience: std::time::Duration::from_millis(config.db_busy_timeout_ms),
         };
         let auth = auth::Auth::from_config(config).map_err(anyhow::Error::msg)?;
         let passwords = passwords::Passwords::new(config.max_concurrent_password_hashes());

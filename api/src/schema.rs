@@ -62,6 +62,9 @@ pub struct SchemaOptions {
     pub limits: Limits,
     /// Introspection and "did you mean" suggestions (off in production).
     pub introspection: bool,
+    /// Longest a mutation waits for its turn to write on SQLite
+    /// ([`crate::db::WriteQueue`]).
+    pub write_patience: std::time::Duration,
 }
 
 /// The schema served over `db`, with prices in `currency`, announcing
@@ -76,10 +79,12 @@ pub fn build(
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
+    let write_queue = crate::db::WriteQueue::new(&db, options.write_patience);
     let mut builder = builder()
         .extension(LimitsExtension(limits.clone()))
         .limit_directives(MAX_DIRECTIVES)
         .data(db)
+        .data(write_queue)
         .data(currency)
         .data(events)
         .data(auth)

@@ -3,7 +3,8 @@
 //! A mutation decodes its arguments and checks who may do it, then hands
 //! `write` two things: the operation, which gets the transaction, and what
 //! the operation's result changed, as events for subscribers. `write`
-//! opens the transaction (on SQLite taking the write lock up front, see
+//! waits for its turn on SQLite ([`crate::db::WriteQueue`]), opens the
+//! transaction (on SQLite taking the write lock up front, see
 //! [`crate::db::begin_write`]), runs the operation, and then either
 //! commits and announces the events — to this instance's subscribers, and
 //! on PostgreSQL to every instance through a NOTIFY sent by the same
@@ -27,6 +28,7 @@ pub async fn write<T>(
 ) -> Result<T, MutationError> {
     let db = ctx.shared::<DatabaseConnection>()?;
     let events = ctx.shared::<Events>()?;
+    let _turn = ctx.shared::<db::WriteQueue>()?.turn().await?;
     let txn = db::begin_write(db).await?;
     let outcome = operation(&txn).await;
     events.finish(txn, outcome, changed).await
