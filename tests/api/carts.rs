@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, engine_tests};
+use crate::support::{Engine, TestApp, engine_tests};
 
 const ADD: &str = "mutation($cartId: ID!, $lines: [CartLineInput!]!) { addCartLines(cartId: $cartId, lines: $lines) { cart { id } userErrors { field message code } } }";
 const UPDATE_LINE: &str = "mutation($cartId: ID!, $productId: ID!, $quantity: Int!) { updateCartLine(cartId: $cartId, productId: $productId, quantity: $quantity) { cart { id } userErrors { field message code } } }";
@@ -300,5 +300,44 @@ engine_tests! {
         eprintln!("{:?}: nested carts query ran {at_5} statements for 5 carts, {at_50} for 50", app.engine);
         assert_eq!(at_5, at_50, "the statement count must not grow with the number of carts");
         assert!(at_50 <= 9, "a small constant number of statements, got {at_50}");
+    }
+}
+
+engine_tests! {
+    /// Adding lines is a few statements however many lines are added (it
+    /// was one upsert per product).
+    async fn adding_lines_costs_the_same_statements_for_1_and_10_products(app) {
+        let mut products = Vec::new();
+        for i in 0..11 {
+            products.push(app.create_product(&format!("product {i}"), "1.25", 1_000).await);
+        }
+        let customer = app.create_customer("few@example.com", "Few").await;
+        let cart = app.create_cart(&customer, &[]).await;
+        let app = &app;
+        let add = |lines: Value| {
+            let cart = cart.clone();
+            async move {
+                let before = app.statements();
+                let data = app.ok(ADD, json!({ "cartId": cart, "lines": lines })).await;
+                assert_eq!(data["addCartLines"]["userErrors"], json!([]), "{data:#}");
+                app.statements() - before
+            }
+        };
+        let one = add(json!([{ "productId": products[0], "quantity": 1 }])).await;
+        let ten = add(json!(products[1..]
+            .iter()
+            .map(|id| json!({ "productId": id, "quantity": 2 }))
+            .collect::<Vec<_>>()))
+        .await;
+        eprintln!("{:?}: addCartLines ran {one} statements for 1 product, {ten} for 10", app.engine);
+        assert_eq!(one, ten, "the statement count must not grow with the lines");
+        // Besides BEGIN and COMMIT: touching the cart, reading the
+        // products, one upsert of every line, counting the cart's lines,
+        // and on PostgreSQL the NOTIFY.
+        let most = match app.engine {
+            Engine::Postgres => 5,
+            Engine::Sqlite => 4,
+        };
+        assert!(one <= most, "{one} statements, at most {most} expected");
     }
 }

@@ -79,6 +79,10 @@ struct Args {
     /// Only these systems (comma-separated names as in the report).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Only these scenarios (comma-separated operation names: Products,
+    /// Product, Carts, CustomerCarts, AddCartLines), for a quicker look.
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
     /// Where to write the report.
     #[arg(long, default_value = "bench/results/latest.md")]
     output: PathBuf,
@@ -396,9 +400,14 @@ async fn start(spec: &SystemSpec, args: &Args, database_url: &str) -> Result<Run
                     "--log",
                     "warn",
                     // The load comes from one address and stands for many
-                    // clients; the peers have no rate limit either.
+                    // clients: no per-client rate limit (the peers have
+                    // none either), and no per-client share of the
+                    // concurrent requests (4 by default) below the server's
+                    // own bound (16 by default).
                     "--rate-limit-points",
                     "0",
+                    "--max-concurrent-per-client",
+                    "16",
                 ])
                 .env("SHOPGRAPH_ADMIN_TOKEN", ADMIN_TOKEN);
             if let Some(ratio) = spec.observed {
@@ -1510,6 +1519,14 @@ async fn main() -> Result<()> {
 
     let (warmup, duration) = timing;
     for &scenario in SCENARIOS {
+        if !args.scenarios.is_empty()
+            && !args
+                .scenarios
+                .iter()
+                .any(|name| name == scenario.operation_name())
+        {
+            continue;
+        }
         eprintln!("{} …", scenario.label());
         let mut rounds: Vec<Vec<Load>> = live.iter().map(|_| Vec::new()).collect();
         if warmup > 0 && scenario != Scenario::AddCartLines {
