@@ -3,6 +3,8 @@
 //! `bench/run`), `limit` (the hand-written limit it compares with) and
 //! `pagination` (page 1 against page 500, run by `bench/pagination`).
 
+pub mod flash_sale;
+
 /// The machine a report was made on: cores, memory and CPU model.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

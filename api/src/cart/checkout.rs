@@ -164,6 +164,8 @@ async fn checkout(
         return Ok(done);
     }
 
+    // Closing the cart locks it (a second checkout of it waits here, then
+    // finds it closed) and gives its row.
     let closed = cart::Entity::update_many()
         .col_expr(cart::Column::CheckedOutAt, Expr::value(now))
         .col_expr(cart::Column::UpdatedAt, Expr::value(now))
@@ -171,13 +173,18 @@ async fn checkout(
         .filter(cart::Column::CheckedOutAt.is_null())
         .filter(cart::Column::CustomerId.is_not_null())
         .filter(access.condition())
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if closed.rows_affected == 0 {
+    let Some(cart) = closed.into_iter().next() else {
         return Err(super::operations::not_open(db, cart_id, access)
             .await?
             .into());
-    }
+    };
+    let customer_id = cart.customer_id.ok_or_else(|| {
+        ApiError::from(anyhow::anyhow!(
+            "cart {cart_id} lost its customer during its checkout"
+        ))
+    })?;
 
     let lines = cart_product::Entity::find()
         .filter(cart_product::Column::CartId.eq(cart_id))
@@ -187,8 +194,16 @@ async fn checkout(
     if lines.is_empty() {
         return Err(UserError::invalid(&["cartId"], "The cart is empty").into());
     }
+    let customer = crate::order::buyer(db, customer_id).await?;
+
+    // Stock is taken last: from each product's update to the commit, its
+    // row is locked, and in a flash sale every buyer waits for the few
+    // products on sale. Each update returns the product as it is sold
+    // (name, price) for the order. In product order, so that concurrent
+    // checkouts lock rows in the same order and cannot deadlock.
+    let mut sold = Vec::with_capacity(lines.len());
     let mut short = Vec::new();
-    for (index, line) in lines.iter().enumerate() {
+    for line in &lines {
         let taken = product::Entity::update_many()
             .col_expr(
                 product::Column::Stock,
@@ -197,20 +212,21 @@ async fn checkout(
             .col_expr(product::Column::UpdatedAt, Expr::value(now))
             .filter(product::Column::Id.eq(line.product_id))
             .filter(product::Column::Stock.gte(line.quantity))
-            .exec(db)
+            .exec_with_returning(db)
             .await?;
-        if taken.rows_affected == 0 {
-            short.push((index, line));
+        match taken.into_iter().next() {
+            Some(product) => sold.push((product, line.quantity)),
+            None => short.push(line),
         }
     }
     if !short.is_empty() {
         let products = product::Entity::find()
-            .filter(product::Column::Id.is_in(short.iter().map(|(_, line)| line.product_id)))
+            .filter(product::Column::Id.is_in(short.iter().map(|line| line.product_id)))
             .all(db)
             .await?;
         let errors = short
             .into_iter()
-            .map(|(_, line)| {
+            .map(|line| {
                 // checkout's one argument that names the lines is its cart;
                 // the message names the line's product.
                 let field = ["cartId"];
@@ -228,20 +244,7 @@ async fn checkout(
             .collect::<Vec<_>>();
         return Err(errors.into());
     }
-    let cart = cart::Entity::find_by_id(cart_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            ApiError::from(anyhow::anyhow!(
-                "cart {cart_id} vanished during its checkout"
-            ))
-        })?;
-    let customer_id = cart.customer_id.ok_or_else(|| {
-        ApiError::from(anyhow::anyhow!(
-            "cart {cart_id} lost its customer during its checkout"
-        ))
-    })?;
-    let order = crate::order::place(db, cart_id, customer_id, &lines, currency, now).await?;
+    let order = crate::order::place(db, cart_id, &customer, &sold, currency, now).await?;
     Ok(Done {
         cart,
         order,

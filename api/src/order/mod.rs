@@ -21,7 +21,7 @@ mod subscription;
 
 pub use cancel::{CancelOrderPayload, OrderMutation};
 pub use filter::OrderFilter;
-pub use place::place;
+pub use place::{buyer, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
 pub use subscription::OrderSubscription;
 

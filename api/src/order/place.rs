@@ -1,56 +1,51 @@
 //! Placing an order: the snapshot a checkout writes in its transaction.
 
 use chrono::{DateTime, Utc};
-use entity::{cart_product, customer, order, order_line, product};
+use entity::{customer, order, order_line, product};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 use super::OrderStatus;
 use crate::error::{ApiError, MutationError, UserError};
 use crate::money::Currency;
 
-/// Writes the order of `customer_id`'s cart `cart_id`, whose `lines` were
-/// just taken from stock: each line's product name and price as they are
-/// now (inside the checkout's transaction, so as they were sold), the
-/// customer's email, the currency. Refuses (`INVALID`) a subtotal beyond
-/// what an order can hold (about 92 quadrillion minor units).
-pub async fn place(
+/// The customer checking out, read before any stock is taken (see
+/// [`place`]).
+pub async fn buyer(
     db: &impl ConnectionTrait,
-    cart_id: i64,
     customer_id: i64,
-    lines: &[cart_product::Model],
-    currency: &Currency,
-    now: DateTime<Utc>,
-) -> Result<order::Model, MutationError> {
-    let customer = customer::Entity::find_by_id(customer_id)
+) -> Result<customer::Model, MutationError> {
+    Ok(customer::Entity::find_by_id(customer_id)
         .one(db)
         .await?
         .ok_or_else(|| {
             ApiError::from(anyhow::anyhow!(
                 "customer {customer_id} vanished during a checkout"
             ))
-        })?;
-    let products = product::Entity::find()
-        .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
-        .all(db)
-        .await?;
-    let mut sold = Vec::with_capacity(lines.len());
+        })?)
+}
+
+/// Writes the order of `customer`'s cart `cart_id`, whose lines were just
+/// taken from stock: `sold` holds each line's product as the stock update
+/// returned it (so its name and price as sold) and the quantity; with the
+/// customer's email and the currency. Refuses (`INVALID`) a subtotal beyond
+/// what an order can hold (about 92 quadrillion minor units).
+pub async fn place(
+    db: &impl ConnectionTrait,
+    cart_id: i64,
+    customer: &customer::Model,
+    sold: &[(product::Model, i32)],
+    currency: &Currency,
+    now: DateTime<Utc>,
+) -> Result<order::Model, MutationError> {
+    let mut priced = Vec::with_capacity(sold.len());
     let mut subtotal = 0_i128;
     let mut total_quantity = 0_i64;
-    for line in lines {
-        let product = products
-            .iter()
-            .find(|product| product.id == line.product_id)
-            .ok_or_else(|| {
-                ApiError::from(anyhow::anyhow!(
-                    "product {} vanished during a checkout",
-                    line.product_id
-                ))
-            })?;
-        let line_total = i128::from(product.price) * i128::from(line.quantity);
+    for (product, quantity) in sold {
+        let line_total = i128::from(product.price) * i128::from(*quantity);
         subtotal += line_total;
-        total_quantity += i64::from(line.quantity);
-        sold.push((product, line.quantity, line_total));
+        total_quantity += i64::from(*quantity);
+        priced.push((product, *quantity, line_total));
     }
     let too_large = || {
         MutationError::from(UserError::invalid(
@@ -61,8 +56,8 @@ pub async fn place(
     let subtotal = i64::try_from(subtotal).map_err(|_| too_large())?;
     let order = order::Entity::insert(order::ActiveModel {
         id: NotSet,
-        customer_id: Set(Some(customer_id)),
-        email: Set(Some(customer.email)),
+        customer_id: Set(Some(customer.id)),
+        email: Set(Some(customer.email.clone())),
         currency: Set(currency.code.clone()),
         status: Set(OrderStatus::Placed.as_str().to_owned()),
         placed_at: Set(now),
@@ -73,7 +68,7 @@ pub async fn place(
     })
     .exec_with_returning(db)
     .await?;
-    let rows = sold
+    let rows = priced
         .into_iter()
         .map(|(product, quantity, line_total)| {
             Ok(order_line::ActiveModel {

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use bench::flash_sale::{self, Plan, Sale};
 use chrono::{DateTime, TimeZone, Utc};
 use clap::Parser;
 use migration::{Migrator, MigratorTrait};
@@ -871,6 +872,7 @@ struct SystemResult {
     postgres: bool,
     observed: Option<f64>,
     scenarios: Vec<(Scenario, Measured)>,
+    sale: Option<Sale>,
     peak_rss_mib: f64,
 }
 
@@ -878,8 +880,11 @@ struct SystemResult {
 struct Live {
     spec: &'static SystemSpec,
     running: Running,
+    database_url: String,
     checked: Vec<Checked>,
     loads: Vec<(Scenario, Load)>,
+    /// The flash sale's figures, for shopgraph and the limit.
+    sale: Option<Sale>,
 }
 
 /// Starts `spec`, checks its first answer to every scenario (no errors, the
@@ -953,8 +958,10 @@ async fn prepare_system(
     Ok(Live {
         spec,
         running,
+        database_url: database_url.to_owned(),
         checked,
         loads: Vec::new(),
+        sale: None,
     })
 }
 
@@ -1135,6 +1142,40 @@ fn report(
         }
     }
 
+    let sales: Vec<(&str, &Sale)> = results
+        .iter()
+        .filter_map(|result| Some((result.name, result.sale.as_ref()?)))
+        .collect();
+    if !sales.is_empty() {
+        let plan = Plan::for_data(scale.customers, scale.products);
+        writeln!(out, "\n## Flash sale\n")?;
+        writeln!(
+            out,
+            "{} buyers at once, each with a fresh cart, add one unit of one of {} products ({} units each, so {} of the {} must be refused) and check out; {} bursts per system after one unmeasured. Checkouts/s: purchases tried per second of bursts; p50/p99: a purchase (addition and checkout); oversold: units sold beyond a product's stock, counted from the orders in the database (the stock left is checked against them too).\n",
+            plan.buyers,
+            plan.hot_products,
+            plan.stock,
+            plan.buyers - i64::from(plan.stock) * plan.hot_products,
+            plan.buyers,
+            sales.first().map_or(0, |(_, sale)| sale.attempts) / usize::try_from(plan.buyers.max(1))?,
+        )?;
+        writeln!(out, "| System | checkouts/s | p50 ms | p99 ms | sold | refused | oversold | errors |")?;
+        writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
+        for (name, sale) in &sales {
+            writeln!(
+                out,
+                "| {name} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} |",
+                sale.checkouts_per_second(),
+                sale.quantile_ms(0.5),
+                sale.quantile_ms(0.99),
+                sale.sold,
+                sale.refused,
+                sale.oversold,
+                sale.errors,
+            )?;
+        }
+    }
+
     writeln!(out, "\n## Peak RSS under load\n")?;
     writeln!(out, "| System | peak RSS |")?;
     writeln!(out, "|---|---:|")?;
@@ -1202,6 +1243,68 @@ fn report(
         out.push_str(&targets);
     }
     Ok(out)
+}
+
+/// The flash sale ([`bench::flash_sale`]) on shopgraph (both engines,
+/// unobserved) and the limit: one unmeasured burst each, then bursts in
+/// rounds that take the systems in turn.
+async fn flash_sale(args: &Args, scale: &Scale, live: &mut [Live]) -> Result<()> {
+    let plan = Plan::for_data(scale.customers, scale.products);
+    eprintln!(
+        "flash sale: {} buyers, {} products of {} units …",
+        plan.buyers, plan.hot_products, plan.stock
+    );
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::try_from(plan.buyers)?)
+        .build()?;
+    let selling: Vec<usize> = (0..live.len())
+        .filter(|&index| {
+            let spec = live[index].spec;
+            matches!(spec.kind, Kind::Shopgraph | Kind::Limit) && spec.observed.is_none()
+        })
+        .collect();
+    let mut databases = Vec::new();
+    for &index in &selling {
+        databases.push(Database::connect(&live[index].database_url).await?);
+    }
+    let bursts = if args.smoke { 1 } else { 3 };
+    for round in 0..=rounds_of(args) {
+        for turn in 0..selling.len() {
+            let at = (turn + round) % selling.len();
+            let system = &mut live[selling[at]];
+            // Round 0 warms up: connections opened, statements prepared.
+            let mut warmup = Sale::default();
+            let sale = if round == 0 {
+                &mut warmup
+            } else {
+                system.sale.get_or_insert_with(Sale::default)
+            };
+            let url = system.running.url.clone();
+            flash_sale::run(sale, &http, &url, ADMIN_TOKEN, &databases[at], plan, if round == 0 { 1 } else { bursts })
+                .await
+                .with_context(|| format!("the flash sale on {}", system.spec.name))?;
+            if round > 0 {
+                eprintln!(
+                    "  {:<22} {:>8.0} checkouts/s  p50 {:>6.2} ms  p99 {:>6.2} ms  sold {}  refused {}  oversold {}  errors {}",
+                    system.spec.name,
+                    sale.checkouts_per_second(),
+                    sale.quantile_ms(0.5),
+                    sale.quantile_ms(0.99),
+                    sale.sold,
+                    sale.refused,
+                    sale.oversold,
+                    sale.errors,
+                );
+                if let Some(answer) = &sale.first_error {
+                    eprintln!("    first bad answer: {answer}");
+                }
+            }
+        }
+    }
+    for db in databases {
+        db.close().await?;
+    }
+    Ok(())
 }
 
 fn measured(result: &SystemResult, scenario: Scenario) -> Option<&Measured> {
@@ -1366,6 +1469,53 @@ fn targets(results: &[SystemResult]) -> Option<String> {
             )
             .ok()?;
         }
+    }
+    let ours_selling: Vec<(&str, &Sale)> = results
+        .iter()
+        .filter(|result| result.kind == Kind::Shopgraph)
+        .filter_map(|result| Some((result.name, result.sale.as_ref()?)))
+        .collect();
+    if !ours_selling.is_empty() {
+        let shown: Vec<String> = ours_selling
+            .iter()
+            .map(|(name, sale)| {
+                format!("{name}: {} oversold, {} errors", sale.oversold, sale.errors)
+            })
+            .collect();
+        writeln!(
+            out,
+            "| flash sale: 0 units oversold on both engines | {} | {} |",
+            shown.join("; "),
+            verdict(
+                ours_selling
+                    .iter()
+                    .all(|(_, sale)| sale.oversold == 0 && sale.errors == 0)
+            )
+        )
+        .ok()?;
+    }
+    if let (Some(sale), Some(limit_sale)) = (
+        ours.sale.as_ref(),
+        limit.and_then(|limit| limit.sale.as_ref()),
+    ) {
+        let ratio = sale.checkouts_per_second() / limit_sale.checkouts_per_second();
+        writeln!(
+            out,
+            "| flash sale on PostgreSQL: checkout throughput ≥ 70% of the limit's | {:.0} against {:.0} checkouts/s: {:.0}% | {} |",
+            sale.checkouts_per_second(),
+            limit_sale.checkouts_per_second(),
+            ratio * 100.0,
+            verdict(ratio >= 0.7)
+        )
+        .ok()?;
+        let (p99, limit_p99) = (sale.quantile_ms(0.99), limit_sale.quantile_ms(0.99));
+        writeln!(
+            out,
+            "| flash sale on PostgreSQL: p99 ≤ 3× the limit's | {p99:.1} against {limit_p99:.1} ms: {:.2}× | {} |",
+            p99 / limit_p99,
+            verdict(p99 <= 3.0 * limit_p99)
+        )
+        .ok()?;
     }
     let rss: Vec<String> = results
         .iter()
@@ -1561,6 +1711,10 @@ async fn main() -> Result<()> {
         }
     }
 
+    if args.scenarios.is_empty() || args.scenarios.iter().any(|name| name == "FlashSale") {
+        flash_sale(&args, &scale, &mut live).await?;
+    }
+
     let mut results = Vec::new();
     for system in live {
         let peak_rss_mib = bench::peak_rss_mib(system.running.pid()?)?;
@@ -1586,6 +1740,7 @@ async fn main() -> Result<()> {
             postgres: system.spec.postgres,
             observed: system.spec.observed,
             scenarios,
+            sale: system.sale,
             peak_rss_mib,
         });
     }
@@ -1603,6 +1758,17 @@ async fn main() -> Result<()> {
                 result.name,
                 m.load.errors,
                 scenario.label()
+            );
+        }
+    }
+    for result in &results {
+        if let Some(sale) = &result.sale {
+            ensure!(
+                sale.errors == 0,
+                "{} answered {} errors in the flash sale; first: {}",
+                result.name,
+                sale.errors,
+                sale.first_error.as_deref().unwrap_or("")
             );
         }
     }

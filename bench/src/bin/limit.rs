@@ -1,6 +1,6 @@
 //! The limit: what the benchmark's scenarios cost with no GraphQL at all.
 //!
-//! A minimal axum endpoint that answers the benchmark's five operations (by
+//! A minimal axum endpoint that answers the benchmark's operations (by
 //! `operationName`) with the SQL shopgraph runs for them, written by hand
 //! against sqlx, and the same JSON shopgraph returns. What remains is the
 //! cost of HTTP, JSON and PostgreSQL; no server doing more can be faster,
@@ -98,6 +98,7 @@ async fn graphql(
         "Product" => product_by_id(&pool, key_of(&request, "id")?).await?,
         "Carts" => carts(&pool).await?,
         "AddCartLines" => add_cart_line(&pool, &request).await?,
+        "Checkout" => checkout(&pool, key_of(&request, "cartId")?).await?,
         "CustomerCarts" => customer_carts(&pool, key_of(&request, "id")?).await?,
         other => return Err(Failure(format!("unknown operation {other}"))),
     };
@@ -254,6 +255,110 @@ async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
     Ok(
         json!({ "addCartLines": { "cart": { "id": global_id("Cart", cart_id) }, "userErrors": [] } }),
     )
+}
+
+/// The flash sale's checkout, statement for statement as shopgraph's:
+/// close the cart, read its lines and the customer, take each line's
+/// units from stock if they are there (the update returns the name and
+/// price sold), then write the order. Refused for want of stock as
+/// shopgraph refuses it.
+async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
+    let now = chrono::Utc::now();
+    let mut txn = pool.begin().await?;
+    let customer_id: Option<Option<i64>> = sqlx::query_scalar(
+        "UPDATE cart SET checked_out_at = $2, updated_at = $2
+         WHERE id = $1 AND checked_out_at IS NULL AND customer_id IS NOT NULL
+         RETURNING customer_id",
+    )
+    .bind(cart_id)
+    .bind(now)
+    .fetch_optional(&mut *txn)
+    .await?;
+    let Some(Some(customer_id)) = customer_id else {
+        return Err(Failure("the cart is not open".into()));
+    };
+    let lines: Vec<(i64, i32)> = sqlx::query_as(
+        "SELECT product_id, quantity FROM cart_product WHERE cart_id = $1 ORDER BY product_id",
+    )
+    .bind(cart_id)
+    .fetch_all(&mut *txn)
+    .await?;
+    if lines.is_empty() {
+        return Err(Failure("the cart is empty".into()));
+    }
+    let email: String = sqlx::query_scalar("SELECT email FROM customer WHERE id = $1")
+        .bind(customer_id)
+        .fetch_one(&mut *txn)
+        .await?;
+    let mut sold = Vec::with_capacity(lines.len());
+    let mut short = Vec::new();
+    for &(product_id, quantity) in &lines {
+        let taken: Option<(String, i64)> = sqlx::query_as(
+            "UPDATE product SET stock = stock - $2, updated_at = $3 WHERE id = $1 AND stock >= $2
+             RETURNING name, price",
+        )
+        .bind(product_id)
+        .bind(quantity)
+        .bind(now)
+        .fetch_optional(&mut *txn)
+        .await?;
+        match taken {
+            Some((name, price)) => {
+                sold.push((product_id, name, price, quantity, price * i64::from(quantity)))
+            }
+            None => short.push(product_id),
+        }
+    }
+    if !short.is_empty() {
+        let products: Vec<(String, i32)> =
+            sqlx::query_as("SELECT name, stock FROM product WHERE id = ANY($1)")
+                .bind(&short)
+                .fetch_all(&mut *txn)
+                .await?;
+        txn.rollback().await?;
+        let errors: Vec<Value> = products
+            .iter()
+            .map(|(name, stock)| {
+                json!({
+                    "field": ["cartId"],
+                    "code": "INSUFFICIENT_STOCK",
+                    "message": format!("Only {stock} of \u{201c}{name}\u{201d} in stock"),
+                })
+            })
+            .collect();
+        return Ok(json!({ "checkout": { "order": null, "userErrors": errors } }));
+    }
+    let subtotal: i64 = sold.iter().map(|line| line.4).sum();
+    let total_quantity: i64 = lines.iter().map(|(_, quantity)| i64::from(*quantity)).sum();
+    let order_id: i64 = sqlx::query_scalar(
+        r#"INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id)
+           VALUES ($1, $2, $3, 'PLACED', $4, $5, $6, $7) RETURNING id"#,
+    )
+    .bind(customer_id)
+    .bind(email)
+    .bind(CURRENCY)
+    .bind(now)
+    .bind(subtotal)
+    .bind(total_quantity)
+    .bind(cart_id)
+    .fetch_one(&mut *txn)
+    .await?;
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total) ",
+    );
+    insert.push_values(sold, |mut row, (product_id, name, price, quantity, total)| {
+        row.push_bind(order_id)
+            .push_bind(product_id)
+            .push_bind(name)
+            .push_bind(price)
+            .push_bind(quantity)
+            .push_bind(total);
+    });
+    insert.build().execute(&mut *txn).await?;
+    txn.commit().await?;
+    Ok(json!({
+        "checkout": { "order": { "id": global_id("Order", order_id) }, "userErrors": [] }
+    }))
 }
 
 #[tokio::main]
