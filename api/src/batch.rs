@@ -225,11 +225,9 @@ impl<F: Future> Future for Batched<F> {
                 let mut started = Vec::new();
                 this.batches.start_batches(&mut started);
                 this.fetches.extend(
-                    started
-                        .into_iter()
-                        .map(|fetch| {
-                            tokio::spawn(crate::traced::carry(crate::metrics::carry(fetch)))
-                        }),
+                    started.into_iter().map(|fetch| {
+                        tokio::spawn(crate::traced::carry(crate::metrics::carry(fetch)))
+                    }),
                 );
             }
             // Run fetches; each that finishes answers waiting resolvers,

@@ -186,7 +186,10 @@ mod tests {
         for writer in &mut writers {
             assert!(futures_util::poll!(writer.as_mut()).is_pending());
         }
-        assert!(order.lock().unwrap().is_empty(), "nobody writes during a turn");
+        assert!(
+            order.lock().unwrap().is_empty(),
+            "nobody writes during a turn"
+        );
         drop(first);
         // Polled last to first: an unfair lock would let 4 go first.
         writers.reverse();
@@ -198,7 +201,11 @@ mod tests {
     async fn a_writer_waits_no_longer_than_its_patience() {
         let queue = WriteQueue::new(&sqlite().await, Duration::from_millis(50));
         let _held = queue.turn().await.unwrap();
-        let err = queue.turn().await.err().expect("no turn while another writes");
+        let err = queue
+            .turn()
+            .await
+            .err()
+            .expect("no turn while another writes");
         assert!(
             matches!(err, DbErr::ConnectionAcquire(_)),
             "reported as a busy database (SERVICE_UNAVAILABLE): {err:?}"

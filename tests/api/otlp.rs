@@ -198,7 +198,10 @@ async fn only_sampled_requests_are_exported() {
     let unsampled = "0af7651916cd43dd8448eb211c80319c";
     graphql(
         &url,
-        &[("traceparent", &format!("00-{unsampled}-b7ad6b7169203331-00"))],
+        &[(
+            "traceparent",
+            &format!("00-{unsampled}-b7ad6b7169203331-00"),
+        )],
         query,
         json!({}),
     )
@@ -226,7 +229,10 @@ async fn only_sampled_requests_are_exported() {
         .filter(|span| span.trace_id != hex(sampled))
         .map(|span| format!("{} in {:02x?}", span.name, span.trace_id))
         .collect();
-    assert!(others.is_empty(), "unsampled requests were exported: {others:?}");
+    assert!(
+        others.is_empty(),
+        "unsampled requests were exported: {others:?}"
+    );
 }
 
 fn hex(text: &str) -> Vec<u8> {

@@ -1157,9 +1157,13 @@ fn report(
             plan.stock,
             plan.buyers - i64::from(plan.stock) * plan.hot_products,
             plan.buyers,
-            sales.first().map_or(0, |(_, sale)| sale.attempts) / usize::try_from(plan.buyers.max(1))?,
+            sales.first().map_or(0, |(_, sale)| sale.attempts)
+                / usize::try_from(plan.buyers.max(1))?,
         )?;
-        writeln!(out, "| System | checkouts/s | p50 ms | p99 ms | sold | refused | oversold | errors |")?;
+        writeln!(
+            out,
+            "| System | checkouts/s | p50 ms | p99 ms | sold | refused | oversold | errors |"
+        )?;
         writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|")?;
         for (name, sale) in &sales {
             writeln!(
@@ -1280,9 +1284,17 @@ async fn flash_sale(args: &Args, scale: &Scale, live: &mut [Live]) -> Result<()>
                 system.sale.get_or_insert_with(Sale::default)
             };
             let url = system.running.url.clone();
-            flash_sale::run(sale, &http, &url, ADMIN_TOKEN, &databases[at], plan, if round == 0 { 1 } else { bursts })
-                .await
-                .with_context(|| format!("the flash sale on {}", system.spec.name))?;
+            flash_sale::run(
+                sale,
+                &http,
+                &url,
+                ADMIN_TOKEN,
+                &databases[at],
+                plan,
+                if round == 0 { 1 } else { bursts },
+            )
+            .await
+            .with_context(|| format!("the flash sale on {}", system.spec.name))?;
             if round > 0 {
                 eprintln!(
                     "  {:<22} {:>8.0} checkouts/s  p50 {:>6.2} ms  p99 {:>6.2} ms  sold {}  refused {}  oversold {}  errors {}",
@@ -1465,7 +1477,11 @@ fn targets(results: &[SystemResult]) -> Option<String> {
                 out,
                 "| for reference, not a target: metrics + every request traced | {} | {} |",
                 shown.join(", "),
-                if within { "within 5%" } else { "costs more than 5%" }
+                if within {
+                    "within 5%"
+                } else {
+                    "costs more than 5%"
+                }
             )
             .ok()?;
         }

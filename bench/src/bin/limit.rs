@@ -303,9 +303,13 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
         .fetch_optional(&mut *txn)
         .await?;
         match taken {
-            Some((name, price)) => {
-                sold.push((product_id, name, price, quantity, price * i64::from(quantity)))
-            }
+            Some((name, price)) => sold.push((
+                product_id,
+                name,
+                price,
+                quantity,
+                price * i64::from(quantity),
+            )),
             None => short.push(product_id),
         }
     }
@@ -346,14 +350,17 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     let mut insert = sqlx::QueryBuilder::new(
         "INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total) ",
     );
-    insert.push_values(sold, |mut row, (product_id, name, price, quantity, total)| {
-        row.push_bind(order_id)
-            .push_bind(product_id)
-            .push_bind(name)
-            .push_bind(price)
-            .push_bind(quantity)
-            .push_bind(total);
-    });
+    insert.push_values(
+        sold,
+        |mut row, (product_id, name, price, quantity, total)| {
+            row.push_bind(order_id)
+                .push_bind(product_id)
+                .push_bind(name)
+                .push_bind(price)
+                .push_bind(quantity)
+                .push_bind(total);
+        },
+    );
     insert.build().execute(&mut *txn).await?;
     txn.commit().await?;
     Ok(json!({
