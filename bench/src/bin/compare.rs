@@ -89,6 +89,10 @@ struct Args {
     output: PathBuf,
 }
 
+/// Orders the seed gives each customer (the order-history scenario reads
+/// the newest 20).
+const ORDERS_PER_CUSTOMER: i64 = 25;
+
 /// How much data to create.
 struct Scale {
     products: i64,
@@ -110,7 +114,8 @@ impl Scale {
 /// Seeds `db` (migrated) with the dataset; the same seed gives the same rows
 /// on both engines.
 async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
-    use entity::{cart, cart_product, customer, product};
+    use entity::{cart, cart_product, customer, order, order_line, product};
+    use sea_orm::ActiveValue::NotSet;
     let mut rng = fastrand::Rng::with_seed(20261123);
     let epoch = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
@@ -176,6 +181,43 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
                 }),
         );
     }
+    // Each customer's order history: 25 orders of 1 to 5 lines.
+    let mut orders = Vec::new();
+    let mut order_lines = Vec::new();
+    for customer_id in 1..=scale.customers {
+        for n in 0..ORDERS_PER_CUSTOMER {
+            let id = (customer_id - 1) * ORDERS_PER_CUSTOMER + n + 1;
+            let mut subtotal = 0;
+            let mut total_quantity = 0;
+            for _ in 0..rng.usize(1..=5) {
+                let product_id = rng.i64(1..=scale.products);
+                let (price, quantity) = (rng.i64(100..100_000), rng.i32(1..=3));
+                subtotal += price * i64::from(quantity);
+                total_quantity += i64::from(quantity);
+                order_lines.push(order_line::ActiveModel {
+                    id: NotSet,
+                    order_id: Set(id),
+                    product_id: Set(Some(product_id)),
+                    product_name: Set(format!("Item {product_id}")),
+                    unit_price: Set(price),
+                    quantity: Set(quantity),
+                    line_total: Set(price * i64::from(quantity)),
+                });
+            }
+            orders.push(order::ActiveModel {
+                id: Set(id),
+                customer_id: Set(Some(customer_id)),
+                email: Set(Some(format!("customer{customer_id}@example.com"))),
+                currency: Set("USD".into()),
+                status: Set("PLACED".into()),
+                placed_at: Set(at(id * 60)),
+                cancelled_at: Set(None),
+                subtotal: Set(subtotal),
+                total_quantity: Set(total_quantity),
+                cart_id: Set(None),
+            });
+        }
+    }
     // Batches stay under both engines' limits on bound parameters.
     for chunk in products.chunks(500) {
         product::Entity::insert_many(chunk.to_vec())
@@ -197,8 +239,18 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
             .exec_without_returning(db)
             .await?;
     }
+    for chunk in orders.chunks(500) {
+        order::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in order_lines.chunks(500) {
+        order_line::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
     if db.get_database_backend() == DbBackend::Postgres {
-        for table in ["product", "customer", "cart"] {
+        for table in ["product", "customer", "cart", "\"order\"", "order_line"] {
             execute(db, &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")).await?;
         }
         execute(db, "ANALYZE").await?;
@@ -472,6 +524,7 @@ enum Scenario {
     Carts,
     AddCartLines,
     CustomerCarts,
+    OrderHistory,
 }
 
 /// In report order; the mutation runs last so the reads see the seed.
@@ -480,6 +533,7 @@ const SCENARIOS: &[Scenario] = &[
     Scenario::Product,
     Scenario::Carts,
     Scenario::CustomerCarts,
+    Scenario::OrderHistory,
     Scenario::AddCartLines,
 ];
 
@@ -491,6 +545,7 @@ impl Scenario {
             Scenario::Carts => "(3) carts(first: 50) + customer, lines, products",
             Scenario::AddCartLines => "(4) addCartLines",
             Scenario::CustomerCarts => "(5) customer + 10 carts, lines, products",
+            Scenario::OrderHistory => "(6) customer + 20 orders, lines, products",
         }
     }
 
@@ -501,6 +556,7 @@ impl Scenario {
             Scenario::Carts => "Carts",
             Scenario::AddCartLines => "AddCartLines",
             Scenario::CustomerCarts => "CustomerCarts",
+            Scenario::OrderHistory => "OrderHistory",
         }
     }
 }
@@ -540,7 +596,8 @@ fn ids(kind: Kind, type_name: &str, keys: impl Iterator<Item = i64>) -> IdList {
     keys.map(|key| id_text(kind, type_name, key)).collect()
 }
 
-fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
+/// What `kind` is asked in `scenario`; `None` when it cannot be asked.
+fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Option<Request> {
     let products = || ids(kind, "Product", 1..=scale.products);
     let customers = || ids(kind, "Customer", 1..=scale.customers);
     let fresh_pair = || {
@@ -553,7 +610,7 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
             ),
         )
     };
-    match (kind, scenario) {
+    Some(match (kind, scenario) {
         (Kind::Shopgraph | Kind::Limit, Scenario::Products) => Request {
             document: "query Products { products(first: 20) { nodes { id name price { amount currencyCode } stock } } }",
             vary: Vary::Nothing,
@@ -614,7 +671,13 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Request {
             document: "mutation AddCartLines($cartId: Int!, $productId: Int!) { cartProductCreateOne(data: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartId productId quantity } }",
             vary: fresh_pair(),
         },
-    }
+        (Kind::Shopgraph | Kind::Limit, Scenario::OrderHistory) => Request {
+            document: "query OrderHistory($id: ID!) { customer(id: $id) { orders(first: 20) { nodes { id number placedAt lines { productName quantity unitPrice { amount currencyCode } product { id name } } } } } }",
+            vary: Vary::RandomId(customers()),
+        },
+        // The peers were set up before orders existed; they are not asked.
+        (Kind::PostGraphile | Kind::Seaography, Scenario::OrderHistory) => return None,
+    })
 }
 
 /// The request body with `__A__`/`__B__` standing for the varying IDs.
@@ -740,13 +803,13 @@ struct Load {
     sample: Option<String>,
 }
 
-fn script_of(system: &Live, scenario: Scenario) -> Result<&Path> {
+/// The wrk script of `scenario` for `system`, unless it is not asked.
+fn script_of(system: &Live, scenario: Scenario) -> Option<&Path> {
     system
         .checked
         .iter()
         .find(|checked| checked.scenario == scenario)
         .map(|checked| checked.script.as_path())
-        .context("a script for every scenario")
 }
 
 fn rounds_of(args: &Args) -> usize {
@@ -835,6 +898,13 @@ fn answer_size(kind: Kind, scenario: Scenario, answer: &Value) -> Result<usize> 
             .iter()
             .map(lines)
             .sum(),
+        // Lines of the customer's orders (shopgraph and the limit only).
+        Scenario::OrderHistory => root["orders"]["nodes"]
+            .as_array()
+            .context("orders")?
+            .iter()
+            .map(lines)
+            .sum(),
         Scenario::CustomerCarts => {
             let customer = if kind == Kind::Seaography {
                 &root["nodes"][0]
@@ -903,7 +973,9 @@ async fn prepare_system(
     let mut rng = fastrand::Rng::with_seed(99);
     let mut checked = Vec::new();
     for &scenario in SCENARIOS {
-        let request = request(spec.kind, scenario, scale);
+        let Some(request) = request(spec.kind, scenario, scale) else {
+            continue;
+        };
         let answer = post(
             &http,
             &running.url,
@@ -1103,7 +1175,7 @@ fn report(
     )?;
     writeln!(
         out,
-        "- Load: `wrk -t{} -c{}`, keep-alive, no compression. All systems run at once, each on its own copy of the data; each scenario is measured in {} rounds of {} s runs that take the systems in turn (after one {} s warm-up run each, none for the mutation), and the round with the median throughput is reported, so a slow moment of the machine does not land on one system. Reads (2) and (5) ask for random ids; (4) adds a product never in that cart before, so every system does an insert.",
+        "- Load: `wrk -t{} -c{}`, keep-alive, no compression. All systems run at once, each on its own copy of the data; each scenario is measured in {} rounds of {} s runs that take the systems in turn (after one {} s warm-up run each, none for the mutation), and the round with the median throughput is reported, so a slow moment of the machine does not land on one system. Reads (2), (5) and (6) ask for random ids; (6) is asked of shopgraph and the limit only (the peers' setups predate orders; the seed gives every customer 25 orders of 1–5 lines); (4) adds a product never in that cart before, so every system does an insert.",
         args.threads,
         args.connections,
         rounds_of(args),
@@ -1697,8 +1769,9 @@ async fn main() -> Result<()> {
         let mut rounds: Vec<Vec<Load>> = live.iter().map(|_| Vec::new()).collect();
         if warmup > 0 && scenario != Scenario::AddCartLines {
             for system in &live {
-                let script = script_of(system, scenario)?;
-                wrk(&args, &system.running.url, script, warmup, 0).await?;
+                if let Some(script) = script_of(system, scenario) {
+                    wrk(&args, &system.running.url, script, warmup, 0).await?;
+                }
             }
         }
         for round in 0..rounds_of(&args) {
@@ -1706,7 +1779,9 @@ async fn main() -> Result<()> {
                 // Each round starts with another system.
                 let index = (turn + round) % live.len();
                 let system = &live[index];
-                let script = script_of(system, scenario)?;
+                let Some(script) = script_of(system, scenario) else {
+                    continue;
+                };
                 // Each round adds other cart lines than the last.
                 let offset = round * 1_000_003;
                 let load = wrk(&args, &system.running.url, script, duration, offset).await?;

@@ -100,6 +100,7 @@ async fn graphql(
         "AddCartLines" => add_cart_line(&pool, &request).await?,
         "Checkout" => checkout(&pool, key_of(&request, "cartId")?).await?,
         "CustomerCarts" => customer_carts(&pool, key_of(&request, "id")?).await?,
+        "OrderHistory" => order_history(&pool, key_of(&request, "id")?).await?,
         other => return Err(Failure(format!("unknown operation {other}"))),
     };
     Ok(Json(json!({ "data": data })))
@@ -215,6 +216,67 @@ async fn customer_carts(pool: &PgPool, id: i64) -> Answer {
         "email": customer.get::<String, _>("email"),
         "carts": { "nodes": nodes },
     } }))
+}
+
+/// A customer's newest 20 orders with their lines and the lines'
+/// products: the customer, a page of orders, their lines, their products.
+async fn order_history(pool: &PgPool, id: i64) -> Answer {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM customer WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    if exists.is_none() {
+        return Ok(json!({ "customer": null }));
+    }
+    let orders: Vec<(i64, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        r#"SELECT id, placed_at FROM "order" WHERE customer_id = $1
+           ORDER BY placed_at DESC, id DESC LIMIT 21"#,
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let orders = &orders[..orders.len().min(20)];
+    let order_ids: Vec<i64> = orders.iter().map(|(id, _)| *id).collect();
+    let lines: Vec<(i64, i64, Option<i64>, String, i64, i32)> = sqlx::query_as(
+        "SELECT id, order_id, product_id, product_name, unit_price, quantity
+         FROM order_line WHERE order_id = ANY($1) ORDER BY id",
+    )
+    .bind(&order_ids)
+    .fetch_all(pool)
+    .await?;
+    let product_ids: Vec<i64> = lines.iter().filter_map(|line| line.2).collect();
+    let products: HashMap<i64, String> =
+        sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM product WHERE id = ANY($1)")
+            .bind(&product_ids)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    let mut by_order: HashMap<i64, Vec<Value>> = HashMap::new();
+    for (_, order_id, product_id, name, price, quantity) in lines {
+        let product = product_id.and_then(|product_id| {
+            let name = products.get(&product_id)?;
+            Some(json!({ "id": global_id("Product", product_id), "name": name }))
+        });
+        by_order.entry(order_id).or_default().push(json!({
+            "productName": name,
+            "quantity": quantity,
+            "unitPrice": money(price),
+            "product": product,
+        }));
+    }
+    let nodes: Vec<Value> = orders
+        .iter()
+        .map(|(order_id, placed_at)| {
+            json!({
+                "id": global_id("Order", *order_id),
+                "number": order_id,
+                "placedAt": placed_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "lines": by_order.remove(order_id).unwrap_or_default(),
+            })
+        })
+        .collect();
+    Ok(json!({ "customer": { "orders": { "nodes": nodes } } }))
 }
 
 /// One line added in one transaction: the open cart touched (and locked),
