@@ -38,9 +38,10 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
 
     /// The share of traces starting at this server that are exported, 0
-    /// to 1 (a caller's sampled trace is always continued). Tracing every
-    /// request costs about a fifth of the throughput of a small read on 2
-    /// cores (bench/results/observability.md); 0.1 costs a few percent.
+    /// to 1 (a caller's sampled trace is always continued). Decided as a
+    /// request arrives; an untraced request builds no span. Tracing every
+    /// request costs 6-19% of the throughput of the bench's operations on
+    /// 2 cores, 0.1 costs 0-8% (bench/results/latest.md).
     #[arg(long, env = "SHOPGRAPH_OTLP_SAMPLE_RATIO", default_value_t = 1.0,
           value_parser = parse_ratio)]
     pub otlp_sample_ratio: f64,
