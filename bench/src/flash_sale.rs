@@ -191,8 +191,12 @@ async fn buy(http: &reqwest::Client, url: &str, token: &str, cart: i64, product:
         Ok(answer) => answer,
         Err(err) => return Outcome::Failed(format!("{err:#}")),
     };
-    if added["data"]["addCartLines"]["userErrors"] != json!([]) {
-        return Outcome::Failed(added.to_string());
+    // Adding checks the stock too: a buyer who comes after the last unit
+    // is refused here already.
+    match &added["data"]["addCartLines"]["userErrors"][0]["code"] {
+        Value::Null if added.get("errors").is_none() => {}
+        code if code == "INSUFFICIENT_STOCK" => return Outcome::Refused,
+        _ => return Outcome::Failed(added.to_string()),
     }
     let checkout = json!({
         "operationName": "Checkout",

@@ -311,7 +311,13 @@ async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
     .fetch_one(&mut *txn)
     .await?;
     if quantity > stock {
-        return Err(Failure("not enough stock".into()));
+        // Refused as shopgraph refuses it: a user error, nothing written.
+        txn.rollback().await?;
+        return Ok(json!({ "addCartLines": { "cart": null, "userErrors": [{
+            "field": ["lines", "0", "quantity"],
+            "code": "INSUFFICIENT_STOCK",
+            "message": format!("Only {stock} in stock; the line needs {quantity}"),
+        }] } }));
     }
     txn.commit().await?;
     Ok(
