@@ -15,7 +15,6 @@
 //! through [`carry`]); work outside any request is not traced.
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use opentelemetry::trace::TraceContextExt as _;
 
@@ -32,8 +31,15 @@ tokio::task_local! {
 pub struct CallerTrace(opentelemetry::Context);
 
 /// Decides whether the request is traced (the caller's sampled flag, or
-/// `ratio`), and serves it within that decision.
-pub async fn decide(ratio: f64, mut request: Request, next: Next) -> Response {
+/// `ratio`), and serves it (`serve`) within that decision.
+pub async fn decide<F>(
+    ratio: f64,
+    mut request: Request,
+    serve: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
     // Most requests carry no trace context: they skip the propagator.
     let caller = request
         .headers()
@@ -51,7 +57,7 @@ pub async fn decide(ratio: f64, mut request: Request, next: Next) -> Response {
     if let Some(caller) = caller.filter(|_| traced) {
         request.extensions_mut().insert(CallerTrace(caller));
     }
-    TRACED.scope(traced, next.run(request)).await
+    TRACED.scope(traced, serve(request)).await
 }
 
 /// Whether the work running on this task belongs to a traced request.

@@ -182,22 +182,23 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(CatchPanicLayer::custom(panic_response))
-        // Everything the request does counts on the app's metrics.
+        // Outermost, one layer (axum's `from_fn` clones the service inside
+        // it for every request, so three layers cloned it three times):
+        // the request's ID (even a panic's answer carries it), whether it
+        // is traced (decided before its first span), and the app's metrics
+        // (everything the request does counts on them).
         .layer(axum::middleware::from_fn({
             let metrics = config.metrics.clone();
-            move |request: axum::extract::Request, next: axum::middleware::Next| {
-                crate::metrics::scope(metrics.clone(), next.run(request))
-            }
-        }))
-        // Whether the request is traced is decided before its first span.
-        .layer(axum::middleware::from_fn({
             let ratio = config.trace_sample_ratio;
             move |request: axum::extract::Request, next: axum::middleware::Next| {
-                crate::traced::decide(ratio, request, next)
+                let metrics = metrics.clone();
+                request_id::assign(request, move |request| {
+                    crate::traced::decide(ratio, request, move |request| {
+                        crate::metrics::scope(metrics, next.run(request))
+                    })
+                })
             }
         }))
-        // Outermost: even a panic's answer carries the request's ID.
-        .layer(axum::middleware::from_fn(request_id::assign))
 }
 
 /// Binds the listening socket; port 0 picks a free port.

@@ -14,7 +14,6 @@
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 
 /// The header the ID travels in, both ways.
@@ -28,8 +27,12 @@ tokio::task_local! {
 }
 
 /// Gives the request its ID (the caller's, if acceptable, or a new one),
-/// serves it within that ID's scope, and echoes the ID on the response.
-pub async fn assign(mut request: Request, next: Next) -> Response {
+/// serves it (`serve`) within that ID's scope, and echoes the ID on the
+/// response.
+pub async fn assign<F>(mut request: Request, serve: impl FnOnce(Request) -> F) -> Response
+where
+    F: std::future::Future<Output = Response>,
+{
     let id = request
         .headers()
         .get(&HEADER)
@@ -40,7 +43,7 @@ pub async fn assign(mut request: Request, next: Next) -> Response {
                 .expect("a UUID is a valid header value")
         });
     request.headers_mut().insert(HEADER, id.clone());
-    let mut response = CURRENT.scope(id.clone(), next.run(request)).await;
+    let mut response = CURRENT.scope(id.clone(), serve(request)).await;
     response.headers_mut().insert(HEADER, id);
     response
 }
