@@ -218,42 +218,31 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
             });
         }
     }
-    // Batches stay under both engines' limits on bound parameters.
-    for chunk in products.chunks(500) {
-        product::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in customers.chunks(500) {
-        customer::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in carts.chunks(500) {
-        cart::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in lines.chunks(1000) {
-        cart_product::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in orders.chunks(500) {
-        order::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
-    for chunk in order_lines.chunks(500) {
-        order_line::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
+    insert_all(db, products).await?;
+    insert_all(db, customers).await?;
+    insert_all(db, carts).await?;
+    insert_all(db, lines).await?;
+    insert_all(db, orders).await?;
+    insert_all(db, order_lines).await?;
     if db.get_database_backend() == DbBackend::Postgres {
         for table in ["product", "customer", "cart", "\"order\"", "order_line"] {
             execute(db, &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")).await?;
         }
         execute(db, "ANALYZE").await?;
+    }
+    Ok(())
+}
+
+/// Inserts `rows` in batches of 500, under both engines' limits on bound
+/// parameters.
+async fn insert_all<A>(db: &DatabaseConnection, rows: Vec<A>) -> Result<()>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Clone + Send,
+{
+    for chunk in rows.chunks(500) {
+        A::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
