@@ -1,20 +1,13 @@
 //! The `shopgraph` binary: the command line, logging and signals. Serving
 //! is the `api` library's job ([`api::App`]), the same door the tests use.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::WithExportConfig as _;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use tracing_subscriber::filter::FilterExt as _;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 mod settings;
+mod telemetry;
 
 /// A GraphQL response is built from many small allocations (a map per
 /// object, a string per field); mimalloc serves them faster than glibc's
@@ -89,98 +82,8 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Logs to stderr (so stdout carries only the start-up banner), and, with
-/// `--otlp-endpoint`, spans to an OpenTelemetry collector. Returns the span
-/// exporter's provider, to flush at exit.
-fn install_telemetry(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>> {
-    let filter = EnvFilter::try_new(&config.log).context("invalid log filter")?;
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let logs: Box<dyn Layer<Registry> + Send + Sync> = match config.log_format {
-        api::config::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).boxed(),
-        // One JSON object per line; the fields of every span the line was
-        // logged in (the request's ID among them) in `spans`.
-        api::config::LogFormat::Json => logs.json().with_span_list(true).boxed(),
-    };
-    let Some(endpoint) = &config.otlp_endpoint else {
-        tracing_subscriber::registry()
-            .with(logs.with_filter(filter))
-            .init();
-        return Ok(None);
-    };
-    // OTLP over HTTP/protobuf, as every collector takes it; the endpoint is
-    // the collector's base URL, as in OTEL_EXPORTER_OTLP_ENDPOINT.
-    let traces = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_endpoint(traces)
-        .build()
-        .context("could not set up the OTLP exporter")?;
-    // Which requests are traced is decided as each arrives, before any
-    // span is built (`api::traced`, the caller's sampled flag or
-    // `--otlp-sample-ratio`); the spans that reach the exporter are kept.
-    let sampler = Sampler::AlwaysOn;
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_batch_exporter(exporter)
-        .with_resource(
-            opentelemetry_sdk::Resource::builder()
-                .with_service_name("shopgraph")
-                .build(),
-        )
-        .build();
-    // Callers' W3C `traceparent` continues their trace.
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let spans = tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("shopgraph"))
-        // Timing each span's busy and idle time reads the clock at every
-        // poll of every instrumented future, and code locations and thread
-        // names are attributes nobody queries: off, they cost much less
-        // (bench/results/observability.md).
-        .with_tracked_inactivity(false)
-        .with_location(false)
-        .with_threads(false)
-        // Requests, operations and batch loads are `info` spans (the
-        // request's is `error`, so logs always have it); SeaORM's span per
-        // SQL statement is `trace`. Only traced requests' spans are built.
-        .with_filter(
-            tracing_subscriber::filter::Targets::new()
-                .with_default(tracing::Level::INFO)
-                .with_target("sea_orm::driver", tracing::Level::TRACE)
-                .with_target("sea_orm::database::transaction", tracing::Level::TRACE)
-                .and(TracedRequests),
-        );
-    tracing_subscriber::registry()
-        .with(logs.with_filter(filter))
-        .with(spans)
-        .init();
-    Ok(Some(provider))
-}
-
-/// Lets through the spans and events of traced requests only
-/// ([`api::traced`]); asked at each span, as the answer is the task's.
-struct TracedRequests;
-
-impl<S> tracing_subscriber::layer::Filter<S> for TracedRequests {
-    fn enabled(
-        &self,
-        _: &tracing::Metadata<'_>,
-        _: &tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        api::traced::traced()
-    }
-
-    fn callsite_enabled(
-        &self,
-        _: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::sometimes()
-    }
-}
-
 async fn serve(config: api::Config) -> anyhow::Result<()> {
-    let telemetry = install_telemetry(&config)?;
+    let telemetry = telemetry::install(&config)?;
     let app = api::App::build(&config).await?;
     let addr = app.local_addr()?;
     tracing::info!(database = %api::redact(&config.database_url), "GraphiQL on http://{addr}/ , GraphQL endpoint http://{addr}/graphql");
