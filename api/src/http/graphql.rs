@@ -16,6 +16,7 @@
 //!   naming a mutation by hash is refused too.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request};
@@ -38,7 +39,7 @@ use super::{AppState, request_error, ws};
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
 pub(super) async fn post(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -66,7 +67,7 @@ fn in_negotiated_type(headers: &HeaderMap, mut response: Response) -> Response {
 }
 
 async fn answer_post(
-    state: AppState,
+    state: Arc<AppState>,
     client: SocketAddr,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -214,7 +215,7 @@ impl GetParams {
 }
 
 pub(super) async fn get(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -225,7 +226,7 @@ pub(super) async fn get(
 }
 
 async fn answer_get(
-    state: AppState,
+    state: Arc<AppState>,
     client: SocketAddr,
     headers: &HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -241,7 +242,7 @@ async fn answer_get(
             );
         };
         let address = state.client_address(headers, client);
-        return ws::upgrade(state.socket, upgrade, protocol, slot, address);
+        return ws::upgrade(state.socket.clone(), upgrade, protocol, slot, address);
     }
     let mut request = match params
         .map_err(|err| err.body_text())

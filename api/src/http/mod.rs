@@ -157,7 +157,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
         .route("/health", get(probes::health))
         .route("/live", get(probes::live))
         .route("/ready", get(probes::ready))
-        .with_state(state)
+        .with_state(Arc::new(state))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(config.body_timeout))
         .layer(cors(&config.cors_origins, &config.cors_allow_headers))

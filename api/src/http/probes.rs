@@ -3,6 +3,7 @@
 //! not shutting down) and `/health` (the server and its database). They use
 //! a database connection of their own ([`crate::db::connect_probe`]).
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -36,7 +37,7 @@ async fn database_up(db: &DatabaseConnection) -> bool {
 /// Health for people and monitors: the server and its database, how many
 /// GraphQL operations run (hold a permit) and wait for their turn, and how
 /// many subscriptions listen for events.
-pub(super) async fn health(State(state): State<AppState>) -> Response {
+pub(super) async fn health(State(state): State<Arc<AppState>>) -> Response {
     let load = state.gate.load();
     let requests = json!({ "running": load.running, "waiting": load.waiting });
     let (status, body) = if database_up(&state.probe_db).await {
@@ -60,7 +61,7 @@ pub(super) async fn live() -> Json<serde_json::Value> {
 
 /// Readiness: send traffic here? No while the database is unreachable or
 /// the server is shutting down.
-pub(super) async fn ready(State(state): State<AppState>) -> Response {
+pub(super) async fn ready(State(state): State<Arc<AppState>>) -> Response {
     if state.shutting_down.load(Ordering::SeqCst) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
