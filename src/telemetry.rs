@@ -1,16 +1,15 @@
 //! Logs to stderr (stdout carries only the start-up banner) and, with
-//! `--otlp-endpoint`, spans to an OpenTelemetry
-//! collector: one `tracing` subscriber serving both.
+//! `--otlp-endpoint`, spans to an OpenTelemetry collector: one `tracing`
+//! subscriber serving both.
 //!
 //! The subscriber uses no per-layer filters. A per-layer-filtered layer
 //! asks the span registry whether it enabled a span at every enter and
 //! exit of it, and a request's span is entered at every poll of the
 //! request: measured on `product(id)` (SQLite, 2 cores), installing the
 //! OpenTelemetry layer that way cost 5-6% of the throughput with no
-//! request traced. Without spans exported, the log filter filters the whole
-//! subscriber; with them, one filter ([`Wanted`]) decides what exists
-//! (what the logs want, or, in a traced request, what the traces want),
-//! and each of the two layers skips cheaply what is not its own:
+//! request traced. One filter ([`Wanted`]) decides what exists (what the
+//! logs want, or, in a traced request, what the traces want); with spans
+//! exported, each of the two layers skips cheaply what is not its own:
 //! the logs layer events its filter would not log ([`Logged`]), the
 //! OpenTelemetry layer anything outside a traced request ([`Traced`], a
 //! task-local flag).
@@ -44,11 +43,19 @@ pub fn install(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>
         // logged in (the request's ID among them) in `spans`.
         api::config::LogFormat::Json => logs.json().with_span_list(true).boxed(),
     };
+    // Only span-scoped directives (`[request{…}]=debug`) need the filter
+    // told of every span entered and left (a shared lock each time).
+    let follows_spans = config.log.contains('[');
     let Some(endpoint) = &config.otlp_endpoint else {
-        // The filter for the whole subscriber, not per layer (see above).
+        // The log filter filters the whole subscriber (see above).
+        let wanted = Wanted {
+            logs: Arc::new(filter),
+            follows_spans,
+            traces: None,
+        };
         tracing_subscriber::registry()
             .with(logs)
-            .with(filter)
+            .with(wanted)
             .init();
         return Ok(None);
     };
@@ -85,15 +92,17 @@ pub fn install(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>
         .with_tracked_inactivity(false)
         .with_location(false)
         .with_threads(false);
+    // Requests, operations and batch loads are `info` spans (the request's
+    // is `error`, so logs always have it); SeaORM's span per SQL statement
+    // is `trace`.
+    let traces = Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("sea_orm::driver", tracing::Level::TRACE)
+        .with_target("sea_orm::database::transaction", tracing::Level::TRACE);
     let wanted = Wanted {
         logs: Arc::new(filter),
-        // Requests, operations and batch loads are `info` spans (the
-        // request's is `error`, so logs always have it); SeaORM's span per
-        // SQL statement is `trace`.
-        traces: Targets::new()
-            .with_default(tracing::Level::INFO)
-            .with_target("sea_orm::driver", tracing::Level::TRACE)
-            .with_target("sea_orm::database::transaction", tracing::Level::TRACE),
+        follows_spans,
+        traces: Some(traces.clone()),
     };
     let logs = Logged {
         inner: logs,
@@ -101,7 +110,7 @@ pub fn install(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>
     };
     let spans = Traced {
         inner: spans,
-        filter: wanted.traces.clone(),
+        filter: traces,
     };
     tracing_subscriber::registry()
         .with(logs)
@@ -112,16 +121,20 @@ pub fn install(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>
 }
 
 /// The one filter of the subscriber: a span or event exists when the logs
-/// want it, or when the traces want it and the request is traced.
+/// want it, or when the traces (if exported) want it and the request is
+/// traced.
 struct Wanted {
     logs: Arc<EnvFilter>,
-    traces: Targets,
+    /// Whether the log filter has span-scoped directives.
+    follows_spans: bool,
+    traces: Option<Targets>,
 }
 
 impl Wanted {
     fn traces_want(&self, metadata: &Metadata<'_>) -> bool {
         self.traces
-            .would_enable(metadata.target(), metadata.level())
+            .as_ref()
+            .is_some_and(|traces| traces.would_enable(metadata.target(), metadata.level()))
     }
 }
 
@@ -140,30 +153,43 @@ impl<S: Subscriber> Layer<S> for Wanted {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        let traces = Layer::<S>::max_level_hint(&self.traces);
-        Some(self.logs.max_level_hint()?.max(traces?))
+        let logs = self.logs.max_level_hint()?;
+        match &self.traces {
+            None => Some(logs),
+            Some(traces) => Some(logs.max(Layer::<S>::max_level_hint(traces)?)),
+        }
     }
 
     // The log filter follows spans for its span-scoped directives
-    // (`RUST_LOG=[request{uri=/graphql}]=debug`).
+    // (`RUST_LOG=[request{uri=/graphql}]=debug`), when it has any.
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, cx: Context<'_, S>) {
-        self.logs.on_new_span(attrs, id, cx);
+        if self.follows_spans {
+            self.logs.on_new_span(attrs, id, cx);
+        }
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, cx: Context<'_, S>) {
-        self.logs.on_record(id, values, cx);
+        if self.follows_spans {
+            self.logs.on_record(id, values, cx);
+        }
     }
 
     fn on_enter(&self, id: &Id, cx: Context<'_, S>) {
-        self.logs.on_enter(id, cx);
+        if self.follows_spans {
+            self.logs.on_enter(id, cx);
+        }
     }
 
     fn on_exit(&self, id: &Id, cx: Context<'_, S>) {
-        self.logs.on_exit(id, cx);
+        if self.follows_spans {
+            self.logs.on_exit(id, cx);
+        }
     }
 
     fn on_close(&self, id: Id, cx: Context<'_, S>) {
-        self.logs.on_close(id, cx);
+        if self.follows_spans {
+            self.logs.on_close(id, cx);
+        }
     }
 }
 
