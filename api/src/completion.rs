@@ -27,8 +27,8 @@
 //! fields report, only for the places known to be abstract.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::extensions::ResolveInfo;
 use async_graphql::indexmap::IndexMap;
@@ -42,10 +42,34 @@ use async_graphql::{
     ServerResult, Value,
 };
 
+/// The schema's abstract types (interfaces and unions) by name, found once
+/// per schema and shared by its operations: looking a field's type up in
+/// the registry (a hash of its name) cost more than the rest of
+/// [`Completion::resolving`], and runs for every field of every response.
+#[derive(Clone, Default)]
+pub struct AbstractTypes(Arc<OnceLock<Box<[String]>>>);
+
+impl AbstractTypes {
+    fn contains(&self, registry: &Registry, name: &str) -> bool {
+        self.0
+            .get_or_init(|| {
+                registry
+                    .types
+                    .values()
+                    .filter(|ty| ty.is_abstract())
+                    .map(|ty| ty.name().to_owned())
+                    .collect()
+            })
+            .iter()
+            .any(|abstract_type| abstract_type == name)
+    }
+}
+
 /// One operation's field errors and the runtime types of its abstract
 /// places, gathered as it executes.
 #[derive(Default)]
 pub struct Completion {
+    abstract_types: AbstractTypes,
     /// Errors of fields and list items, each made null at its place.
     errors: Mutex<Vec<ServerError>>,
     /// Whether any abstract place was seen (so the others skip the lookup).
@@ -73,14 +97,24 @@ impl<'a> Place<'a> {
 }
 
 impl Completion {
+    /// A completion for one operation of the schema `abstract_types` was
+    /// found in.
+    pub fn new(abstract_types: AbstractTypes) -> Completion {
+        Completion {
+            abstract_types,
+            ..Completion::default()
+        }
+    }
+
     /// Notes what the walk needs before a field at `place` resolves.
     pub fn resolving(&self, registry: &Registry, place: &Place<'_>) {
         let named = MetaTypeName::concrete_typename(place.return_type);
-        let is_list = matches!(
-            MetaTypeName::create(place.return_type).unwrap_non_null(),
-            MetaTypeName::List(_)
-        );
-        if !is_list && registry.types.get(named).is_some_and(MetaType::is_abstract) {
+        if self.abstract_types.contains(registry, named)
+            && !matches!(
+                MetaTypeName::create(place.return_type).unwrap_non_null(),
+                MetaTypeName::List(_)
+            )
+        {
             self.abstract_seen.store(true, Ordering::Relaxed);
             self.runtime_types
                 .lock()
@@ -468,11 +502,13 @@ impl<'a> Walk<'a> {
 
     /// The runtime type of an object in a place of type `name`.
     fn runtime_type(&self, name: &str, path: &[Step<'a>]) -> String {
-        if !self
-            .registry
-            .types
-            .get(name)
-            .is_some_and(MetaType::is_abstract)
+        // No abstract place resolved (most operations): nothing to look up.
+        if self.runtime_types.is_empty()
+            || !self
+                .registry
+                .types
+                .get(name)
+                .is_some_and(MetaType::is_abstract)
         {
             return name.to_owned();
         }

@@ -21,7 +21,7 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
-use crate::completion::{Completion, Place};
+use crate::completion::{AbstractTypes, Completion, Place};
 use crate::error::ErrorCode;
 use crate::scan::{self, TextLimits};
 use crate::throttle::{self, Allowance, OperationCost};
@@ -162,16 +162,28 @@ pub fn charge_beyond_estimate(
 /// One extension, not one per job: async-graphql sends every field of a
 /// response through each extension, so each one costs per field (merging
 /// two made the nested carts query 10% faster, bench/results/latest.md).
-pub struct LimitsExtension(pub Limits);
+pub struct LimitsExtension {
+    limits: Limits,
+    abstract_types: AbstractTypes,
+}
+
+impl LimitsExtension {
+    pub fn new(limits: Limits) -> LimitsExtension {
+        LimitsExtension {
+            limits,
+            abstract_types: AbstractTypes::default(),
+        }
+    }
+}
 
 impl ExtensionFactory for LimitsExtension {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(Enforce {
-            limits: self.0.clone(),
+            limits: self.limits.clone(),
             introspection: AtomicBool::new(false),
             costs: Mutex::default(),
             document: Mutex::default(),
-            completion: Completion::default(),
+            completion: Completion::new(self.abstract_types.clone()),
         })
     }
 }

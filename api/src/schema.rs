@@ -81,7 +81,7 @@ pub fn build(
     let limits = &options.limits;
     let write_queue = crate::db::WriteQueue::new(&db, options.write_patience);
     let mut builder = builder()
-        .extension(LimitsExtension(limits.clone()))
+        .extension(LimitsExtension::new(limits.clone()))
         .limit_directives(MAX_DIRECTIVES)
         .data(db)
         .data(write_queue)
