@@ -81,7 +81,8 @@ struct Args {
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Only these scenarios (comma-separated operation names: Products,
-    /// Product, Carts, CustomerCarts, AddCartLines), for a quicker look.
+    /// Product, Carts, CustomerCarts, OrderHistory, AddCartLines, and
+    /// FlashSale), for a quicker look.
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Where to write the report.
