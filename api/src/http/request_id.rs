@@ -38,14 +38,21 @@ where
         .get(&HEADER)
         .filter(|value| acceptable(value.as_bytes()))
         .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .expect("a UUID is a valid header value")
-        });
+        .unwrap_or_else(made);
     request.headers_mut().insert(HEADER, id.clone());
     let mut response = CURRENT.scope(id.clone(), serve(request)).await;
     response.headers_mut().insert(HEADER, id);
     response
+}
+
+/// A new ID: a random (v4) UUID. Its bytes come from the thread's
+/// generator (ChaCha, seeded from the OS once), not from the OS per
+/// request as `Uuid::new_v4` takes them (a `getrandom` system call each).
+fn made() -> HeaderValue {
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+        .expect("a UUID is a valid header value")
 }
 
 fn acceptable(id: &[u8]) -> bool {
