@@ -207,9 +207,7 @@ impl Completion {
             _ => IndexMap::new(),
         };
         let grouped = walk.collect(root, &selection);
-        response.data = walk
-            .object(root, &grouped, map, &mut path)
-            .unwrap_or(Value::Null);
+        response.data = walk.object(&grouped, map, &mut path).unwrap_or(Value::Null);
         response
     }
 }
@@ -253,7 +251,19 @@ enum Step<'a> {
 
 /// The fields an object's selection sets ask, by response key, in the
 /// order the spec's CollectFields gives.
-type Grouped<'a> = IndexMap<&'a Name, Vec<&'a Positioned<Field>>>;
+type Grouped<'a> = IndexMap<&'a Name, Collected<'a>>;
+
+/// The fields asked under one response key, with what completing their
+/// value needs: worked out once for all the objects of a list.
+#[derive(Default)]
+struct Collected<'a> {
+    fields: Vec<&'a Positioned<Field>>,
+    /// The field's type in the schema; `None` for `__typename` and the
+    /// introspection fields, which have nothing to complete.
+    ty: Option<&'a str>,
+    /// The fields' selection sets, merged.
+    selections: Vec<&'a SelectionSet>,
+}
 
 /// One walk of a response's data along its operation.
 struct Walk<'a> {
@@ -271,6 +281,17 @@ impl<'a> Walk<'a> {
         for selection in selections {
             self.collect_into(runtime, selection, &mut grouped, &mut visited);
         }
+        let object_type = self.registry.types.get(runtime);
+        for collected in grouped.values_mut() {
+            collected.ty = object_type
+                .and_then(|ty| ty.field_by_name(&collected.fields[0].node.name.node))
+                .map(|definition| definition.ty.as_str());
+            collected.selections = collected
+                .fields
+                .iter()
+                .map(|field| &field.node.selection_set.node)
+                .collect();
+        }
         grouped
     }
 
@@ -286,6 +307,7 @@ impl<'a> Walk<'a> {
                 Selection::Field(field) => grouped
                     .entry(&field.node.response_key().node)
                     .or_default()
+                    .fields
                     .push(field),
                 Selection::FragmentSpread(spread) => {
                     let name = &spread.node.fragment_name.node;
@@ -339,12 +361,11 @@ impl<'a> Walk<'a> {
                 .is_some_and(|possible| possible.contains(runtime))
     }
 
-    /// An object of type `runtime` with its keys in `grouped`'s order and
-    /// its fields completed; `None` when a non-null field is null (the
+    /// An object with its keys in `grouped`'s order (collected for its
+    /// runtime type) and its fields completed; `None` when a non-null field is null (the
     /// object is then null in its turn).
     fn object(
         &self,
-        runtime: &str,
         grouped: &Grouped<'a>,
         mut map: IndexMap<Name, Value>,
         path: &mut Vec<Step<'a>>,
@@ -364,23 +385,19 @@ impl<'a> Walk<'a> {
             ordered.extend(map);
             map = ordered;
         }
-        let object_type = self.registry.types.get(runtime);
         for (key, value) in map.iter_mut() {
-            let Some(fields) = grouped.get(key) else {
-                continue;
-            };
-            let Some(definition) =
-                object_type.and_then(|ty| ty.field_by_name(&fields[0].node.name.node))
+            // Not asked, or `__typename`, `__schema`, `__type`: nothing to
+            // complete.
+            let Some((collected, ty)) = grouped
+                .get(key)
+                .and_then(|collected| Some((collected, collected.ty?)))
             else {
-                // `__typename`, `__schema`, `__type`: nothing to complete.
                 continue;
             };
-            let selections: Vec<&'a SelectionSet> = fields
-                .iter()
-                .map(|field| &field.node.selection_set.node)
-                .collect();
-            path.push(Step::Key(fields[0].node.response_key().node.as_str()));
-            let completed = self.value(&definition.ty, &selections, std::mem::take(value), path);
+            path.push(Step::Key(
+                collected.fields[0].node.response_key().node.as_str(),
+            ));
+            let completed = self.value(ty, &collected.selections, std::mem::take(value), path);
             path.pop();
             *value = completed?;
         }
@@ -462,8 +479,7 @@ impl<'a> Walk<'a> {
                 };
                 let runtime = self.runtime_type(name, path);
                 let grouped = self.collect(&runtime, selections);
-                self.object(&runtime, &grouped, map, path)
-                    .unwrap_or(Value::Null)
+                self.object(&grouped, map, path).unwrap_or(Value::Null)
             }
         }
     }
@@ -493,7 +509,7 @@ impl<'a> Walk<'a> {
             *shared = Some((runtime.clone(), self.collect(&runtime, selections)));
         }
         let (_, grouped) = shared.as_ref().expect("set just above");
-        match self.object(&runtime, grouped, map, path) {
+        match self.object(grouped, map, path) {
             Some(object) => Some(object),
             None if non_null => None,
             None => Some(Value::Null),
