@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use entity::{customer, order, order_line, product};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, Value};
 
 use super::OrderStatus;
 use crate::error::{ApiError, MutationError, UserError};
@@ -54,6 +54,24 @@ pub async fn place(
         ))
     };
     let subtotal = i64::try_from(subtotal).map_err(|_| too_large())?;
+    if db.get_database_backend() == DbBackend::Postgres && !priced.is_empty() {
+        let lines = priced
+            .into_iter()
+            .map(|(product, quantity, line_total)| {
+                let line_total = i64::try_from(line_total).map_err(|_| too_large())?;
+                Ok((product, quantity, line_total))
+            })
+            .collect::<Result<Vec<_>, MutationError>>()?;
+        let order = Placed {
+            cart_id,
+            customer,
+            currency,
+            now,
+            subtotal,
+            total_quantity,
+        };
+        return Ok(order.insert_with_lines(db, &lines).await?);
+    }
     let order = order::Entity::insert(order::ActiveModel {
         id: NotSet,
         customer_id: Set(Some(customer.id)),
@@ -88,4 +106,78 @@ pub async fn place(
             .await?;
     }
     Ok(order)
+}
+
+/// An order's own columns, as [`place`] computed them.
+struct Placed<'a> {
+    cart_id: i64,
+    customer: &'a customer::Model,
+    currency: &'a Currency,
+    now: DateTime<Utc>,
+    subtotal: i64,
+    total_quantity: i64,
+}
+
+impl Placed<'_> {
+    /// PostgreSQL: the order and its lines (product as sold, quantity, line
+    /// total) in one statement, a data-modifying CTE: a checkout holds the
+    /// sold products' rows locked from its stock updates to its commit, and
+    /// this is one round trip fewer in that time (SQLite has no such CTE;
+    /// its writers take turns anyway).
+    async fn insert_with_lines(
+        &self,
+        db: &impl ConnectionTrait,
+        lines: &[(&product::Model, i32, i64)],
+    ) -> Result<order::Model, DbErr> {
+        let mut values: Vec<Value> = vec![
+            self.customer.id.into(),
+            self.customer.email.clone().into(),
+            self.currency.code.clone().into(),
+            OrderStatus::Placed.as_str().into(),
+            self.now.into(),
+            self.subtotal.into(),
+            self.total_quantity.into(),
+            self.cart_id.into(),
+        ];
+        let mut rows = Vec::with_capacity(lines.len());
+        for (product, quantity, line_total) in lines {
+            let first = values.len() + 1;
+            rows.push(format!(
+                "(${first}::bigint, ${}::text, ${}::bigint, ${}::integer, ${}::bigint)",
+                first + 1,
+                first + 2,
+                first + 3,
+                first + 4
+            ));
+            values.extend([
+                product.id.into(),
+                product.name.clone().into(),
+                product.price.into(),
+                (*quantity).into(),
+                (*line_total).into(),
+            ]);
+        }
+        let sql = format!(
+            r#"WITH placed AS (
+  INSERT INTO "order" (customer_id, email, currency, status, placed_at, cancelled_at, subtotal, total_quantity, cart_id)
+  VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8)
+  RETURNING id, customer_id, email, currency, status, placed_at, cancelled_at, subtotal, total_quantity, cart_id
+), lines AS (
+  INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total)
+  SELECT placed.id, line.product_id, line.product_name, line.unit_price, line.quantity, line.line_total
+  FROM placed, (VALUES {}) AS line (product_id, product_name, unit_price, quantity, line_total)
+)
+SELECT * FROM placed"#,
+            rows.join(", ")
+        );
+        order::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                values,
+            ))
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotInserted)
+    }
 }

@@ -402,34 +402,51 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     }
     let subtotal: i64 = sold.iter().map(|line| line.4).sum();
     let total_quantity: i64 = lines.iter().map(|(_, quantity)| i64::from(*quantity)).sum();
-    let order_id: i64 = sqlx::query_scalar(
-        r#"INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id)
-           VALUES ($1, $2, $3, 'PLACED', $4, $5, $6, $7) RETURNING id"#,
-    )
-    .bind(customer_id)
-    .bind(email)
-    .bind(CURRENCY)
-    .bind(now)
-    .bind(subtotal)
-    .bind(total_quantity)
-    .bind(cart_id)
-    .fetch_one(&mut *txn)
-    .await?;
+    // The order and its lines in one statement, as shopgraph writes them
+    // on PostgreSQL.
     let mut insert = sqlx::QueryBuilder::new(
-        "INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total) ",
+        r#"WITH placed AS (
+  INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id)
+  VALUES ("#,
+    );
+    let mut order = insert.separated(", ");
+    order
+        .push_bind(customer_id)
+        .push_bind(email)
+        .push_bind(CURRENCY)
+        .push_bind("PLACED")
+        .push_bind(now)
+        .push_bind(subtotal)
+        .push_bind(total_quantity)
+        .push_bind(cart_id);
+    insert.push(
+        ") RETURNING id
+), lines AS (
+  INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total)
+  SELECT placed.id, line.product_id, line.product_name, line.unit_price, line.quantity, line.line_total
+  FROM placed, (",
     );
     insert.push_values(
         sold,
         |mut row, (product_id, name, price, quantity, total)| {
-            row.push_bind(order_id)
-                .push_bind(product_id)
+            row.push_bind(product_id)
+                .push_unseparated("::bigint")
                 .push_bind(name)
+                .push_unseparated("::text")
                 .push_bind(price)
+                .push_unseparated("::bigint")
                 .push_bind(quantity)
-                .push_bind(total);
+                .push_unseparated("::integer")
+                .push_bind(total)
+                .push_unseparated("::bigint");
         },
     );
-    insert.build().execute(&mut *txn).await?;
+    insert.push(
+        ") AS line (product_id, product_name, unit_price, quantity, line_total)
+)
+SELECT id FROM placed",
+    );
+    let order_id: i64 = insert.build_query_scalar().fetch_one(&mut *txn).await?;
     txn.commit().await?;
     Ok(json!({
         "checkout": { "order": { "id": global_id("Order", order_id) }, "userErrors": [] }
