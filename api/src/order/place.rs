@@ -38,6 +38,12 @@ pub async fn place(
     currency: &Currency,
     now: DateTime<Utc>,
 ) -> Result<order::Model, MutationError> {
+    let too_large = || {
+        MutationError::from(UserError::invalid(
+            &["cartId"],
+            "The cart's total is more than one order can hold",
+        ))
+    };
     let mut priced = Vec::with_capacity(sold.len());
     let mut subtotal = 0_i128;
     let mut total_quantity = 0_i64;
@@ -45,23 +51,11 @@ pub async fn place(
         let line_total = i128::from(product.price) * i128::from(*quantity);
         subtotal += line_total;
         total_quantity += i64::from(*quantity);
+        let line_total = i64::try_from(line_total).map_err(|_| too_large())?;
         priced.push((product, *quantity, line_total));
     }
-    let too_large = || {
-        MutationError::from(UserError::invalid(
-            &["cartId"],
-            "The cart's total is more than one order can hold",
-        ))
-    };
     let subtotal = i64::try_from(subtotal).map_err(|_| too_large())?;
     if db.get_database_backend() == DbBackend::Postgres && !priced.is_empty() {
-        let lines = priced
-            .into_iter()
-            .map(|(product, quantity, line_total)| {
-                let line_total = i64::try_from(line_total).map_err(|_| too_large())?;
-                Ok((product, quantity, line_total))
-            })
-            .collect::<Result<Vec<_>, MutationError>>()?;
         let order = Placed {
             cart_id,
             customer,
@@ -70,7 +64,7 @@ pub async fn place(
             subtotal,
             total_quantity,
         };
-        return Ok(order.insert_with_lines(db, &lines).await?);
+        return Ok(order.insert_with_lines(db, &priced).await?);
     }
     let order = order::Entity::insert(order::ActiveModel {
         id: NotSet,
@@ -86,20 +80,18 @@ pub async fn place(
     })
     .exec_with_returning(db)
     .await?;
-    let rows = priced
+    let rows: Vec<_> = priced
         .into_iter()
-        .map(|(product, quantity, line_total)| {
-            Ok(order_line::ActiveModel {
-                id: NotSet,
-                order_id: Set(order.id),
-                product_id: Set(Some(product.id)),
-                product_name: Set(product.name.clone()),
-                unit_price: Set(product.price),
-                quantity: Set(quantity),
-                line_total: Set(i64::try_from(line_total).map_err(|_| too_large())?),
-            })
+        .map(|(product, quantity, line_total)| order_line::ActiveModel {
+            id: NotSet,
+            order_id: Set(order.id),
+            product_id: Set(Some(product.id)),
+            product_name: Set(product.name.clone()),
+            unit_price: Set(product.price),
+            quantity: Set(quantity),
+            line_total: Set(line_total),
         })
-        .collect::<Result<Vec<_>, MutationError>>()?;
+        .collect();
     if !rows.is_empty() {
         order_line::Entity::insert_many(rows)
             .exec_without_returning(db)
