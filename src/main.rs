@@ -11,7 +11,11 @@ mod telemetry;
 
 /// A GraphQL response is built from many small allocations (a map per
 /// object, a string per field); mimalloc serves them faster than glibc's
-/// malloc (see bench/results/latest.md).
+/// malloc (see bench/results/latest.md). Built without transparent huge
+/// pages (`no_thp`): mimalloc asks for them on its arenas, and a 2 MiB
+/// page is resident as soon as one byte of it is touched — measured, the
+/// SQLite server's peak RSS under the benchmark fell from 104–105 to
+/// 72–84 MiB at the same throughput.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
