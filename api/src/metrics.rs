@@ -109,6 +109,7 @@ pub struct Metrics {
     logins: Family<OutcomeLabels, Counter>,
     checkouts: Family<OutcomeLabels, Counter>,
     orders_placed: Counter,
+    change_events_dropped: Counter,
     websockets: Gauge,
     // Sampled when scraped, from what the server already keeps.
     running: Gauge,
@@ -140,6 +141,7 @@ impl Metrics {
             logins: Family::default(),
             checkouts: Family::default(),
             orders_placed: Counter::default(),
+            change_events_dropped: Counter::default(),
             websockets: Gauge::default(),
             running: Gauge::default(),
             waiting: Gauge::default(),
@@ -189,6 +191,11 @@ impl Metrics {
             m.checkouts.clone(),
         );
         registry.register("orders_placed", "Orders placed", m.orders_placed.clone());
+        registry.register(
+            "change_events_dropped",
+            "Subscription change events dropped because the announcement queue (65,536) was full",
+            m.change_events_dropped.clone(),
+        );
         registry.register(
             "websocket_connections",
             "WebSocket connections open",
@@ -292,6 +299,11 @@ impl Metrics {
         if outcome == "placed" {
             self.orders_placed.inc();
         }
+    }
+
+    /// Counts a change event the announcer had no room for.
+    pub fn change_event_dropped(&self) {
+        self.change_events_dropped.inc();
     }
 
     /// Counts an open WebSocket connection until the guard is dropped.

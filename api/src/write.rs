@@ -6,10 +6,10 @@
 //! waits for its turn on SQLite ([`crate::db::WriteQueue`]), opens the
 //! transaction (on SQLite taking the write lock up front, see
 //! [`crate::db::begin_write`]), runs the operation, and then either
-//! commits and announces the events — to this instance's subscribers, and
-//! on PostgreSQL to every instance through a NOTIFY sent by the same
-//! commit — or rolls back, so a failed mutation leaves the database as it
-//! was and tells nobody anything.
+//! commits and announces the events — on SQLite to this instance's
+//! subscribers, on PostgreSQL to every instance through NOTIFY (see
+//! [`crate::events`]) — or rolls back, so a failed mutation leaves the
+//! database as it was and tells nobody anything.
 
 use async_graphql::Context;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
