@@ -36,7 +36,7 @@ const CHANNEL: &str = "shopgraph_events";
 const BUFFER: usize = 1_024;
 /// Events waiting for the announcer at most. Past that (the database
 /// slower than the writes, or unreachable) further hints are dropped and
-/// counted (`shopgraph_change_events_dropped`): a write never waits for
+/// counted (`shopgraph_change_events_dropped_total`): a write never waits for
 /// its announcement. 16 bytes each.
 const ANNOUNCE_QUEUE: usize = 65_536;
 /// Events the announcer takes from its queue per pass.
