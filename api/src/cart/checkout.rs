@@ -12,8 +12,8 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
-use entity::{cart, cart_product, checkout, order, product};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use entity::{cart, cart_product, checkout, customer, order, product};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -30,7 +30,7 @@ use crate::events::Event;
 use crate::ids::{self, NodeKind};
 use crate::metrics;
 use crate::money::Currency;
-use crate::order::Order;
+use crate::order::{Buyer, Order};
 use crate::write::write;
 
 /// Longest accepted idempotency key.
@@ -165,26 +165,35 @@ async fn checkout(
     }
 
     // Closing the cart locks it (a second checkout of it waits here, then
-    // finds it closed) and gives its row.
-    let closed = cart::Entity::update_many()
+    // finds it closed) and gives its row, and its customer's email for the
+    // order.
+    let close = super::operations::open_cart(cart_id, access)
         .col_expr(cart::Column::CheckedOutAt, Expr::value(now))
         .col_expr(cart::Column::UpdatedAt, Expr::value(now))
-        .filter(cart::Column::Id.eq(cart_id))
-        .filter(cart::Column::CheckedOutAt.is_null())
-        .filter(cart::Column::CustomerId.is_not_null())
-        .filter(access.condition())
-        .exec_with_returning(db)
-        .await?;
-    let Some(cart) = closed.into_iter().next() else {
+        .filter(cart::Column::CustomerId.is_not_null());
+    let email = Query::select()
+        .column(customer::Column::Email)
+        .from(customer::Entity)
+        .and_where(
+            Expr::col((customer::Entity, customer::Column::Id))
+                .equals((cart::Entity, cart::Column::CustomerId)),
+        )
+        .to_owned();
+    let closed = super::operations::update_returning_also::<Option<String>>(db, close, email);
+    let Some((cart, email)) = closed.await? else {
         return Err(super::operations::not_open(db, cart_id, access)
             .await?
             .into());
     };
-    let customer_id = cart.customer_id.ok_or_else(|| {
+    let vanished = || {
         ApiError::from(anyhow::anyhow!(
             "cart {cart_id} lost its customer during its checkout"
         ))
-    })?;
+    };
+    let buyer = Buyer {
+        id: cart.customer_id.ok_or_else(vanished)?,
+        email: email.ok_or_else(vanished)?,
+    };
 
     let lines = cart_product::Entity::find()
         .filter(cart_product::Column::CartId.eq(cart_id))
@@ -194,7 +203,6 @@ async fn checkout(
     if lines.is_empty() {
         return Err(UserError::invalid(&["cartId"], "The cart is empty").into());
     }
-    let customer = crate::order::buyer(db, customer_id).await?;
 
     // Stock is taken last: from each product's update to the commit, its
     // row is locked, and in a flash sale every buyer waits for the few
@@ -244,7 +252,7 @@ async fn checkout(
             .collect::<Vec<_>>();
         return Err(errors.into());
     }
-    let order = crate::order::place(db, cart_id, &customer, &sold, currency, now).await?;
+    let order = crate::order::place(db, cart_id, &buyer, &sold, currency, now).await?;
     Ok(Done {
         cart,
         order,

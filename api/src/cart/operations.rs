@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;
 use entity::{cart, cart_product, customer, product};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SubQueryStatement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, SubQueryStatement,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryTrait,
@@ -139,7 +141,6 @@ pub(super) async fn touch_cart(
     cart_id: i64,
     access: &CartAccess,
 ) -> Result<cart::Model, MutationError> {
-    // One statement where the engine has RETURNING (PostgreSQL).
     let touched = open_cart(cart_id, access)
         .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
         .exec_with_returning(db)
@@ -150,9 +151,9 @@ pub(super) async fn touch_cart(
     }
 }
 
-/// [`touch_cart`], also counting the cart's lines in the same statement
-/// (a subquery in RETURNING, which both engines run): adding lines needs
-/// the count, and a statement of its own was a round trip.
+/// [`touch_cart`], also counting the cart's lines in the same statement:
+/// adding lines needs the count, and a statement of its own was a round
+/// trip.
 async fn touch_cart_counting_lines(
     db: &impl ConnectionTrait,
     cart_id: i64,
@@ -166,27 +167,42 @@ async fn touch_cart_counting_lines(
                 .equals((cart::Entity, cart::Column::Id)),
         )
         .to_owned();
-    let mut update = open_cart(cart_id, access)
-        .col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()))
-        .into_query();
-    let columns = cart::Column::iter().map(Expr::col);
-    let count = Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(lines)));
-    update.returning(Query::returning().exprs(columns.chain([count])));
-    let backend = db.get_database_backend();
-    let Some(row) = db.query_one_raw(backend.build(&update)).await? else {
-        return Err(not_open(db, cart_id, access).await?.into());
-    };
-    let cart = cart::Model::from_query_result(&row, "")?;
-    let count: i64 = row.try_get_by_index(cart::Column::iter().count())?;
-    Ok((cart, u64::try_from(count).unwrap_or(0)))
+    let touch =
+        open_cart(cart_id, access).col_expr(cart::Column::UpdatedAt, Expr::value(Utc::now()));
+    match update_returning_also::<i64>(db, touch, lines).await? {
+        Some((cart, count)) => Ok((cart, u64::try_from(count).unwrap_or(0))),
+        None => Err(not_open(db, cart_id, access).await?.into()),
+    }
 }
 
 /// The open cart `cart_id`, if the caller may reach it, to update.
-fn open_cart(cart_id: i64, access: &CartAccess) -> sea_orm::UpdateMany<cart::Entity> {
+pub(super) fn open_cart(cart_id: i64, access: &CartAccess) -> sea_orm::UpdateMany<cart::Entity> {
     cart::Entity::update_many()
         .filter(cart::Column::Id.eq(cart_id))
         .filter(cart::Column::CheckedOutAt.is_null())
         .filter(access.condition())
+}
+
+/// Runs `update` of a cart, returning the cart as updated and the value
+/// of the scalar subquery `also` for it (a subquery in RETURNING, which
+/// both engines run): one round trip for what would be two statements.
+/// `None` when no cart was updated.
+pub(super) async fn update_returning_also<T: sea_orm::TryGetable>(
+    db: &impl ConnectionTrait,
+    update: sea_orm::UpdateMany<cart::Entity>,
+    also: SelectStatement,
+) -> Result<Option<(cart::Model, T)>, DbErr> {
+    let mut update = update.into_query();
+    let columns = cart::Column::iter().map(Expr::col);
+    let also = Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(also)));
+    update.returning(Query::returning().exprs(columns.chain([also])));
+    let backend = db.get_database_backend();
+    let Some(row) = db.query_one_raw(backend.build(&update)).await? else {
+        return Ok(None);
+    };
+    let cart = cart::Model::from_query_result(&row, "")?;
+    let also = row.try_get_by_index(cart::Column::iter().count())?;
+    Ok(Some((cart, also)))
 }
 
 /// Why a cart that could not be changed is not open: it does not exist (or

@@ -21,7 +21,7 @@ mod subscription;
 
 pub use cancel::{CancelOrderPayload, OrderMutation};
 pub use filter::OrderFilter;
-pub use place::{buyer, place};
+pub use place::{Buyer, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
 pub use subscription::OrderSubscription;
 

@@ -1,28 +1,19 @@
 //! Placing an order: the snapshot a checkout writes in its transaction.
 
 use chrono::{DateTime, Utc};
-use entity::{customer, order, order_line, product};
+use entity::{order, order_line, product};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, Value};
 
 use super::OrderStatus;
-use crate::error::{ApiError, MutationError, UserError};
+use crate::error::{MutationError, UserError};
 use crate::money::Currency;
 
-/// The customer checking out, read before any stock is taken (see
-/// [`place`]).
-pub async fn buyer(
-    db: &impl ConnectionTrait,
-    customer_id: i64,
-) -> Result<customer::Model, MutationError> {
-    Ok(customer::Entity::find_by_id(customer_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            ApiError::from(anyhow::anyhow!(
-                "customer {customer_id} vanished during a checkout"
-            ))
-        })?)
+/// The customer checking out: the order records who, and the email to
+/// reach them at, as it was then.
+pub struct Buyer {
+    pub id: i64,
+    pub email: String,
 }
 
 /// Writes the order of `customer`'s cart `cart_id`, whose lines were just
@@ -33,7 +24,7 @@ pub async fn buyer(
 pub async fn place(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    customer: &customer::Model,
+    customer: &Buyer,
     sold: &[(product::Model, i32)],
     currency: &Currency,
     now: DateTime<Utc>,
@@ -103,7 +94,7 @@ pub async fn place(
 /// An order's own columns, as [`place`] computed them.
 struct Placed<'a> {
     cart_id: i64,
-    customer: &'a customer::Model,
+    customer: &'a Buyer,
     currency: &'a Currency,
     now: DateTime<Utc>,
     subtotal: i64,

@@ -326,23 +326,23 @@ async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
 }
 
 /// The flash sale's checkout, statement for statement as shopgraph's:
-/// close the cart, read its lines and the customer, take each line's
+/// close the cart (returning its customer's email), read its lines, take each line's
 /// units from stock if they are there (the update returns the name and
 /// price sold), then write the order. Refused for want of stock as
 /// shopgraph refuses it.
 async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     let now = chrono::Utc::now();
     let mut txn = pool.begin().await?;
-    let customer_id: Option<Option<i64>> = sqlx::query_scalar(
+    let closed: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
         "UPDATE cart SET checked_out_at = $2, updated_at = $2
          WHERE id = $1 AND checked_out_at IS NULL AND customer_id IS NOT NULL
-         RETURNING customer_id",
+         RETURNING customer_id, (SELECT email FROM customer WHERE customer.id = cart.customer_id)",
     )
     .bind(cart_id)
     .bind(now)
     .fetch_optional(&mut *txn)
     .await?;
-    let Some(Some(customer_id)) = customer_id else {
+    let Some((Some(customer_id), Some(email))) = closed else {
         return Err(Failure("the cart is not open".into()));
     };
     let lines: Vec<(i64, i32)> = sqlx::query_as(
@@ -354,10 +354,6 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     if lines.is_empty() {
         return Err(Failure("the cart is empty".into()));
     }
-    let email: String = sqlx::query_scalar("SELECT email FROM customer WHERE id = $1")
-        .bind(customer_id)
-        .fetch_one(&mut *txn)
-        .await?;
     let mut sold = Vec::with_capacity(lines.len());
     let mut short = Vec::new();
     for &(product_id, quantity) in &lines {
