@@ -3,10 +3,13 @@
 //! same database, so events must cross instances (LISTEN/NOTIFY); SQLite is
 //! embedded and single-instance, so there the same server takes both roles.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use crate::js;
-use crate::support::{Engine, engine_tests};
+use crate::support::{ADMIN_TOKEN, Engine, engine_tests};
+use crate::ws::WsClient;
 
 engine_tests! {
     async fn subscribers_see_every_change_of_their_cart_and_product(app) {
@@ -39,5 +42,53 @@ engine_tests! {
             seen["productEvents"],
             json!([{ "data": { "productUpdated": { "id": product, "price": { "amount": "9.99" }, "stock": 7 } } }])
         );
+    }
+}
+
+engine_tests! {
+    /// Twenty carts change at once (on PostgreSQL through another
+    /// instance, whose announcer folds concurrent writes' events into
+    /// shared notifications): every subscriber hears of its own cart, once,
+    /// with the change already readable.
+    async fn concurrent_changes_reach_every_subscriber(app) {
+        let product = app.create_product("Pin", "1.00", 1_000).await;
+        let customer = app.create_customer("many@example.com", "Many").await;
+        let mut carts = Vec::new();
+        for _ in 0..20 {
+            carts.push(app.create_cart(&customer, &[]).await);
+        }
+        let mut socket = WsClient::connect(&app.url("/graphql"), Some(ADMIN_TOKEN)).await;
+        let watch = "subscription($cart: ID!) { cartUpdated(cartId: $cart) { id totalQuantity } }";
+        for (index, cart) in carts.iter().enumerate() {
+            socket.subscribe(&index.to_string(), watch, json!({ "cart": cart })).await;
+        }
+        app.wait_for_subscriptions(20).await;
+        let writer = match app.engine {
+            Engine::Postgres => Some(app.second_instance().await),
+            Engine::Sqlite => None,
+        };
+        let writer = writer.as_ref().unwrap_or(&app);
+        let add = "mutation($cart: ID!, $product: ID!) { addCartLines(cartId: $cart, lines: [{ productId: $product, quantity: 1 }]) { userErrors { code } } }";
+        let writes = carts.iter().map(|cart| writer.ok(add, json!({ "cart": cart, "product": product })));
+        for data in futures_util::future::join_all(writes).await {
+            assert_eq!(data["addCartLines"]["userErrors"], json!([]));
+        }
+        // The server's keep-alive pings would keep a lost event waiting
+        // forever: the events must all come within a deadline.
+        let hear_all = async {
+            let mut heard = BTreeSet::new();
+            while heard.len() < carts.len() {
+                let message = socket.next_payload().await;
+                assert_eq!(message["type"], "next", "{message:#}");
+                let index: usize = message["id"].as_str().and_then(|id| id.parse().ok()).expect("a subscription id");
+                let cart = &message["payload"]["data"]["cartUpdated"];
+                assert_eq!(cart["id"], carts[index], "each subscriber hears of its own cart");
+                assert_eq!(cart["totalQuantity"], 1, "read after the change");
+                assert!(heard.insert(index), "subscription {index} heard twice: {message:#}");
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(20), hear_all)
+            .await
+            .expect("every subscriber hears of its change within 20 s");
     }
 }
