@@ -43,3 +43,81 @@ pub fn peak_rss_mib(pid: u32) -> anyhow::Result<f64> {
     let kib: f64 = line.split_whitespace().nth(1).context("a size")?.parse()?;
     Ok(kib / 1024.0)
 }
+
+/// CPU time a load cost per request, in µs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuPerRequest {
+    /// The server process (all its threads).
+    pub server_us: f64,
+    /// Every PostgreSQL process of the machine, when the server uses it:
+    /// during a load only that server loads the cluster, so its backends
+    /// and background work (WAL writer, autovacuum) are charged to it.
+    pub database_us: Option<f64>,
+}
+
+/// Measures the CPU time a load costs, from `/proc`: where the time of a
+/// request goes, the server or the database, which throughput alone does
+/// not show on a machine they share.
+pub struct CpuMeter {
+    server: u32,
+    database: bool,
+    server_ticks: u64,
+    database_ticks: u64,
+}
+
+impl CpuMeter {
+    /// Starts measuring process `server`, and PostgreSQL's processes when
+    /// `database`.
+    pub fn start(server: u32, database: bool) -> CpuMeter {
+        CpuMeter {
+            server,
+            database,
+            server_ticks: cpu_ticks(|pid, _| pid == server),
+            database_ticks: if database { cpu_ticks(is_postgres) } else { 0 },
+        }
+    }
+
+    /// The CPU time since the start, per request of `requests`.
+    pub fn per_request(&self, requests: f64) -> CpuPerRequest {
+        let per_request = |ticks: u64| ticks as f64 * MICROS_PER_TICK / requests.max(1.0);
+        let server = cpu_ticks(|pid, _| pid == self.server);
+        CpuPerRequest {
+            server_us: per_request(server.saturating_sub(self.server_ticks)),
+            database_us: self
+                .database
+                .then(|| per_request(cpu_ticks(is_postgres).saturating_sub(self.database_ticks))),
+        }
+    }
+}
+
+/// `/proc`'s CPU times are in clock ticks: `USER_HZ`, 100 on Linux.
+const MICROS_PER_TICK: f64 = 10_000.0;
+
+fn is_postgres(_pid: u32, name: &str) -> bool {
+    name == "postgres"
+}
+
+/// User and system CPU ticks of the processes `pick` chooses by pid and
+/// name. A process that ends meanwhile is not counted.
+fn cpu_ticks(pick: impl Fn(u32, &str) -> bool) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (name) state …`: the name may hold spaces and ')'.
+            let (head, tail) = stat.rsplit_once(')')?;
+            let name = head.split_once('(')?.1;
+            if !pick(pid, name) {
+                return None;
+            }
+            // After the name, state is the first field; utime the 12th, stime the 13th.
+            let mut fields = tail.split_whitespace().skip(11);
+            let user: u64 = fields.next()?.parse().ok()?;
+            let system: u64 = fields.next()?.parse().ok()?;
+            Some(user + system)
+        })
+        .sum()
+}

@@ -12,8 +12,13 @@
 //! checks that each answers every scenario correctly, counts the SQL
 //! statements a request of each scenario runs (PostgreSQL's
 //! `pg_stat_statements`, nested statements included), and loads it with
-//! `wrk` at a fixed concurrency. Peak RSS is the system's `VmHWM`. Writes a
+//! `wrk` at a fixed concurrency, measuring the CPU time a request costs the
+//! server and PostgreSQL. Peak RSS is the system's `VmHWM`. Writes a
 //! Markdown report (`bench/results/latest.md` by default).
+//!
+//! `BENCH_SQL=1` also prints each PostgreSQL system's statements, and after
+//! each run, per statement, its calls and mean planning and execution time
+//! (`pg_stat_statements` with `track_planning`).
 //!
 //! Run it with `bench/run`, which installs the tools and builds everything.
 
@@ -791,6 +796,8 @@ struct Load {
     p99_ms: f64,
     errors: u64,
     sample: Option<String>,
+    /// CPU time per request, in µs: the server's and PostgreSQL's.
+    cpu: bench::CpuPerRequest,
 }
 
 /// The wrk script of `scenario` for `system`, unless it is not asked.
@@ -843,6 +850,7 @@ async fn wrk(args: &Args, url: &str, script: &Path, seconds: u64, offset: usize)
             .lines()
             .find_map(|line| line.strip_prefix("SAMPLE "))
             .map(str::to_owned),
+        cpu: bench::CpuPerRequest::default(),
     })
 }
 
@@ -1057,6 +1065,42 @@ async fn statements_per_request(
     Ok(total as f64 / bodies.len() as f64)
 }
 
+/// Prints where PostgreSQL spent its time during a load (`BENCH_SQL=1`):
+/// per statement, calls and mean planning and execution time.
+async fn print_statement_times(
+    spec: &SystemSpec,
+    scenario: Scenario,
+    monitor: &DatabaseConnection,
+) -> Result<()> {
+    let rows = monitor
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT calls, (total_plan_time * 1000 / calls)::float8 AS plan_us,
+                    (total_exec_time * 1000 / calls)::float8 AS exec_us, query
+             FROM monitoring.pg_stat_statements
+             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND query NOT ILIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC",
+        ))
+        .await?;
+    eprintln!(
+        "    {} {} under load (calls, plan µs, exec µs):",
+        spec.name,
+        scenario.label()
+    );
+    for row in rows {
+        let calls: i64 = row.try_get("", "calls")?;
+        let plan: f64 = row.try_get("", "plan_us")?;
+        let exec: f64 = row.try_get("", "exec_us")?;
+        let query: String = row.try_get("", "query")?;
+        let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!(
+            "    {calls:>7} {plan:>7.1} {exec:>7.1}  {}",
+            query.chars().take(160).collect::<String>()
+        );
+    }
+    Ok(())
+}
+
 /// Prints the statements `pg_stat_statements` saw (`BENCH_SQL=1`).
 async fn print_statements(
     spec: &SystemSpec,
@@ -1114,6 +1158,19 @@ fn package_version(dir: &Path, package: &str) -> String {
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())
         .and_then(|json| json["version"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "not installed".into())
+}
+
+/// A load's CPU per request: the server's, plus PostgreSQL's if it used it.
+fn cpu_cell(cpu: bench::CpuPerRequest) -> String {
+    match cpu.database_us {
+        Some(database) => format!(
+            "{:.0} + {:.0} = {:.0}",
+            cpu.server_us,
+            database,
+            cpu.server_us + database
+        ),
+        None => format!("{:.0}", cpu.server_us),
+    }
 }
 
 fn ratio(ours: f64, theirs: f64) -> String {
@@ -1174,7 +1231,7 @@ fn report(
     )?;
     writeln!(
         out,
-        "- Errors count socket errors, non-200 answers, answers with `errors` and non-empty `userErrors`. Statements: `pg_stat_statements` calls per request over 20 sequential requests, transaction control and statements inside functions included. RSS: the server process's peak (`VmHWM`) after all scenarios.\n"
+        "- Errors count socket errors, non-200 answers, answers with `errors` and non-empty `userErrors`. Statements: `pg_stat_statements` calls per request over 20 sequential requests, transaction control and statements inside functions included. CPU: user and system time from `/proc` during the reported run, divided by its requests, of the server process (all threads) and of every PostgreSQL process (backends and background workers; only the system under load uses the cluster meanwhile). The machine's two cores are the budget: a system whose server and database together need more CPU per request answers fewer requests. RSS: the server process's peak (`VmHWM`) after all scenarios.\n"
     )?;
     if !skipped.is_empty() {
         writeln!(out, "Not run: {}.\n", skipped.join("; "))?;
@@ -1183,15 +1240,15 @@ fn report(
     writeln!(out, "## Throughput, latency, statements\n")?;
     writeln!(
         out,
-        "| Scenario | System | req/s | p50 ms | p99 ms | errors | SQL statements / request |"
+        "| Scenario | System | req/s | p50 ms | p99 ms | errors | SQL statements / request | CPU µs / request: server + PostgreSQL |"
     )?;
-    writeln!(out, "|---|---|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|")?;
     for &scenario in SCENARIOS {
         for result in results {
             if let Some((_, m)) = result.scenarios.iter().find(|(s, _)| *s == scenario) {
                 writeln!(
                     out,
-                    "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+                    "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} |",
                     scenario.label(),
                     result.name,
                     m.load.throughput,
@@ -1199,6 +1256,7 @@ fn report(
                     m.load.p99_ms,
                     m.load.errors,
                     m.statements.map_or("n/a".into(), |n| format!("{n:.1}")),
+                    cpu_cell(m.load.cpu),
                 )?;
             }
         }
@@ -1642,10 +1700,14 @@ async fn main() -> Result<()> {
     std::fs::create_dir_all(&work)?;
 
     eprintln!("seeding PostgreSQL and SQLite …");
-    let cluster = scratch_pg::Cluster::start(&[
+    let mut settings = vec![
         "shared_preload_libraries=pg_stat_statements",
         "pg_stat_statements.track=all",
-    ])?;
+    ];
+    if std::env::var_os("BENCH_SQL").is_some() {
+        settings.push("pg_stat_statements.track_planning=on");
+    }
+    let cluster = scratch_pg::Cluster::start(&settings)?;
     let admin = Database::connect(cluster.admin_url()).await?;
     execute(&admin, "CREATE DATABASE bench_seed").await?;
     let seed_db = Database::connect(cluster.database_url("bench_seed")).await?;
@@ -1775,10 +1837,31 @@ async fn main() -> Result<()> {
                 };
                 // Each round adds other cart lines than the last.
                 let offset = round * 1_000_003;
-                let load = wrk(&args, &system.running.url, script, duration, offset).await?;
+                // With BENCH_SQL, where PostgreSQL's time went, statement by statement.
+                let statement_times = match std::env::var_os("BENCH_SQL") {
+                    Some(_) if system.spec.postgres => {
+                        let monitor = Database::connect(&system.database_url).await?;
+                        execute(&monitor, "SELECT monitoring.pg_stat_statements_reset()").await?;
+                        Some(monitor)
+                    }
+                    _ => None,
+                };
+                let server = system.running.pid()?;
+                let cpu = bench::CpuMeter::start(server, system.spec.postgres);
+                let mut load = wrk(&args, &system.running.url, script, duration, offset).await?;
+                load.cpu = cpu.per_request(load.throughput * duration as f64);
+                if let Some(monitor) = statement_times {
+                    print_statement_times(system.spec, scenario, &monitor).await?;
+                    monitor.close().await?;
+                }
                 eprintln!(
-                    "  {:<22} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}",
-                    system.spec.name, load.throughput, load.p50_ms, load.p99_ms, load.errors,
+                    "  {:<22} {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  CPU/request {}",
+                    system.spec.name,
+                    load.throughput,
+                    load.p50_ms,
+                    load.p99_ms,
+                    load.errors,
+                    cpu_cell(load.cpu),
                 );
                 if let Some(sample) = &load.sample {
                     eprintln!("    first bad answer: {sample}");
