@@ -13,6 +13,7 @@ mod cursor;
 
 use async_graphql::Enum;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -253,14 +254,8 @@ impl<C: ColumnTrait> Page<C> {
     }
 
     /// Restricts `select` to this page's positions, in the order it reads
-    /// them, one row beyond the page.
-    pub fn apply<E: EntityTrait<Column = C>>(&self, select: Select<E>) -> Select<E> {
-        self.apply_unlimited(select).limit(self.size + 1)
-    }
-
-    /// [`Page::apply`] without the limit, for queries that cut pages
-    /// themselves (one page per group).
-    pub fn apply_unlimited<E: EntityTrait<Column = C>>(&self, mut select: Select<E>) -> Select<E> {
+    /// them; the caller reads one row beyond the page.
+    fn apply_unlimited<E: EntityTrait<Column = C>>(&self, mut select: Select<E>) -> Select<E> {
         let columns = self.order.columns();
         let descending = self.order.descending();
         if let Some(after) = &self.after {
@@ -328,7 +323,18 @@ impl<C: ColumnTrait> Page<C> {
         E: EntityTrait<Column = C>,
         Db: ConnectionTrait,
     {
-        let rows = self.apply(select).all(db).await?;
+        // The limit is written into the SQL rather than sent as a parameter:
+        // PostgreSQL plans a statement with `LIMIT $n` afresh on every
+        // execution (its generic plan, costed for an unknown limit, never
+        // wins against a custom one), which cost it 36 µs per page of
+        // products, more than running it (18 µs). The size is ours and
+        // bounded (at most `MAX_PAGE_SIZE`), so a connection prepares at most
+        // one statement per size and list.
+        let mut statement = db
+            .get_database_backend()
+            .build(&self.apply_unlimited(select).into_query());
+        write!(statement.sql, " LIMIT {}", self.size + 1).expect("writing to a String");
+        let rows = E::Model::find_by_statement(statement).all(db).await?;
         Ok(self.slice(rows))
     }
 }
