@@ -1069,7 +1069,7 @@ async fn statements_per_request(
 /// per statement, calls and mean planning and execution time.
 async fn print_statement_times(
     spec: &SystemSpec,
-    scenario: Scenario,
+    scenario: &str,
     monitor: &DatabaseConnection,
 ) -> Result<()> {
     let rows = monitor
@@ -1083,9 +1083,8 @@ async fn print_statement_times(
         ))
         .await?;
     eprintln!(
-        "    {} {} under load (calls, plan µs, exec µs):",
-        spec.name,
-        scenario.label()
+        "    {} {scenario} under load (calls, plan µs, exec µs):",
+        spec.name
     );
     for row in rows {
         let calls: i64 = row.try_get("", "calls")?;
@@ -1404,6 +1403,11 @@ async fn flash_sale(args: &Args, scale: &Scale, live: &mut [Live]) -> Result<()>
                 system.sale.get_or_insert_with(Sale::default)
             };
             let url = system.running.url.clone();
+            let statement_times =
+                round > 0 && system.spec.postgres && std::env::var_os("BENCH_SQL").is_some();
+            if statement_times {
+                execute(&databases[at], "SELECT monitoring.pg_stat_statements_reset()").await?;
+            }
             flash_sale::run(
                 sale,
                 &http,
@@ -1415,6 +1419,9 @@ async fn flash_sale(args: &Args, scale: &Scale, live: &mut [Live]) -> Result<()>
             )
             .await
             .with_context(|| format!("the flash sale on {}", system.spec.name))?;
+            if statement_times {
+                print_statement_times(system.spec, "flash sale", &databases[at]).await?;
+            }
             if round > 0 {
                 eprintln!(
                     "  {:<22} {:>8.0} checkouts/s  p50 {:>6.2} ms  p99 {:>6.2} ms  sold {}  refused {}  oversold {}  errors {}",
@@ -1851,7 +1858,7 @@ async fn main() -> Result<()> {
                 let mut load = wrk(&args, &system.running.url, script, duration, offset).await?;
                 load.cpu = cpu.per_request(load.throughput * duration as f64);
                 if let Some(monitor) = statement_times {
-                    print_statement_times(system.spec, scenario, &monitor).await?;
+                    print_statement_times(system.spec, scenario.label(), &monitor).await?;
                     monitor.close().await?;
                 }
                 eprintln!(
