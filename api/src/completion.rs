@@ -26,7 +26,9 @@
 //! depends on its runtime type; step 1 notes it from the parent type its
 //! fields report, only for the places known to be abstract.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -191,12 +193,12 @@ impl Completion {
         };
         let runtime_types =
             std::mem::take(&mut *self.runtime_types.lock().expect("never poisoned"));
-        let walk = Walk {
+        let walk = Walk::new(
             registry,
-            fragments: &document.fragments,
-            runtime_types: &runtime_types,
-            errors: &response.errors,
-        };
+            &document.fragments,
+            &runtime_types,
+            &response.errors,
+        );
         let data = std::mem::take(&mut response.data);
         let selection = [&operation.selection_set.node];
         let mut path = Vec::new();
@@ -253,6 +255,10 @@ enum Step<'a> {
 /// order the spec's CollectFields gives.
 type Grouped<'a> = IndexMap<&'a Name, Collected<'a>>;
 
+/// What a collection depends on: the object's runtime type and the
+/// selection sets asked of it (by address: the walk's document holds them).
+type CollectedFor = (String, Vec<*const SelectionSet>);
+
 /// The fields asked under one response key, with what completing their
 /// value needs: worked out once for all the objects of a list.
 #[derive(Default)]
@@ -271,11 +277,46 @@ struct Walk<'a> {
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
     runtime_types: &'a HashMap<String, Option<String>>,
     errors: &'a [ServerError],
+    /// Fields collected so far, by runtime type and selection sets: every
+    /// cart's `customer`, every line's `product` asks the same.
+    collected: RefCell<HashMap<CollectedFor, Rc<Grouped<'a>>>>,
 }
 
 impl<'a> Walk<'a> {
-    /// The fields `selections` ask of an object of type `runtime`.
-    fn collect(&self, runtime: &str, selections: &[&'a SelectionSet]) -> Grouped<'a> {
+    fn new(
+        registry: &'a Registry,
+        fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+        runtime_types: &'a HashMap<String, Option<String>>,
+        errors: &'a [ServerError],
+    ) -> Walk<'a> {
+        Walk {
+            registry,
+            fragments,
+            runtime_types,
+            errors,
+            collected: RefCell::default(),
+        }
+    }
+
+    /// The fields `selections` ask of an object of type `runtime`,
+    /// collected once per walk.
+    fn collect(&self, runtime: &str, selections: &[&'a SelectionSet]) -> Rc<Grouped<'a>> {
+        let key = (
+            runtime.to_owned(),
+            selections
+                .iter()
+                .map(|selection| std::ptr::from_ref(*selection))
+                .collect(),
+        );
+        if let Some(grouped) = self.collected.borrow().get(&key) {
+            return grouped.clone();
+        }
+        let grouped = Rc::new(self.collect_anew(runtime, selections));
+        self.collected.borrow_mut().insert(key, grouped.clone());
+        grouped
+    }
+
+    fn collect_anew(&self, runtime: &str, selections: &[&'a SelectionSet]) -> Grouped<'a> {
         let mut grouped = Grouped::new();
         let mut visited = HashSet::new();
         for selection in selections {
@@ -370,6 +411,17 @@ impl<'a> Walk<'a> {
         mut map: IndexMap<Name, Value>,
         path: &mut Vec<Step<'a>>,
     ) -> Option<Value> {
+        // Usually the object has exactly the keys asked, in order: then the
+        // i-th key's fields are the i-th collected, found without hashing.
+        let aligned =
+            map.len() == grouped.len() && map.keys().zip(grouped.keys()).all(|(a, b)| a == *b);
+        if aligned {
+            for (index, value) in map.values_mut().enumerate() {
+                let (_, collected) = grouped.get_index(index).expect("as many as the keys");
+                *value = self.field(collected, std::mem::take(value), path)?;
+            }
+            return Some(Value::Object(map));
+        }
         let in_order = map
             .keys()
             .eq(grouped.keys().copied().filter(|key| map.contains_key(*key)));
@@ -386,22 +438,32 @@ impl<'a> Walk<'a> {
             map = ordered;
         }
         for (key, value) in map.iter_mut() {
-            // Not asked, or `__typename`, `__schema`, `__type`: nothing to
-            // complete.
-            let Some((collected, ty)) = grouped
-                .get(key)
-                .and_then(|collected| Some((collected, collected.ty?)))
-            else {
-                continue;
-            };
-            path.push(Step::Key(
-                collected.fields[0].node.response_key().node.as_str(),
-            ));
-            let completed = self.value(ty, &collected.selections, std::mem::take(value), path);
-            path.pop();
-            *value = completed?;
+            // Not asked (there should be nothing): kept as it is.
+            if let Some(collected) = grouped.get(key) {
+                *value = self.field(collected, std::mem::take(value), path)?;
+            }
         }
         Some(Value::Object(map))
+    }
+
+    /// The value of the fields `collected` under their response key; `None`
+    /// when it is null in a non-null place.
+    fn field(
+        &self,
+        collected: &Collected<'a>,
+        value: Value,
+        path: &mut Vec<Step<'a>>,
+    ) -> Option<Value> {
+        // `__typename`, `__schema`, `__type`: nothing to complete.
+        let Some(ty) = collected.ty else {
+            return Some(value);
+        };
+        path.push(Step::Key(
+            collected.fields[0].node.response_key().node.as_str(),
+        ));
+        let completed = self.value(ty, &collected.selections, value, path);
+        path.pop();
+        completed
     }
 
     /// A value of type `ty`; `None` when it is null in a non-null place.
@@ -457,7 +519,7 @@ impl<'a> Walk<'a> {
                     return value;
                 };
                 // Items of one object type share their collected fields.
-                let mut shared: Option<(String, Grouped<'a>)> = None;
+                let mut shared: Option<(String, Rc<Grouped<'a>>)> = None;
                 let mut completed = Vec::with_capacity(items.len());
                 for (index, item) in items.into_iter().enumerate() {
                     path.push(Step::Index(index));
@@ -492,7 +554,7 @@ impl<'a> Walk<'a> {
         selections: &[&'a SelectionSet],
         item: Value,
         path: &mut Vec<Step<'a>>,
-        shared: &mut Option<(String, Grouped<'a>)>,
+        shared: &mut Option<(String, Rc<Grouped<'a>>)>,
     ) -> Option<Value> {
         let (non_null, inner) = match MetaTypeName::create(ty) {
             MetaTypeName::NonNull(inner) => (true, inner),
