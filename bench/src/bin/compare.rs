@@ -1406,7 +1406,11 @@ async fn flash_sale(args: &Args, scale: &Scale, live: &mut [Live]) -> Result<()>
             let statement_times =
                 round > 0 && system.spec.postgres && std::env::var_os("BENCH_SQL").is_some();
             if statement_times {
-                execute(&databases[at], "SELECT monitoring.pg_stat_statements_reset()").await?;
+                execute(
+                    &databases[at],
+                    "SELECT monitoring.pg_stat_statements_reset()",
+                )
+                .await?;
             }
             flash_sale::run(
                 sale,
