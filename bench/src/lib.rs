@@ -5,6 +5,8 @@
 
 pub mod flash_sale;
 
+use std::collections::HashMap;
+
 /// The machine a report was made on: cores, memory and CPU model.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -61,47 +63,56 @@ pub struct CpuPerRequest {
 pub struct CpuMeter {
     server: u32,
     database: bool,
-    server_ticks: u64,
-    database_ticks: u64,
+    /// CPU ticks of each process measured, by pid, at the start.
+    start: HashMap<u32, u64>,
 }
 
 impl CpuMeter {
     /// Starts measuring process `server`, and PostgreSQL's processes when
     /// `database`.
     pub fn start(server: u32, database: bool) -> CpuMeter {
-        CpuMeter {
+        let mut meter = CpuMeter {
             server,
             database,
-            server_ticks: cpu_ticks(|pid, _| pid == server),
-            database_ticks: if database { cpu_ticks(is_postgres) } else { 0 },
+            start: HashMap::new(),
+        };
+        meter.start = meter.ticks();
+        meter
+    }
+
+    /// The CPU time since the start, per request of `requests`. A process
+    /// started meanwhile (a new database connection) counts all its time;
+    /// one that ended meanwhile (a pool closing an idle connection) is
+    /// missing, its time unknown.
+    pub fn per_request(&self, requests: f64) -> CpuPerRequest {
+        let per_request = |ticks: u64| ticks as f64 * MICROS_PER_TICK / requests.max(1.0);
+        let (mut server, mut database) = (0, 0);
+        for (pid, ticks) in self.ticks() {
+            let spent = ticks.saturating_sub(self.start.get(&pid).copied().unwrap_or(0));
+            if pid == self.server {
+                server += spent;
+            } else {
+                database += spent;
+            }
+        }
+        CpuPerRequest {
+            server_us: per_request(server),
+            database_us: self.database.then(|| per_request(database)),
         }
     }
 
-    /// The CPU time since the start, per request of `requests`.
-    pub fn per_request(&self, requests: f64) -> CpuPerRequest {
-        let per_request = |ticks: u64| ticks as f64 * MICROS_PER_TICK / requests.max(1.0);
-        let server = cpu_ticks(|pid, _| pid == self.server);
-        CpuPerRequest {
-            server_us: per_request(server.saturating_sub(self.server_ticks)),
-            database_us: self
-                .database
-                .then(|| per_request(cpu_ticks(is_postgres).saturating_sub(self.database_ticks))),
-        }
+    fn ticks(&self) -> HashMap<u32, u64> {
+        cpu_ticks(|pid, name| pid == self.server || (self.database && name == "postgres"))
     }
 }
 
 /// `/proc`'s CPU times are in clock ticks: `USER_HZ`, 100 on Linux.
 const MICROS_PER_TICK: f64 = 10_000.0;
 
-fn is_postgres(_pid: u32, name: &str) -> bool {
-    name == "postgres"
-}
-
-/// User and system CPU ticks of the processes `pick` chooses by pid and
-/// name. A process that ends meanwhile is not counted.
-fn cpu_ticks(pick: impl Fn(u32, &str) -> bool) -> u64 {
+/// User and system CPU ticks of each process `pick` chooses by pid and name.
+fn cpu_ticks(pick: impl Fn(u32, &str) -> bool) -> HashMap<u32, u64> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return HashMap::new();
     };
     entries
         .filter_map(|entry| {
@@ -117,7 +128,7 @@ fn cpu_ticks(pick: impl Fn(u32, &str) -> bool) -> u64 {
             let mut fields = tail.split_whitespace().skip(11);
             let user: u64 = fields.next()?.parse().ok()?;
             let system: u64 = fields.next()?.parse().ok()?;
-            Some(user + system)
+            Some((pid, user + system))
         })
-        .sum()
+        .collect()
 }
