@@ -106,27 +106,40 @@ const LAYERS: &[(&str, &[&str])] = &[
 const KERNEL: &str = "kernel: system calls, loopback TCP, scheduling";
 const OTHER: &str = "libc: allocator, memcpy (callers unknown: libc has no frame pointers)";
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    let mut counts = vec![0u64; LAYERS.len()];
-    let (mut kernel, mut other, mut total) = (0u64, 0u64, 0u64);
+/// Samples counted by where they ran.
+#[derive(Debug, Default, PartialEq)]
+struct Attribution {
+    /// Per layer of [`LAYERS`], in its order.
+    layers: Vec<u64>,
+    kernel: u64,
+    other: u64,
+    total: u64,
+}
+
+/// Attributes the samples of `perf script` output.
+fn attribute(input: impl BufRead) -> Result<Attribution> {
+    let mut found = Attribution {
+        layers: vec![0; LAYERS.len()],
+        ..Attribution::default()
+    };
+    // A sample's frames, innermost first: (in the kernel, symbol).
     let mut frames: Vec<(bool, String)> = Vec::new();
     let mut count = |frames: &mut Vec<(bool, String)>| {
         if frames.is_empty() {
             return;
         }
-        total += 1;
+        found.total += 1;
         if frames[0].0 {
-            kernel += 1;
+            found.kernel += 1;
         } else {
             match frames.iter().find_map(|(_, symbol)| layer_of(symbol)) {
-                Some(layer) => counts[layer] += 1,
-                None => other += 1,
+                Some(layer) => found.layers[layer] += 1,
+                None => found.other += 1,
             }
         }
         frames.clear();
     };
-    for line in std::io::stdin().lock().lines() {
+    for line in input.lines() {
         let line = line?;
         if line.trim().is_empty() {
             count(&mut frames);
@@ -139,20 +152,25 @@ fn main() -> Result<()> {
         }
     }
     count(&mut frames);
+    Ok(found)
+}
 
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let found = attribute(std::io::stdin().lock())?;
     let mut rows: Vec<(&str, u64)> = LAYERS
         .iter()
-        .zip(&counts)
+        .zip(&found.layers)
         .map(|((name, _), count)| (*name, *count))
-        .chain([(KERNEL, kernel), (OTHER, other)])
+        .chain([(KERNEL, found.kernel), (OTHER, found.other)])
         .collect();
     rows.sort_by_key(|(_, count)| std::cmp::Reverse(*count));
     println!("### {}\n", args.title);
-    println!("{total} samples.\n");
+    println!("{} samples.\n", found.total);
     println!("| Layer | share | µs / request |");
     println!("|---|---:|---:|");
     for (name, count) in rows.into_iter().filter(|(_, count)| *count > 0) {
-        let share = count as f64 / total.max(1) as f64;
+        let share = count as f64 / found.total.max(1) as f64;
         let micros = args
             .per_request_us
             .map_or("–".to_owned(), |us| format!("{:.0}", us * share));
@@ -166,4 +184,49 @@ fn layer_of(symbol: &str) -> Option<usize> {
     LAYERS
         .iter()
         .position(|(_, needles)| needles.iter().any(|needle| symbol.contains(needle)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLES: &str = "\
+tokio-rt-worker 10
+\t          f5ceac _mi_page_malloc_zero
+\t          a68559 <entity::product::Model as sea_orm::entity::model::FromQueryResult>::from_query_result
+\t          7faebd async_graphql::resolver_utils::container::do_resolve_container::{{closure}}
+\t          ee1d83 tokio::runtime::task::raw::poll
+
+tokio-rt-worker 10
+\tffffffff8224f5f9 _raw_spin_unlock_irqrestore
+\t          10aba4 __send
+
+tokio-rt-worker 11
+\t          89c3ab async_graphql::validation::check_rules
+\t          3c95df api::limits::Enforce::validation::{{closure}}
+
+tokio-rt-worker 11
+\t          10aba4 malloc
+\t          000000 [unknown]
+";
+
+    #[test]
+    fn a_sample_counts_for_the_innermost_layer_it_ran_in() {
+        let found = attribute(SAMPLES.as_bytes()).unwrap();
+        let layer = |name: &str| {
+            let index = LAYERS
+                .iter()
+                .position(|(layer, _)| layer.starts_with(name))
+                .unwrap();
+            found.layers[index]
+        };
+        assert_eq!(found.total, 4);
+        // The allocator called from SeaORM counts as SeaORM, not as
+        // async-graphql or tokio further out.
+        assert_eq!(layer("SeaORM"), 1);
+        assert_eq!(layer("async-graphql: execution"), 0);
+        assert_eq!(layer("async-graphql: validation"), 1);
+        assert_eq!(found.kernel, 1);
+        assert_eq!(found.other, 1);
+    }
 }
