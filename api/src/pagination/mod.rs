@@ -13,7 +13,6 @@ mod cursor;
 
 use async_graphql::Enum;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -333,7 +332,7 @@ impl<C: ColumnTrait> Page<C> {
         let mut statement = db
             .get_database_backend()
             .build(&self.apply_unlimited(select).into_query());
-        write!(statement.sql, " LIMIT {}", self.size + 1).expect("writing to a String");
+        statement.sql += &format!(" LIMIT {}", self.size + 1);
         let rows = E::Model::find_by_statement(statement).all(db).await?;
         Ok(self.slice(rows))
     }
