@@ -68,7 +68,7 @@ pub fn install(config: &api::Config) -> anyhow::Result<Option<SdkTracerProvider>
         .build()
         .context("could not set up the OTLP exporter")?;
     // Which requests are traced is decided as each arrives, before any
-    // span is built (`api::traced`, the caller's sampled flag or
+    // span is built (`api::observe::traced`, the caller's sampled flag or
     // `--otlp-sample-ratio`); the spans that reach the exporter are kept.
     let provider = SdkTracerProvider::builder()
         .with_sampler(Sampler::AlwaysOn)
@@ -149,7 +149,8 @@ impl<S: Subscriber> Layer<S> for Wanted {
     }
 
     fn enabled(&self, metadata: &Metadata<'_>, cx: Context<'_, S>) -> bool {
-        self.logs.enabled(metadata, cx) || (api::traced::traced() && self.traces_want(metadata))
+        self.logs.enabled(metadata, cx)
+            || (api::observe::traced::traced() && self.traces_want(metadata))
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
@@ -269,7 +270,7 @@ struct Traced<L> {
 
 impl<L> Traced<L> {
     fn wants(&self, metadata: &Metadata<'_>) -> bool {
-        api::traced::traced()
+        api::observe::traced::traced()
             && self
                 .filter
                 .would_enable(metadata.target(), metadata.level())
@@ -296,13 +297,13 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, cx: Context<'_, S>) {
-        if api::traced::traced() {
+        if api::observe::traced::traced() {
             self.inner.on_record(id, values, cx);
         }
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, cx: Context<'_, S>) {
-        if api::traced::traced() {
+        if api::observe::traced::traced() {
             self.inner.on_follows_from(id, follows, cx);
         }
     }
@@ -314,13 +315,13 @@ where
     }
 
     fn on_enter(&self, id: &Id, cx: Context<'_, S>) {
-        if api::traced::traced() {
+        if api::observe::traced::traced() {
             self.inner.on_enter(id, cx);
         }
     }
 
     fn on_exit(&self, id: &Id, cx: Context<'_, S>) {
-        if api::traced::traced() {
+        if api::observe::traced::traced() {
             self.inner.on_exit(id, cx);
         }
     }

@@ -47,7 +47,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     {
         return Ok(false);
     }
-    let txn = crate::db::begin_write(db).await?;
+    let txn = crate::store::db::begin_write(db).await?;
     let now = Utc::now();
     let mut products = Vec::new();
     for &(name, description, price, stock) in PRODUCTS {

@@ -140,7 +140,7 @@ impl TestApp {
         // turns it on (tests/api/hardening.rs).
         config.rate_limit_points = 0;
         configure(&mut config);
-        let mut db = api::db::connect_and_migrate(&config)
+        let mut db = api::store::db::connect_and_migrate(&config)
             .await
             .expect("the database opens");
         let statements = Arc::new(AtomicUsize::new(0));

@@ -26,12 +26,12 @@ use crate::error::{
     ApiError, ApiResult, ErrorCode, MutationError, UserError, UserErrorCode, into_payload,
     not_found_on_foreign_key_violation,
 };
-use crate::events::Event;
 use crate::ids::{self, NodeKind};
-use crate::metrics;
 use crate::money::Currency;
+use crate::observe::metrics;
 use crate::order::{Buyer, Order};
-use crate::write::write;
+use crate::store::events::Event;
+use crate::store::write::write;
 
 /// Longest accepted idempotency key.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;

@@ -6,9 +6,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
 use crate::error::ApiResult;
-use crate::filter::{self, FilterInput, Predicate};
 use crate::ids::NodeKind;
-use crate::pagination::{Order, OrderDirection, SortColumn};
+use crate::store::filter::{self, FilterInput, Predicate};
+use crate::store::pagination::{Order, OrderDirection, SortColumn};
 
 /// Which carts to list. Every field given must hold; `and`, `or` and `not`
 /// combine further filters (at most 5 deep, 50 conditions in all).

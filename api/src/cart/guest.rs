@@ -33,9 +33,9 @@ use sea_orm::{
 use super::operations::MAX_LINES_PER_CART;
 use crate::auth::{CartToken, Viewer};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode};
+use crate::execute::throttle::{Buckets, Client};
 use crate::ids::{self, NodeKind};
 use crate::input::MAX_QUANTITY;
-use crate::throttle::{Buckets, Client};
 
 /// How many guest carts each client address may create: a burst of
 /// `per_hour`, restored at `per_hour` an hour. Per instance, as every

@@ -11,9 +11,9 @@ use sea_orm::{
 
 use super::CartPredicate;
 use super::filter as cart_filter;
-use crate::batch::BatchLoad;
-use crate::loaders::by_id_loader;
-use crate::pagination::{Page, Slice};
+use crate::schema::loaders::by_id_loader;
+use crate::store::batch::BatchLoad;
+use crate::store::pagination::{Page, Slice};
 
 by_id_loader!(CartById, cart);
 

@@ -32,18 +32,18 @@ use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
 use crate::money::Currency;
 use crate::money::Money;
-use crate::pagination::{BoxFuture, Page, TotalCount};
 use crate::product::Product;
+use crate::schema::loaders::Loaders;
+use crate::store::pagination::{BoxFuture, Page, TotalCount};
 use crate::timestamp::Timestamp;
 
 /// A cart as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
 pub struct Cart(pub cart::Model);
 
-impl crate::pagination::Keyed for cart::Model {
+impl crate::store::pagination::Keyed for cart::Model {
     fn key(&self) -> i64 {
         self.id
     }
@@ -76,10 +76,14 @@ impl Cart {
     /// The cart's lines, one per product, in the order products were created;
     /// at most 250. (The complexity budget counts a cart as 10 lines before
     /// the request runs, and charges the lines beyond 10 when they load.)
-    #[graphql(complexity = "crate::limits::LINES_PER_CART * child_complexity")]
+    #[graphql(complexity = "crate::execute::limits::LINES_PER_CART * child_complexity")]
     async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<CartLine>> {
         let rows = self.line_rows(ctx).await?;
-        crate::limits::charge_beyond_estimate(ctx, rows.len(), crate::limits::LINES_PER_CART)?;
+        crate::execute::limits::charge_beyond_estimate(
+            ctx,
+            rows.len(),
+            crate::execute::limits::LINES_PER_CART,
+        )?;
         Ok(rows.iter().cloned().map(CartLine).collect())
     }
 

@@ -12,10 +12,10 @@ use super::operations::{LineRequest, NewOwner, add_lines, create, delete, set_qu
 use crate::auth::{self, CartToken, Viewer};
 use crate::context::Shared;
 use crate::error::{ApiResult, UserError, into_payload};
-use crate::events::Event;
 use crate::ids::{self, NodeKind};
 use crate::input::Quantity;
-use crate::write::{unwatched, write};
+use crate::store::events::Event;
+use crate::store::write::{unwatched, write};
 
 /// A product and how many units of it to put in a cart.
 #[derive(Debug, InputObject)]

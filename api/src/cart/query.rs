@@ -11,8 +11,8 @@ use super::filter::{self, CartFilter, CartOrder};
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
-use crate::pagination::{CountRows, Page, connection};
+use crate::schema::loaders::Loaders;
+use crate::store::pagination::{CountRows, Page, connection};
 
 connection!(CartConnection, CartEdge, Cart, "cart", "carts");
 
@@ -39,7 +39,7 @@ impl CartQuery {
     /// Your carts (staff: everyone's; a guest: the one their `X-Cart-Token` opens), a page at a time (20 by default, at most 100), oldest first
     /// unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
     async fn carts(
         &self,
         ctx: &Context<'_>,

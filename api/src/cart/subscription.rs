@@ -6,9 +6,9 @@ use futures_util::stream::BoxStream;
 use super::Cart;
 use super::access::CartAccess;
 use crate::error::{ApiError, ApiResult};
-use crate::events::Event;
+use crate::execute::watch;
 use crate::ids::{self, NodeKind};
-use crate::watch;
+use crate::store::events::Event;
 
 #[derive(Default)]
 pub struct CartSubscription;

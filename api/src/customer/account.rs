@@ -14,13 +14,13 @@ use crate::auth::{self, Auth, NewSession, Viewer};
 use crate::cart::Cart;
 use crate::cart::guest::{self, GuestCart, GuestCartInput};
 use crate::context::Shared;
+use crate::customer::passwords::{PASSWORD_CHARS, Passwords};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
-use crate::events::Event;
-use crate::loaders::Loaders;
-use crate::metrics;
-use crate::passwords::{PASSWORD_CHARS, Passwords};
+use crate::observe::metrics;
+use crate::schema::loaders::Loaders;
+use crate::store::events::Event;
+use crate::store::write::write;
 use crate::timestamp::Timestamp;
-use crate::write::write;
 
 /// A new account's details.
 #[derive(Debug, InputObject)]
@@ -100,7 +100,7 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates an account and logs it in. (Sign-ups are throttled per
     /// client address, with failed logins: the user error `THROTTLED`.)
-    #[graphql(complexity = "crate::passwords::PASSWORD_COST")]
+    #[graphql(complexity = "crate::customer::passwords::PASSWORD_COST")]
     async fn sign_up(
         &self,
         ctx: &Context<'_>,
@@ -138,7 +138,7 @@ impl AccountMutation {
     /// get the same answer, in the same time. After repeated failures for
     /// an email, or from one client address, attempts are refused for a
     /// while with the user error `THROTTLED`.
-    #[graphql(complexity = "crate::passwords::PASSWORD_COST")]
+    #[graphql(complexity = "crate::customer::passwords::PASSWORD_COST")]
     async fn log_in(
         &self,
         ctx: &Context<'_>,

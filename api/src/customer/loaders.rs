@@ -2,6 +2,6 @@
 
 use entity::customer;
 
-use crate::loaders::by_id_loader;
+use crate::schema::loaders::by_id_loader;
 
 by_id_loader!(CustomerById, customer);

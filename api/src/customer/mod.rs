@@ -7,6 +7,7 @@ mod account;
 mod filter;
 pub mod loaders;
 mod mutation;
+pub mod passwords;
 mod query;
 
 pub use account::{AccountMutation, AccountQuery};
@@ -28,7 +29,7 @@ use crate::timestamp::Timestamp;
 #[derive(Debug, Clone)]
 pub struct Customer(pub customer::Model);
 
-impl crate::pagination::Keyed for customer::Model {
+impl crate::store::pagination::Keyed for customer::Model {
     fn key(&self) -> i64 {
         self.id
     }
@@ -60,7 +61,7 @@ impl Customer {
     /// The customer's carts, a page at a time (20 by default, at most 100),
     /// oldest first unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
     async fn carts(
         &self,
         ctx: &Context<'_>,
@@ -82,7 +83,7 @@ impl Customer {
     /// The customer's orders, a page at a time (20 by default, at most 100),
     /// newest first unless `orderBy` says otherwise. Only the customer and
     /// staff may read them.
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,

@@ -13,10 +13,10 @@ use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
     taken_on_unique_violation,
 };
-use crate::events::Event;
 use crate::ids::{self, NodeKind};
 use crate::input::{Email, FieldErrors, Name, required};
-use crate::write::{unwatched, write};
+use crate::store::events::Event;
+use crate::store::write::{unwatched, write};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
 

@@ -11,8 +11,8 @@ use crate::auth;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
-use crate::pagination::{CountRows, Page, connection};
+use crate::schema::loaders::Loaders;
+use crate::store::pagination::{CountRows, Page, connection};
 
 connection!(
     CustomerConnection,
@@ -46,7 +46,7 @@ impl CustomerQuery {
     /// Customers, a page at a time (staff only) (20 by default, at most 100), oldest
     /// first unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

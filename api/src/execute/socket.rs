@@ -13,11 +13,11 @@ use async_graphql::{Data, Executor, Request, Response};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Semaphore;
 
-use super::{Caller, Counted, Gate, Load};
+use super::gate::{Caller, Counted, Gate, Load};
 use crate::auth::Viewer;
 use crate::error::{ApiError, ErrorCode};
-use crate::limits::Budget;
-use crate::throttle::OperationCost;
+use crate::execute::limits::Budget;
+use crate::execute::throttle::OperationCost;
 
 /// How many subscriptions may be open at once.
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +79,7 @@ impl Gate {
 /// The gate as a subscription's reads see it (in the subscription's
 /// request data): each read waits for a permit and obeys the request
 /// timeout like any operation, and runs in a task of its own
-/// ([`crate::db::detached`]), so it finishes and gives its connection back
+/// ([`crate::store::db::detached`]), so it finishes and gives its connection back
 /// even while its subscriber does not read. No permit is held between
 /// events.
 #[derive(Clone)]
@@ -122,7 +122,7 @@ impl SubscriptionReads {
             let _permit = self.permits.acquire().await;
             drop(waiting);
             let _running = Counted::new(&self.load.running);
-            crate::db::detached(read).await
+            crate::store::db::detached(read).await
         };
         match tokio::time::timeout(self.timeout, work).await {
             Ok(result) => result.map_err(ApiError::from),
@@ -184,7 +184,7 @@ impl Executor for SocketExecutor {
             .await
             .pop()
             .unwrap_or_default();
-        crate::http::request_id::tag(&mut response);
+        crate::observe::request_id::tag(&mut response);
         response
     }
 
@@ -197,7 +197,7 @@ impl Executor for SocketExecutor {
         // request that opened the socket.
         self.stream(request, session_data)
             .map(|mut response| {
-                crate::http::request_id::tag(&mut response);
+                crate::observe::request_id::tag(&mut response);
                 response
             })
             .boxed()

@@ -12,7 +12,7 @@
 //! - the response's media type follows the client's `Accept` header; a
 //!   request that fails before execution (unparseable, invalid) has no `data`
 //!   entry, and with `application/graphql-response+json` its status is 400;
-//! - persisted queries ([`crate::persisted`]) are resolved first, so a GET
+//! - persisted queries ([`crate::execute::persisted`]) are resolved first, so a GET
 //!   naming a mutation by hash is refused too.
 
 use std::net::{IpAddr, SocketAddr};
@@ -32,7 +32,7 @@ use serde::Deserialize;
 use crate::auth::{CART_TOKEN_HEADER, CartToken, TokenError, Viewer};
 use crate::error::{ApiError, ErrorCode};
 use crate::execute::Caller;
-use crate::persisted::Refusal;
+use crate::execute::persisted::Refusal;
 
 use super::{AppState, request_error, ws};
 
@@ -489,7 +489,7 @@ fn graphql_response(headers: &HeaderMap, response: BatchResponse) -> Response {
 }
 
 fn graphql_body(headers: &HeaderMap, mut response: BatchResponse) -> Response {
-    super::request_id::tag_errors(&mut response);
+    crate::observe::request_id::tag_errors(&mut response);
     let graphql_media = wants_graphql_response_json(headers);
     // With `application/graphql-response+json`, a request error is reported
     // in the status too, as the spec asks; field errors keep 200.

@@ -26,19 +26,20 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub mod graphiql;
 mod graphql;
 mod probes;
-pub mod request_id;
 pub mod serve;
 pub mod ws;
 
 use crate::auth::Auth;
 use crate::error::ErrorCode;
-use crate::events::Events;
 use crate::execute::Gate;
-use crate::graphiql::Graphiql;
-use crate::metrics::Metrics;
-use crate::persisted::{PersistedQueries, SharedStore};
+use crate::execute::persisted::{PersistedQueries, SharedStore};
+use crate::observe::metrics::Metrics;
+use crate::observe::request_id;
+use crate::store::events::Events;
+use graphiql::Graphiql;
 use serve::Connections;
 use ws::{SocketContext, SocketLimits};
 
@@ -47,7 +48,7 @@ struct AppState {
     /// Where every operation runs, within the limits.
     gate: Gate,
     db: DatabaseConnection,
-    /// The probes' own connection ([`crate::db::connect_probe`]).
+    /// The probes' own connection ([`crate::store::db::connect_probe`]).
     probe_db: DatabaseConnection,
     persisted: Arc<PersistedQueries>,
     max_batch: usize,
@@ -103,14 +104,14 @@ pub struct HttpConfig {
     pub body_timeout: Duration,
     /// How WebSocket connections are bounded.
     pub socket: SocketLimits,
-    /// The probes' own connection ([`crate::db::connect_probe`]).
+    /// The probes' own connection ([`crate::store::db::connect_probe`]).
     pub probe_db: DatabaseConnection,
     /// The header a trusted proxy names the client's address in, if any.
     pub client_address_header: Option<HeaderName>,
     /// The app's metrics, counted by every request.
     pub metrics: Arc<Metrics>,
     /// Trusted documents, which can be sent by hash alone.
-    pub trusted: Option<Arc<crate::trusted::TrustedDocuments>>,
+    pub trusted: Option<Arc<crate::execute::trusted::TrustedDocuments>>,
     /// Automatic persisted queries one client address may share per hour.
     pub persisted_queries_per_hour: u32,
     /// The share of requests starting a trace that are traced
@@ -176,7 +177,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
                         uri = %request.uri(),
                         request_id = request_id::of(request),
                     );
-                    crate::traced::continue_trace(&span, request);
+                    crate::observe::traced::continue_trace(&span, request);
                     span
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -193,8 +194,8 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
             move |request: axum::extract::Request, next: axum::middleware::Next| {
                 let metrics = metrics.clone();
                 request_id::assign(request, move |request| {
-                    crate::traced::decide(ratio, request, move |request| {
-                        crate::metrics::scope(metrics, next.run(request))
+                    crate::observe::traced::decide(ratio, request, move |request| {
+                        crate::observe::metrics::scope(metrics, next.run(request))
                     })
                 })
             }
@@ -275,7 +276,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// A coded GraphQL error body with `status`, for failures outside GraphQL
 /// execution; it carries the request's ID, as every error does.
 fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    crate::metrics::record(|metrics| metrics.error(code.as_str()));
+    crate::observe::metrics::record(|metrics| metrics.error(code.as_str()));
     let mut extensions = json!({ "code": code.as_str() });
     if let Some(id) = request_id::current() {
         extensions["requestId"] = json!(id);

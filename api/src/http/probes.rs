@@ -1,7 +1,7 @@
 //! Probes for orchestrators and monitors: `/live` (the process serves
 //! HTTP), `/ready` (send it traffic: the database answers and the server is
 //! not shutting down) and `/health` (the server and its database). They use
-//! a database connection of their own ([`crate::db::connect_probe`]).
+//! a database connection of their own ([`crate::store::db::connect_probe`]).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

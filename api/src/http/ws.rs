@@ -21,7 +21,7 @@
 //!   refused token closes 4403; messages are at most the body limit;
 //! - operations pass the same gate as HTTP ([`crate::execute`]);
 //! - the connection lives as long as its login: `logOut` on any instance
-//!   (a change event, [`crate::events`]) or the token's expiry closes it
+//!   (a change event, [`crate::store::events`]) or the token's expiry closes it
 //!   with 4403.
 
 use std::sync::{Arc, Mutex};
@@ -37,12 +37,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::auth::{Auth, CartToken, Viewer};
-use crate::batch;
-use crate::events::{Event, Events};
 use crate::execute::Gate;
 use crate::http::serve::Slot;
-use crate::loaders::Loaders;
-use crate::metrics::{self, Metrics};
+use crate::observe::metrics::{self, Metrics};
+use crate::schema::loaders::Loaders;
+use crate::store::batch;
+use crate::store::events::{Event, Events};
 
 /// How a WebSocket connection is bounded in time and size.
 #[derive(Debug, Clone, Copy)]
@@ -93,8 +93,8 @@ pub fn upgrade(
     let max = context.limits.max_message_bytes;
     // The connection's errors carry the ID of the request that opened it
     // (read now: the connection is served after this request's scope).
-    let opened_by = super::request_id::current();
-    let traced = crate::traced::traced();
+    let opened_by = crate::observe::request_id::current();
+    let traced = crate::observe::traced::traced();
     // Made now, within the request (so under its tracing decision, and a
     // child of its span); the connection is served after it.
     let span = tracing::info_span!("graphql", operation = "websocket");
@@ -110,8 +110,8 @@ pub fn upgrade(
                 serve(socket, context, protocol, address).await;
             };
             // The connection's operations count on the app's metrics.
-            let connection = super::request_id::scope(opened_by, connection);
-            let connection = crate::traced::scope(traced, connection);
+            let connection = crate::observe::request_id::scope(opened_by, connection);
+            let connection = crate::observe::traced::scope(traced, connection);
             metrics::scope(metrics, connection).instrument(span)
         })
 }

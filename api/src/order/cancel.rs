@@ -24,9 +24,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use super::{Order, OrderStatus, may_see};
 use crate::auth::{self, Viewer};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
-use crate::events::Event;
 use crate::ids::{self, NodeKind};
-use crate::write::write;
+use crate::store::events::Event;
+use crate::store::write::write;
 
 /// The result of `cancelOrder`.
 #[derive(SimpleObject)]

@@ -8,8 +8,8 @@ use sea_orm::{ColumnTrait, Condition};
 
 use super::OrderStatus;
 use crate::error::ApiResult;
-use crate::filter::{self, FilterInput};
 use crate::ids::NodeKind;
+use crate::store::filter::{self, FilterInput};
 use crate::timestamp::Timestamp;
 
 /// Which orders to list. Every field given must hold; `and`, `or` and

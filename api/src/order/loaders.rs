@@ -9,9 +9,9 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::batch::BatchLoad;
-use crate::loaders::by_id_loader;
-use crate::pagination::{Page, Slice};
+use crate::schema::loaders::by_id_loader;
+use crate::store::batch::BatchLoad;
+use crate::store::pagination::{Page, Slice};
 
 by_id_loader!(OrderById, order);
 

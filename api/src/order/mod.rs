@@ -35,16 +35,16 @@ use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
 use crate::money::{Currency, Money};
 use crate::product::Product;
+use crate::schema::loaders::Loaders;
 use crate::timestamp::Timestamp;
 
 /// An order as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
 pub struct Order(pub order::Model);
 
-impl crate::pagination::Keyed for order::Model {
+impl crate::store::pagination::Keyed for order::Model {
     fn key(&self) -> i64 {
         self.id
     }
@@ -133,7 +133,7 @@ impl Order {
     /// What was sold, one line per product, as it was sold. (The complexity
     /// budget counts an order as 10 lines before the request runs, and
     /// charges the lines beyond 10 when they load.)
-    #[graphql(complexity = "crate::limits::LINES_PER_CART * child_complexity")]
+    #[graphql(complexity = "crate::execute::limits::LINES_PER_CART * child_complexity")]
     async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderLine>> {
         let rows = ctx
             .shared::<Arc<Loaders>>()?
@@ -141,7 +141,11 @@ impl Order {
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        crate::limits::charge_beyond_estimate(ctx, rows.len(), crate::limits::LINES_PER_CART)?;
+        crate::execute::limits::charge_beyond_estimate(
+            ctx,
+            rows.len(),
+            crate::execute::limits::LINES_PER_CART,
+        )?;
         let currency = Currency {
             code: self.0.currency.clone(),
         };

@@ -17,9 +17,9 @@ use crate::auth;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
 use crate::money::{Currency, Money};
-use crate::pagination::{
+use crate::schema::loaders::Loaders;
+use crate::store::pagination::{
     self, BoxFuture, OrderDirection, Page, SortColumn, TotalCount, connection,
 };
 
@@ -198,7 +198,7 @@ impl OrderQuery {
     /// figures over the whole list (`aggregate`). Customers read theirs as
     /// `viewer { orders }`.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,

@@ -6,10 +6,10 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition};
 
 use crate::error::{ApiError, ApiResult};
-use crate::filter::{self, FilterInput};
 use crate::ids::NodeKind;
 use crate::money::{self, Decimal};
-use crate::pagination::{Order, OrderDirection, SortColumn};
+use crate::store::filter::{self, FilterInput};
+use crate::store::pagination::{Order, OrderDirection, SortColumn};
 
 /// Which products to list. Every field given must hold; `and`, `or` and
 /// `not` combine further filters (at most 5 deep, 50 conditions in all).

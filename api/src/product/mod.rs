@@ -27,7 +27,7 @@ use crate::timestamp::Timestamp;
 #[derive(Debug, Clone)]
 pub struct Product(pub product::Model);
 
-impl crate::pagination::Keyed for product::Model {
+impl crate::store::pagination::Keyed for product::Model {
     fn key(&self) -> i64 {
         self.id
     }

@@ -9,11 +9,11 @@ use sea_orm::{
 use super::{Product, parse_description, parse_price, parse_stock};
 use crate::auth;
 use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
-use crate::events::Event;
 use crate::ids::{self, NodeKind};
 use crate::input::{FieldErrors, Name, required};
 use crate::money::Decimal;
-use crate::write::{unwatched, write};
+use crate::store::events::Event;
+use crate::store::write::{unwatched, write};
 
 /// The fields of a new product.
 #[derive(Debug, InputObject)]

@@ -12,10 +12,10 @@ use super::filter::{self, ProductFilter, ProductOrder};
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
 use crate::money::Currency;
 use crate::money::Money;
-use crate::pagination::{BoxFuture, Page, TotalCount, connection};
+use crate::schema::loaders::Loaders;
+use crate::store::pagination::{BoxFuture, Page, TotalCount, connection};
 
 connection!(
     ProductConnection,
@@ -135,7 +135,7 @@ impl ProductQuery {
     /// The catalogue, a page at a time (20 by default, at most 100), oldest
     /// product first unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -5,9 +5,9 @@ use futures_util::stream::BoxStream;
 
 use super::Product;
 use crate::error::{ApiError, ApiResult};
-use crate::events::Event;
+use crate::execute::watch;
 use crate::ids::{self, NodeKind};
-use crate::watch;
+use crate::store::events::Event;
 
 #[derive(Default)]
 pub struct ProductSubscription;

@@ -48,13 +48,13 @@ const LAYERS: &[(&str, &[&str])] = &[
         "documents: parse, cache, copy per request",
         &[
             "async_graphql_parser::",
-            "api::documents",
+            "api::execute::documents",
             "ExecutableDocument as core::clone",
         ],
     ),
     (
         "null completion (errors become nulls)",
-        &["api::completion"],
+        &["api::execute::completion"],
     ),
     (
         "our resolvers, loaders, writes",
@@ -63,12 +63,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "api::cart",
             "api::customer",
             "api::order",
-            "api::loaders",
-            "api::batch",
-            "api::write",
-            "api::events",
-            "api::node",
-            "api::pagination",
+            "api::schema::loaders",
+            "api::store::batch",
+            "api::store::write",
+            "api::store::events",
+            "api::schema::node",
+            "api::store::pagination",
         ],
     ),
     ("async-graphql: execution", &["async_graphql"]),
@@ -76,15 +76,15 @@ const LAYERS: &[(&str, &[&str])] = &[
         "the gate: limits, rate limits, metrics, spans",
         &[
             "api::execute",
-            "api::limits",
-            "api::throttle",
-            "api::metrics",
-            "api::traced",
+            "api::execute::limits",
+            "api::execute::throttle",
+            "api::observe::metrics",
+            "api::observe::traced",
         ],
     ),
     (
         "our HTTP handler: body, auth, answer",
-        &["api::http", "api::auth", "api::persisted"],
+        &["api::http", "api::auth", "api::execute::persisted"],
     ),
     (
         "tracing: spans and subscriber",
@@ -203,7 +203,7 @@ tokio-rt-worker 10
 
 tokio-rt-worker 11
 \t          89c3ab async_graphql::validation::check_rules
-\t          3c95df api::limits::Enforce::validation::{{closure}}
+\t          3c95df api::execute::limits::Enforce::validation::{{closure}}
 
 tokio-rt-worker 11
 \t          10aba4 malloc

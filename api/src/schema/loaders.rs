@@ -1,7 +1,7 @@
 //! The batch loaders: every relation the schema resolves goes through one,
 //! so a request costs a fixed number of SQL statements however many objects
 //! it returns (no N+1). How keys are collected and when a batch runs is
-//! [`crate::batch`]'s business; this module says what each batch loads.
+//! [`crate::store::batch`]'s business; this module says what each batch loads.
 //!
 //! Each domain module owns its loaders (`product::loaders`,
 //! `customer::loaders`, `cart::loaders`, `order::loaders`); this is the registry a request
@@ -9,11 +9,11 @@
 
 use sea_orm::DatabaseConnection;
 
-use crate::batch::{self, Batcher, BoxFuture, StartBatches};
 use crate::cart::loaders::{CartById, CartCountByCustomer, CartPagesByCustomer, LinesByCart};
 use crate::customer::loaders::CustomerById;
 use crate::order::loaders::{LinesByOrder, OrderById, OrderCountByCustomer, OrderPagesByCustomer};
 use crate::product::loaders::ProductById;
+use crate::store::batch::{self, Batcher, BoxFuture, StartBatches};
 
 /// The loaders of one request.
 pub struct Loaders {
@@ -68,7 +68,7 @@ macro_rules! by_id_loader {
         #[doc = concat!("Loads `", stringify!($entity), "` rows by id.")]
         pub struct $name(pub sea_orm::DatabaseConnection);
 
-        impl $crate::batch::BatchLoad for $name {
+        impl $crate::store::batch::BatchLoad for $name {
             type Key = i64;
             type Value = $entity::Model;
 

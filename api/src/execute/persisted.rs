@@ -27,8 +27,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::Viewer;
-use crate::throttle::{Buckets, Client};
-use crate::trusted::TrustedDocuments;
+use crate::execute::throttle::{Buckets, Client};
+use crate::execute::trusted::TrustedDocuments;
 
 /// How many bytes of query text are remembered, over all queries; the
 /// least recently used go first. (Bounded by count, 1,000 queries of up to
@@ -207,7 +207,7 @@ impl PersistedQueries {
             request.query = listed.to_owned();
             return Ok(());
         }
-        let wanted = crate::trusted::normalize(&persisted.sha256_hash);
+        let wanted = crate::execute::trusted::normalize(&persisted.sha256_hash);
         if request.query.is_empty() {
             let cached = self.cache().queries.get(&wanted).cloned();
             if let Some(query) = cached {

@@ -59,13 +59,13 @@ where
 /// answers `totalCount`; `$extra` adds fields to the connection.
 macro_rules! connection {
     ($connection:ident, $edge:ident, $node:ty, $singular:literal, $plural:literal) => {
-        $crate::pagination::connection!(
+        $crate::store::pagination::connection!(
             $connection,
             $edge,
             $node,
             $singular,
             $plural,
-            Box<dyn $crate::pagination::TotalCount>,
+            Box<dyn $crate::store::pagination::TotalCount>,
             {}
         );
     };
@@ -81,7 +81,7 @@ macro_rules! connection {
         #[doc = concat!("A page of ", $plural, ", with the cursors to fetch the pages around it.")]
         pub struct $connection {
             pub edges: Vec<$edge>,
-            pub page_info: $crate::pagination::PageInfo,
+            pub page_info: $crate::store::pagination::PageInfo,
             pub total: $total,
         }
 
@@ -99,7 +99,7 @@ macro_rules! connection {
             }
 
             /// Where this page lies in the whole list.
-            async fn page_info(&self) -> &$crate::pagination::PageInfo {
+            async fn page_info(&self) -> &$crate::store::pagination::PageInfo {
                 &self.page_info
             }
 
@@ -108,7 +108,7 @@ macro_rules! connection {
                 &self,
                 ctx: &async_graphql::Context<'_>,
             ) -> $crate::error::ApiResult<u64> {
-                $crate::pagination::TotalCount::total_count(&self.total, ctx).await
+                $crate::store::pagination::TotalCount::total_count(&self.total, ctx).await
             }
 
             $($extra)*
@@ -126,12 +126,12 @@ macro_rules! connection {
         impl $connection {
             /// Builds the connection for `slice`, whose rows become nodes by `to_node`.
             pub fn new<M, C>(
-                slice: $crate::pagination::Slice<M, C>,
+                slice: $crate::store::pagination::Slice<M, C>,
                 to_node: impl Fn(M) -> $node,
                 total: $total,
             ) -> Self
             where
-                M: sea_orm::ModelTrait + $crate::pagination::Keyed,
+                M: sea_orm::ModelTrait + $crate::store::pagination::Keyed,
                 M::Entity: sea_orm::EntityTrait<Column = C>,
                 C: sea_orm::ColumnTrait,
             {
@@ -145,7 +145,7 @@ macro_rules! connection {
                         node: to_node(row),
                     })
                     .collect();
-                let page_info = $crate::pagination::PageInfo {
+                let page_info = $crate::store::pagination::PageInfo {
                     has_next_page: slice.has_next_page,
                     has_previous_page: slice.has_previous_page,
                     start_cursor: edges.first().map(|edge| edge.cursor.clone()),

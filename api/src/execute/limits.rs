@@ -21,10 +21,10 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
 
-use crate::completion::{AbstractTypes, Completion, Place};
 use crate::error::ErrorCode;
-use crate::scan::{self, TextLimits};
-use crate::throttle::{self, Allowance, OperationCost};
+use crate::execute::completion::{AbstractTypes, Completion, Place};
+use crate::execute::scan::{self, TextLimits};
+use crate::execute::throttle::{self, Allowance, OperationCost};
 
 /// Most directives on one field.
 pub const MAX_DIRECTIVES: usize = 10;
@@ -42,10 +42,10 @@ pub const LINES_PER_CART: usize = 10;
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = first
         .or(last)
-        .map_or(crate::pagination::DEFAULT_PAGE_SIZE, |n| {
+        .map_or(crate::store::pagination::DEFAULT_PAGE_SIZE, |n| {
             u64::try_from(n)
                 .unwrap_or(0)
-                .min(crate::pagination::MAX_PAGE_SIZE)
+                .min(crate::store::pagination::MAX_PAGE_SIZE)
         });
     usize::try_from(size).unwrap_or(usize::MAX).max(1) * child_complexity + 1
 }
@@ -199,7 +199,7 @@ struct Enforce {
     /// The operation's document, for completing its response.
     document: Mutex<Option<ExecutableDocument>>,
     /// Field errors and runtime types, for completing the response the
-    /// GraphQL spec's way ([`crate::completion`]).
+    /// GraphQL spec's way ([`crate::execute::completion`]).
     completion: Completion,
 }
 
@@ -260,7 +260,7 @@ impl Extension for Enforce {
             *self.costs.lock().expect("never poisoned") =
                 Some((allowance.clone(), operation.clone()));
         }
-        // Before the parser, whatever the transport: see `crate::scan`.
+        // Before the parser, whatever the transport: see `crate::execute::scan`.
         scan::scan(query, self.limits.text)?;
         if scan::variables_hold_nul(variables) {
             return Err(scan::nul());

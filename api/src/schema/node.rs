@@ -12,10 +12,10 @@ use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
-use crate::loaders::Loaders;
 use crate::order::{self, Order};
-use crate::pagination::MAX_PAGE_SIZE;
 use crate::product::Product;
+use crate::schema::loaders::Loaders;
+use crate::store::pagination::MAX_PAGE_SIZE;
 
 /// An object with a global ID, which `node(id:)` can fetch.
 #[derive(Interface)]

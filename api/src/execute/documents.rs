@@ -4,11 +4,11 @@
 //! document (async-graphql's pest grammar) was the largest single cost of a
 //! small query in a profile. A request whose query was seen before gets a
 //! copy of its parsed document; async-graphql then skips parsing, while its
-//! checks of the document (and ours, in [`crate::limits`]) still run. A
+//! checks of the document (and ours, in [`crate::execute::limits`]) still run. A
 //! query that does not parse is not remembered: async-graphql parses it
 //! again and reports the error as it always does.
 //!
-//! Every parse here is preceded by [`crate::scan`], so no document over the
+//! Every parse here is preceded by [`crate::execute::scan`], so no document over the
 //! token or nesting limits reaches the parser. The cache is bounded by the
 //! memory its documents hold, estimated from their token counts
 //! ([`BYTES_PER_TOKEN`]), not by their number: 60 distinct 64 KiB documents
@@ -22,7 +22,7 @@ use async_graphql::parser::types::{
 };
 use lru::LruCache;
 
-use crate::scan::{self, TextLimits};
+use crate::execute::scan::{self, TextLimits};
 
 /// What a parsed document holds in memory per token, at most: measured with
 /// a counting allocator, a bare field costs 325 bytes, an alias or an

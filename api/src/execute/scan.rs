@@ -8,8 +8,8 @@
 //! per token), so what a document holds in memory follows its token count,
 //! not its length. So every document is first scanned — iteratively, without
 //! allocating — counting tokens and tracking bracket nesting, and refused
-//! over either limit before it is parsed: by [`crate::limits`]' extension
-//! for every transport, and by [`crate::documents`] before its own parse.
+//! over either limit before it is parsed: by [`crate::execute::limits`]' extension
+//! for every transport, and by [`crate::execute::documents`] before its own parse.
 //!
 //! The scan also finds U+0000 in string values (raw, or as `\u0000`), and
 //! [`variables_hold_nul`] in variables: PostgreSQL cannot store it in text

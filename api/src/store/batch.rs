@@ -224,11 +224,11 @@ impl<F: Future> Future for Batched<F> {
             if this.fetches.is_empty() {
                 let mut started = Vec::new();
                 this.batches.start_batches(&mut started);
-                this.fetches.extend(
-                    started.into_iter().map(|fetch| {
-                        tokio::spawn(crate::traced::carry(crate::metrics::carry(fetch)))
-                    }),
-                );
+                this.fetches.extend(started.into_iter().map(|fetch| {
+                    tokio::spawn(crate::observe::traced::carry(
+                        crate::observe::metrics::carry(fetch),
+                    ))
+                }));
             }
             // Run fetches; each that finishes answers waiting resolvers,
             // so `work` must be polled again before anything else starts.

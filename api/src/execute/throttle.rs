@@ -1,7 +1,7 @@
 //! Token buckets by key, and the per-client rate limit built on them.
 //!
 //! One shape serves two jobs: counting failed logins per email and per
-//! address ([`crate::passwords`]), and each client's allowance of
+//! address ([`crate::customer::passwords`]), and each client's allowance of
 //! complexity points per second ([`RateLimits`], as Shopify's APIs do).
 //! A bucket starts full with `capacity` tokens and is restored at
 //! `per_second`; a key whose bucket is full again is as good as forgotten,

@@ -110,7 +110,7 @@ impl Events {
 
     /// Commits `txn` when `outcome` succeeded and announces what `changed`
     /// says it changed; rolls back otherwise. Mutations reach it through
-    /// [`crate::write::write`].
+    /// [`crate::store::write::write`].
     pub(crate) async fn finish<T>(
         &self,
         txn: sea_orm::DatabaseTransaction,
@@ -142,7 +142,7 @@ impl Events {
         txn.commit().await?;
         for hint in hints {
             if announcer.try_send(hint).is_err() {
-                crate::metrics::record(|metrics| metrics.change_event_dropped());
+                crate::observe::metrics::record(|metrics| metrics.change_event_dropped());
             }
         }
         Ok(value)

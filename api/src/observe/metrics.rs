@@ -346,7 +346,7 @@ impl Endpoint {
                 let endpoint = self.clone();
                 async move {
                     let load = endpoint.gate.load();
-                    let (pool_size, pool_idle) = crate::db::pool_now(&endpoint.db);
+                    let (pool_size, pool_idle) = crate::store::db::pool_now(&endpoint.db);
                     let text = endpoint.metrics.render(Sampled {
                         running: load.running,
                         waiting: load.waiting,

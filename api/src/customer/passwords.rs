@@ -10,7 +10,7 @@
 //! - a password check costs [`PASSWORD_COST`] of the request's complexity
 //!   budget, so a request holds a few at most;
 //! - failed logins are counted per email and per client address in token
-//!   buckets ([`crate::throttle`]); an empty bucket answers the user error
+//!   buckets ([`crate::execute::throttle`]); an empty bucket answers the user error
 //!   `THROTTLED` before any hashing. `signUp` draws on the address's bucket too, since whether it
 //!   answers `TAKEN` tells whether an email is registered.
 //!
@@ -26,7 +26,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ApiResult, UserError, UserErrorCode};
-use crate::throttle::Buckets;
+use crate::execute::throttle::Buckets;
 
 /// What a password check (`logIn`, `signUp`) costs of a request's
 /// complexity budget: four fit in the default budget of 20,000.

@@ -3,21 +3,21 @@
 //! A mutation decodes its arguments and checks who may do it, then hands
 //! `write` two things: the operation, which gets the transaction, and what
 //! the operation's result changed, as events for subscribers. `write`
-//! waits for its turn on SQLite ([`crate::db::WriteQueue`]), opens the
+//! waits for its turn on SQLite ([`crate::store::db::WriteQueue`]), opens the
 //! transaction (on SQLite taking the write lock up front, see
-//! [`crate::db::begin_write`]), runs the operation, and then either
+//! [`crate::store::db::begin_write`]), runs the operation, and then either
 //! commits and announces the events — on SQLite to this instance's
 //! subscribers, on PostgreSQL to every instance through NOTIFY (see
-//! [`crate::events`]) — or rolls back, so a failed mutation leaves the
+//! [`crate::store::events`]) — or rolls back, so a failed mutation leaves the
 //! database as it was and tells nobody anything.
 
 use async_graphql::Context;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::context::Shared;
-use crate::db;
 use crate::error::MutationError;
-use crate::events::{Event, Events};
+use crate::store::db;
+use crate::store::events::{Event, Events};
 
 /// Runs `operation` in a write transaction: commits and announces what
 /// `changed` says it changed when it succeeds, rolls back when it fails.

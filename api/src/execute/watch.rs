@@ -15,8 +15,8 @@ use sea_orm::{DatabaseConnection, EntityTrait, PrimaryKeyTrait};
 
 use crate::context::Shared;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{Event, Events};
 use crate::execute::SubscriptionReads;
+use crate::store::events::{Event, Events};
 
 /// The row `key` of `E` each time `event` fires, while it exists; refused
 /// with "`argument` names no …" unless it exists and `visible` says the

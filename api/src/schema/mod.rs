@@ -1,8 +1,11 @@
 //! The GraphQL schema: the merged query and mutation roots of the domain
 //! modules, the data every resolver may use (database and currency; each
 //! request brings its own loaders), and the one extension
-//! ([`crate::limits::LimitsExtension`]) that enforces the limits and gives
+//! ([`crate::execute::limits::LimitsExtension`]) that enforces the limits and gives
 //! every error an `extensions.code`.
+
+pub mod loaders;
+pub mod node;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
@@ -10,14 +13,14 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Auth;
 use crate::cart::guest::GuestCartQuota;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
+use crate::customer::passwords::Passwords;
 use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
-use crate::events::Events;
-use crate::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
+use crate::execute::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
 use crate::money::Currency;
-use crate::node::NodeQuery;
 use crate::order::{OrderMutation, OrderQuery, OrderSubscription};
-use crate::passwords::Passwords;
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
+use crate::store::events::Events;
+use node::NodeQuery;
 
 /// Everything that can be read: the catalogue, customers, carts and orders.
 #[derive(MergedObject, Default)]
@@ -63,7 +66,7 @@ pub struct SchemaOptions {
     /// Introspection and "did you mean" suggestions (off in production).
     pub introspection: bool,
     /// Longest a mutation waits for its turn to write on SQLite
-    /// ([`crate::db::WriteQueue`]).
+    /// ([`crate::store::db::WriteQueue`]).
     pub write_patience: std::time::Duration,
 }
 
@@ -79,7 +82,7 @@ pub fn build(
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
-    let write_queue = crate::db::WriteQueue::new(&db, options.write_patience);
+    let write_queue = crate::store::db::WriteQueue::new(&db, options.write_patience);
     let mut builder = builder()
         .extension(LimitsExtension::new(limits.clone()))
         .limit_directives(MAX_DIRECTIVES)

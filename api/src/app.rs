@@ -1,0 +1,276 @@
+//! Putting the server together: [`App::build`] opens the database, builds
+//! the schema, the gate and the routers, and binds the sockets; `main` and
+//! the integration tests both call it, so the tests exercise exactly what
+//! ships. [`App::run`] serves until shutdown, beside the hourly chores.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::customer::passwords;
+use crate::execute::{limits, persisted, throttle, trusted};
+use crate::http::graphiql;
+use crate::observe::metrics;
+use crate::store::{db, events};
+use crate::{auth, cart, demo, execute, http, money, schema};
+
+/// A server ready to run: database connected and migrated, socket bound.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    connections: http::serve::Connections,
+    shutting_down: Arc<AtomicBool>,
+    drain: std::time::Duration,
+    grace: std::time::Duration,
+    /// The database and idle hours of the hourly guest-cart purge.
+    purge: (DatabaseConnection, u32),
+    /// The metrics endpoint's socket and router, when it is on.
+    metrics: Option<(TcpListener, axum::Router)>,
+}
+
+impl App {
+    /// Connects to and migrates the database, then builds the app over it.
+    pub async fn build(config: &Config) -> anyhow::Result<App> {
+        let db = db::connect_and_migrate(config).await.with_context(|| {
+            format!(
+                "could not open and migrate the database at {}",
+                redact(&config.database_url)
+            )
+        })?;
+        App::with_database(config, db).await
+    }
+
+    /// Builds the app over an open, migrated database (seeding it with demo
+    /// data if asked) and binds the listening socket. Tests use this to watch
+    /// the statements the server runs.
+    pub async fn with_database(config: &Config, mut db: DatabaseConnection) -> anyhow::Result<App> {
+        let metrics = Arc::new(metrics::Metrics::new());
+        if config.metrics_listen.is_some() {
+            // Before the connection is cloned: clones share the callback.
+            // (Tests count statements with a callback of their own, so it
+            // is only set when the metrics are served.)
+            let counting = metrics.clone();
+            db.set_metric_callback(move |info| counting.statement(info.elapsed));
+        }
+        if config.seed_demo && demo::seed(&db).await.context("could not seed demo data")? {
+            tracing::info!("seeded the empty database with demo data");
+        }
+        let currency = money::Currency {
+            code: config.currency.clone(),
+        };
+        let events = events::Events::start(&db);
+        let options = schema::SchemaOptions {
+            limits: limits::Limits::from(config),
+            introspection: config.introspection_enabled(),
+            write_patience: std::time::Duration::from_millis(config.db_busy_timeout_ms),
+        };
+        let auth = auth::Auth::from_config(config).map_err(anyhow::Error::msg)?;
+        let passwords = passwords::Passwords::new(config.max_concurrent_password_hashes());
+        let schema = schema::build(
+            db.clone(),
+            currency,
+            events.clone(),
+            auth.clone(),
+            passwords,
+            cart::guest::GuestCartQuota::new(config.guest_carts_per_hour),
+            &options,
+        );
+        let trusted = match &config.trusted_documents {
+            Some(path) => {
+                let list = trusted::TrustedDocuments::load(path, config.production)?;
+                tracing::info!(
+                    documents = list.len(),
+                    enforced = list.enforced(),
+                    "trusted documents loaded{}",
+                    if list.enforced() {
+                        ": only these run"
+                    } else {
+                        " (not enforced outside --production)"
+                    }
+                );
+                Some(Arc::new(list))
+            }
+            None => None,
+        };
+        let gate = execute::Gate::new(
+            schema,
+            db.clone(),
+            limits::Limits::from(config),
+            throttle::RateLimits::from_config(config).map_err(anyhow::Error::msg)?,
+            execute::SubscriptionCaps::from(config),
+            trusted.clone(),
+        );
+        let shutting_down = Arc::new(AtomicBool::new(false));
+        let connections = http::serve::Connections::new(
+            http::serve::ConnectionLimits::from(config).within_open_file_limit(),
+        );
+        let http_config = http::HttpConfig {
+            graphiql: config
+                .graphiql_enabled()
+                .then(|| Arc::new(graphiql::Graphiql::load(config.graphiql_assets.as_deref()))),
+            max_batch: usize::from(config.max_batch),
+            catalogue_max_age: config.cache_max_age_s,
+            shutting_down: shutting_down.clone(),
+            auth,
+            max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
+            cors_origins: config.cors_origins.clone(),
+            cors_allow_headers: config.cors_allow_headers.clone(),
+            metrics: metrics.clone(),
+            trusted,
+            persisted_queries_per_hour: config.persisted_queries_per_hour,
+            trace_sample_ratio: if config.otlp_endpoint.is_some() {
+                config.otlp_sample_ratio
+            } else {
+                0.0
+            },
+            client_address_header: config
+                .client_address_header
+                .as_deref()
+                .map(|name| {
+                    axum::http::HeaderName::try_from(name.trim())
+                        .with_context(|| format!("`{name}` is not a header name"))
+                })
+                .transpose()?,
+            connections: connections.clone(),
+            body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
+            socket: http::ws::SocketLimits::from(config),
+            probe_db: db::connect_probe(config)
+                .await
+                .context("could not open the probes' database connection")?,
+        };
+        let metrics_endpoint = metrics::Endpoint {
+            metrics: metrics.clone(),
+            gate: gate.clone(),
+            db: db.clone(),
+            connections: connections.clone(),
+        };
+        let router = http::router(gate, db.clone(), events, &http_config);
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let listener = http::bind(addr)
+                    .await
+                    .with_context(|| format!("could not serve metrics on {addr}"))?;
+                tracing::info!(address = %listener.local_addr()?, "Prometheus metrics at /metrics");
+                Some((listener, metrics_endpoint.router()))
+            }
+            None => None,
+        };
+        let listener = http::bind(config.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        Ok(App {
+            listener,
+            router,
+            connections,
+            shutting_down,
+            drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
+            grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
+            purge: (db, config.guest_cart_idle_hours),
+            metrics,
+        })
+    }
+
+    /// The address the server listens on (useful when the port was 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves requests until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (shutting_down, drain, grace) = (self.shutting_down, self.drain, self.grace);
+        let closing = Arc::new(tokio::sync::Notify::new());
+        let closed = closing.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Readiness fails at once, and the server keeps serving for the
+            // drain period so that load balancers notice; then it stops
+            // accepting and lets the requests in flight finish.
+            shutting_down.store(true, Ordering::SeqCst);
+            tracing::info!(?drain, ?grace, "shutting down");
+            tokio::time::sleep(drain).await;
+            closing.notify_one();
+        };
+        let serving = http::serve::serve(self.listener, self.router, self.connections, shutdown);
+        let (db, idle_hours) = self.purge;
+        let metrics = async {
+            match self.metrics {
+                Some((listener, router)) => axum::serve(listener, router).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = serving => result,
+            result = metrics => result,
+            () = housekeeping(db, idle_hours) => Ok(()),
+            () = async {
+                closed.notified().await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "requests still running after the grace period; exiting");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The server's hourly chores, run beside serving (so they stop with the
+/// server): abandoned guest carts and old shared persisted queries go. The
+/// first run is a minute after start, not at once: a server restarted in a
+/// loop should not purge in a loop, and the first requests get the database
+/// to themselves. A failed chore is logged and tried again next hour.
+async fn housekeeping(db: DatabaseConnection, guest_cart_idle_hours: u32) {
+    let hour = std::time::Duration::from_secs(3600);
+    let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut hourly = tokio::time::interval_at(first, hour);
+    hourly.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        hourly.tick().await;
+        let idle = chrono::Duration::hours(i64::from(guest_cart_idle_hours));
+        match cart::guest::purge_abandoned(&db, idle).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged abandoned guest carts"),
+            Err(err) => tracing::warn!(error = %err, "could not purge abandoned guest carts"),
+        }
+        match persisted::purge_older_than(&db, persisted::KEPT_DAYS).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged old shared persisted queries"),
+            Err(err) => tracing::warn!(error = %err, "could not purge shared persisted queries"),
+        }
+    }
+}
+
+/// Deletes the guest carts idle for the configured hours, now (what
+/// `shopgraph purge-guest-carts` runs); returns how many.
+pub async fn purge_guest_carts(config: &Config) -> anyhow::Result<u64> {
+    let db = db::connect_and_migrate(config).await.with_context(|| {
+        format!(
+            "could not open and migrate the database at {}",
+            redact(&config.database_url)
+        )
+    })?;
+    let idle = chrono::Duration::hours(i64::from(config.guest_cart_idle_hours));
+    Ok(cart::guest::purge_abandoned(&db, idle).await?)
+}
+
+/// The database URL without its password, fit for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
