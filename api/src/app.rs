@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::customer::passwords;
 use crate::execute::{limits, persisted, throttle, trusted};
 use crate::http::graphiql;
-use crate::observe::metrics;
+use crate::observe::{self, metrics};
 use crate::store::{db, events};
 use crate::{auth, cart, demo, execute, http, money, schema};
 
@@ -56,7 +56,10 @@ impl App {
             // (Tests count statements with a callback of their own, so it
             // is only set when the metrics are served.)
             let counting = metrics.clone();
-            db.set_metric_callback(move |info| counting.statement(info.elapsed));
+            db.set_metric_callback(move |info| {
+                counting.statement(info.elapsed);
+                observe::counting::statement_ran();
+            });
         }
         if config.seed_demo && demo::seed(&db).await.context("could not seed demo data")? {
             tracing::info!("seeded the empty database with demo data");
@@ -100,7 +103,7 @@ impl App {
         };
         let gate = execute::Gate::new(
             schema,
-            db.clone(),
+            schema::loaders::make(db.clone()),
             limits::Limits::from(config),
             throttle::RateLimits::from_config(config).map_err(anyhow::Error::msg)?,
             execute::SubscriptionCaps::from(config),
@@ -144,11 +147,23 @@ impl App {
                 .await
                 .context("could not open the probes' database connection")?,
         };
-        let metrics_endpoint = metrics::Endpoint {
+        let metrics_endpoint = observe::scrape::Endpoint {
             metrics: metrics.clone(),
-            gate: gate.clone(),
-            db: db.clone(),
-            connections: connections.clone(),
+            sample: {
+                let (gate, db, connections) = (gate.clone(), db.clone(), connections.clone());
+                Arc::new(move || {
+                    let load = gate.load();
+                    let (pool_size, pool_idle) = db::pool_now(&db);
+                    metrics::Sampled {
+                        running: load.running,
+                        waiting: load.waiting,
+                        listening: load.listening,
+                        connections: connections.open(),
+                        pool_size,
+                        pool_idle,
+                    }
+                })
+            },
         };
         let router = http::router(gate, db.clone(), events, &http_config);
         let metrics = match config.metrics_listen {

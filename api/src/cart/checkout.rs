@@ -28,7 +28,7 @@ use crate::error::{
 };
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
-use crate::observe::metrics;
+use crate::observe::counting;
 use crate::order::{Buyer, Order};
 use crate::store::events::Event;
 use crate::store::write::write;
@@ -98,7 +98,7 @@ impl CheckoutMutation {
             Some(_) => "placed",
             None => "refused",
         };
-        metrics::record(|metrics| metrics.checkout(outcome));
+        counting::record(|metrics| metrics.checkout(outcome));
         let (cart, order) = match done {
             Some(done) => (Some(Cart(done.cart)), Some(Order(done.order))),
             None => (None, None),

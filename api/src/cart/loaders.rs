@@ -11,11 +11,38 @@ use sea_orm::{
 
 use super::CartPredicate;
 use super::filter as cart_filter;
-use crate::schema::loaders::by_id_loader;
-use crate::store::batch::BatchLoad;
+use crate::store::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches, by_id_loader};
 use crate::store::pagination::{Page, Slice};
 
 by_id_loader!(CartById, cart);
+
+/// The cart loaders of one request (in its data as `Arc<CartLoaders>`).
+pub struct CartLoaders {
+    pub by_id: Batcher<CartById>,
+    pub lines: Batcher<LinesByCart>,
+    pub of_customer: Batcher<CartPagesByCustomer>,
+    pub count_of_customer: Batcher<CartCountByCustomer>,
+}
+
+impl CartLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        CartLoaders {
+            by_id: Batcher::new(CartById(db.clone())),
+            lines: Batcher::new(LinesByCart(db.clone())),
+            of_customer: Batcher::new(CartPagesByCustomer(db.clone())),
+            count_of_customer: Batcher::new(CartCountByCustomer(db.clone())),
+        }
+    }
+}
+
+impl StartBatches for CartLoaders {
+    fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>) {
+        batch::start(&self.by_id, fetches);
+        batch::start(&self.lines, fetches);
+        batch::start(&self.of_customer, fetches);
+        batch::start(&self.count_of_customer, fetches);
+    }
+}
 
 /// Loads the lines of carts, keyed by cart id, in product order.
 pub struct LinesByCart(pub DatabaseConnection);

@@ -30,14 +30,16 @@ use entity::{cart, cart_product, product};
 
 use crate::context::Shared;
 use crate::customer::Customer;
+use crate::customer::loaders::CustomerLoaders;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
 use crate::money::Money;
 use crate::product::Product;
-use crate::schema::loaders::Loaders;
+use crate::product::loaders::ProductLoaders;
 use crate::store::pagination::{BoxFuture, Page, TotalCount};
 use crate::timestamp::Timestamp;
+use loaders::CartLoaders;
 
 /// A cart as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
@@ -63,8 +65,11 @@ impl Cart {
         let Some(customer_id) = self.0.customer_id else {
             return Ok(None);
         };
-        let loaders = ctx.shared::<Arc<Loaders>>()?;
-        let row = loaders.customer.load_one(customer_id).await?;
+        let row = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
+            .load_one(customer_id)
+            .await?;
         row.map(|row| Some(Customer(row))).ok_or_else(|| {
             ApiError::from(anyhow::anyhow!(
                 "cart {} refers to missing customer {customer_id}",
@@ -97,8 +102,8 @@ impl Cart {
     async fn subtotal(&self, ctx: &Context<'_>) -> ApiResult<Money> {
         let lines = self.line_rows(ctx).await?;
         let products = ctx
-            .shared::<Arc<Loaders>>()?
-            .product
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
             .load_many(lines.iter().map(|line| line.product_id))
             .await?;
         let mut minor_units = 0_i128;
@@ -131,8 +136,8 @@ impl Cart {
 impl Cart {
     async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_product::Model>>> {
         let lines = ctx
-            .shared::<Arc<Loaders>>()?
-            .cart_lines
+            .shared::<Arc<CartLoaders>>()?
+            .lines
             .load_one(self.0.id)
             .await?;
         Ok(lines.unwrap_or_default())
@@ -184,8 +189,8 @@ impl CartLine {
 impl CartLine {
     async fn product_row(&self, ctx: &Context<'_>) -> ApiResult<product::Model> {
         let row = ctx
-            .shared::<Arc<Loaders>>()?
-            .product
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
             .load_one(self.0.product_id)
             .await?;
         row.ok_or_else(|| missing_product(&self.0))
@@ -218,8 +223,8 @@ impl CartsOfCustomer {
             filter: filter.clone(),
         };
         let slice = ctx
-            .shared::<Arc<Loaders>>()?
-            .carts_of_customer
+            .shared::<Arc<CartLoaders>>()?
+            .of_customer
             .load_one(key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no page loaded for customer {customer_id}"))?;
@@ -242,8 +247,8 @@ impl TotalCount for CartsOfCustomer {
                 filter: self.filter.clone(),
             };
             let count = ctx
-                .shared::<Arc<Loaders>>()?
-                .cart_count
+                .shared::<Arc<CartLoaders>>()?
+                .count_of_customer
                 .load_one(key)
                 .await?;
             Ok(count.unwrap_or(0))

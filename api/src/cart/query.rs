@@ -8,10 +8,10 @@ use sea_orm::{EntityTrait, QueryFilter};
 use super::Cart;
 use super::access::CartAccess;
 use super::filter::{self, CartFilter, CartOrder};
+use super::loaders::CartLoaders;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::schema::loaders::Loaders;
 use crate::store::pagination::{CountRows, Page, connection};
 
 connection!(CartConnection, CartEdge, Cart, "cart", "carts");
@@ -31,7 +31,11 @@ impl CartQuery {
     ) -> ApiResult<Option<Cart>> {
         let key = ids::decode_as(&id, NodeKind::Cart, "id")?;
         let access = CartAccess::of(ctx);
-        let row = ctx.shared::<Arc<Loaders>>()?.cart.load_one(key).await?;
+        let row = ctx
+            .shared::<Arc<CartLoaders>>()?
+            .by_id
+            .load_one(key)
+            .await?;
         // Another customer's cart reads as missing: IDs leak nothing.
         Ok(row.filter(|row| access.reaches(row)).map(Cart))
     }

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Customer;
+use super::loaders::CustomerLoaders;
 use super::mutation::{CreateCustomerInput, create};
 use crate::auth::{self, Auth, NewSession, Viewer};
 use crate::cart::Cart;
@@ -16,8 +17,7 @@ use crate::cart::guest::{self, GuestCart, GuestCartInput};
 use crate::context::Shared;
 use crate::customer::passwords::{PASSWORD_CHARS, Passwords};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
-use crate::observe::metrics;
-use crate::schema::loaders::Loaders;
+use crate::observe::counting;
 use crate::store::events::Event;
 use crate::store::write::write;
 use crate::timestamp::Timestamp;
@@ -88,7 +88,11 @@ impl AccountQuery {
         let Viewer::Customer { id, .. } = auth::viewer(ctx) else {
             return Ok(None);
         };
-        let row = ctx.shared::<Arc<Loaders>>()?.customer.load_one(id).await?;
+        let row = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
+            .load_one(id)
+            .await?;
         Ok(row.map(Customer))
     }
 }
@@ -154,7 +158,7 @@ impl AccountMutation {
         let email = email.trim().to_lowercase();
         let address = auth::client_address(ctx);
         if let Err(throttled) = passwords.check_login(&email, address) {
-            metrics::record(|metrics| metrics.login("throttled"));
+            counting::record(|metrics| metrics.login("throttled"));
             return Ok(auth_payload((None, vec![throttled])));
         }
         let row = customer::Entity::find()
@@ -170,13 +174,13 @@ impl AccountMutation {
                 write(ctx, log_in, LoggedIn::changed)
                     .await
                     .inspect(|logged_in| {
-                        metrics::record(|metrics| metrics.login("succeeded"));
+                        counting::record(|metrics| metrics.login("succeeded"));
                         logged_in.act(ctx);
                     })
             }
             _ => Err({
                 passwords.failed_login(&email, address);
-                metrics::record(|metrics| metrics.login("failed"));
+                counting::record(|metrics| metrics.login("failed"));
                 MutationError::from(UserError {
                     field: None,
                     message: "The email or the password is wrong".into(),

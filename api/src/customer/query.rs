@@ -7,11 +7,11 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Customer;
 use super::filter::{self, CustomerFilter, CustomerOrder};
+use super::loaders::CustomerLoaders;
 use crate::auth;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::schema::loaders::Loaders;
 use crate::store::pagination::{CountRows, Page, connection};
 
 connection!(
@@ -39,7 +39,11 @@ impl CustomerQuery {
         if !auth::viewer(ctx).may_see_customer(key) {
             return Ok(None);
         }
-        let row = ctx.shared::<Arc<Loaders>>()?.customer.load_one(key).await?;
+        let row = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
+            .load_one(key)
+            .await?;
         Ok(row.map(Customer))
     }
 

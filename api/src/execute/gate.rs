@@ -30,8 +30,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::{BatchRequest, BatchResponse, Request, Response};
-use sea_orm::DatabaseConnection;
+use async_graphql::{
+    BatchRequest, BatchResponse, Data, ObjectType, Request, Response, Schema, SubscriptionType,
+};
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
@@ -41,12 +44,34 @@ use crate::execute::documents::ParsedDocuments;
 use crate::execute::limits::{Budget, Limits};
 use crate::execute::throttle::{self, Allowance, Client, OperationCost, RateLimits};
 use crate::execute::trusted::TrustedDocuments;
+use crate::observe::counting;
 use crate::observe::metrics;
-use crate::schema::ShopSchema;
-use crate::schema::loaders::Loaders;
-use crate::store::batch;
+use crate::store::batch::{self, MakeLoaders};
 
 pub use super::socket::{SocketExecutor, SubscriptionCaps, SubscriptionReads};
+
+/// The schema as the gate runs it. Its roots belong to the domains, which
+/// sit above the gate, so it arrives type-erased: one boxed future per
+/// request.
+pub trait Operations: Send + Sync + 'static {
+    fn execute_batch(&self, batch: BatchRequest) -> BoxFuture<'_, BatchResponse>;
+    fn execute_stream(&self, request: Request, session: Arc<Data>) -> BoxStream<'static, Response>;
+}
+
+impl<Q, M, S> Operations for Schema<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    fn execute_batch(&self, batch: BatchRequest) -> BoxFuture<'_, BatchResponse> {
+        Box::pin(Schema::execute_batch(self, batch))
+    }
+
+    fn execute_stream(&self, request: Request, session: Arc<Data>) -> BoxStream<'static, Response> {
+        Box::pin(self.execute_stream_with_session_data(request, session))
+    }
+}
 
 /// Who sent an operation.
 #[derive(Debug, Clone, Copy)]
@@ -61,8 +86,9 @@ pub struct Caller {
 /// Executes operations within the limits; cheap to clone.
 #[derive(Clone)]
 pub struct Gate {
-    pub(super) schema: ShopSchema,
-    pub(super) db: DatabaseConnection,
+    pub(super) schema: Arc<dyn Operations>,
+    /// Makes each request's fresh loaders.
+    loaders: MakeLoaders,
     pub(super) documents: Arc<ParsedDocuments>,
     pub(super) permits: Arc<Semaphore>,
     /// Each client address's share of the permits.
@@ -81,8 +107,8 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(
-        schema: ShopSchema,
-        db: DatabaseConnection,
+        schema: impl Operations,
+        loaders: MakeLoaders,
         limits: Limits,
         rate: Option<Arc<RateLimits>>,
         caps: SubscriptionCaps,
@@ -95,8 +121,8 @@ impl Gate {
             )),
             permits: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
             clients: ClientTurns::new(limits.max_concurrent_per_client),
-            schema,
-            db,
+            schema: Arc::new(schema),
+            loaders,
             limits,
             rate,
             caps,
@@ -114,6 +140,12 @@ impl Gate {
             waiting: self.load.waiting.load(Ordering::SeqCst),
             listening: self.load.listening.load(Ordering::SeqCst),
         }
+    }
+
+    /// Fresh loaders for a WebSocket connection, whose subscriptions'
+    /// events load through them.
+    pub fn loaders(&self) -> Arc<dyn batch::RequestLoaders> {
+        (self.loaders)()
     }
 
     /// The parsed documents, for the HTTP layer's look at a GET's operation.
@@ -154,13 +186,13 @@ impl Gate {
             cost = tracing::field::Empty,
         );
         let (responses, statements) =
-            metrics::count_statements(self.execute_uncounted(caller, requests))
+            counting::count_statements(self.execute_uncounted(caller, requests))
                 .instrument(span.clone())
                 .await;
         if let Some(cost) = actual_cost(&responses) {
             span.record("cost", cost);
         }
-        metrics::answered(&operations, &responses, statements, started.elapsed());
+        counting::answered(&operations, &responses, statements, started.elapsed());
         responses
     }
 
@@ -215,11 +247,16 @@ impl Gate {
             Ok([request]) => BatchRequest::Single(request),
             Err(requests) => BatchRequest::Batch(requests),
         };
-        let loaders = Arc::new(Loaders::new(&self.db));
+        let loaders = (self.loaders)();
         let mut batch = batch
             .data(Budget::new(self.limits.max_complexity))
-            .data(caller.viewer)
-            .data(loaders.clone());
+            .data(caller.viewer);
+        match &mut batch {
+            BatchRequest::Single(request) => loaders.add_to(&mut request.data),
+            BatchRequest::Batch(requests) => requests
+                .iter_mut()
+                .for_each(|request| loaders.add_to(&mut request.data)),
+        }
         if let Some(address) = caller.address {
             batch = batch.data(ClientAddress(address));
         }

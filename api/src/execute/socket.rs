@@ -257,7 +257,7 @@ impl SocketExecutor {
         }
         let events = gate
             .schema
-            .execute_stream_with_session_data(request, session_data.unwrap_or_default());
+            .execute_stream(request, session_data.unwrap_or_default());
         // The slot is released when the stream ends or is dropped.
         events
             .map(move |event| {

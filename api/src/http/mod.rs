@@ -195,7 +195,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
                 let metrics = metrics.clone();
                 request_id::assign(request, move |request| {
                     crate::observe::traced::decide(ratio, request, move |request| {
-                        crate::observe::metrics::scope(metrics, next.run(request))
+                        crate::observe::counting::scope(metrics, next.run(request))
                     })
                 })
             }
@@ -276,7 +276,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 /// A coded GraphQL error body with `status`, for failures outside GraphQL
 /// execution; it carries the request's ID, as every error does.
 fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    crate::observe::metrics::record(|metrics| metrics.error(code.as_str()));
+    crate::observe::counting::record(|metrics| metrics.error(code.as_str()));
     let mut extensions = json!({ "code": code.as_str() });
     if let Some(id) = request_id::current() {
         extensions["requestId"] = json!(id);

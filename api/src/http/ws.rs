@@ -39,8 +39,8 @@ use tracing::Instrument;
 use crate::auth::{Auth, CartToken, Viewer};
 use crate::execute::Gate;
 use crate::http::serve::Slot;
-use crate::observe::metrics::{self, Metrics};
-use crate::schema::loaders::Loaders;
+use crate::observe::counting;
+use crate::observe::metrics::Metrics;
 use crate::store::batch;
 use crate::store::events::{Event, Events};
 
@@ -112,7 +112,7 @@ pub fn upgrade(
             // The connection's operations count on the app's metrics.
             let connection = crate::observe::request_id::scope(opened_by, connection);
             let connection = crate::observe::traced::scope(traced, connection);
-            metrics::scope(metrics, connection).instrument(span)
+            counting::scope(metrics, connection).instrument(span)
         })
 }
 
@@ -164,9 +164,9 @@ async fn serve(
     // load through the connection's batch loaders, driven here.
     let (logged_in, login) = oneshot::channel::<Login>();
     let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let loaders = Arc::new(Loaders::new(&context.db));
+    let loaders = context.gate.loaders();
     let mut connection_data = Data::default();
-    connection_data.insert(loaders.clone());
+    loaders.add_to(&mut connection_data);
     let init = {
         let (auth, db, refused) = (context.auth.clone(), context.db.clone(), refused.clone());
         move |payload: serde_json::Value| async move {

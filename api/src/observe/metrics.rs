@@ -3,15 +3,10 @@
 //!
 //! The registry belongs to the app (prometheus-client keeps no global
 //! state), so several servers in one process — the tests — count apart.
-//! Code that counts reaches the app's [`Metrics`] through a task-local the
-//! HTTP layer scopes around each request and the WebSocket layer around
-//! each connection ([`scope`], [`record`]): resolvers and the gate count
-//! without the registry being threaded through every call.
-//!
-//! Statements are counted by the database connection's metric callback.
-//! The ones a request runs are also added to a per-request counter (a
-//! second task-local, carried into the batch loaders' fetch tasks by
-//! [`carry`]), which gives the `statements per request` histogram.
+//! Code that counts reaches the app's [`Metrics`] through
+//! [`super::counting`]; the endpoint that serves them is
+//! [`super::scrape`]. Statements are counted by the database connection's
+//! metric callback.
 //!
 //! Label values a client chooses are bounded: operation names and error
 //! codes beyond [`MAX_LABEL_VALUES`] distinct values, or not shaped like a
@@ -19,8 +14,6 @@
 //! without bound.
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -283,7 +276,11 @@ impl Metrics {
     pub fn statement(&self, took: Duration) {
         self.statements.inc();
         self.statement_duration.observe(took.as_secs_f64());
-        let _ = STATEMENTS.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
+    }
+
+    /// Counts the statements one request ran.
+    pub fn request_statements(&self, statements: usize) {
+        self.statements_per_request.observe(statements as f64);
     }
 
     /// Counts a logIn attempt.
@@ -325,46 +322,6 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
         text
-    }
-}
-
-/// `GET /metrics`, on the metrics address: the app's metrics, with the
-/// gauges sampled from the gate, the connections and the pool.
-#[derive(Clone)]
-pub struct Endpoint {
-    pub metrics: Arc<Metrics>,
-    pub gate: crate::execute::Gate,
-    pub db: sea_orm::DatabaseConnection,
-    pub connections: crate::http::serve::Connections,
-}
-
-impl Endpoint {
-    pub fn router(self) -> axum::Router {
-        axum::Router::new().route(
-            "/metrics",
-            axum::routing::get(move || {
-                let endpoint = self.clone();
-                async move {
-                    let load = endpoint.gate.load();
-                    let (pool_size, pool_idle) = crate::store::db::pool_now(&endpoint.db);
-                    let text = endpoint.metrics.render(Sampled {
-                        running: load.running,
-                        waiting: load.waiting,
-                        listening: load.listening,
-                        connections: endpoint.connections.open(),
-                        pool_size,
-                        pool_idle,
-                    });
-                    (
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        )],
-                        text,
-                    )
-                }
-            }),
-        )
     }
 }
 
@@ -420,95 +377,6 @@ impl BoundedValues {
             return value.to_owned();
         }
         "other".to_owned()
-    }
-}
-
-tokio::task_local! {
-    static CURRENT: Arc<Metrics>;
-    static STATEMENTS: Arc<AtomicUsize>;
-}
-
-/// Runs `work` with `metrics` as the metrics [`record`] reaches.
-pub async fn scope<F: Future>(metrics: Arc<Metrics>, work: F) -> F::Output {
-    CURRENT.scope(metrics, work).await
-}
-
-/// Counts something on the metrics of the request or connection being
-/// served, if it has any.
-pub fn record(count: impl FnOnce(&Metrics)) {
-    let _ = CURRENT.try_with(|metrics| count(metrics));
-}
-
-/// Runs `work`, counting the statements it runs (batch fetches it spawns
-/// through [`carry`] included); returns its output and that count.
-pub async fn count_statements<F: Future>(work: F) -> (F::Output, usize) {
-    let count = Arc::new(AtomicUsize::new(0));
-    let output = STATEMENTS.scope(count.clone(), work).await;
-    (output, count.load(Ordering::Relaxed))
-}
-
-/// Counts a request the gate answered: each operation (`operations` and
-/// `responses` side by side) with its outcome and the request's time `took`,
-/// each top-level error by code, and the `statements` the request ran.
-pub fn answered(
-    operations: &[(Option<String>, OperationType)],
-    responses: &[async_graphql::Response],
-    statements: usize,
-    took: Duration,
-) {
-    record(|metrics| {
-        metrics.statements_per_request.observe(statements as f64);
-        for ((name, kind), response) in operations.iter().zip(responses) {
-            for error in &response.errors {
-                metrics.error(error_code(error));
-            }
-            let outcome = match response.errors.first() {
-                Some(error) => Outcome::Error(error_code(error)),
-                None if has_user_errors(&response.data) => Outcome::UserError,
-                None => Outcome::Ok,
-            };
-            metrics.operation(name.as_deref(), *kind, outcome, took);
-        }
-    });
-}
-
-/// The code of a top-level error (every error of ours has one).
-fn error_code(error: &async_graphql::ServerError) -> &str {
-    match error
-        .extensions
-        .as_ref()
-        .and_then(|values| values.get("code"))
-    {
-        Some(async_graphql::Value::String(code)) => code,
-        _ => "UNKNOWN",
-    }
-}
-
-/// Whether a mutation's payload (a root field's object) lists user errors.
-fn has_user_errors(data: &async_graphql::Value) -> bool {
-    let async_graphql::Value::Object(roots) = data else {
-        return false;
-    };
-    roots.values().any(|payload| match payload {
-        async_graphql::Value::Object(fields) => matches!(
-            fields.get("userErrors"),
-            Some(async_graphql::Value::List(errors)) if !errors.is_empty()
-        ),
-        _ => false,
-    })
-}
-
-/// `work` with the statement counter of the task spawning it, for a batch
-/// fetch that runs as a task of its own.
-pub fn carry<F: Future + Send + 'static>(
-    work: F,
-) -> std::pin::Pin<Box<dyn Future<Output = F::Output> + Send>>
-where
-    F::Output: Send,
-{
-    match STATEMENTS.try_with(Arc::clone) {
-        Ok(count) => Box::pin(STATEMENTS.scope(count, work)),
-        Err(_) => Box::pin(work),
     }
 }
 

@@ -9,6 +9,8 @@
 //!
 //! It imports the shared modules only: every other room may report here.
 
+pub mod counting;
 pub mod metrics;
 pub mod request_id;
+pub mod scrape;
 pub mod traced;

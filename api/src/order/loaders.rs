@@ -9,11 +9,38 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::schema::loaders::by_id_loader;
-use crate::store::batch::BatchLoad;
+use crate::store::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches, by_id_loader};
 use crate::store::pagination::{Page, Slice};
 
 by_id_loader!(OrderById, order);
+
+/// The order loaders of one request (in its data as `Arc<OrderLoaders>`).
+pub struct OrderLoaders {
+    pub by_id: Batcher<OrderById>,
+    pub lines: Batcher<LinesByOrder>,
+    pub of_customer: Batcher<OrderPagesByCustomer>,
+    pub count_of_customer: Batcher<OrderCountByCustomer>,
+}
+
+impl OrderLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        OrderLoaders {
+            by_id: Batcher::new(OrderById(db.clone())),
+            lines: Batcher::new(LinesByOrder(db.clone())),
+            of_customer: Batcher::new(OrderPagesByCustomer(db.clone())),
+            count_of_customer: Batcher::new(OrderCountByCustomer(db.clone())),
+        }
+    }
+}
+
+impl StartBatches for OrderLoaders {
+    fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>) {
+        batch::start(&self.by_id, fetches);
+        batch::start(&self.lines, fetches);
+        batch::start(&self.of_customer, fetches);
+        batch::start(&self.count_of_customer, fetches);
+    }
+}
 
 /// Loads the lines of orders, keyed by order id, in the order they were
 /// written (the cart's product order).

@@ -33,12 +33,14 @@ use entity::{order, order_line};
 use crate::auth::Viewer;
 use crate::context::Shared;
 use crate::customer::Customer;
+use crate::customer::loaders::CustomerLoaders;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
 use crate::money::{Currency, Money};
 use crate::product::Product;
-use crate::schema::loaders::Loaders;
+use crate::product::loaders::ProductLoaders;
 use crate::timestamp::Timestamp;
+use loaders::OrderLoaders;
 
 /// An order as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
@@ -123,8 +125,8 @@ impl Order {
             return Ok(None);
         };
         let row = ctx
-            .shared::<Arc<Loaders>>()?
-            .customer
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
             .load_one(customer)
             .await?;
         Ok(row.map(Customer))
@@ -136,8 +138,8 @@ impl Order {
     #[graphql(complexity = "crate::execute::limits::LINES_PER_CART * child_complexity")]
     async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderLine>> {
         let rows = ctx
-            .shared::<Arc<Loaders>>()?
-            .order_lines
+            .shared::<Arc<OrderLoaders>>()?
+            .lines
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
@@ -216,8 +218,8 @@ impl OrderLine {
             return Ok(None);
         };
         let row = ctx
-            .shared::<Arc<Loaders>>()?
-            .product
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
             .load_one(product)
             .await?;
         Ok(row.map(Product))

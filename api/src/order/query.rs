@@ -12,13 +12,13 @@ use sea_orm::{
 use tokio::sync::OnceCell;
 
 use super::filter::{self, OrderFilter};
+use super::loaders::OrderLoaders;
 use super::{Order, loaders, may_see};
 use crate::auth;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
 use crate::money::{Currency, Money};
-use crate::schema::loaders::Loaders;
 use crate::store::pagination::{
     self, BoxFuture, OrderDirection, Page, SortColumn, TotalCount, connection,
 };
@@ -131,8 +131,8 @@ impl TotalCount for OrderStats {
         Box::pin(async move {
             if let (Some(customer), None) = (self.customer, self.row.get()) {
                 let count = ctx
-                    .shared::<Arc<Loaders>>()?
-                    .order_count
+                    .shared::<Arc<OrderLoaders>>()?
+                    .count_of_customer
                     .load_one(customer)
                     .await?;
                 return Ok(count.unwrap_or(0));
@@ -188,7 +188,11 @@ impl OrderQuery {
     ) -> ApiResult<Option<Order>> {
         let key = ids::decode_as(&id, NodeKind::Order, "id")?;
         let viewer = auth::viewer(ctx);
-        let row = ctx.shared::<Arc<Loaders>>()?.order.load_one(key).await?;
+        let row = ctx
+            .shared::<Arc<OrderLoaders>>()?
+            .by_id
+            .load_one(key)
+            .await?;
         // Another customer's order reads as missing: IDs leak nothing.
         Ok(row.filter(|row| may_see(viewer, row)).map(Order))
     }
@@ -243,8 +247,8 @@ impl OrdersOfCustomer {
         let page = Page::parse(order(sort), first, after, last, before)?;
         let key = loaders::OrderPageKey { customer_id, page };
         let slice = ctx
-            .shared::<Arc<Loaders>>()?
-            .orders_of_customer
+            .shared::<Arc<OrderLoaders>>()?
+            .of_customer
             .load_one(key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no page loaded for customer {customer_id}"))?;

@@ -9,12 +9,12 @@ use tokio::sync::OnceCell;
 
 use super::Product;
 use super::filter::{self, ProductFilter, ProductOrder};
+use super::loaders::ProductLoaders;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
 use crate::money::Money;
-use crate::schema::loaders::Loaders;
 use crate::store::pagination::{BoxFuture, Page, TotalCount, connection};
 
 connection!(
@@ -128,7 +128,11 @@ impl ProductQuery {
         #[graphql(desc = "The product's global ID.")] id: ID,
     ) -> ApiResult<Option<Product>> {
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let row = ctx.shared::<Arc<Loaders>>()?.product.load_one(key).await?;
+        let row = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
+            .load_one(key)
+            .await?;
         Ok(row.map(Product))
     }
 

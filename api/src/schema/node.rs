@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::loaders::Loaders;
 use crate::auth;
 use crate::cart::Cart;
 use crate::cart::access::CartAccess;
@@ -14,7 +15,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
 use crate::order::{self, Order};
 use crate::product::Product;
-use crate::schema::loaders::Loaders;
 use crate::store::pagination::MAX_PAGE_SIZE;
 
 /// An object with a global ID, which `node(id:)` can fetch.
@@ -44,23 +44,27 @@ impl NodeQuery {
         Ok(match ids::decode(&id)? {
             (NodeKind::Product, key) => loaders
                 .product
+                .by_id
                 .load_one(key)
                 .await?
                 .map(|row| Node::Product(Product(row))),
             (NodeKind::Customer, key) => loaders
                 .customer
+                .by_id
                 .load_one(key)
                 .await?
                 .filter(|row| viewer.may_see_customer(row.id))
                 .map(|row| Node::Customer(Customer(row))),
             (NodeKind::Cart, key) => loaders
                 .cart
+                .by_id
                 .load_one(key)
                 .await?
                 .filter(|row| CartAccess::of(ctx).reaches(row))
                 .map(|row| Node::Cart(Cart(row))),
             (NodeKind::Order, key) => loaders
                 .order
+                .by_id
                 .load_one(key)
                 .await?
                 .filter(|row| order::may_see(viewer, row))
@@ -91,10 +95,13 @@ impl NodeQuery {
         let viewer = auth::viewer(ctx);
         let cart_access = CartAccess::of(ctx);
         let (products, customers, carts, orders) = futures_util::try_join!(
-            loaders.product.load_many(of_kind(NodeKind::Product)),
-            loaders.customer.load_many(of_kind(NodeKind::Customer)),
-            loaders.cart.load_many(of_kind(NodeKind::Cart)),
-            loaders.order.load_many(of_kind(NodeKind::Order)),
+            loaders.product.by_id.load_many(of_kind(NodeKind::Product)),
+            loaders
+                .customer
+                .by_id
+                .load_many(of_kind(NodeKind::Customer)),
+            loaders.cart.by_id.load_many(of_kind(NodeKind::Cart)),
+            loaders.order.by_id.load_many(of_kind(NodeKind::Order)),
         )?;
         Ok(ids
             .iter()

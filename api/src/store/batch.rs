@@ -143,6 +143,18 @@ pub trait StartBatches: Send + Sync + 'static {
     fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>);
 }
 
+/// A request's loaders as the layers below the domains see them: they
+/// cannot name the domains' loader types, only put them where resolvers
+/// find them and start their batches.
+pub trait RequestLoaders: StartBatches {
+    /// Puts the loaders into `data`, where resolvers find them by type.
+    fn add_to(&self, data: &mut async_graphql::Data);
+}
+
+/// Makes a request's fresh loaders; handed down by the schema's assembly,
+/// which knows the domains.
+pub type MakeLoaders = Arc<dyn Fn() -> Arc<dyn RequestLoaders> + Send + Sync>;
+
 /// Helper for [`StartBatches`] implementations.
 pub fn start<L: BatchLoad>(batcher: &Batcher<L>, fetches: &mut Vec<BoxFuture<()>>) {
     fetches.extend(batcher.start());
@@ -226,7 +238,7 @@ impl<F: Future> Future for Batched<F> {
                 this.batches.start_batches(&mut started);
                 this.fetches.extend(started.into_iter().map(|fetch| {
                     tokio::spawn(crate::observe::traced::carry(
-                        crate::observe::metrics::carry(fetch),
+                        crate::observe::counting::carry(fetch),
                     ))
                 }));
             }
@@ -244,6 +256,34 @@ impl<F: Future> Future for Batched<F> {
         }
     }
 }
+
+/// Declares `$name`, which loads rows of `$entity` by primary key with one
+/// `WHERE id IN (…)`.
+macro_rules! by_id_loader {
+    ($name:ident, $entity:ident) => {
+        #[doc = concat!("Loads `", stringify!($entity), "` rows by id.")]
+        pub struct $name(pub sea_orm::DatabaseConnection);
+
+        impl $crate::store::batch::BatchLoad for $name {
+            type Key = i64;
+            type Value = $entity::Model;
+
+            async fn load(
+                &self,
+                keys: Vec<i64>,
+            ) -> Result<std::collections::HashMap<i64, Self::Value>, sea_orm::DbErr> {
+                use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::Id.is_in(keys.iter().copied()))
+                    .all(&self.0)
+                    .await?;
+                Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+            }
+        }
+    };
+}
+
+pub(crate) use by_id_loader;
 
 #[cfg(test)]
 mod tests {

@@ -142,7 +142,7 @@ impl Events {
         txn.commit().await?;
         for hint in hints {
             if announcer.try_send(hint).is_err() {
-                crate::observe::metrics::record(|metrics| metrics.change_event_dropped());
+                crate::observe::counting::record(|metrics| metrics.change_event_dropped());
             }
         }
         Ok(value)
