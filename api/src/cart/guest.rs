@@ -30,7 +30,7 @@ use sea_orm::{
     QueryFilter, QueryOrder,
 };
 
-use super::operations::MAX_LINES_PER_CART;
+use super::input::MAX_LINES_PER_CART;
 use crate::auth::{CartToken, Viewer};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode};
 use crate::execute::throttle::{Buckets, Client};

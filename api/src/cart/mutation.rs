@@ -2,13 +2,14 @@
 //! who may act and hand the work to [`super::operations`] through the one
 //! write path.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::cart;
 
 use super::Cart;
 use super::access::CartAccess;
 use super::guest::GuestCartQuota;
-use super::operations::{LineRequest, NewOwner, add_lines, create, delete, set_quantity};
+use super::input::{CartLineInput, LineRequest};
+use super::operations::{NewOwner, add_lines, create, delete, set_quantity};
 use crate::auth::{self, CartToken, Viewer};
 use crate::context::Shared;
 use crate::error::{ApiResult, UserError, into_payload};
@@ -16,15 +17,6 @@ use crate::ids::{self, NodeKind};
 use crate::input::Quantity;
 use crate::store::events::Event;
 use crate::store::write::{unwatched, write};
-
-/// A product and how many units of it to put in a cart.
-#[derive(Debug, InputObject)]
-pub struct CartLineInput {
-    /// The product's ID.
-    pub product_id: ID,
-    /// How many units, 1 to 1,000,000.
-    pub quantity: i32,
-}
 
 /// The result of `createCart`.
 #[derive(SimpleObject)]
@@ -130,14 +122,16 @@ impl CartMutation {
                 (NewOwner::Guest(hash), Some(token))
             }
         };
-        let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
-        let outcome = match requests {
-            Err(errors) => Err(errors),
-            Ok(requests) => {
-                let create = async |txn: &_| create(txn, owner, &requests).await;
-                write(ctx, create, unwatched).await
-            }
-        };
+        let outcome = async {
+            let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
+            write(
+                ctx,
+                async |txn| create(txn, owner, &requests).await,
+                unwatched,
+            )
+            .await
+        }
+        .await;
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(CreateCartPayload {
             cart_token: cart.as_ref().and(token),
@@ -158,14 +152,12 @@ impl CartMutation {
     ) -> ApiResult<AddCartLinesPayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let access = CartAccess::required(ctx)?;
-        let requests = LineRequest::parse_all(&lines)?;
-        let outcome = match requests {
-            Err(errors) => Err(errors),
-            Ok(requests) => {
-                let add = async |txn: &_| add_lines(txn, cart_key, &access, &requests).await;
-                write(ctx, add, cart_changed).await
-            }
-        };
+        let outcome = async {
+            let requests = LineRequest::parse_all(&lines)?;
+            let add = async |txn: &_| add_lines(txn, cart_key, &access, &requests).await;
+            write(ctx, add, cart_changed).await
+        }
+        .await;
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(AddCartLinesPayload {
             cart: cart.map(Cart),
@@ -184,15 +176,13 @@ impl CartMutation {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let access = CartAccess::required(ctx)?;
         let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
-        let outcome = match Quantity::parse(quantity, 0, &["quantity"]) {
-            Err(error) => Err(error.into()),
-            Ok(quantity) => {
-                let set = async |txn: &_| {
-                    set_quantity(txn, cart_key, &access, product_key, quantity).await
-                };
-                write(ctx, set, cart_changed).await
-            }
-        };
+        let outcome = async {
+            let quantity = Quantity::parse(quantity, 0, &["quantity"])?;
+            let set =
+                async |txn: &_| set_quantity(txn, cart_key, &access, product_key, quantity).await;
+            write(ctx, set, cart_changed).await
+        }
+        .await;
         let (cart, user_errors) = into_payload(outcome)?;
         Ok(UpdateCartLinePayload {
             cart: cart.map(Cart),

@@ -19,62 +19,10 @@ use sea_orm::{
 };
 
 use super::access::CartAccess;
-use super::mutation::CartLineInput;
+use super::input::{LineRequest, MAX_LINES_PER_CART};
 use crate::auth::CartToken;
-use crate::error::{
-    ApiResult, MutationError, UserError, UserErrorCode, not_found_on_foreign_key_violation,
-};
-use crate::ids::{self, NodeKind};
-use crate::input::{FieldErrors, MAX_QUANTITY, Quantity};
-
-/// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
-pub const MAX_LINES_PER_CALL: usize = 250;
-/// Most lines one cart holds (Shopify's cart holds 250 too); with
-/// [`MAX_QUANTITY`] and the largest price, a subtotal stays far inside
-/// what [`crate::money::Money`] computes exactly.
-pub const MAX_LINES_PER_CART: u64 = 250;
-
-/// A validated line of input; `index` is its position in `lines`, for error paths.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct LineRequest {
-    index: usize,
-    product_id: i64,
-    quantity: Quantity,
-}
-
-impl LineRequest {
-    /// Malformed IDs are top-level errors; everything else a user error.
-    pub(super) fn parse_all(
-        lines: &[CartLineInput],
-    ) -> ApiResult<Result<Vec<LineRequest>, MutationError>> {
-        if lines.len() > MAX_LINES_PER_CALL {
-            return Ok(Err(UserError::new(
-                &["lines"],
-                UserErrorCode::TooMany,
-                format!("At most {MAX_LINES_PER_CALL} lines can be added at once"),
-            )
-            .into()));
-        }
-        let mut requests = Vec::with_capacity(lines.len());
-        let mut errors = FieldErrors::default();
-        for (index, line) in lines.iter().enumerate() {
-            let product_id = ids::decode_as(&line.product_id, NodeKind::Product, "productId")?;
-            let field = ["lines", &index.to_string(), "quantity"];
-            if let Some(quantity) = errors.check(Quantity::parse(line.quantity, 1, &field)) {
-                requests.push(LineRequest {
-                    index,
-                    product_id,
-                    quantity,
-                });
-            }
-        }
-        Ok(errors.finish().map(|()| requests))
-    }
-
-    fn field(&self, name: &str) -> Vec<String> {
-        vec!["lines".to_owned(), self.index.to_string(), name.to_owned()]
-    }
-}
+use crate::error::{MutationError, UserError, UserErrorCode, not_found_on_foreign_key_violation};
+use crate::input::{MAX_QUANTITY, Quantity};
 
 /// The one way every cart mutation and checkout says a line asks more
 /// than is in stock: the product by name (in typographic quotes, as it is

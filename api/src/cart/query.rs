@@ -5,14 +5,14 @@ use entity::cart;
 use sea_orm::DatabaseConnection;
 use sea_orm::{EntityTrait, QueryFilter};
 
-use super::Cart;
 use super::access::CartAccess;
-use super::filter::{self, CartFilter, CartOrder};
-use super::loaders::CartLoaders;
+use super::filter::{self, CartFilter, CartOrder, CartPredicate};
+use super::loaders::{self, CartLoaders};
+use super::types::Cart;
 use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
-use crate::store::pagination::{CountRows, Page, connection};
+use crate::store::pagination::{BoxFuture, CountRows, Page, TotalCount, connection};
 
 connection!(CartConnection, CartEdge, Cart, "cart", "carts");
 
@@ -69,5 +69,64 @@ impl CartQuery {
             Cart,
             Box::new(CountRows(filtered)),
         ))
+    }
+}
+
+/// The carts of one customer that match a filter: pages and counts come
+/// from batch loaders, so a list of customers with their carts stays a fixed
+/// number of statements.
+pub struct CartsOfCustomer {
+    customer_id: i64,
+    filter: Option<Arc<CartPredicate>>,
+}
+
+impl CartsOfCustomer {
+    /// Checks `Customer.carts`'s arguments and loads the page.
+    pub async fn page(
+        ctx: &Context<'_>,
+        customer_id: i64,
+        filter: Option<&CartFilter>,
+        order_by: Option<CartOrder>,
+        page: (Option<i32>, Option<String>, Option<i32>, Option<String>),
+    ) -> ApiResult<CartConnection> {
+        let (first, after, last, before) = page;
+        let page = Page::parse(filter::order(order_by), first, after, last, before)?;
+        let filter = filter::parse(filter)?.map(Arc::new);
+        let key = loaders::CartPageKey {
+            customer_id,
+            page,
+            filter: filter.clone(),
+        };
+        let slice = ctx
+            .shared::<Arc<CartLoaders>>()?
+            .of_customer
+            .load_one(key)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no page loaded for customer {customer_id}"))?;
+        Ok(CartConnection::new(
+            Arc::unwrap_or_clone(slice),
+            Cart,
+            Box::new(CartsOfCustomer {
+                customer_id,
+                filter,
+            }),
+        ))
+    }
+}
+
+impl TotalCount for CartsOfCustomer {
+    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
+        Box::pin(async move {
+            let key = loaders::CartCountKey {
+                customer_id: self.customer_id,
+                filter: self.filter.clone(),
+            };
+            let count = ctx
+                .shared::<Arc<CartLoaders>>()?
+                .count_of_customer
+                .load_one(key)
+                .await?;
+            Ok(count.unwrap_or(0))
+        })
     }
 }

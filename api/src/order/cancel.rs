@@ -21,7 +21,7 @@ use entity::{order, order_line, product};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use super::{Order, OrderStatus, may_see};
+use super::types::{Order, OrderStatus, may_see};
 use crate::auth::{self, Viewer};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};

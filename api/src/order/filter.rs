@@ -6,7 +6,7 @@ use entity::order;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition};
 
-use super::OrderStatus;
+use super::types::OrderStatus;
 use crate::error::ApiResult;
 use crate::ids::NodeKind;
 use crate::store::filter::{self, FilterInput};

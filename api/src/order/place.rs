@@ -5,7 +5,7 @@ use entity::{order, order_line, product};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, Value};
 
-use super::OrderStatus;
+use super::types::OrderStatus;
 use crate::error::{MutationError, UserError};
 use crate::money::Currency;
 

@@ -3,7 +3,7 @@ use entity::order;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use super::{Order, may_see};
+use super::types::{Order, may_see};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::execute::watch;

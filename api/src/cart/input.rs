@@ -1,0 +1,67 @@
+//! What cart mutations accept: the lines a client asks for, parsed into
+//! [`LineRequest`]s before a mutation takes its write turn, and the bounds
+//! on a cart's size.
+
+use async_graphql::{ID, InputObject};
+
+use crate::error::{MutationError, UserError, UserErrorCode};
+use crate::ids::{self, NodeKind};
+use crate::input::{FieldErrors, Quantity};
+
+/// A product and how many units of it to put in a cart.
+#[derive(Debug, InputObject)]
+pub struct CartLineInput {
+    /// The product's ID.
+    pub product_id: ID,
+    /// How many units, 1 to 1,000,000.
+    pub quantity: i32,
+}
+
+/// Most lines one call may add (Shopify's `cartLinesAdd` allows 250 too).
+pub const MAX_LINES_PER_CALL: usize = 250;
+/// Most lines one cart holds (Shopify's cart holds 250 too); with
+/// [`crate::input::MAX_QUANTITY`] and the largest price, a subtotal stays far inside
+/// what [`crate::money::Money`] computes exactly.
+pub const MAX_LINES_PER_CART: u64 = 250;
+
+/// A validated line of input; `index` is its position in `lines`, for error paths.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LineRequest {
+    pub(super) index: usize,
+    pub(super) product_id: i64,
+    pub(super) quantity: Quantity,
+}
+
+impl LineRequest {
+    /// Malformed IDs are top-level errors (`MutationError::Api`);
+    /// everything else a user error.
+    pub(super) fn parse_all(lines: &[CartLineInput]) -> Result<Vec<LineRequest>, MutationError> {
+        if lines.len() > MAX_LINES_PER_CALL {
+            return Err(UserError::new(
+                &["lines"],
+                UserErrorCode::TooMany,
+                format!("At most {MAX_LINES_PER_CALL} lines can be added at once"),
+            )
+            .into());
+        }
+        let mut requests = Vec::with_capacity(lines.len());
+        let mut errors = FieldErrors::default();
+        for (index, line) in lines.iter().enumerate() {
+            let product_id = ids::decode_as(&line.product_id, NodeKind::Product, "productId")?;
+            let field = ["lines", &index.to_string(), "quantity"];
+            if let Some(quantity) = errors.check(Quantity::parse(line.quantity, 1, &field)) {
+                requests.push(LineRequest {
+                    index,
+                    product_id,
+                    quantity,
+                });
+            }
+        }
+        errors.finish()?;
+        Ok(requests)
+    }
+
+    pub(super) fn field(&self, name: &str) -> Vec<String> {
+        vec!["lines".to_owned(), self.index.to_string(), name.to_owned()]
+    }
+}

@@ -1,0 +1,152 @@
+//! The fields of the order domain's types (their GraphQL face).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object};
+
+use super::loaders::OrderLoaders;
+use super::types::{Order, OrderLine, OrderStatus};
+use crate::context::Shared;
+use crate::customer::Customer;
+use crate::customer::loaders::CustomerLoaders;
+use crate::error::ApiResult;
+use crate::ids::{self, NodeKind};
+use crate::money::{Currency, Money};
+use crate::product::Product;
+use crate::product::loaders::ProductLoaders;
+use crate::timestamp::Timestamp;
+
+/// A sale: what one checkout sold, at the prices and names of that moment.
+/// It never changes afterwards, whatever happens to the products, the cart
+/// or the customer, except that it may be cancelled.
+#[Object(cache_control(private))]
+impl Order {
+    /// The order's global ID.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Order, self.0.id)
+    }
+
+    /// The order's number: sequential in the shop, starting at 1, for
+    /// people to quote (a number may be skipped when a checkout fails).
+    async fn number(&self) -> i64 {
+        self.0.id
+    }
+
+    /// Where the order stands.
+    async fn status(&self) -> OrderStatus {
+        OrderStatus::of(&self.0)
+    }
+
+    /// When the order was placed (its cart checked out).
+    async fn placed_at(&self) -> Timestamp {
+        Timestamp(self.0.placed_at)
+    }
+
+    /// When the order was cancelled; null unless it is.
+    async fn cancelled_at(&self) -> Option<Timestamp> {
+        self.0.cancelled_at.map(Timestamp)
+    }
+
+    /// The customer who placed it; null once that customer's account is
+    /// deleted (the order stays in the shop's books without personal data).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        let Some(customer) = self.0.customer_id else {
+            return Ok(None);
+        };
+        let row = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
+            .load_one(customer)
+            .await?;
+        Ok(row.map(Customer))
+    }
+
+    /// What was sold, one line per product, as it was sold. (The complexity
+    /// budget counts an order as 10 lines before the request runs, and
+    /// charges the lines beyond 10 when they load.)
+    #[graphql(complexity = "crate::execute::limits::LINES_PER_CART * child_complexity")]
+    async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderLine>> {
+        let rows = ctx
+            .shared::<Arc<OrderLoaders>>()?
+            .lines
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        crate::execute::limits::charge_beyond_estimate(
+            ctx,
+            rows.len(),
+            crate::execute::limits::LINES_PER_CART,
+        )?;
+        let currency = Currency {
+            code: self.0.currency.clone(),
+        };
+        Ok(rows
+            .iter()
+            .cloned()
+            .map(|row| OrderLine(row, currency.clone()))
+            .collect())
+    }
+
+    /// The sum of the lines' totals, in the order's currency.
+    async fn subtotal(&self) -> Money {
+        Money::from_minor(self.0.subtotal, &self.currency())
+    }
+
+    /// The number of units sold, over all lines.
+    async fn total_quantity(&self) -> i64 {
+        self.0.total_quantity
+    }
+}
+
+impl Order {
+    fn currency(&self) -> Currency {
+        Currency {
+            code: self.0.currency.clone(),
+        }
+    }
+}
+
+/// A product sold in an order: its name and unit price as they were when
+/// the order was placed, and how many units.
+#[Object(cache_control(private))]
+impl OrderLine {
+    /// The line's ID, unique and stable, for client caches (not a `Node`: a
+    /// line is reached through its order).
+    async fn id(&self) -> ID {
+        ids::encode_order_line(self.0.id)
+    }
+
+    /// The product's name when the order was placed.
+    async fn product_name(&self) -> &str {
+        &self.0.product_name
+    }
+
+    /// The price of one unit when the order was placed.
+    async fn unit_price(&self) -> Money {
+        Money::from_minor(self.0.unit_price, &self.1)
+    }
+
+    /// How many units were sold.
+    async fn quantity(&self) -> i32 {
+        self.0.quantity
+    }
+
+    /// `unitPrice × quantity`.
+    async fn total(&self) -> Money {
+        Money::from_minor(self.0.line_total, &self.1)
+    }
+
+    /// The product as it is now; null once it is deleted (the line keeps
+    /// its name and price).
+    async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<Product>> {
+        let Some(product) = self.0.product_id else {
+            return Ok(None);
+        };
+        let row = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
+            .load_one(product)
+            .await?;
+        Ok(row.map(Product))
+    }
+}

@@ -1,0 +1,179 @@
+//! What product mutations accept: their GraphQL inputs and the rules
+//! their fields keep, parsed into typed commands ([`NewProduct`],
+//! [`ProductChanges`]) before a mutation takes its write turn, so no input
+//! is ever parsed while SQLite's write lock is held.
+
+use async_graphql::{InputObject, MaybeUndefined};
+use chrono::Utc;
+use entity::product;
+use sea_orm::ActiveValue::Set;
+
+use crate::error::{MutationError, UserError};
+use crate::input::{FieldErrors, Name, required};
+use crate::money::{self, Decimal};
+
+/// The fields of a new product.
+#[derive(Debug, InputObject)]
+pub struct CreateProductInput {
+    /// The name, 1 to 200 characters (surrounding spaces are trimmed).
+    pub name: String,
+    /// An optional longer description, at most 5,000 characters.
+    pub description: Option<String>,
+    /// The unit price in the shop's currency, as a decimal string with at most
+    /// two decimal places, e.g. `"12.50"`. Must not be negative.
+    pub price: Decimal,
+    /// Units available, 0 or more. Defaults to 0.
+    #[graphql(default)]
+    pub stock: i32,
+}
+
+/// The fields to change on a product. Fields left out keep their value.
+#[derive(Debug, InputObject)]
+pub struct UpdateProductInput {
+    /// A new name, 1 to 200 characters. Null is `INVALID` (it is required).
+    pub name: MaybeUndefined<String>,
+    /// A new description; null removes it.
+    pub description: MaybeUndefined<String>,
+    /// A new unit price, e.g. `"12.50"`. Null is `INVALID` (it is required).
+    pub price: MaybeUndefined<Decimal>,
+    /// A new stock level, 0 or more. Null is `INVALID` (it is required).
+    pub stock: MaybeUndefined<i32>,
+}
+
+/// A product to add, its fields parsed.
+#[derive(Debug)]
+pub struct NewProduct {
+    name: Name,
+    description: Option<String>,
+    price: i64,
+    stock: i32,
+}
+
+impl NewProduct {
+    /// Every bad field of `input` at once, as user errors.
+    pub fn parse(input: CreateProductInput) -> Result<NewProduct, MutationError> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check(Name::parse(&input.name, &["input", "name"]));
+        let description = errors.check(
+            input
+                .description
+                .as_deref()
+                .map(|text| parse_description(text, &["input", "description"]))
+                .transpose(),
+        );
+        let price = errors.check(parse_price(input.price, &["input", "price"]));
+        let stock = errors.check(parse_stock(input.stock, &["input", "stock"]));
+        match (name, description, price, stock) {
+            (Some(name), Some(description), Some(price), Some(stock)) => Ok(NewProduct {
+                name,
+                description: description.flatten(),
+                price,
+                stock,
+            }),
+            _ => Err(errors.into()),
+        }
+    }
+
+    /// The row to insert.
+    pub fn into_row(self) -> product::ActiveModel {
+        let now = Utc::now();
+        product::ActiveModel {
+            name: Set(self.name.into()),
+            description: Set(self.description),
+            price: Set(self.price),
+            stock: Set(self.stock),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    }
+}
+
+/// The changes to make to a product, parsed; what is `None` keeps its value.
+#[derive(Debug, Default)]
+pub struct ProductChanges {
+    name: Option<Name>,
+    /// `Some(None)` removes the description.
+    description: Option<Option<String>>,
+    price: Option<i64>,
+    stock: Option<i32>,
+}
+
+impl ProductChanges {
+    /// Every bad field of `input` at once, as user errors.
+    pub fn parse(input: UpdateProductInput) -> Result<ProductChanges, MutationError> {
+        let mut errors = FieldErrors::default();
+        let mut changes = ProductChanges::default();
+        if let Some(Some(name)) = errors.check(required(&input.name, &["input", "name"])) {
+            changes.name = errors.check(Name::parse(name, &["input", "name"]));
+        }
+        match &input.description {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => changes.description = Some(None),
+            MaybeUndefined::Value(text) => {
+                changes.description =
+                    errors.check(parse_description(text, &["input", "description"]));
+            }
+        }
+        if let Some(Some(price)) = errors.check(required(&input.price, &["input", "price"])) {
+            changes.price = errors.check(parse_price(*price, &["input", "price"]));
+        }
+        if let Some(Some(stock)) = errors.check(required(&input.stock, &["input", "stock"])) {
+            changes.stock = errors.check(parse_stock(*stock, &["input", "stock"]));
+        }
+        errors.finish()?;
+        Ok(changes)
+    }
+
+    /// The columns to write: only those changed, so a concurrent update of
+    /// other fields is not overwritten.
+    pub fn apply_to(self, row: &mut product::ActiveModel) {
+        if let Some(name) = self.name {
+            row.name = Set(name.into());
+        }
+        if let Some(description) = self.description {
+            row.description = Set(description);
+        }
+        if let Some(price) = self.price {
+            row.price = Set(price);
+        }
+        if let Some(stock) = self.stock {
+            row.stock = Set(stock);
+        }
+        row.updated_at = Set(Utc::now());
+    }
+}
+
+/// Longest accepted description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+/// Largest accepted stock; keeps every cart quantity far from integer overflow.
+pub const MAX_STOCK: i32 = 1_000_000_000;
+
+/// A description: at most [`MAX_DESCRIPTION_CHARS`]; blank means none.
+pub fn parse_description(text: &str, field: &[&str]) -> Result<Option<String>, UserError> {
+    let text = text.trim();
+    if text.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(UserError::invalid(
+            field,
+            format!("Description must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// A price in minor units from a decimal amount.
+pub fn parse_price(amount: money::Decimal, field: &[&str]) -> Result<i64, UserError> {
+    money::to_minor_units(amount).map_err(|err| UserError::invalid(field, format!("Price {err}")))
+}
+
+/// A stock level: 0 to [`MAX_STOCK`].
+pub fn parse_stock(stock: i32, field: &[&str]) -> Result<i32, UserError> {
+    match stock {
+        s if s < 0 => Err(UserError::invalid(field, "Stock must not be negative")),
+        s if s > MAX_STOCK => Err(UserError::invalid(
+            field,
+            format!("Stock must be at most {MAX_STOCK}"),
+        )),
+        s => Ok(s),
+    }
+}

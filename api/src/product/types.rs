@@ -1,0 +1,17 @@
+//! The product domain's output types, declared apart from their fields
+//! ([`super::fields`]): other domains name them without importing what
+//! their fields return, so the types may point at each other while the
+//! files do not.
+
+use entity::product;
+
+/// A product as the API shows it; wraps the table row so that a new column
+/// never becomes public API by accident.
+#[derive(Debug, Clone)]
+pub struct Product(pub product::Model);
+
+impl crate::store::pagination::Keyed for product::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
