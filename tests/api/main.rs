@@ -37,3 +37,4 @@ mod spec;
 mod subscriptions;
 mod trusted;
 mod typescript;
+mod writes;

@@ -9,8 +9,9 @@ use sea_orm::DatabaseConnection;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Customer;
+use super::input::NewCustomer;
 use super::loaders::CustomerLoaders;
-use super::mutation::{CreateCustomerInput, create};
+use super::mutation::insert;
 use crate::auth::{self, Auth, NewSession, Viewer};
 use crate::cart::Cart;
 use crate::cart::guest::{self, GuestCart, GuestCartInput};
@@ -118,23 +119,22 @@ impl AccountMutation {
         if let Err(throttled) = passwords.sign_up_attempt(auth::client_address(ctx)) {
             return Ok(auth_payload((None, vec![throttled])));
         }
-        let outcome = match check_password(&input.password) {
-            Err(err) => Err(MutationError::from(err)),
-            Ok(()) => {
-                let hash = passwords.hash(input.password).await?;
-                let details = CreateCustomerInput {
-                    email: input.email,
-                    name: input.name,
-                };
-                let sign_up = async |txn: &sea_orm::DatabaseTransaction| {
-                    let row = create(txn, details, Some(hash)).await?;
-                    open_session(txn, auth, row, guest_cart).await
-                };
-                write(ctx, sign_up, LoggedIn::changed)
-                    .await
-                    .inspect(|logged_in| logged_in.act(ctx))
-            }
-        };
+        let outcome = async {
+            check_password(&input.password)?;
+            let details = NewCustomer::parse(&input.email, &input.name)?;
+            // Hashed only for a sign-up that can succeed, and before the
+            // write turn: the hash takes tens of milliseconds.
+            let hash = passwords.hash(input.password).await?;
+            let customer = details.with_password_hash(hash);
+            let sign_up = async |txn: &sea_orm::DatabaseTransaction| {
+                let row = insert(txn, customer).await?;
+                open_session(txn, auth, row, guest_cart).await
+            };
+            write(ctx, sign_up, LoggedIn::changed)
+                .await
+                .inspect(|logged_in| logged_in.act(ctx))
+        }
+        .await;
         Ok(auth_payload(into_payload(outcome)?))
     }
 

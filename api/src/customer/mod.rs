@@ -6,6 +6,7 @@
 mod account;
 mod fields;
 mod filter;
+mod input;
 pub mod loaders;
 mod mutation;
 pub mod passwords;
@@ -14,6 +15,7 @@ mod types;
 
 pub use account::{AccountMutation, AccountQuery};
 pub use filter::{CustomerFilter, CustomerOrder};
+pub use input::{CreateCustomerInput, UpdateCustomerInput};
 pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
 pub use types::Customer;

@@ -1,44 +1,22 @@
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use chrono::Utc;
+use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{cart, customer, order};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use super::Customer;
+use super::input::{CreateCustomerInput, CustomerChanges, NewCustomer, UpdateCustomerInput};
+use super::types::Customer;
 use crate::auth;
 use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
     taken_on_unique_violation,
 };
 use crate::ids::{self, NodeKind};
-use crate::input::{Email, FieldErrors, Name, required};
 use crate::store::events::Event;
 use crate::store::write::{unwatched, write};
 
 const EMAIL_TAKEN: &str = "Email is already used by another customer";
-
-/// The fields of a new customer.
-#[derive(Debug, InputObject)]
-pub struct CreateCustomerInput {
-    /// The email address; must be valid and not used by another customer.
-    pub email: String,
-    /// The name, 1 to 200 characters.
-    pub name: String,
-}
-
-/// The fields to change on a customer. Fields left out keep their value.
-#[derive(Debug, InputObject)]
-pub struct UpdateCustomerInput {
-    /// A new email address; must be valid and not used by another customer.
-    /// Leave it out to keep the email; null is `INVALID` (it is required).
-    pub email: MaybeUndefined<String>,
-    /// A new name, 1 to 200 characters. Leave it out to keep the name;
-    /// null is `INVALID` (it is required).
-    pub name: MaybeUndefined<String>,
-}
 
 /// The result of `createCustomer`.
 #[derive(SimpleObject)]
@@ -79,7 +57,11 @@ impl CustomerMutation {
         #[graphql(desc = "The new customer's fields.")] input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
         auth::viewer(ctx).require_admin()?;
-        let outcome = write(ctx, async |txn| create(txn, input, None).await, unwatched).await;
+        let outcome = async {
+            let customer = NewCustomer::parse(&input.email, &input.name)?;
+            write(ctx, async |txn| insert(txn, customer).await, unwatched).await
+        }
+        .await;
         let (customer, user_errors) = into_payload(outcome)?;
         Ok(CreateCustomerPayload {
             customer: customer.map(Customer),
@@ -101,7 +83,11 @@ impl CustomerMutation {
                 user_errors: vec![UserError::not_found(&["id"], "Customer")],
             });
         }
-        let outcome = write(ctx, async |txn| update(txn, key, input).await, unwatched).await;
+        let outcome = async {
+            let changes = CustomerChanges::parse(input)?;
+            write(ctx, async |txn| update(txn, key, changes).await, unwatched).await
+        }
+        .await;
         let (customer, user_errors) = into_payload(outcome)?;
         Ok(UpdateCustomerPayload {
             customer: customer.map(Customer),
@@ -166,56 +152,28 @@ fn may_change(ctx: &Context<'_>, key: i64) -> ApiResult<bool> {
     Ok(viewer.may_see_customer(key))
 }
 
-/// Creates a customer, with a password hash when they signed up themselves.
-pub(super) async fn create(
+/// Inserts `customer`; an email already used is `TAKEN`.
+pub(super) async fn insert(
     db: &impl ConnectionTrait,
-    input: CreateCustomerInput,
-    password_hash: Option<String>,
+    customer: NewCustomer,
 ) -> Result<customer::Model, MutationError> {
-    let mut errors = FieldErrors::default();
-    let email = errors.check(Email::parse(&input.email, &["input", "email"]));
-    let name = errors.check(Name::parse(&input.name, &["input", "name"]));
-    let (Some(email), Some(name)) = (email, name) else {
-        return Err(errors.into());
-    };
-    let now = Utc::now();
-    customer::ActiveModel {
-        email: Set(email.into()),
-        name: Set(name.into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        password_hash: Set(password_hash),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(|err| taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN))
+    customer
+        .into_row()
+        .insert(db)
+        .await
+        .map_err(|err| taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN))
 }
 
 async fn update(
     db: &impl ConnectionTrait,
     key: i64,
-    input: UpdateCustomerInput,
+    changes: CustomerChanges,
 ) -> Result<customer::Model, MutationError> {
     let Some(current) = customer::Entity::find_by_id(key).one(db).await? else {
         return Err(UserError::not_found(&["id"], "Customer").into());
     };
     let mut row: customer::ActiveModel = current.into();
-    let mut errors = FieldErrors::default();
-    let email = required(&input.email, &["input", "email"]);
-    if let Some(Some(email)) = errors.check(email)
-        && let Some(email) = errors.check(Email::parse(email, &["input", "email"]))
-    {
-        row.email = Set(email.into());
-    }
-    let name = required(&input.name, &["input", "name"]);
-    if let Some(Some(name)) = errors.check(name)
-        && let Some(name) = errors.check(Name::parse(name, &["input", "name"]))
-    {
-        row.name = Set(name.into());
-    }
-    errors.finish()?;
-    row.updated_at = Set(Utc::now());
+    changes.apply_to(&mut row);
     row.update(db).await.map_err(|err| match err {
         DbErr::RecordNotUpdated => not_found_if_not_updated(err, &["id"], "Customer"),
         err => taken_on_unique_violation(err, &["input", "email"], EMAIL_TAKEN),

@@ -66,7 +66,7 @@ pub struct SchemaOptions {
     /// Introspection and "did you mean" suggestions (off in production).
     pub introspection: bool,
     /// Longest a mutation waits for its turn to write on SQLite
-    /// ([`crate::store::db::WriteQueue`]).
+    /// ([`crate::store::write::WriteQueue`]).
     pub write_patience: std::time::Duration,
 }
 
@@ -82,7 +82,7 @@ pub fn build(
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
-    let write_queue = crate::store::db::WriteQueue::new(&db, options.write_patience);
+    let write_queue = crate::store::write::WriteQueue::new(&db, options.write_patience);
     let mut builder = builder()
         .extension(LimitsExtension::new(limits.clone()))
         .limit_directives(MAX_DIRECTIVES)

@@ -1,6 +1,7 @@
 //! Change events for subscriptions: "this cart changed", "this product
-//! changed". Mutations announce what they changed when they commit; each
-//! server instance fans the events out to its subscribers.
+//! changed". The write path ([`super::write`]) hands over what a mutation
+//! changed when it commits; this module only announces, and each server
+//! instance fans the events out to its subscribers.
 //!
 //! On PostgreSQL events reach every server instance on the database, each
 //! of which `LISTEN`s, through `NOTIFY`, and only for changes that
@@ -25,8 +26,6 @@ use futures_util::Stream;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, mpsc};
-
-use crate::error::MutationError;
 
 /// The PostgreSQL channel the events travel on.
 const CHANNEL: &str = "shopgraph_events";
@@ -108,44 +107,48 @@ impl Events {
         Events { local, announcer }
     }
 
-    /// Commits `txn` when `outcome` succeeded and announces what `changed`
-    /// says it changed; rolls back otherwise. Mutations reach it through
-    /// [`crate::store::write::write`].
-    pub(crate) async fn finish<T>(
+    /// Sends, inside `txn`, the events that must arrive exactly when it
+    /// commits (a session's end, on PostgreSQL: every instance closes its
+    /// sockets); the write path calls this just before its commit.
+    pub(crate) async fn send_in_transaction(
         &self,
-        txn: sea_orm::DatabaseTransaction,
-        outcome: Result<T, MutationError>,
-        changed: impl FnOnce(&T) -> Vec<Event>,
-    ) -> Result<T, MutationError> {
-        let value = match outcome {
-            Ok(value) => value,
-            Err(err) => {
-                txn.rollback().await?;
-                return Err(err);
-            }
-        };
-        let events = changed(&value);
+        txn: &impl ConnectionTrait,
+        events: &[Event],
+    ) -> Result<(), DbErr> {
+        if self.announcer.is_none() {
+            return Ok(());
+        }
+        let now: Vec<Event> = events
+            .iter()
+            .copied()
+            .filter(|event| event.sent_in_transaction())
+            .collect();
+        for payload in payloads(&now) {
+            notify(txn, payload).await?;
+        }
+        Ok(())
+    }
+
+    /// Announces `events` of a write that committed: on SQLite to this
+    /// instance's subscribers at once; on PostgreSQL the hints go to the
+    /// announcer (those sent in the transaction are not sent again). Never
+    /// waits: past the announcer's queue a hint is dropped and counted.
+    pub(crate) fn announce(&self, events: Vec<Event>) {
         let Some(announcer) = &self.announcer else {
-            txn.commit().await?;
             for event in events {
                 // No receiver means no subscriber: nothing to do.
                 let _ = self.local.send(event);
             }
-            return Ok(value);
+            return;
         };
-        let (now, hints): (Vec<Event>, Vec<Event>) = events
+        for hint in events
             .into_iter()
-            .partition(|event| event.sent_in_transaction());
-        for payload in payloads(&now) {
-            notify(&txn, payload).await?;
-        }
-        txn.commit().await?;
-        for hint in hints {
+            .filter(|event| !event.sent_in_transaction())
+        {
             if announcer.try_send(hint).is_err() {
                 crate::observe::counting::record(|metrics| metrics.change_event_dropped());
             }
         }
-        Ok(value)
     }
 
     /// Every `wanted` event from now on.
