@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use api::store::db::MigrationStep;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod settings;
@@ -47,9 +48,28 @@ enum Command {
     /// Print the effective settings (flags over environment over file over
     /// defaults), as TOML, with secrets hidden.
     Config,
+    /// Apply or roll back the database's migrations (the server applies
+    /// pending ones at start), then list them, applied or pending.
+    Migrate {
+        #[command(subcommand)]
+        step: MigrateStep,
+    },
     /// Delete the guest carts nobody changed for `--guest-cart-idle-hours`
     /// (the server also does this every hour), and say how many.
     PurgeGuestCarts,
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateStep {
+    /// Only list the migrations.
+    Status,
+    /// Apply the pending migrations.
+    Up,
+    /// Roll back the last applied migrations (one by default).
+    Down {
+        #[arg(default_value_t = 1)]
+        steps: u32,
+    },
 }
 
 #[tokio::main]
@@ -75,6 +95,25 @@ async fn main() -> anyhow::Result<()> {
                 std::fs::write(&path, sdl)
                     .with_context(|| format!("could not write {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Migrate { step } => {
+            let step = match step {
+                MigrateStep::Status => MigrationStep::Status,
+                MigrateStep::Up => MigrationStep::Up,
+                MigrateStep::Down { steps } => MigrationStep::Down(steps),
+            };
+            let migrations = api::store::db::migrate(&cli.config, step)
+                .await
+                .with_context(|| {
+                    format!(
+                        "could not migrate the database at {}",
+                        api::redact(&cli.config.database_url)
+                    )
+                })?;
+            for (name, applied) in migrations {
+                println!("{} {name}", if applied { "applied" } else { "pending" });
             }
             Ok(())
         }

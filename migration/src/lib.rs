@@ -3,7 +3,13 @@
 //! This crate stands alone on purpose: it does not depend on `entity`, so a
 //! landed migration keeps meaning what it meant when it was written, whatever
 //! the entities look like later. One file per change, never edited once landed.
+//!
+//! Migrations read nothing from the environment: what a data migration
+//! needs to know about the shop comes in [`Settings`], which the server
+//! passes from its configuration ([`up`]); run without them (the bare
+//! `Migrator`), the documented defaults apply.
 
+pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_customer;
@@ -37,4 +43,45 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_create_persisted_query::Migration),
         ]
     }
+}
+
+/// What data migrations need to know about the shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The shop's currency (ISO 4217, three upper-case letters): the
+    /// currency of the orders `m20261204_000009_create_order` makes of carts
+    /// checked out before orders existed. [`Settings::DEFAULT_CURRENCY`]
+    /// when not given, as the server's own default.
+    pub currency: String,
+}
+
+impl Settings {
+    /// The server's default currency (`--currency`).
+    pub const DEFAULT_CURRENCY: &str = "USD";
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            currency: Settings::DEFAULT_CURRENCY.to_owned(),
+        }
+    }
+}
+
+tokio::task_local! {
+    static SETTINGS: Settings;
+}
+
+/// Applies every pending migration, with `settings` for the data
+/// migrations that need them.
+pub async fn up(
+    db: &sea_orm_migration::sea_orm::DatabaseConnection,
+    settings: Settings,
+) -> Result<(), DbErr> {
+    SETTINGS.scope(settings, Migrator::up(db, None)).await
+}
+
+/// The settings of the running [`up`], or the defaults.
+fn settings() -> Settings {
+    SETTINGS.try_with(Settings::clone).unwrap_or_default()
 }

@@ -14,9 +14,9 @@
 //!
 //! `up` also turns every cart already checked out into an order, in the
 //! order they were checked out, with prices **as they are when the
-//! migration runs** (earlier prices were never kept) and the currency
-//! `SHOPGRAPH_CURRENCY` names then (`USD` when unset, the server's
-//! default). `down` drops both tables: carts keep their `checked_out_at`,
+//! migration runs** (earlier prices were never kept) and the shop's
+//! currency from the server's settings ([`crate::Settings`]; `USD`, the
+//! server's default, when run without them). `down` drops both tables: carts keep their `checked_out_at`,
 //! so the schema before this migration loses nothing it had. Each
 //! direction runs in one transaction.
 
@@ -137,10 +137,14 @@ impl MigrationTrait for Migration {
                 .await?;
         }
 
-        let currency = std::env::var("SHOPGRAPH_CURRENCY")
-            .ok()
-            .filter(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
-            .unwrap_or_else(|| "USD".to_owned());
+        // The server checked the code (three upper-case letters) before
+        // passing it; checked again, as it goes into the statement's text.
+        let currency = crate::settings().currency;
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(DbErr::Migration(format!(
+                "the shop's currency must be three upper-case letters, not {currency:?}"
+            )));
+        }
         let db = manager.get_connection();
         db.execute_unprepared(&format!(
             r#"INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id)

@@ -196,6 +196,49 @@ async fn export_schema_prints_the_sdl() {
     );
 }
 
+/// `shopgraph migrate` applies, lists and rolls back migrations on the
+/// configured database, with the server's own settings.
+#[tokio::test]
+async fn migrate_applies_lists_and_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/shop.db?mode=rwc", dir.path().display());
+    let migrate = |args: &'static [&'static str]| {
+        let url = url.clone();
+        async move {
+            let output = Command::new(BINARY)
+                .args(["--database-url", &url, "migrate"])
+                .args(args)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).unwrap()
+        }
+    };
+    let count = |listing: &str, state: &str| {
+        listing
+            .lines()
+            .filter(|line| line.starts_with(state))
+            .count()
+    };
+    let before = migrate(&["status"]).await;
+    assert_eq!(count(&before, "applied "), 0, "{before}");
+    let total = count(&before, "pending ");
+    assert!(total > 10, "{before}");
+    let up = migrate(&["up"]).await;
+    assert_eq!(count(&up, "applied "), total, "{up}");
+    let down = migrate(&["down", "2"]).await;
+    assert_eq!(count(&down, "pending "), 2, "{down}");
+    assert!(
+        down.lines().last().unwrap().starts_with("pending "),
+        "the last ones went: {down}"
+    );
+}
+
 /// SIGTERM under load: `/ready` turns 503 at once, requests in flight
 /// finish, and the process exits 0 within its grace period.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

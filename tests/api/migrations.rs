@@ -164,6 +164,14 @@ engine_tests! {
                 }).collect::<Vec<_>>()
             }
         };
+        let currencies = |db: &sea_orm::DatabaseConnection| {
+            let db = db.clone();
+            async move {
+                let sql = r#"SELECT DISTINCT currency FROM "order""#;
+                let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+                rows.iter().map(|row| row.try_get::<String>("", "currency").unwrap()).collect::<Vec<_>>()
+            }
+        };
         Migrator::up(&db, None).await.unwrap();
         let expected = vec![
             (1, 11, "a@example.com".to_owned(), "PLACED".to_owned(), 9000, 3, "Pot".to_owned(), 3000, 3, 9000),
@@ -171,6 +179,7 @@ engine_tests! {
             (2, 10, "a@example.com".to_owned(), "PLACED".to_owned(), 3900, 3, "Pot".to_owned(), 3000, 1, 3000),
         ];
         assert_eq!(orders(&db).await, expected, "the open cart 12 placed nothing");
+        assert_eq!(currencies(&db).await, ["USD"], "without settings, the default currency");
 
         Migrator::down(&db, Some(steps_above(8))).await.unwrap();
         assert!(!table_exists(&db, r#""order""#).await);
@@ -179,8 +188,11 @@ engine_tests! {
             "SELECT COUNT(*) AS n FROM cart WHERE checked_out_at IS NOT NULL")).await.unwrap().unwrap();
         assert_eq!(carts.try_get::<i64>("", "n").unwrap(), 2, "the carts keep their checkouts");
 
-        Migrator::up(&db, None).await.unwrap();
+        // The server passes its --currency; nothing is read from the environment.
+        let settings = migration::Settings { currency: "EUR".to_owned() };
+        migration::up(&db, settings).await.unwrap();
         assert_eq!(orders(&db).await, expected);
+        assert_eq!(currencies(&db).await, ["EUR"], "the server's currency");
         db.close().await.unwrap();
     }
 }

@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
@@ -22,8 +21,46 @@ use crate::config::Config;
 /// Connects to `config.database_url` and applies pending migrations.
 pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, DbErr> {
     let db = connect(config).await?;
-    Migrator::up(&db, None).await?;
+    migration::up(&db, migration_settings(config)).await?;
     Ok(db)
+}
+
+/// What `shopgraph migrate` does.
+#[derive(Debug, Clone, Copy)]
+pub enum MigrationStep {
+    /// Lists every migration, applied or pending.
+    Status,
+    /// Applies the pending migrations (the server does this at start).
+    Up,
+    /// Rolls back this many of the last applied migrations.
+    Down(u32),
+}
+
+/// Runs `step` on `config.database_url`, with the shop's settings; returns
+/// every migration's name and whether it is applied, afterwards.
+pub async fn migrate(config: &Config, step: MigrationStep) -> Result<Vec<(String, bool)>, DbErr> {
+    use migration::{Migrator, MigratorTrait};
+    let db = connect(config).await?;
+    match step {
+        MigrationStep::Status => {}
+        MigrationStep::Up => migration::up(&db, migration_settings(config)).await?,
+        MigrationStep::Down(steps) => Migrator::down(&db, Some(steps)).await?,
+    }
+    let migrations = Migrator::get_migration_with_status(&db).await?;
+    Ok(migrations
+        .iter()
+        .map(|migration| {
+            let applied = matches!(migration.status(), migration::MigrationStatus::Applied);
+            (migration.name().to_owned(), applied)
+        })
+        .collect())
+}
+
+/// What the data migrations need to know of the shop, from its settings.
+pub fn migration_settings(config: &Config) -> migration::Settings {
+    migration::Settings {
+        currency: config.currency.clone(),
+    }
 }
 
 /// A pool of one connection for the probes (`/ready`, `/health`), so that a
