@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -35,21 +36,32 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to and migrates the database, then builds the app over it.
+    /// Checks every setting, then connects to and migrates the database and
+    /// builds the app over it: a bad setting is reported before the
+    /// database is touched.
     pub async fn build(config: &Config) -> anyhow::Result<App> {
+        let parts = Parts::from_config(config)?;
         let db = db::connect_and_migrate(config).await.with_context(|| {
             format!(
                 "could not open and migrate the database at {}",
                 redact(&config.database_url)
             )
         })?;
-        App::with_database(config, db).await
+        App::assemble(config, parts, db).await
     }
 
     /// Builds the app over an open, migrated database (seeding it with demo
     /// data if asked) and binds the listening socket. Tests use this to watch
     /// the statements the server runs.
-    pub async fn with_database(config: &Config, mut db: DatabaseConnection) -> anyhow::Result<App> {
+    pub async fn with_database(config: &Config, db: DatabaseConnection) -> anyhow::Result<App> {
+        App::assemble(config, Parts::from_config(config)?, db).await
+    }
+
+    async fn assemble(
+        config: &Config,
+        parts: Parts,
+        mut db: DatabaseConnection,
+    ) -> anyhow::Result<App> {
         let metrics = Arc::new(metrics::Metrics::new());
         if config.metrics_listen.is_some() {
             // Before the connection is cloned: clones share the callback.
@@ -64,55 +76,32 @@ impl App {
         if config.seed_demo && demo::seed(&db).await.context("could not seed demo data")? {
             tracing::info!("seeded the empty database with demo data");
         }
-        let currency = money::Currency {
-            code: config.currency.clone(),
-        };
         let events = events::Events::start(&db);
-        let options = schema::SchemaOptions {
-            limits: limits::Limits::from(config),
-            introspection: config.introspection_enabled(),
-            write_patience: std::time::Duration::from_millis(config.db_busy_timeout_ms),
-        };
-        let auth = auth::Auth::from_config(config).map_err(anyhow::Error::msg)?;
-        let passwords = passwords::Passwords::new(config.max_concurrent_password_hashes());
         let schema = schema::build(
             db.clone(),
-            currency,
+            money::Currency {
+                code: config.currency.clone(),
+            },
             events.clone(),
-            auth.clone(),
-            passwords,
+            parts.auth.clone(),
+            passwords::Passwords::new(config.max_concurrent_password_hashes()),
             cart::guest::GuestCartQuota::new(config.guest_carts_per_hour),
-            &options,
+            &schema::SchemaOptions {
+                limits: parts.limits.clone(),
+                introspection: config.introspection_enabled(),
+                write_patience: Duration::from_millis(config.db_busy_timeout_ms),
+            },
         );
-        let trusted = match &config.trusted_documents {
-            Some(path) => {
-                let list = trusted::TrustedDocuments::load(path, config.production)?;
-                tracing::info!(
-                    documents = list.len(),
-                    enforced = list.enforced(),
-                    "trusted documents loaded{}",
-                    if list.enforced() {
-                        ": only these run"
-                    } else {
-                        " (not enforced outside --production)"
-                    }
-                );
-                Some(Arc::new(list))
-            }
-            None => None,
-        };
         let gate = execute::Gate::new(
             schema,
             schema::loaders::make(db.clone()),
-            limits::Limits::from(config),
-            throttle::RateLimits::from_config(config).map_err(anyhow::Error::msg)?,
-            execute::SubscriptionCaps::from(config),
-            trusted.clone(),
+            parts.limits,
+            parts.rate,
+            parts.subscription_caps,
+            parts.trusted.clone(),
         );
         let shutting_down = Arc::new(AtomicBool::new(false));
-        let connections = http::serve::Connections::new(
-            http::serve::ConnectionLimits::from(config).within_open_file_limit(),
-        );
+        let connections = http::serve::Connections::new(parts.connection_limits);
         let http_config = http::HttpConfig {
             graphiql: config
                 .graphiql_enabled()
@@ -120,51 +109,27 @@ impl App {
             max_batch: usize::from(config.max_batch),
             catalogue_max_age: config.cache_max_age_s,
             shutting_down: shutting_down.clone(),
-            auth,
+            auth: parts.auth,
             max_body_bytes: usize::try_from(config.max_body_bytes).unwrap_or(usize::MAX),
             cors_origins: config.cors_origins.clone(),
             cors_allow_headers: config.cors_allow_headers.clone(),
             metrics: metrics.clone(),
-            trusted,
+            trusted: parts.trusted,
             persisted_queries_per_hour: config.persisted_queries_per_hour,
             trace_sample_ratio: if config.otlp_endpoint.is_some() {
                 config.otlp_sample_ratio
             } else {
                 0.0
             },
-            client_address_header: config
-                .client_address_header
-                .as_deref()
-                .map(|name| {
-                    axum::http::HeaderName::try_from(name.trim())
-                        .with_context(|| format!("`{name}` is not a header name"))
-                })
-                .transpose()?,
+            client_address_header: parts.client_address_header,
             connections: connections.clone(),
-            body_timeout: std::time::Duration::from_millis(config.body_timeout_ms),
-            socket: http::ws::SocketLimits::from(config),
+            body_timeout: Duration::from_millis(config.body_timeout_ms),
+            socket: parts.socket_limits,
             probe_db: db::connect_probe(config)
                 .await
                 .context("could not open the probes' database connection")?,
         };
-        let metrics_endpoint = observe::scrape::Endpoint {
-            metrics: metrics.clone(),
-            sample: {
-                let (gate, db, connections) = (gate.clone(), db.clone(), connections.clone());
-                Arc::new(move || {
-                    let load = gate.load();
-                    let (pool_size, pool_idle) = db::pool_now(&db);
-                    metrics::Sampled {
-                        running: load.running,
-                        waiting: load.waiting,
-                        listening: load.listening,
-                        connections: connections.open(),
-                        pool_size,
-                        pool_idle,
-                    }
-                })
-            },
-        };
+        let scrape = scrape_endpoint(metrics, &gate, &db, &connections);
         let router = http::router(gate, db.clone(), events, &http_config);
         let metrics = match config.metrics_listen {
             Some(addr) => {
@@ -172,7 +137,7 @@ impl App {
                     .await
                     .with_context(|| format!("could not serve metrics on {addr}"))?;
                 tracing::info!(address = %listener.local_addr()?, "Prometheus metrics at /metrics");
-                Some((listener, metrics_endpoint.router()))
+                Some((listener, scrape.router()))
             }
             None => None,
         };
@@ -184,8 +149,8 @@ impl App {
             router,
             connections,
             shutting_down,
-            drain: std::time::Duration::from_millis(config.shutdown_drain_ms),
-            grace: std::time::Duration::from_millis(config.shutdown_grace_ms),
+            drain: Duration::from_millis(config.shutdown_drain_ms),
+            grace: Duration::from_millis(config.shutdown_grace_ms),
             purge: (db, config.guest_cart_idle_hours),
             metrics,
         })
@@ -234,6 +199,86 @@ impl App {
                 Ok(())
             }
         }
+    }
+}
+
+/// What the settings make, each part by its own constructor, checked
+/// before anything is opened.
+struct Parts {
+    limits: limits::Limits,
+    auth: auth::Auth,
+    rate: Option<Arc<throttle::RateLimits>>,
+    subscription_caps: execute::SubscriptionCaps,
+    connection_limits: http::serve::ConnectionLimits,
+    socket_limits: http::ws::SocketLimits,
+    client_address_header: Option<axum::http::HeaderName>,
+    trusted: Option<Arc<trusted::TrustedDocuments>>,
+}
+
+impl Parts {
+    fn from_config(config: &Config) -> anyhow::Result<Parts> {
+        Ok(Parts {
+            limits: limits::Limits::from(config),
+            auth: auth::Auth::from_config(config).map_err(anyhow::Error::msg)?,
+            rate: throttle::RateLimits::from_config(config).map_err(anyhow::Error::msg)?,
+            subscription_caps: execute::SubscriptionCaps::from(config),
+            connection_limits: http::serve::ConnectionLimits::from(config).within_open_file_limit(),
+            socket_limits: http::ws::SocketLimits::from(config),
+            client_address_header: config
+                .client_address_header
+                .as_deref()
+                .map(|name| {
+                    axum::http::HeaderName::try_from(name.trim())
+                        .with_context(|| format!("`{name}` is not a header name"))
+                })
+                .transpose()?,
+            trusted: trusted_documents(config)?,
+        })
+    }
+}
+
+/// The trusted documents `--trusted-documents` names, if any.
+fn trusted_documents(config: &Config) -> anyhow::Result<Option<Arc<trusted::TrustedDocuments>>> {
+    let Some(path) = &config.trusted_documents else {
+        return Ok(None);
+    };
+    let list = trusted::TrustedDocuments::load(path, config.production)?;
+    tracing::info!(
+        documents = list.len(),
+        enforced = list.enforced(),
+        "trusted documents loaded{}",
+        if list.enforced() {
+            ": only these run"
+        } else {
+            " (not enforced outside --production)"
+        }
+    );
+    Ok(Some(Arc::new(list)))
+}
+
+/// The metrics endpoint, sampling the gate's load, the open connections
+/// and the pool at each scrape.
+fn scrape_endpoint(
+    metrics: Arc<metrics::Metrics>,
+    gate: &execute::Gate,
+    db: &DatabaseConnection,
+    connections: &http::serve::Connections,
+) -> observe::scrape::Endpoint {
+    let (gate, db, connections) = (gate.clone(), db.clone(), connections.clone());
+    observe::scrape::Endpoint {
+        metrics,
+        sample: Arc::new(move || {
+            let load = gate.load();
+            let (pool_size, pool_idle) = db::pool_now(&db);
+            metrics::Sampled {
+                running: load.running,
+                waiting: load.waiting,
+                listening: load.listening,
+                connections: connections.open(),
+                pool_size,
+                pool_idle,
+            }
+        }),
     }
 }
 

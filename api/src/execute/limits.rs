@@ -10,21 +10,16 @@
 //! page size they ask (see the `complexity` of the list fields), so
 //! `products(first: 100)` costs a hundred times `products(first: 1)`.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextResolve, NextValidation, ResolveInfo,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use async_graphql::{ServerError, ServerResult, ValidationResult};
 
 use crate::error::ErrorCode;
-use crate::execute::completion::{AbstractTypes, Completion, Place};
-use crate::execute::scan::{self, TextLimits};
-use crate::execute::throttle::{self, Allowance, OperationCost};
+use crate::execute::scan::TextLimits;
+use crate::execute::throttle::{Allowance, OperationCost};
 
 /// Most directives on one field.
 pub const MAX_DIRECTIVES: usize = 10;
@@ -151,230 +146,108 @@ pub fn charge_beyond_estimate(
     }
 }
 
-/// The extension that enforces the alias cap and the shared budget, gives
-/// depth and complexity failures their own codes, and gives every other
-/// error async-graphql reports without a code one: `GRAPHQL_PARSE_FAILED`,
-/// `GRAPHQL_VALIDATION_FAILED`, and for the rest `BAD_REQUEST` when it
-/// concerns the request as a whole (such as "Unknown operation named …"),
-/// `BAD_USER_INPUT` otherwise — so every error a client sees carries
-/// `extensions.code`.
-///
-/// One extension, not one per job: async-graphql sends every field of a
-/// response through each extension, so each one costs per field (merging
-/// two made the nested carts query 10% faster, bench/results/latest.md).
-pub struct LimitsExtension {
-    limits: Limits,
-    abstract_types: AbstractTypes,
-}
-
-impl LimitsExtension {
-    pub fn new(limits: Limits) -> LimitsExtension {
-        LimitsExtension {
-            limits,
-            abstract_types: AbstractTypes::default(),
-        }
+/// Checks a parsed document: its aliases within the cap. Returns whether
+/// it only introspects the schema (which gets a deeper depth limit).
+pub(super) fn check_document(limits: &Limits, document: &ExecutableDocument) -> ServerResult<bool> {
+    let aliases = count_aliases(document);
+    if aliases > limits.max_aliases {
+        return Err(ErrorCode::TooManyAliases.error(format!(
+            "The document uses {aliases} aliases; at most {} are allowed",
+            limits.max_aliases
+        )));
     }
+    Ok(only_introspects(document))
 }
 
-impl ExtensionFactory for LimitsExtension {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Enforce {
-            limits: self.limits.clone(),
-            introspection: AtomicBool::new(false),
-            costs: Mutex::default(),
-            document: Mutex::default(),
-            completion: Completion::new(self.abstract_types.clone()),
+/// Checks what validation measured: the depth, and the cost, which is
+/// spent from the request's `budget` (shared by a batch's operations).
+pub(super) fn check_validated(
+    limits: &Limits,
+    introspection: bool,
+    budget: Option<&Budget>,
+    result: &ValidationResult,
+) -> Result<(), Vec<ServerError>> {
+    let max_depth = if introspection {
+        MAX_INTROSPECTION_DEPTH
+    } else {
+        limits.max_depth
+    };
+    if result.depth > max_depth {
+        return Err(vec![ErrorCode::QueryTooDeep.error(format!(
+            "The operation nests fields more than {max_depth} deep"
+        ))]);
+    }
+    let (spent, within) = match budget {
+        Some(budget) => budget.spend(result.complexity),
+        None => (
+            result.complexity,
+            result.complexity <= limits.max_complexity,
+        ),
+    };
+    if !within {
+        return Err(vec![ErrorCode::QueryTooComplex.error(format!(
+            "The request costs {spent}, over the budget of {} per request: every field costs 1, and a list multiplies what it selects by the page size asked (`first`/`last`)",
+            limits.max_complexity
+        ))]);
+    }
+    Ok(())
+}
+
+/// Validation's errors with their code; an argument of the wrong type is
+/// reported by validation, and again by the complexity calculation of
+/// fields whose cost reads it: the first report is kept.
+pub(super) fn validation_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    let restated = errors
+        .iter()
+        .any(|error| error.message.starts_with("Invalid value for argument"));
+    errors
+        .into_iter()
+        .filter(|error| !(restated && error.message.starts_with("Expected input type")))
+        .map(|error| ErrorCode::GraphqlValidationFailed.apply(error))
+        .collect()
+}
+
+/// The response's errors, each with a code (`BAD_REQUEST` for an error
+/// about the request as a whole, such as "Unknown operation named …",
+/// `BAD_USER_INPUT` for the rest that async-graphql left without one), at
+/// most [`MAX_ERRORS`] of them: past that, one error says how many more.
+pub(super) fn coded_and_capped(errors: Vec<ServerError>) -> Vec<ServerError> {
+    let mut errors: Vec<ServerError> = errors
+        .into_iter()
+        .map(|err| {
+            let code = if err.path.is_empty() {
+                ErrorCode::BadRequest
+            } else {
+                ErrorCode::BadUserInput
+            };
+            code.apply(err)
         })
+        .collect();
+    if errors.len() > MAX_ERRORS {
+        let left_out = errors.len() - (MAX_ERRORS - 1);
+        errors.truncate(MAX_ERRORS - 1);
+        let code = errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.clone()),
+                _ => None,
+            });
+        let mut more = ServerError::new(format!("… and {left_out} more errors"), None);
+        more.extensions.get_or_insert_with(Default::default).set(
+            "code",
+            code.unwrap_or_else(|| ErrorCode::BadRequest.as_str().to_owned()),
+        );
+        errors.push(more);
     }
-}
-
-/// The limits, for one operation.
-struct Enforce {
-    limits: Limits,
-    /// Whether the document only introspects the schema.
-    introspection: AtomicBool,
-    /// The client's allowance and what this operation cost, for
-    /// `extensions.cost`.
-    costs: Mutex<Option<(Allowance, OperationCost)>>,
-    /// The operation's document, for completing its response.
-    document: Mutex<Option<ExecutableDocument>>,
-    /// Field errors and runtime types, for completing the response the
-    /// GraphQL spec's way ([`crate::execute::completion`]).
-    completion: Completion,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Enforce {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|err| {
-                let code = if err.path.is_empty() {
-                    ErrorCode::BadRequest
-                } else {
-                    ErrorCode::BadUserInput
-                };
-                code.apply(err)
-            })
-            .collect();
-        if response.errors.len() > MAX_ERRORS {
-            let left_out = response.errors.len() - (MAX_ERRORS - 1);
-            response.errors.truncate(MAX_ERRORS - 1);
-            let code = response.errors[0]
-                .extensions
-                .as_ref()
-                .and_then(|extensions| extensions.get("code"))
-                .and_then(|code| match code {
-                    async_graphql::Value::String(code) => Some(code.clone()),
-                    _ => None,
-                });
-            let mut more = ServerError::new(format!("… and {left_out} more errors"), None);
-            more.extensions.get_or_insert_with(Default::default).set(
-                "code",
-                code.unwrap_or_else(|| ErrorCode::BadRequest.as_str().to_owned()),
-            );
-            response.errors.push(more);
-        }
-        // The request's data is not visible to this hook (async-graphql
-        // attaches it later), so parsing noted where the costs are.
-        let costs = self.costs.lock().expect("never poisoned").take();
-        if let Some((allowance, operation)) = costs {
-            response
-                .extensions
-                .insert("cost".to_owned(), operation.extension(&allowance));
-        }
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let (Some(allowance), Some(operation)) =
-            (ctx.data_opt::<Allowance>(), ctx.data_opt::<OperationCost>())
-        {
-            *self.costs.lock().expect("never poisoned") =
-                Some((allowance.clone(), operation.clone()));
-        }
-        // Before the parser, whatever the transport: see `crate::execute::scan`.
-        scan::scan(query, self.limits.text)?;
-        if scan::variables_hold_nul(variables) {
-            return Err(scan::nul());
-        }
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|err| ErrorCode::GraphqlParseFailed.apply(on_one_line(err)))?;
-        let aliases = count_aliases(&document);
-        if aliases > self.limits.max_aliases {
-            return Err(ErrorCode::TooManyAliases.error(format!(
-                "The document uses {aliases} aliases; at most {} are allowed",
-                self.limits.max_aliases
-            )));
-        }
-        self.introspection
-            .store(only_introspects(&document), Ordering::SeqCst);
-        *self.document.lock().expect("never poisoned") = Some(document.clone());
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().expect("never poisoned");
-        self.completion.complete(
-            &ctx.schema_env.registry,
-            document.as_ref(),
-            operation_name,
-            response,
-        )
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let place = Place::of(&info);
-        self.completion.resolving(&ctx.schema_env.registry, &place);
-        let result = next.run(ctx, info).await;
-        self.completion.resolved(&place, result)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let limits = &self.limits;
-        let result = next.run(ctx).await.map_err(|errors| {
-            // An argument of the wrong type is reported by validation, and
-            // again by the complexity calculation of fields whose cost reads
-            // it; keep the first report.
-            let restated = errors
-                .iter()
-                .any(|error| error.message.starts_with("Invalid value for argument"));
-            errors
-                .into_iter()
-                .filter(|error| !(restated && error.message.starts_with("Expected input type")))
-                .map(|error| ErrorCode::GraphqlValidationFailed.apply(error))
-                .collect::<Vec<_>>()
-        })?;
-        let max_depth = if self.introspection.load(Ordering::SeqCst) {
-            MAX_INTROSPECTION_DEPTH
-        } else {
-            limits.max_depth
-        };
-        if result.depth > max_depth {
-            return Err(vec![ErrorCode::QueryTooDeep.error(format!(
-                "The operation nests fields more than {max_depth} deep"
-            ))]);
-        }
-        let (spent, within) = match ctx.data_opt::<Budget>() {
-            Some(budget) => budget.spend(result.complexity),
-            None => (
-                result.complexity,
-                result.complexity <= limits.max_complexity,
-            ),
-        };
-        if !within {
-            return Err(vec![ErrorCode::QueryTooComplex.error(format!(
-                    "The request costs {spent}, over the budget of {} per request: every field costs 1, and a list multiplies what it selects by the page size asked (`first`/`last`)",
-                    limits.max_complexity
-                ))]);
-        }
-        // Last, so a request refused for another reason costs nothing.
-        if let Some(allowance) = ctx.data_opt::<Allowance>() {
-            let operation = ctx.data_opt::<OperationCost>();
-            if let Some(operation) = operation {
-                operation
-                    .requested
-                    .store(result.complexity, Ordering::SeqCst);
-            }
-            allowance
-                .admit(result.complexity)
-                .map_err(|wait| vec![throttle::throttled(wait)])?;
-            if let Some(operation) = operation {
-                operation.admitted.store(true, Ordering::SeqCst);
-            }
-        }
-        Ok(result)
-    }
+    errors
 }
 
 /// A parse error as one line with its location ("Syntax error at 1:25:
 /// expected selection_set, …"), not the parser's multi-line dump with a
 /// source excerpt and carets.
-fn on_one_line(mut error: ServerError) -> ServerError {
+pub(super) fn on_one_line(mut error: ServerError) -> ServerError {
     if error.message.contains('\n') {
         let expected = error
             .message

@@ -22,6 +22,7 @@
 
 pub mod completion;
 pub mod documents;
+pub mod extension;
 pub mod gate;
 pub mod limits;
 pub mod persisted;

@@ -295,6 +295,33 @@ pub fn throttled(wait: Duration) -> async_graphql::ServerError {
     error
 }
 
+/// Charges `complexity` points to `allowance`, if rate limits are on, and
+/// notes on `operation` what was asked and whether it was admitted (for
+/// `extensions.cost`); `THROTTLED` when the client cannot afford it.
+pub(super) fn admit(
+    allowance: Option<&Allowance>,
+    operation: Option<&OperationCost>,
+    complexity: usize,
+) -> Result<(), Vec<async_graphql::ServerError>> {
+    let Some(allowance) = allowance else {
+        return Ok(());
+    };
+    if let Some(operation) = operation {
+        operation
+            .requested
+            .store(complexity, std::sync::atomic::Ordering::SeqCst);
+    }
+    allowance
+        .admit(complexity)
+        .map_err(|wait| vec![throttled(wait)])?;
+    if let Some(operation) = operation {
+        operation
+            .admitted
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+mod answer;
 pub mod graphiql;
 mod graphql;
 mod probes;

@@ -1,7 +1,7 @@
 //! The GraphQL schema: the merged query and mutation roots of the domain
 //! modules, the data every resolver may use (database and currency; each
 //! request brings its own loaders), and the one extension
-//! ([`crate::execute::limits::LimitsExtension`]) that enforces the limits and gives
+//! ([`crate::execute::extension::PipelineExtension`]) that enforces the limits and gives
 //! every error an `extensions.code`.
 
 pub mod loaders;
@@ -15,7 +15,8 @@ use crate::cart::guest::GuestCartQuota;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::customer::passwords::Passwords;
 use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
-use crate::execute::limits::{Limits, LimitsExtension, MAX_DIRECTIVES};
+use crate::execute::extension::PipelineExtension;
+use crate::execute::limits::{Limits, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::order::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
@@ -84,7 +85,7 @@ pub fn build(
     let limits = &options.limits;
     let write_queue = crate::store::write::WriteQueue::new(&db, options.write_patience);
     let mut builder = builder()
-        .extension(LimitsExtension::new(limits.clone()))
+        .extension(PipelineExtension::new(limits.clone()))
         .limit_directives(MAX_DIRECTIVES)
         .data(db)
         .data(write_queue)

@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Value};
 use serde_json::json;
 
-use super::{Order, SortKind};
+use super::order::{Order, SortKind};
 use crate::error::{ApiError, ApiResult};
 
 /// A sort column's value in one row.
