@@ -1,49 +1,36 @@
 //! The shopgraph API: a GraphQL server over the shop's database.
 //!
-//! Layout:
-//! - [`config`] — the settings, read once by the binary (`src/main.rs`);
-//!   [`context`] — what resolvers take from the schema and the request.
-//! - [`db`] — connecting, migrating, and write transactions; [`write`] —
-//!   the one write path every mutation takes (transaction, commit or
-//!   rollback, change events).
-//! - [`schema`] — the query, mutation and subscription roots merged from
-//!   the domain modules.
-//! - [`product`], [`customer`], [`cart`] — one module per domain type: its
-//!   GraphQL types, queries, mutations and input rules (`cart` also owns
-//!   who reaches which cart, and guest carts); [`order`] — what checkouts
-//!   sold, kept as sold.
-//! - [`node`] and [`ids`] — global IDs and the `node(id:)` query.
-//! - [`pagination`] — Relay connections with keyset cursors; [`filter`] —
-//!   the `and`/`or`/`not` filter trees every list shares.
-//! - [`loaders`] — a request's batch loaders, each defined by its domain
-//!   module (`cart::loaders`, …); [`batch`] — when batches run, so nested
-//!   queries cost a fixed number of statements (no N+1).
-//! - [`money`] — prices in minor units, shown as decimal strings;
-//!   [`timestamp`] — moments in time, in one RFC 3339 form on every engine;
-//!   [`input`] — names, emails and quantities, built only by their parsers,
-//!   and the accumulator of an input's field errors.
-//! - [`error`] — user errors in payloads, coded top-level errors;
-//!   [`completion`] — field errors as nulls in place, null propagation and
-//!   key order, as the GraphQL spec has them.
-//! - [`auth`] — who is asking: tokens, viewers, rights; [`passwords`] —
-//!   hashing behind a concurrency limit, failed-login throttling;
-//!   [`throttle`] — token buckets, and each client's rate limit.
-//! - [`execute`] — the one gate every operation passes (HTTP and WebSocket):
-//!   permits, timeout, budget, subscription caps.
-//! - [`limits`] — the schema extension enforcing depth, cost and aliases;
-//!   [`scan`] — a document's size and nesting, checked before any parse;
-//!   [`documents`] — the cache of parsed documents.
-//! - [`http`] — the router and its layers; `http::graphql` — GraphQL over
-//!   HTTP; `http::probes` — `/live`, `/ready`, `/health`; [`http::serve`] —
-//!   accepting connections; [`http::ws`] — GraphQL over WebSocket.
-//! - [`persisted`] — automatic persisted queries; [`trusted`] — the list
-//!   of trusted documents, and in production the only ones that run.
-//! - [`metrics`] — Prometheus metrics and their endpoint; request IDs and
-//!   log spans are `http::request_id`'s.
-//! - [`events`] — change events for subscriptions and logouts (PostgreSQL
-//!   `LISTEN/NOTIFY`); [`watch`] — a subscription to one row.
-//! - [`graphiql`] — the GraphiQL page and its assets.
-//! - [`demo`] — demo data for `--seed-demo`.
+//! Layout: rooms by layer, each importing only the rooms below it (a
+//! module's doc says what it owns and what it must not import).
+//!
+//! - [`app`] — putting it together: settings into parts, the schema, the
+//!   gate, the routers and sockets; the hourly chores. [`demo`] — demo
+//!   data for `--seed-demo`.
+//! - [`http`] — the transports: the router and its layers, GraphQL over
+//!   HTTP (`http::graphql`, answers in `http::answer`), over WebSocket
+//!   ([`http::ws`]), accepting connections ([`http::serve`]), probes,
+//!   GraphiQL.
+//! - [`schema`] — the roots merged from the domains, `node(id:)`, and each
+//!   request's loaders.
+//! - The domains — [`product`], [`customer`], [`cart`], [`order`] — each
+//!   with the same inner rooms: `types` (the output types), `fields`
+//!   (their GraphQL fields), `query`, `mutation`, `input` (what mutations
+//!   accept, parsed into typed commands), `filter`, `loaders`,
+//!   `subscription`; rules more than one resolver uses in files of their
+//!   own (`cart::operations`, `cart::checkout`, `cart::access`,
+//!   `cart::guest`, `order::place`, `customer::passwords`).
+//! - [`execute`] — the operation pipeline, the same for every transport:
+//!   the gate, the text scan, parsed documents, limits, rate limits, the
+//!   schema extension, completion, persisted and trusted documents.
+//! - [`store`] — the database: connecting and migrating, the one write
+//!   path ([`store::write`]), change events, batching, pagination,
+//!   filters.
+//! - [`observe`] — metrics, tracing decisions, request IDs.
+//! - Shared, at the root: [`config`] (the settings, read once by the
+//!   binary), [`context`] (what resolvers take from the schema and the
+//!   request), [`error`], [`auth`] (who is asking), [`ids`] (global IDs),
+//!   [`input`] (names, emails and quantities, built only by their
+//!   parsers), [`money`], [`timestamp`].
 //!
 //! [`App::build`] puts it together; `main` and the integration tests both
 //! call it, so the tests exercise exactly what ships.

@@ -2,11 +2,12 @@
 //! with idempotency keys, and across a crash.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::support::global_id;
-use crate::support::{TestApp, engine_tests};
+use crate::support::{Engine, TestApp, engine_tests};
 
 const CHECKOUT: &str = "mutation($cart: ID!, $key: String) {
   checkout(cartId: $cart, idempotencyKey: $key) {
@@ -304,4 +305,63 @@ engine_tests! {
         }
         db.close().await.ok();
     }
+}
+
+/// A product deleted while a checkout waits on its row is a missing
+/// product, not a stock problem. (PostgreSQL: the checkout waits on the
+/// row lock while the delete commits; SQLite serialises whole writes, so
+/// the race cannot happen there.)
+#[tokio::test]
+async fn a_checkout_racing_a_product_delete_answers_not_found() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let product = app.create_product("Vanishing", "2.00", 5).await;
+    let customer = app.create_customer("race@example.com", "Race").await;
+    let cart = app.create_cart(&customer, &[(&product, 1)]).await;
+    let db = app.db().await;
+    let holder = db.begin().await.unwrap();
+    holder
+        .execute_unprepared("SELECT id FROM product FOR UPDATE")
+        .await
+        .unwrap();
+    let checkout = {
+        let (http, url) = (app.http.clone(), app.url("/graphql"));
+        tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({ "query": "mutation($cart: ID!) { checkout(cartId: $cart) { userErrors { field code } } }", "variables": { "cart": cart } }))
+                .send().await.unwrap().json::<Value>().await.unwrap()
+        })
+    };
+    // Wait until the checkout is blocked on the row lock.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT count(*)::bigint AS n FROM pg_locks WHERE NOT granted",
+            ))
+            .await
+            .unwrap()
+            .and_then(|row| row.try_get::<i64>("", "n").ok())
+            .unwrap_or(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checkout never waited"
+        );
+        tokio::task::yield_now().await;
+    }
+    holder
+        .execute_unprepared("DELETE FROM product")
+        .await
+        .unwrap();
+    holder.commit().await.unwrap();
+    let response = checkout.await.unwrap();
+    assert_eq!(
+        response["data"]["checkout"]["userErrors"],
+        json!([{ "field": ["cartId"], "code": "NOT_FOUND" }]),
+        "{response:#}"
+    );
 }

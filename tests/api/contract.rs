@@ -163,7 +163,7 @@ async fn missing_required_variables_are_request_errors() {
             "{batch:#}"
         );
         // Over WebSocket, a subscription missing its variable is refused too.
-        let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), None).await;
+        let mut socket = crate::support::ws::WsClient::connect(&app.url("/graphql"), None).await;
         socket
             .subscribe(
                 "1",
@@ -257,7 +257,7 @@ engine_tests! {
         let product = app.create_product("Once", "1.00", 5).await;
         let customer = app.create_customer("replay@example.com", "Replay").await;
         let cart = app.create_cart(&customer, &[(&product, 2)]).await;
-        let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), Some(crate::support::ADMIN_TOKEN)).await;
+        let mut socket = crate::support::ws::WsClient::connect(&app.url("/graphql"), Some(crate::support::ADMIN_TOKEN)).await;
         socket.subscribe("1", "subscription($id: ID!) { cartUpdated(cartId: $id) { checkedOutAt lines { quantity } } }", json!({ "id": cart })).await;
         app.wait_for_subscriptions(1).await;
         let checkout = "mutation($cart: ID!) { checkout(cartId: $cart, idempotencyKey: \"k\") { userErrors { code } } }";

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::carts::lines;
+use crate::support::ws::{Next, WsClient};
 use crate::support::{TestApp, engine_tests};
-use crate::ws::{Next, WsClient};
 
 const CREATE: &str = "mutation($lines: [CartLineInput!]) { createCart(lines: $lines) { cart { id customer { id } totalQuantity } cartToken userErrors { field code } } }";
 const ADD: &str = "mutation($cartId: ID!, $lines: [CartLineInput!]!) { addCartLines(cartId: $cartId, lines: $lines) { cart { id totalQuantity } userErrors { field code } } }";

@@ -4,7 +4,6 @@
 
 mod js;
 mod support;
-mod ws;
 
 mod auth;
 mod binary;
@@ -31,6 +30,7 @@ mod otlp;
 mod pagination;
 mod products;
 mod prometheus;
+mod rate_limits;
 mod schema;
 mod schemathesis;
 mod spec;

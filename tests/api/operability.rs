@@ -92,7 +92,7 @@ async fn request_ids_are_kept_or_made_and_reach_every_error() {
 #[tokio::test]
 async fn websocket_errors_carry_the_id_of_the_request_that_opened_the_socket() {
     let app = TestApp::spawn(Engine::Sqlite).await;
-    let mut socket = crate::ws::WsClient::open_with_headers(
+    let mut socket = crate::support::ws::WsClient::open_with_headers(
         &app.url("/graphql"),
         &[("x-request-id", "socket-7")],
     )

@@ -305,7 +305,7 @@ engine_tests! {
         let id = check_out(&app, &cart).await;
         let watch = "subscription($id: ID!) { orderUpdated(orderId: $id) { id status lines { productName } } }";
 
-        let mut intruder = crate::ws::WsClient::connect(&app.url("/graphql"), Some(&bob)).await;
+        let mut intruder = crate::support::ws::WsClient::connect(&app.url("/graphql"), Some(&bob)).await;
         intruder.subscribe("1", watch, json!({ "id": id })).await;
         let refused = intruder.next_payload().await;
         let errors = match refused["type"].as_str() {
@@ -314,7 +314,7 @@ engine_tests! {
         };
         assert!(errors[0]["message"].as_str().unwrap().contains("names no order"), "{refused:#}");
 
-        let mut socket = crate::ws::WsClient::connect(&app.url("/graphql"), Some(&ann)).await;
+        let mut socket = crate::support::ws::WsClient::connect(&app.url("/graphql"), Some(&ann)).await;
         socket.subscribe("1", watch, json!({ "id": id })).await;
         app.wait_for_subscriptions(1).await;
         app.post_as(Some(&ann), CANCEL, json!({ "id": id })).await;

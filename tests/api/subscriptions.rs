@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::js;
+use crate::support::ws::WsClient;
 use crate::support::{ADMIN_TOKEN, Engine, engine_tests};
-use crate::ws::WsClient;
 
 engine_tests! {
     async fn subscribers_see_every_change_of_their_cart_and_product(app) {

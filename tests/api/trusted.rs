@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use crate::support::ws::WsClient;
 use crate::support::{ADMIN_TOKEN, Engine, TestApp, client};
-use crate::ws::WsClient;
 
 const LISTED_READ: &str = "query Catalogue { products { totalCount } }";
 const LISTED_WRITE: &str = "mutation Stock($name: String!) { createProduct(input: { name: $name, price: \"1.00\", stock: 1 }) { product { id } } }";

@@ -11,7 +11,7 @@
 //! their generated type says there is one.
 //!
 //! This module gives the spec's answer without forking the library, in two
-//! steps around async-graphql's execution, both driven by the limits
+//! steps around async-graphql's execution, both driven by the pipeline
 //! extension (one extension, because each one costs per field):
 //! 1. [`Completion::resolved`], on every field and list item, turns a field
 //!    error into a null at its place (the key stays) and keeps the error,

@@ -174,3 +174,21 @@ impl WsClient {
         let _ = self.socket.send(Message::Text(text.into())).await;
     }
 }
+
+/// The code of the first error a `graphql-transport-ws` message reports,
+/// as an `error` message or in a `next` message's payload.
+pub fn ws_error_code(message: &Value) -> &str {
+    let errors = match message["type"].as_str() {
+        Some("error") => &message["payload"],
+        _ => &message["payload"]["errors"],
+    };
+    errors[0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {message:#}"))
+}
+
+/// The code of the first error of `next` messages or an `error` message.
+pub async fn ws_answer_code(socket: &mut WsClient) -> String {
+    let answer = socket.next_payload().await;
+    ws_error_code(&answer).to_owned()
+}

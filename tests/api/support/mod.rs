@@ -1,5 +1,5 @@
 //! Test support: a real server per test, on a fresh database of either
-//! engine, spoken to over HTTP.
+//! engine, spoken to over HTTP ([`ws`]: a raw WebSocket client).
 //!
 //! SQLite: a new file in a temporary directory. PostgreSQL: one throwaway
 //! cluster per test process (`scratch-pg`: initdb into a temporary directory, a free
@@ -9,6 +9,8 @@
 //! instead of starting a cluster. If PostgreSQL cannot be started the test
 //! fails with the reason; it is never skipped. `TEST_SQL=1` prints every
 //! statement the servers run.
+
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

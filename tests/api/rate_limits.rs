@@ -1,0 +1,145 @@
+//! Rate limits: each client's allowance of cost points, spent by what its
+//! operations cost on every transport, and the throttles on logins.
+
+use serde_json::{Value, json};
+
+use crate::support::ws::{WsClient, ws_answer_code};
+use crate::support::{Engine, TestApp, client, engine_tests};
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {response:#}"))
+}
+
+engine_tests! {
+    /// A password check costs 5,000 of the 20,000 budget: a request holds
+    /// four at most. Failed logins are throttled per email (10 in a burst)
+    /// and per client address (30), before any hashing.
+    async fn log_in_is_costed_and_throttled(app) {
+        app.sign_up("target@example.com").await;
+        let guesses: String = (0..5)
+            .map(|i| format!("g{i}: logIn(email: \"target@example.com\", password: \"guess number {i}\") {{ token }} "))
+            .collect();
+        let response = app.post_as(None, &format!("mutation {{ {guesses} }}"), json!({})).await;
+        assert_eq!(code(&response), "QUERY_TOO_COMPLEX", "{response:#}");
+
+        let log_in = "mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token userErrors { code } } }";
+        for i in 0..10 {
+            let wrong = app.post_as(None, log_in, json!({ "email": "target@example.com", "password": format!("wrong guess {i}") })).await;
+            assert_eq!(wrong["data"]["logIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS", "{wrong:#}");
+        }
+        let right = app.post_as(None, log_in, json!({ "email": "Target@example.com", "password": "correct horse battery" })).await;
+        assert_eq!(right["data"]["logIn"]["userErrors"][0]["code"], "THROTTLED", "even the right password waits: {right:#}");
+        assert_eq!(right["data"]["logIn"]["token"], Value::Null);
+        // Other emails from this address still get through, up to the
+        // address's own limit of 30 attempts (the sign-up, 10 failures, then
+        // these 18 and one more; it refills one every 10 s, so a slow run
+        // may allow a couple more).
+        for i in 0..18 {
+            let other = app.post_as(None, log_in, json!({ "email": format!("nobody{i}@example.com"), "password": "whatever it is" })).await;
+            assert_eq!(other["data"]["logIn"]["userErrors"][0]["code"], "INVALID_CREDENTIALS", "{i}: {other:#}");
+        }
+        let mut throttled = false;
+        for i in 0..4 {
+            let next = app.post_as(None, log_in, json!({ "email": format!("someone{i}@example.com"), "password": "whatever it is" })).await;
+            if next["data"]["logIn"]["userErrors"][0]["code"] == "THROTTLED" {
+                throttled = true;
+                break;
+            }
+        }
+        assert!(throttled, "the address is throttled after about 30 failures");
+    }
+}
+
+/// One client that cannot afford a request gets 429 with `Retry-After`
+/// and code `THROTTLED`, and nothing of it runs; every response says what
+/// it cost and what is left; other clients are untouched; and the
+/// WebSocket path is charged to the same allowance.
+#[tokio::test]
+async fn clients_over_their_rate_limit_get_429_and_nothing_runs() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.rate_limit_points = 20_000;
+        // Slow enough that nothing comes back while the test runs.
+        config.rate_limit_restore = 1;
+    })
+    .await;
+    let product = app.create_product("Rationed", "1.00", 5).await;
+    let (token, customer) = app.sign_up("rationed@example.com").await;
+    let shopper = client(Some(&token));
+    let send = |query: &'static str, variables: Value| {
+        let (shopper, url) = (shopper.clone(), app.url("/graphql"));
+        async move {
+            let response = shopper
+                .post(url)
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|value| value.to_str().unwrap().parse::<u64>().unwrap());
+            (status, retry_after, response.json::<Value>().await.unwrap())
+        }
+    };
+    let read = "{ products(first: 100) { nodes { id name description } } }";
+    let (status, _, first) = send(read, json!({})).await;
+    assert_eq!(status, 200, "{first:#}");
+    let cost = &first["extensions"]["cost"];
+    let requested = cost["requestedQueryCost"].as_f64().unwrap();
+    assert!(requested > 100.0, "a page of 100 costs per item: {cost}");
+    assert_eq!(cost["actualQueryCost"], cost["requestedQueryCost"]);
+    assert_eq!(cost["throttleStatus"]["maximumAvailable"], 20_000.0);
+    assert_eq!(cost["throttleStatus"]["restoreRate"], 1.0);
+    let available = cost["throttleStatus"]["currentlyAvailable"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (20_000.0 - requested..20_000.0 - requested + 5.0).contains(&available),
+        "the request was charged: {cost}"
+    );
+    // Spend the rest; the request that no longer fits is refused.
+    let mut served = 1;
+    let (retry_after, refused) = loop {
+        let (status, retry_after, response) = send(read, json!({})).await;
+        if status == 429 {
+            break (retry_after, response);
+        }
+        assert_eq!(status, 200, "{response:#}");
+        served += 1;
+        assert!(served < 200, "never throttled");
+    };
+    assert_eq!(
+        served,
+        (20_000.0 / requested) as usize,
+        "as many as the allowance covers"
+    );
+    assert!(retry_after.is_some_and(|seconds| seconds >= 1));
+    assert_eq!(code(&refused), "THROTTLED", "{refused:#}");
+    assert!(refused.get("data").is_none(), "nothing ran: {refused:#}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["retryAfter"].as_u64(),
+        retry_after
+    );
+    // A mutation of the same client that costs more than is left runs
+    // nothing either.
+    let carts = app.count_rows("cart").await;
+    let (status, _, response) = send(
+        "mutation($c: ID!, $p: ID!) { createCart(customerId: $c, lines: [{ productId: $p, quantity: 1 }]) { cart { id customer { carts(first: 100) { nodes { id lines { quantity } } } } } } }",
+        json!({ "c": customer, "p": product }),
+    )
+    .await;
+    assert_eq!(status, 429, "{response:#}");
+    assert_eq!(app.count_rows("cart").await, carts);
+    // Over WebSocket, the same allowance.
+    let mut socket = WsClient::connect(&app.url("/graphql"), Some(&token)).await;
+    socket.subscribe("1", read, json!({})).await;
+    assert_eq!(ws_answer_code(&mut socket).await, "THROTTLED");
+    // Staff and anonymous clients have allowances of their own.
+    let staff = app.post(read, json!({})).await;
+    assert!(staff.get("errors").is_none(), "{staff:#}");
+    let anonymous = app.post_as(None, read, json!({})).await;
+    assert!(anonymous.get("errors").is_none(), "{anonymous:#}");
+}
