@@ -155,7 +155,7 @@ pub fn describe(command: &Command, matches: &ArgMatches, layered: &Layered) -> S
             .map(|value| {
                 if SECRETS.contains(&name) {
                     "***".to_owned()
-                } else if name == "database-url" {
+                } else if name == "database-url" || name == "otlp-endpoint" {
                     api::redact(value)
                 } else {
                     value.clone()

@@ -13,7 +13,7 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, redact};
 use crate::customer::passwords;
 use crate::execute::{limits, persisted, throttle, trusted};
 use crate::http::graphiql;
@@ -319,18 +319,4 @@ pub async fn purge_guest_carts(config: &Config) -> anyhow::Result<u64> {
     })?;
     let idle = chrono::Duration::hours(i64::from(config.guest_cart_idle_hours));
     Ok(cart::guest::purge_abandoned(&db, idle).await?)
-}
-
-/// The database URL without its password, fit for logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }

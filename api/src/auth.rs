@@ -76,9 +76,25 @@ pub fn forbidden() -> ApiError {
     )
 }
 
-/// The network address a request came from, for throttling.
+/// The network address a request came from, for throttling: already
+/// [`counted_address`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddress(pub std::net::IpAddr);
+
+/// The address every per-address quota counts a client by (rate limits,
+/// per-client permits, connections, guest carts, sign-ups and failed
+/// logins, persisted queries), worked out once where the address enters:
+/// IPv4 as itself, also when it arrives IPv4-mapped (`::ffff:a.b.c.d`, as
+/// every IPv4 client does on a dual-stack `[::]` listener); IPv6 by its
+/// /64, the block one subscriber gets, so rotating addresses inside it
+/// buys nothing.
+pub fn counted_address(ip: std::net::IpAddr) -> std::net::IpAddr {
+    use std::net::IpAddr;
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1_u128 << 64) - 1)).into()),
+    }
+}
 
 /// The client address of the request being executed, if known.
 pub fn client_address(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAddr> {
@@ -361,5 +377,19 @@ impl Auth {
             },
             Some(row.expires_at),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_count_ipv4_as_itself_and_ipv6_by_its_64() {
+        let counted = |text: &str| counted_address(text.parse().unwrap());
+        assert_eq!(counted("::ffff:192.0.2.7"), counted("192.0.2.7"));
+        assert_ne!(counted("::ffff:192.0.2.7"), counted("::ffff:192.0.2.8"));
+        assert_eq!(counted("2001:db8::1"), counted("2001:db8::ffff:1:2:3"));
+        assert_ne!(counted("2001:db8::1"), counted("2001:db8:0:1::1"));
     }
 }

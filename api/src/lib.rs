@@ -55,5 +55,5 @@ pub mod schema;
 pub mod store;
 pub mod timestamp;
 
-pub use app::{App, purge_guest_carts, redact};
-pub use config::Config;
+pub use app::{App, purge_guest_carts};
+pub use config::{Config, redact};

@@ -196,6 +196,91 @@ async fn export_schema_prints_the_sdl() {
     );
 }
 
+/// `shopgraph config` hides every secret a URL can carry: the password of
+/// `user:password@`, and secret query parameters (`?password=`, which sqlx
+/// accepts), in the database URL and the collector's.
+#[tokio::test]
+async fn config_hides_credentials_wherever_a_url_carries_them() {
+    let output = Command::new(BINARY)
+        .args([
+            "--database-url",
+            "postgres://shop:first-secret@db/shop?sslmode=require&password=second-secret",
+            "--otlp-endpoint",
+            "https://collector:third-secret@otel.example:4318/?api_key=fourth-secret",
+            "config",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8(output.stdout).unwrap();
+    for secret in [
+        "first-secret",
+        "second-secret",
+        "third-secret",
+        "fourth-secret",
+    ] {
+        assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
+    }
+    assert!(printed.contains("sslmode=require"), "{printed}");
+}
+
+/// In production with trusted documents, refused requests take no metric
+/// label: a hundred unlisted documents with names of their own leave the
+/// real operations their names (they once took every label, and the real
+/// operations then reported as `other`).
+#[tokio::test]
+async fn refused_documents_take_no_metric_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let listed = "query Catalogue { products { totalCount } }";
+    let manifest = dir.path().join("persisted-documents.json");
+    let hash = format!(
+        "{:x}",
+        <sha2::Sha256 as sha2::Digest>::digest(listed.as_bytes())
+    );
+    std::fs::write(&manifest, json!({ hash: listed }).to_string()).unwrap();
+    let metrics_address = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let (server, url) = start(
+        dir.path(),
+        &[
+            "--production",
+            "--trusted-documents",
+            manifest.to_str().unwrap(),
+            "--metrics-listen",
+            &metrics_address,
+        ],
+    )
+    .await;
+    for i in 0..120 {
+        let refused = graphql(&url, &format!("query Junk{i} {{ __typename }}")).await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_NOT_IN_LIST"
+        );
+    }
+    let ran = graphql(&url, listed).await;
+    assert_eq!(ran["data"]["products"]["totalCount"], 0, "{ran:#}");
+    let metrics = reqwest::get(format!("http://{metrics_address}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"operation_name="Catalogue""#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("Junk"), "{metrics}");
+    terminate(server).await;
+}
+
 /// `shopgraph migrate` applies, lists and rolls back migrations on the
 /// configured database, with the server's own settings.
 #[tokio::test]

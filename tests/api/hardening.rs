@@ -114,13 +114,20 @@ async fn error_lists_are_capped() {
     );
 }
 
+/// Settings that cannot work are refused before the database is touched:
+/// no database file is created, no migration runs.
 #[tokio::test]
 async fn short_or_empty_secrets_are_refused_at_start() {
-    for (flag, value) in [
-        ("--token-secret", ""),
-        ("--token-secret", "short"),
-        ("--admin-token", ""),
-        ("--admin-token", "0123456789abcdef0123456789abcde"),
+    for (flag, value, says) in [
+        ("--token-secret", "", "at least 32"),
+        ("--token-secret", "short", "at least 32"),
+        ("--admin-token", "", "at least 32"),
+        (
+            "--admin-token",
+            "0123456789abcdef0123456789abcde",
+            "at least 32",
+        ),
+        ("--rate-limit-points", "100", "--max-complexity"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_shopgraph"))
@@ -133,7 +140,11 @@ async fn short_or_empty_secrets_are_refused_at_start() {
             .expect("the binary runs");
         assert!(!output.status.success(), "{flag} {value:?} must not start");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("at least 32"), "{flag} {value:?}: {stderr}");
+        assert!(stderr.contains(says), "{flag} {value:?}: {stderr}");
+        assert!(
+            !dir.path().join("shop.db").exists(),
+            "{flag} {value:?}: the database was opened before the settings were checked"
+        );
     }
 }
 
@@ -330,6 +341,25 @@ engine_tests! {
         assert_eq!(data["product"]["stock"], 5, "the timed-out mutation changed nothing");
     }
 
+
+    /// `deleteCustomer` ends the customer's sessions, and with them their
+    /// open WebSockets, on every instance (PostgreSQL: the delete goes
+    /// through another instance); before, a deleted customer's socket
+    /// stayed authenticated until its token expired.
+    async fn deleting_a_customer_closes_their_websockets(app) {
+        let (token, customer) = app.sign_up("deleted@example.com").await;
+        let product = app.create_product("Watched", "1.00", 1).await;
+        let mut socket = WsClient::connect(&app.url("/graphql"), Some(&token)).await;
+        socket.subscribe("1", "subscription($id: ID!) { productUpdated(productId: $id) { id } }", json!({ "id": product })).await;
+        let other = match app.engine {
+            Engine::Postgres => Some(app.second_instance().await),
+            Engine::Sqlite => None,
+        };
+        let deleted = other.as_ref().unwrap_or(&app)
+            .post("mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }", json!({ "id": customer })).await;
+        assert_eq!(deleted["data"]["deleteCustomer"]["deletedId"], customer, "{deleted:#}");
+        assert_eq!(socket.closed().await, Some(4403));
+    }
 
     /// `logOut` closes the sockets that logged in with the token, on every
     /// instance (PostgreSQL: the logout goes through another instance).

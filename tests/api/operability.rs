@@ -182,6 +182,37 @@ async fn throttles_count_the_address_a_trusted_proxy_names_only_when_configured(
         "another client has its own quota: {other:#}"
     );
 
+    // The forms proxies write: a port appended, RFC 7239 `Forwarded`.
+    for (value, fresh) in [
+        ("192.0.2.10:4711", true),
+        ("192.0.2.10", false),
+        ("for=192.0.2.11;proto=https", true),
+        (r#"for="[2001:db8:a::1]:4711""#, true),
+        ("2001:db8:a::2", false),
+    ] {
+        let (_, _, body) = post(&behind_proxy, &[("x-forwarded-for", value)], GUEST_CART).await;
+        if fresh {
+            assert!(created(&body), "{value}: {body:#}");
+        } else {
+            assert_eq!(
+                code(&body),
+                "THROTTLED",
+                "{value} is a client seen before: {body:#}"
+            );
+        }
+    }
+    // A value that names no address counts in a bucket of its own, never
+    // the proxy's (which every client behind it would share).
+    let (_, _, first) = post(&behind_proxy, &[("x-forwarded-for", "garbage")], GUEST_CART).await;
+    assert!(created(&first), "{first:#}");
+    let (_, _, again) = post(&behind_proxy, &[("x-forwarded-for", "unknown")], GUEST_CART).await;
+    assert_eq!(code(&again), "THROTTLED", "{again:#}");
+    let (_, _, proxy) = post(&behind_proxy, &[], GUEST_CART).await;
+    assert!(
+        created(&proxy),
+        "the proxy's own address is untouched: {proxy:#}"
+    );
+
     let direct =
         TestApp::spawn_with(Engine::Sqlite, |config| config.guest_carts_per_hour = 1).await;
     let (_, _, first) = post(&direct, &[("x-forwarded-for", "203.0.113.7")], GUEST_CART).await;
@@ -191,5 +222,90 @@ async fn throttles_count_the_address_a_trusted_proxy_names_only_when_configured(
         code(&forged),
         "THROTTLED",
         "without the setting the header counts for nothing: {forged:#}"
+    );
+}
+
+/// Every quota counts IPv6 by its /64: sign-ups from addresses rotating
+/// inside one /64 share one address's allowance (30 in a burst); before,
+/// each address had its own.
+#[tokio::test]
+async fn sign_ups_count_ipv6_clients_by_their_64() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.client_address_header = Some("x-forwarded-for".into());
+    })
+    .await;
+    let mut throttled = 0;
+    for i in 0..40 {
+        let address = format!("2001:db8:1:2::{i:x}");
+        let query = format!(
+            r#"mutation {{ signUp(input: {{ email: "rotating{i}@example.com", name: "R", password: "a long enough password" }}) {{ userErrors {{ code }} }} }}"#
+        );
+        let (_, _, body) = post(&app, &[("x-forwarded-for", &address)], &query).await;
+        if body["data"]["signUp"]["userErrors"][0]["code"] == "THROTTLED" {
+            throttled += 1;
+        }
+    }
+    // 30 in a burst; the bucket refills one every 10 s meanwhile.
+    assert!(
+        (5..=10).contains(&throttled),
+        "30 sign-ups per /64 in a burst, then THROTTLED: {throttled} of 40"
+    );
+    let (_, _, other) = post(
+        &app,
+        &[("x-forwarded-for", "2001:db8:1:3::1")],
+        r#"mutation { signUp(input: { email: "other@example.com", name: "O", password: "a long enough password" }) { userErrors { code } } }"#,
+    )
+    .await;
+    assert_eq!(
+        other["data"]["signUp"]["userErrors"],
+        json!([]),
+        "another /64: {other:#}"
+    );
+}
+
+/// On a dual-stack listener (`[::]`), IPv4 clients arrive IPv4-mapped
+/// (`::ffff:127.0.0.2`); each still counts as itself. Before, all of them
+/// fell in one /64 and one client's guest carts used up everyone's.
+#[tokio::test]
+async fn ipv4_clients_of_a_dual_stack_listener_count_apart() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.listen = "[::]:0".parse().unwrap();
+        config.guest_carts_per_hour = 1;
+    })
+    .await;
+    let port = app.addr.port();
+    let from = |local: &str| {
+        let client = reqwest::Client::builder()
+            .local_address(local.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap();
+        async move {
+            client
+                .post(format!("http://127.0.0.1:{port}/graphql"))
+                .json(&json!({ "query": GUEST_CART }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = from("127.0.0.2").await;
+    assert_eq!(
+        first["data"]["createCart"]["userErrors"],
+        json!([]),
+        "{first:#}"
+    );
+    let again = from("127.0.0.2").await;
+    assert_eq!(
+        again["data"]["createCart"]["userErrors"][0]["code"], "THROTTLED",
+        "{again:#}"
+    );
+    let other = from("127.0.0.3").await;
+    assert_eq!(
+        other["data"]["createCart"]["userErrors"],
+        json!([]),
+        "another client: {other:#}"
     );
 }

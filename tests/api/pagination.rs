@@ -105,6 +105,20 @@ engine_tests! {
             let (code, message) = app.top_level_error(PAGE, variables.clone()).await;
             assert_eq!(code, "BAD_USER_INPUT", "{variables}: {message}");
         }
+        // A cursor of the NAME ordering whose name holds a NUL: no stored
+        // name can, and PostgreSQL refuses one as a parameter.
+        let by_name = "query($after: String) { products(first: 1, after: $after, orderBy: { field: NAME }) { edges { cursor } } }";
+        let cursor = app.ok(by_name, json!({})).await["products"]["edges"][0]["cursor"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut parts: Vec<Value> = serde_json::from_slice(&engine.decode(cursor).unwrap()).unwrap();
+        parts[1] = json!("a\u{0}b");
+        let forged = engine.encode(Value::Array(parts).to_string());
+        let (code, message) = app.top_level_error(by_name, json!({ "after": forged })).await;
+        assert_eq!(code, "BAD_USER_INPUT", "a NUL in a cursor: {message}");
         let (page, _) = names(&app, json!({ "first": 100 })).await;
         assert_eq!(page.len(), 1, "100 is allowed");
         let (page, connection) = names(&app, json!({ "first": 0 })).await;

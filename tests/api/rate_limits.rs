@@ -143,3 +143,67 @@ async fn clients_over_their_rate_limit_get_429_and_nothing_runs() {
     let anonymous = app.post_as(None, read, json!({})).await;
     assert!(anonymous.get("errors").is_none(), "{anonymous:#}");
 }
+
+/// Each event a subscription delivers runs its selection again, and is
+/// charged to the subscriber like a request: when the allowance cannot
+/// pay, the event is `THROTTLED` and the subscription completes. Before,
+/// events were free: one socket could make the server refetch without end.
+#[tokio::test]
+async fn subscription_events_are_charged_and_end_when_unpaid() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.max_complexity = 100;
+        config.rate_limit_points = 100;
+        config.rate_limit_restore = 1;
+    })
+    .await;
+    let product = app.create_product("Kettle", "20.00", 3).await;
+    let mut socket = WsClient::connect(&app.url("/graphql"), None).await;
+    socket
+        .subscribe(
+            "1",
+            "subscription($id: ID!) { productUpdated(productId: $id) { id name description stock price { amount currencyCode } } }",
+            json!({ "id": product }),
+        )
+        .await;
+    app.wait_for_subscriptions(1).await;
+    let mut delivered = 0;
+    let mut throttled = false;
+    for stock in 0..20 {
+        let update = app
+            .post(
+                "mutation($id: ID!, $stock: Int!) { updateProduct(id: $id, input: { stock: $stock }) { userErrors { code } } }",
+                json!({ "id": product, "stock": stock }),
+            )
+            .await;
+        assert_eq!(
+            update["data"]["updateProduct"]["userErrors"],
+            json!([]),
+            "{update:#}"
+        );
+        let event = socket.next_payload().await;
+        if event["payload"]["data"]["productUpdated"]["stock"] == stock {
+            delivered += 1;
+            continue;
+        }
+        assert_eq!(
+            crate::support::ws::ws_error_code(&event),
+            "THROTTLED",
+            "{event:#}"
+        );
+        throttled = true;
+        break;
+    }
+    assert!(
+        throttled,
+        "20 events of a 7-point selection on a 100-point allowance"
+    );
+    assert!(
+        (5..20).contains(&delivered),
+        "paid events arrive first: {delivered}"
+    );
+    let complete = socket.next_payload().await;
+    assert_eq!(
+        complete["type"], "complete",
+        "the subscription ends: {complete:#}"
+    );
+}

@@ -281,6 +281,14 @@ async fn cors_allows_only_the_configured_origins() {
         response.headers()["access-control-allow-origin"],
         "https://shop.example"
     );
+    // Browser code on the other origin may read the request ID and
+    // `Retry-After`; without this header it could read neither.
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+    assert!(exposed.contains("retry-after"), "{exposed}");
 }
 
 /// Requests a browser may send cross-site without a preflight (forms,

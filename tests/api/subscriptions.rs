@@ -92,3 +92,41 @@ engine_tests! {
             .expect("every subscriber hears of its change within 20 s");
     }
 }
+
+engine_tests! {
+    /// Each event of a subscription is a new execution of its selection:
+    /// a cart longer than the estimate is charged per event, and the
+    /// budget starts again at each one. Before, the charges added up over
+    /// the subscription's life, and an honest subscriber to a big cart got
+    /// `QUERY_TOO_COMPLEX` for good after a few events.
+    async fn a_subscription_budget_starts_again_at_each_event(app) {
+        let app = crate::support::TestApp::start_on(&app, |config| config.max_complexity = 300).await;
+        let customer = app.create_customer("big@example.com", "Big Cart").await;
+        let mut products = Vec::new();
+        for i in 0..30 {
+            products.push(app.create_product(&format!("Item {i}"), "1.00", 100).await);
+        }
+        let lines: Vec<(&str, i32)> = products.iter().map(|product| (product.as_str(), 1)).collect();
+        let cart = app.create_cart(&customer, &lines).await;
+        let mut socket = WsClient::connect(&app.url("/graphql"), Some(ADMIN_TOKEN)).await;
+        socket
+            .subscribe(
+                "1",
+                "subscription($cart: ID!) { cartUpdated(cartId: $cart) { lines { quantity product { name } } } }",
+                json!({ "cart": cart }),
+            )
+            .await;
+        app.wait_for_subscriptions(1).await;
+        for quantity in 2..12 {
+            app.ok(
+                "mutation($cart: ID!, $product: ID!, $quantity: Int!) { updateCartLine(cartId: $cart, productId: $product, quantity: $quantity) { userErrors { code } } }",
+                json!({ "cart": cart, "product": products[0], "quantity": quantity }),
+            )
+            .await;
+            let event = socket.next_payload().await;
+            assert!(event["payload"].get("errors").is_none(), "event {quantity}: {event:#}");
+            let lines = event["payload"]["data"]["cartUpdated"]["lines"].as_array().expect("lines");
+            assert_eq!(lines.len(), 30, "event {quantity}");
+        }
+    }
+}

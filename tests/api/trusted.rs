@@ -107,6 +107,26 @@ async fn in_production_only_trusted_documents_run() {
             "{engine:?}: nothing ran"
         );
         assert_eq!(app.count_rows("product").await, 1);
+        assert_eq!(
+            app.count_rows("persisted_query").await,
+            0,
+            "{engine:?}: a refused registration is stored nowhere"
+        );
+        // A GET refused for its forged token registers nothing either.
+        let forged = client(Some("v1.1.1.9999999999.forged"))
+            .get(app.url("/graphql"))
+            .query(&[
+                ("query", "query Forged { __typename }"),
+                (
+                    "extensions",
+                    &json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256("query Forged { __typename }") } }).to_string(),
+                ),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 401);
+        assert_eq!(app.count_rows("persisted_query").await, 0, "{engine:?}");
     }
 }
 

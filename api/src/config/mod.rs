@@ -4,11 +4,13 @@
 //! environment.
 
 mod defaults;
+mod redact;
 
 use std::net::SocketAddr;
 
 use clap::Args;
 use defaults::{parse_currency, parse_ratio};
+pub use redact::redact;
 
 /// Server settings. Every flag can also be given by the environment variable
 /// named beside it.

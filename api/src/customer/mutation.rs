@@ -1,5 +1,5 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::{cart, customer, order};
+use entity::{cart, customer, order, session};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -108,8 +108,16 @@ impl CustomerMutation {
                 user_errors: vec![UserError::not_found(&["id"], "Customer")],
             });
         }
-        // Subscribers of the customer's carts learn they are gone.
-        let changed = |carts: &Vec<i64>| carts.iter().map(|cart| Event::Cart(*cart)).collect();
+        // Subscribers of the customer's carts learn they are gone, and the
+        // customer's WebSockets close with their sessions, on every instance.
+        let changed = |deleted: &Deleted| {
+            let carts = deleted.carts.iter().map(|cart| Event::Cart(*cart));
+            let sessions = deleted
+                .sessions
+                .iter()
+                .map(|session| Event::Session(*session));
+            carts.chain(sessions).collect()
+        };
         let outcome = write(ctx, async |txn| delete(txn, key).await, changed).await;
         let (deleted, user_errors) = into_payload(outcome)?;
         Ok(DeleteCustomerPayload {
@@ -119,15 +127,29 @@ impl CustomerMutation {
     }
 }
 
-/// Deletes a customer (their carts and lines go by the foreign keys' ON
-/// DELETE CASCADE) and returns the carts they had. Their orders stay in the
-/// shop's books with the personal data erased: the email snapshot here,
-/// the customer link by the foreign key's ON DELETE SET NULL.
-async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, MutationError> {
+/// What deleting a customer took with it.
+struct Deleted {
+    carts: Vec<i64>,
+    sessions: Vec<i64>,
+}
+
+/// Deletes a customer (their carts and lines, and their login sessions,
+/// go by the foreign keys' ON DELETE CASCADE) and returns the carts and
+/// sessions they had. Their orders stay in the shop's books with the
+/// personal data erased: the email snapshot here, the customer link by
+/// the foreign key's ON DELETE SET NULL.
+async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Deleted, MutationError> {
     let carts: Vec<i64> = cart::Entity::find()
         .select_only()
         .column(cart::Column::Id)
         .filter(cart::Column::CustomerId.eq(key))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let sessions: Vec<i64> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(session::Column::CustomerId.eq(key))
         .into_tuple()
         .all(db)
         .await?;
@@ -140,7 +162,7 @@ async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, Mutatio
     if deleted.rows_affected == 0 {
         return Err(UserError::not_found(&["id"], "Customer").into());
     }
-    Ok(carts)
+    Ok(Deleted { carts, sessions })
 }
 
 /// Whether the viewer may change customer `key`: staff, or the customer

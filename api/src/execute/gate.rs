@@ -73,6 +73,10 @@ where
     }
 }
 
+/// The name metrics and logs give an operation that did not run (refused
+/// before its document was parsed, or unparseable): never the client's.
+const NOT_RUN: &str = "other";
+
 /// Who sent an operation.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
@@ -159,14 +163,39 @@ impl Gate {
     /// the request ran.
     pub async fn execute(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
         let started = std::time::Instant::now();
+        // What needs no parse is refused first: a client already in debt,
+        // a document that is not trusted. Such a document is never parsed,
+        // so it costs no parse and takes no room in the parsed documents.
+        let allowance = self.allowance(caller);
+        let exhausted = allowance
+            .as_ref()
+            .and_then(|allowance| Some((allowance, allowance.exhausted()?)));
+        let early: Vec<Option<Response>> = match exhausted {
+            Some((allowance, wait)) => {
+                let cost = OperationCost::default().extension(allowance);
+                let throttled = || {
+                    Response::from_errors(vec![throttle::throttled(wait)])
+                        .extension("cost", cost.clone())
+                };
+                requests.iter().map(|_| Some(throttled())).collect()
+            }
+            None => requests
+                .iter()
+                .map(|request| self.untrusted(request))
+                .collect(),
+        };
+        // Names as metrics and logs show them: only of documents that
+        // parsed and were let in, so no client can fill the bounded label
+        // set, or write into a log line, with names of its choosing.
         let operations: Vec<(Option<String>, metrics::OperationType)> = requests
             .iter()
-            .map(|request| match self.documents.operation_summary(request) {
-                Some((name, kind)) => (name, kind.into()),
-                None => (
-                    request.operation_name.clone(),
-                    metrics::OperationType::unknown,
-                ),
+            .zip(&early)
+            .map(|(request, refused)| match refused {
+                Some(_) => (Some(NOT_RUN.to_owned()), metrics::OperationType::unknown),
+                None => match self.documents.operation_summary(request) {
+                    Some((name, kind)) => (name, kind.into()),
+                    None => (Some(NOT_RUN.to_owned()), metrics::OperationType::unknown),
+                },
             })
             .collect();
         // The operation's span (in logs and traces): names, types, and the
@@ -186,7 +215,7 @@ impl Gate {
             cost = tracing::field::Empty,
         );
         let (responses, statements) =
-            counting::count_statements(self.execute_uncounted(caller, requests))
+            counting::count_statements(self.execute_uncounted(caller, requests, early, allowance))
                 .instrument(span.clone())
                 .await;
         if let Some(cost) = actual_cost(&responses) {
@@ -196,13 +225,20 @@ impl Gate {
         responses
     }
 
-    async fn execute_uncounted(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
-        // A request of an untrusted document (in production, with a list)
-        // or whose required variables are missing is a request error and
-        // never runs; the others run together.
+    async fn execute_uncounted(
+        &self,
+        caller: Caller,
+        requests: Vec<Request>,
+        early: Vec<Option<Response>>,
+        allowance: Option<Allowance>,
+    ) -> Vec<Response> {
+        // A request refused early, or whose required variables are
+        // missing, is a request error and never runs; the others run
+        // together.
         let answers: Vec<Option<Response>> = requests
             .iter()
-            .map(|request| self.refusal(request))
+            .zip(early)
+            .map(|(request, early)| early.or_else(|| self.missing_variables(request)))
             .collect();
         let runnable = requests
             .into_iter()
@@ -210,7 +246,7 @@ impl Gate {
             .filter(|(_, answer)| answer.is_none())
             .map(|(request, _)| request)
             .collect();
-        let mut ran = self.run(caller, runnable).await.into_iter();
+        let mut ran = self.run(caller, runnable, allowance).await.into_iter();
         answers
             .into_iter()
             .map(|answer| answer.unwrap_or_else(|| ran.next().unwrap_or_default()))
@@ -218,23 +254,16 @@ impl Gate {
     }
 
     /// Executes `requests` within the limits.
-    async fn run(&self, caller: Caller, requests: Vec<Request>) -> Vec<Response> {
+    async fn run(
+        &self,
+        caller: Caller,
+        requests: Vec<Request>,
+        allowance: Option<Allowance>,
+    ) -> Vec<Response> {
         if requests.is_empty() {
             return Vec::new();
         }
         let count = requests.len();
-        let allowance = self.allowance(caller);
-        if let Some(allowance) = &allowance
-            && let Some(wait) = allowance.exhausted()
-        {
-            let cost = OperationCost::default().extension(allowance);
-            return (0..count)
-                .map(|_| {
-                    Response::from_errors(vec![throttle::throttled(wait)])
-                        .extension("cost", cost.clone())
-                })
-                .collect();
-        }
         let requests = requests
             .into_iter()
             .map(|request| {
@@ -302,15 +331,23 @@ impl Gate {
     /// Why `request` may not run at all, if it may not: its document is
     /// not trusted, or its required variables are missing.
     pub(super) fn refusal(&self, request: &Request) -> Option<Response> {
-        if let Some(trusted) = &self.trusted
-            && !trusted.admits(&request.query)
-        {
-            return Some(Response::from_errors(vec![
-                ErrorCode::PersistedQueryNotInList.error(
-                    "This server runs only its trusted documents, and this is not one of them",
-                ),
-            ]));
-        }
+        self.untrusted(request)
+            .or_else(|| self.missing_variables(request))
+    }
+
+    /// The refusal of a document that is not trusted (in production, with
+    /// a list of trusted documents); needs no parse.
+    fn untrusted(&self, request: &Request) -> Option<Response> {
+        let trusted = self.trusted.as_ref()?;
+        (!trusted.admits(&request.query)).then(|| {
+            Response::from_errors(vec![ErrorCode::PersistedQueryNotInList.error(
+                "This server runs only its trusted documents, and this is not one of them",
+            )])
+        })
+    }
+
+    /// The refusal of a request whose required variables are missing.
+    fn missing_variables(&self, request: &Request) -> Option<Response> {
         let missing = self.documents.missing_variables(request);
         (!missing.is_empty()).then(|| {
             Response::from_errors(

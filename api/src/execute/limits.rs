@@ -89,6 +89,17 @@ impl Budget {
         }
     }
 
+    /// What has been spent so far.
+    pub fn spent(&self) -> usize {
+        self.spent.load(Ordering::SeqCst)
+    }
+
+    /// Starts again from `spent` (a subscription's estimate, at each
+    /// event: each event is a new execution of its selection).
+    pub fn reset(&self, spent: usize) {
+        self.spent.store(spent, Ordering::SeqCst);
+    }
+
     /// Adds `cost`; the total spent, and whether it is within the limit.
     fn spend(&self, cost: usize) -> (usize, bool) {
         let spent = self

@@ -227,7 +227,13 @@ impl PersistedQueries {
         if hash != wanted {
             return Err(Refusal::Invalid("provided sha does not match query"));
         }
-        if request.query.len() <= MAX_QUERY_BYTES {
+        // A document that may not run (in production, with a list) is
+        // refused by the gate; it is kept nowhere, here or in the table.
+        let runs = self
+            .trusted
+            .as_ref()
+            .is_none_or(|trusted| trusted.admits_hash(&hash));
+        if runs && request.query.len() <= MAX_QUERY_BYTES {
             let known = self.cache().queries.contains(&hash);
             if !known {
                 self.cache().remember(hash.clone(), request.query.clone());

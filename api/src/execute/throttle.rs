@@ -125,8 +125,9 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
 }
 
 /// Who a rate limit counts: a customer (over all their addresses), staff
-/// (one client, however many scripts), or an anonymous client by address.
-/// IPv6 clients count by their /64, the block one subscriber gets.
+/// (one client, however many scripts), or an anonymous client by address
+/// (as [`crate::auth::counted_address`] made it where it entered: IPv6 by
+/// its /64).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Client {
     Customer(i64),
@@ -141,13 +142,7 @@ impl Client {
         match viewer {
             Viewer::Customer { id, .. } => Some(Client::Customer(id)),
             Viewer::Admin => Some(Client::Staff),
-            Viewer::Anonymous => address.map(|address| match address {
-                IpAddr::V4(_) => Client::Address(address),
-                IpAddr::V6(v6) => {
-                    let prefix = u128::from(v6) & !((1_u128 << 64) - 1);
-                    Client::Address(IpAddr::V6(prefix.into()))
-                }
-            }),
+            Viewer::Anonymous => address.map(Client::Address),
         }
     }
 }
@@ -374,15 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_clients_count_by_their_64() {
-        let a = Client::of(Viewer::Anonymous, Some("2001:db8::1".parse().unwrap()));
-        let b = Client::of(
-            Viewer::Anonymous,
-            Some("2001:db8::ffff:1:2:3".parse().unwrap()),
-        );
-        let c = Client::of(Viewer::Anonymous, Some("2001:db8:0:1::1".parse().unwrap()));
-        assert_eq!(a, b);
-        assert_ne!(a, c);
+    fn customers_count_as_themselves_wherever_they_are() {
         assert_eq!(
             Client::of(
                 Viewer::Customer { id: 7, session: 1 },

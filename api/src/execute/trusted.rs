@@ -73,7 +73,12 @@ impl TrustedDocuments {
     /// Whether `query` may run: always when the list is not enforced,
     /// otherwise only when it is listed.
     pub fn admits(&self, query: &str) -> bool {
-        !self.enforced || self.by_hash.contains_key(&sha256(query))
+        self.admits_hash(&sha256(query))
+    }
+
+    /// Whether the document of SHA-256 `hash` (lower-case hex) may run.
+    pub fn admits_hash(&self, hash: &str) -> bool {
+        !self.enforced || self.by_hash.contains_key(hash)
     }
 }
 

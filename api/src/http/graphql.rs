@@ -239,27 +239,30 @@ async fn answer_get(
         }
     };
     let address = state.client_address(headers, client);
-    let mut response = match prepare(&state, &mut request, address).await {
-        Err(Prepared::Refused(response)) => *response,
-        Err(Prepared::NotFound) => {
-            graphql_response(headers, BatchResponse::Single(persisted_query_not_found()))
-        }
-        Ok(())
-            if state.gate.documents().operation_type(&request) == Some(OperationType::Mutation) =>
-        {
-            let mut response = request_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::BadRequest,
-                "Mutations must be sent with POST",
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            response
-        }
-        Ok(()) => match identify(&state, headers).await {
-            Err(response) => *response,
-            Ok(viewer) => {
+    // Who asks comes first: a forged token is refused before a persisted
+    // query is looked up or registered.
+    let mut response = match identify(&state, headers).await {
+        Err(response) => *response,
+        Ok(viewer) => match prepare(&state, &mut request, address).await {
+            Err(Prepared::Refused(response)) => *response,
+            Err(Prepared::NotFound) => {
+                graphql_response(headers, BatchResponse::Single(persisted_query_not_found()))
+            }
+            Ok(())
+                if state.gate.documents().operation_type(&request)
+                    == Some(OperationType::Mutation) =>
+            {
+                let mut response = request_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    ErrorCode::BadRequest,
+                    "Mutations must be sent with POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                response
+            }
+            Ok(()) => {
                 let caller = caller(headers, viewer, address);
                 let response = state.gate.execute(caller, vec![request]).await;
                 let response = response.into_iter().next().unwrap_or_default();

@@ -27,6 +27,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 mod answer;
+mod forwarded;
 pub mod graphiql;
 mod graphql;
 mod probes;
@@ -66,19 +67,28 @@ struct AppState {
 }
 
 impl AppState {
-    /// The client's address: the connection's peer, or, behind a proxy
-    /// configured with `--client-address-header`, the last address that
-    /// header lists (the one the proxy appended; those before it are the
-    /// client's word). A missing or unreadable header falls back to the
-    /// peer.
+    /// The client's address, as quotas count it
+    /// ([`crate::auth::counted_address`]): the connection's peer, or, behind
+    /// a proxy configured with `--client-address-header`, the last address
+    /// that header lists (the one the proxy appended; those before it are
+    /// the client's word). A missing header falls back to the peer; a value
+    /// that does not parse counts in a bucket of its own, never the proxy's
+    /// (which every client would share), and is logged.
     fn client_address(&self, headers: &axum::http::HeaderMap, peer: SocketAddr) -> IpAddr {
-        self.client_address_header
-            .as_ref()
-            .and_then(|name| headers.get_all(name).iter().next_back())
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.rsplit(',').next())
-            .and_then(|last| last.trim().parse().ok())
-            .unwrap_or(peer.ip())
+        let peer = crate::auth::counted_address(peer.ip());
+        let Some(name) = &self.client_address_header else {
+            return peer;
+        };
+        let Some(value) = headers.get_all(name).iter().next_back() else {
+            return peer;
+        };
+        match value.to_str().ok().and_then(forwarded::last_address) {
+            Some(address) => crate::auth::counted_address(address),
+            None => {
+                forwarded::warn_unparseable(name, value);
+                forwarded::UNPARSEABLE
+            }
+        }
     }
 }
 
@@ -229,7 +239,7 @@ const CORS_HEADERS: [&str; 13] = [
 ];
 
 /// Cross-origin access for the configured origins only (`*`: any origin,
-/// without credentials). Preflights are answered here; with no origins
+/// without credentials), with `x-request-id` and `Retry-After` readable. Preflights are answered here; with no origins
 /// configured, browsers keep other sites out. `extra_headers` are allowed
 /// besides [`CORS_HEADERS`]; names that are not valid header names are
 /// skipped.
@@ -246,6 +256,10 @@ fn cors(origins: &[String], extra_headers: &[String]) -> CorsLayer {
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST])
         .allow_headers(headers)
+        // Browser code on another origin reads only the response headers
+        // named here: the request ID (to quote in a support ticket) and
+        // how long to wait after a 429 or 503.
+        .expose_headers([request_id::HEADER, axum::http::header::RETRY_AFTER])
         .max_age(Duration::from_secs(3600));
     if origins.iter().any(|origin| origin == "*") {
         return layer.allow_origin(AllowOrigin::any());

@@ -103,6 +103,7 @@ impl Connections {
 
     /// A place for a connection from `ip`, if the limits leave one.
     pub fn admit(&self, ip: IpAddr) -> Option<Slot> {
+        let ip = crate::auth::counted_address(ip);
         let mut open = lock(&self.open);
         if open.total >= self.limits.max_connections {
             return None;

@@ -42,7 +42,13 @@ impl SortValue {
     fn from_json(kind: SortKind, value: &serde_json::Value) -> Option<SortValue> {
         match kind {
             SortKind::Integer => value.as_i64().map(SortValue::Integer),
-            SortKind::Text => value.as_str().map(|text| SortValue::Text(text.to_owned())),
+            // No stored text holds a NUL (every input refuses it), and
+            // PostgreSQL cannot take one as a parameter: such a cursor was
+            // not made here.
+            SortKind::Text => value
+                .as_str()
+                .filter(|text| !text.contains('\0'))
+                .map(|text| SortValue::Text(text.to_owned())),
             SortKind::Time => value
                 .as_str()
                 .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
