@@ -3,6 +3,7 @@
 //! on SQLite and once on PostgreSQL.
 
 mod js;
+mod layout;
 mod support;
 
 mod auth;

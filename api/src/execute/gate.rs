@@ -26,7 +26,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +48,8 @@ use crate::observe::counting;
 use crate::observe::metrics;
 use crate::store::batch::{self, MakeLoaders};
 
+pub use super::load::LoadNow;
+use super::load::{ClientTurns, Counted, Load};
 pub use super::socket::{SocketExecutor, SubscriptionCaps, SubscriptionReads};
 
 /// The schema as the gate runs it. Its roots belong to the domains, which
@@ -363,99 +365,6 @@ impl Gate {
     pub(super) fn allowance(&self, caller: Caller) -> Option<Allowance> {
         let client = Client::of(caller.viewer, caller.address)?;
         Some(self.rate.as_ref()?.allowance(client))
-    }
-}
-
-/// Permits per client address, so that one client (a flood of logins, a
-/// loop of the costliest query) waits for itself instead of taking every
-/// permit: in `bench/hostile`, 8 clients of the costliest query from one
-/// address pushed a catalogue read from 0.8 ms to 100 ms at p99. Entries
-/// exist only while a client has requests in flight.
-#[derive(Clone)]
-struct ClientTurns {
-    per_client: usize,
-    turns: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
-}
-
-/// A client's turn; dropping it lets the client's next request run.
-struct ClientTurn {
-    permit: Option<tokio::sync::OwnedSemaphorePermit>,
-    address: IpAddr,
-    turns: Arc<Mutex<HashMap<IpAddr, Arc<Semaphore>>>>,
-}
-
-impl ClientTurns {
-    fn new(per_client: usize) -> ClientTurns {
-        ClientTurns {
-            per_client: per_client.max(1),
-            turns: Arc::default(),
-        }
-    }
-
-    /// Waits for a turn of `address` (none needed without an address).
-    async fn turn(&self, address: Option<IpAddr>) -> Option<ClientTurn> {
-        let address = address?;
-        let semaphore = self
-            .turns
-            .lock()
-            .expect("never poisoned")
-            .entry(address)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_client)))
-            .clone();
-        let permit = semaphore.acquire_owned().await.ok();
-        Some(ClientTurn {
-            permit,
-            address,
-            turns: self.turns.clone(),
-        })
-    }
-}
-
-impl Drop for ClientTurn {
-    fn drop(&mut self) {
-        let mut turns = self.turns.lock().expect("never poisoned");
-        self.permit.take();
-        // The map's reference is the last: nobody holds or awaits a turn.
-        if turns
-            .get(&self.address)
-            .is_some_and(|semaphore| Arc::strong_count(semaphore) == 1)
-        {
-            turns.remove(&self.address);
-        }
-    }
-}
-
-/// Operations running (holding a permit) and waiting (for their client's
-/// turn or a permit).
-#[derive(Default)]
-pub(super) struct Load {
-    pub(super) running: AtomicUsize,
-    pub(super) waiting: AtomicUsize,
-    /// Subscriptions listening for their events.
-    pub(super) listening: AtomicUsize,
-}
-
-/// What the gate is doing now, for `/health`.
-#[derive(Debug, Clone, Copy)]
-pub struct LoadNow {
-    pub running: usize,
-    pub waiting: usize,
-    pub listening: usize,
-}
-
-/// One in a count, until dropped.
-pub(super) struct Counted<'a>(&'a AtomicUsize);
-
-impl<'a> Counted<'a> {
-    pub(super) fn new(count: &'a AtomicUsize) -> Counted<'a> {
-        count.fetch_add(1, Ordering::SeqCst);
-        Counted(count)
-    }
-}
-
-impl Drop for Counted<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -13,7 +13,8 @@
 //!   null propagation and key order, as the GraphQL spec has them.
 //! - [`persisted`] — automatic persisted queries; [`trusted`] — the list
 //!   of trusted documents, and in production the only ones that run.
-//! - [`watch`] — a subscription to one row, its reads through the gate.
+//! - [`load`] — each client's share of the permits, and the load now;
+//!   [`watch`] — a subscription to one row, its reads through the gate.
 //!
 //! It imports the storage and observability rooms and the shared modules,
 //! never a domain, the schema or a transport: the schema's roots reach the
@@ -25,6 +26,7 @@ pub mod documents;
 pub mod extension;
 pub mod gate;
 pub mod limits;
+pub mod load;
 pub mod persisted;
 pub mod scan;
 pub mod socket;

@@ -13,7 +13,8 @@ use async_graphql::{Data, Executor, Request, Response};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::Semaphore;
 
-use super::gate::{Caller, Counted, Gate, Load};
+use super::gate::{Caller, Gate};
+use super::load::{Counted, Load};
 use crate::auth::Viewer;
 use crate::error::{ApiError, ErrorCode};
 use crate::execute::limits::Budget;
