@@ -11,6 +11,9 @@ use crate::support::{ADMIN_TOKEN, Engine, TestApp, client};
 
 const LISTED_READ: &str = "query Catalogue { products { totalCount } }";
 const LISTED_WRITE: &str = "mutation Stock($name: String!) { createProduct(input: { name: $name, price: \"1.00\", stock: 1 }) { product { id } } }";
+const LISTED_WATCH: &str =
+    "subscription Watch($id: ID!) { productUpdated(productId: $id) { stock } }";
+const LISTED_RESTOCK: &str = "mutation Restock($id: ID!) { updateProduct(id: $id, input: { stock: 7 }) { userErrors { code } } }";
 const UNLISTED_WRITE: &str = "mutation { createProduct(input: { name: \"Sneaky\", price: \"1.00\", stock: 1 }) { product { id } } }";
 
 fn sha256(text: &str) -> String {
@@ -19,7 +22,12 @@ fn sha256(text: &str) -> String {
 
 fn manifest(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("persisted-documents.json");
-    let listed = json!({ sha256(LISTED_READ): LISTED_READ, sha256(LISTED_WRITE): LISTED_WRITE });
+    let listed = json!({
+        sha256(LISTED_READ): LISTED_READ,
+        sha256(LISTED_WRITE): LISTED_WRITE,
+        sha256(LISTED_WATCH): LISTED_WATCH,
+        sha256(LISTED_RESTOCK): LISTED_RESTOCK,
+    });
     std::fs::write(&path, listed.to_string()).unwrap();
     path
 }
@@ -127,6 +135,85 @@ async fn in_production_only_trusted_documents_run() {
             .unwrap();
         assert_eq!(forged.status(), 401);
         assert_eq!(app.count_rows("persisted_query").await, 0, "{engine:?}");
+    }
+}
+
+/// A client of trusted documents sends no text, on any transport:
+/// `documentId` (GraphQL over HTTP's persisted documents appendix, as Hive
+/// Gateway and Yoga send it) on POST and GET, with or without `sha256:`;
+/// and over WebSocket a subscription by hash (`extensions.persistedQuery`,
+/// as Apollo's persisted-query link sends it before graphql-ws), which was
+/// refused `PERSISTED_QUERY_NOT_IN_LIST` in production.
+#[tokio::test]
+async fn trusted_documents_run_by_id_on_post_get_and_websocket() {
+    for engine in Engine::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let path = manifest(dir.path());
+        let app = TestApp::spawn_with(engine, |config| {
+            config.production = true;
+            config.trusted_documents = Some(path.clone());
+        })
+        .await;
+        let (_, created) = post(&app, by_hash(LISTED_WRITE, json!({ "name": "Kettle" }))).await;
+        let product = created["data"]["createProduct"]["product"]["id"].clone();
+        assert!(product.is_string(), "{created:#}");
+        for id in [
+            format!("sha256:{}", sha256(LISTED_READ)),
+            sha256(LISTED_READ),
+        ] {
+            let (status, body) = post(&app, json!({ "documentId": id })).await;
+            assert_eq!(
+                (status, &body["data"]["products"]["totalCount"]),
+                (200, &json!(1)),
+                "{engine:?} {id}: {body:#}"
+            );
+            let got = client(None)
+                .get(app.url("/graphql"))
+                .query(&[("documentId", id.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(got.status(), 200, "{engine:?}: GET by documentId");
+            let body: Value = got.json().await.unwrap();
+            assert_eq!(
+                body["data"]["products"]["totalCount"], 1,
+                "{engine:?}: {body:#}"
+            );
+        }
+        let (_, body) = post(
+            &app,
+            json!({ "documentId": format!("sha256:{}", sha256("query Unknown { __typename }")) }),
+        )
+        .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+            "{engine:?}: {body:#}"
+        );
+
+        let mut socket = WsClient::connect(&app.url("/graphql"), Some(ADMIN_TOKEN)).await;
+        socket
+            .send(json!({ "id": "1", "type": "subscribe", "payload": {
+                "query": "",
+                "variables": { "id": product },
+                "extensions": { "persistedQuery": { "version": 1, "sha256Hash": format!("sha256:{}", sha256(LISTED_WATCH)) } },
+            } }))
+            .await;
+        app.wait_for_subscriptions(1).await;
+        let (_, body) = post(
+            &app,
+            json!({ "documentId": sha256(LISTED_RESTOCK), "variables": { "id": product } }),
+        )
+        .await;
+        assert_eq!(
+            body["data"]["updateProduct"]["userErrors"],
+            json!([]),
+            "{engine:?}: {body:#}"
+        );
+        let event = socket.next_payload().await;
+        assert_eq!(
+            event["payload"]["data"]["productUpdated"]["stock"], 7,
+            "{engine:?}: {event:#}"
+        );
     }
 }
 

@@ -37,13 +37,45 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
         "the client's changes reached the database"
     );
 
+    // The same typed operations by hash only, against a production server
+    // that runs nothing but the manifest codegen wrote: queries and
+    // mutations as `documentId` (POST and GET), the subscription as
+    // `extensions.persistedQuery` over graphql-ws, never a document's text.
+    let manifest = client.join("src/gql/persisted-documents.json");
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let app = TestApp::spawn_with(engine, |config| {
+            config.production = true;
+            config.trusted_documents = Some(manifest.clone());
+        })
+        .await;
+        let output = js::run(
+            &client,
+            "npm",
+            &[
+                "run",
+                "--silent",
+                "check",
+                "--",
+                &app.url("/graphql"),
+                "--by-hash",
+            ],
+        )
+        .await;
+        let report: Value = serde_json::from_str(output.trim()).expect("one JSON line");
+        assert_eq!(
+            (&report["ok"], &report["byHash"]),
+            (&Value::Bool(true), &Value::Bool(true)),
+            "{engine:?}: {report:#}"
+        );
+        assert_eq!(app.count_rows("cart_product").await, 1, "{engine:?}");
+    }
+
     // Apollo Client 4, InMemoryCache with the README's type policies and
     // the default error policy: a guest's cart → signUp → change, remove
     // lines → checkout → history → a merge at logIn, with no error (any
     // would reject) and no cache warning; against a production server
     // that runs only the manifest codegen wrote, every operation sent by
     // its hash.
-    let manifest = client.join("src/gql/persisted-documents.json");
     assert!(manifest.exists(), "codegen wrote the trusted documents");
     for engine in [Engine::Sqlite, Engine::Postgres] {
         let app = TestApp::spawn_with(engine, |config| {

@@ -18,6 +18,7 @@ use super::load::{Counted, Load};
 use crate::auth::Viewer;
 use crate::error::{ApiError, ErrorCode};
 use crate::execute::limits::Budget;
+use crate::execute::persisted::{PersistedQueries, Refusal};
 use crate::execute::throttle::OperationCost;
 
 /// How many subscriptions may be open at once.
@@ -32,9 +33,14 @@ pub struct SubscriptionCaps {
 impl Gate {
     /// The executor of one WebSocket connection, whose caller is in the
     /// connection's data.
-    pub fn for_socket(&self, address: Option<IpAddr>) -> SocketExecutor {
+    pub fn for_socket(
+        &self,
+        address: Option<IpAddr>,
+        persisted: Arc<PersistedQueries>,
+    ) -> SocketExecutor {
         SocketExecutor {
             gate: self.clone(),
+            persisted,
             address,
             open: Arc::new(Mutex::new(0)),
         }
@@ -166,6 +172,8 @@ impl Drop for SubscriptionSlot {
 #[derive(Clone)]
 pub struct SocketExecutor {
     gate: Gate,
+    /// Where a document sent by hash is found.
+    persisted: Arc<PersistedQueries>,
     /// Subscriptions open on this connection.
     open: Arc<Mutex<usize>>,
     /// The client's address.
@@ -173,7 +181,12 @@ pub struct SocketExecutor {
 }
 
 impl Executor for SocketExecutor {
-    async fn execute(&self, request: Request) -> Response {
+    async fn execute(&self, mut request: Request) -> Response {
+        if let Err(refused) = self.resolve(&mut request).await {
+            let mut response = *refused;
+            crate::observe::request_id::tag(&mut response);
+            return response;
+        }
         let caller = Caller {
             viewer: copied(&request.data).unwrap_or_default(),
             address: self.address,
@@ -196,16 +209,38 @@ impl Executor for SocketExecutor {
     ) -> BoxStream<'static, Response> {
         // Polled in the connection's task: its errors carry the ID of the
         // request that opened the socket.
-        self.stream(request, session_data)
-            .map(|mut response| {
-                crate::observe::request_id::tag(&mut response);
-                response
-            })
-            .boxed()
+        let executor = self.clone();
+        stream::once(async move {
+            let mut request = request;
+            match executor.resolve(&mut request).await {
+                Ok(()) => executor.stream(request, session_data),
+                Err(refused) => stream::once(async move { *refused }).boxed(),
+            }
+        })
+        .flatten()
+        .map(|mut response| {
+            crate::observe::request_id::tag(&mut response);
+            response
+        })
+        .boxed()
     }
 }
 
 impl SocketExecutor {
+    /// Completes a request sent by hash (`extensions.persistedQuery`) with
+    /// its document, as the HTTP endpoint does; the refusal otherwise.
+    async fn resolve(&self, request: &mut Request) -> Result<(), Box<Response>> {
+        match self.persisted.resolve(request, self.address).await {
+            Ok(()) => Ok(()),
+            Err(Refusal::NotFound) => Err(Box::new(Response::from_errors(vec![
+                ErrorCode::PersistedQueryNotFound.error("PersistedQueryNotFound"),
+            ]))),
+            Err(Refusal::Invalid(message)) => Err(Box::new(Response::from_errors(vec![
+                ErrorCode::BadRequest.error(message),
+            ]))),
+        }
+    }
+
     fn stream(
         &self,
         mut request: Request,

@@ -69,7 +69,12 @@ async fn answer_post(
         Ok(body) => body,
         Err(rejection) => return body_refused(&rejection),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let parsed = if mentions_document_id(&body) {
+        serde_json::from_slice(&body).and_then(with_document_ids)
+    } else {
+        serde_json::from_slice(&body)
+    };
+    let batch: BatchRequest = match parsed {
         Ok(batch) => batch,
         Err(err) => {
             return request_error(
@@ -169,6 +174,9 @@ pub(super) struct GetParams {
     operation_name: Option<String>,
     variables: Option<String>,
     extensions: Option<String>,
+    /// A persisted document's ID (GraphQL over HTTP, persisted documents
+    /// appendix): `sha256:<hex>` or the bare hash.
+    document_id: Option<String>,
 }
 
 impl GetParams {
@@ -190,6 +198,9 @@ impl GetParams {
         }
         if let Some(extensions) = json("extensions", self.extensions)? {
             request.extensions = extensions;
+        }
+        if let Some(id) = self.document_id {
+            by_document_id(&mut request, id);
         }
         Ok(request)
     }
@@ -343,4 +354,53 @@ fn check_has_query(request: &Request) -> Result<(), Response> {
     } else {
         Ok(())
     }
+}
+
+/// A request naming its document by `documentId` (GraphQL over HTTP,
+/// persisted documents appendix; Hive Gateway, Yoga and others send it):
+/// the ID is a SHA-256 (`sha256:` prefix or not), looked up as persisted
+/// queries are, among the trusted documents first.
+fn by_document_id(request: &mut Request, id: String) {
+    request.extensions.insert(
+        "persistedQuery".to_owned(),
+        async_graphql::Value::from_json(serde_json::json!({ "version": 1, "sha256Hash": id }))
+            .unwrap_or_default(),
+    );
+}
+
+/// Whether a POST body may name a document by ID: only such bodies take
+/// the slower path through a JSON value.
+fn mentions_document_id(body: &[u8]) -> bool {
+    body.windows(b"documentId".len())
+        .any(|window| window == b"documentId")
+}
+
+/// The requests of a body parsed as JSON, each `documentId` made a lookup
+/// by hash ([`by_document_id`]).
+fn with_document_ids(body: serde_json::Value) -> serde_json::Result<BatchRequest> {
+    fn one(mut value: serde_json::Value) -> serde_json::Result<Request> {
+        let mut id = None;
+        if let Some(object) = value.as_object_mut() {
+            id = object
+                .remove("documentId")
+                .and_then(|id| id.as_str().map(str::to_owned));
+            object
+                .entry("query")
+                .or_insert_with(|| serde_json::Value::String(String::new()));
+        }
+        let mut request: Request = serde_json::from_value(value)?;
+        if let Some(id) = id {
+            by_document_id(&mut request, id);
+        }
+        Ok(request)
+    }
+    Ok(match body {
+        serde_json::Value::Array(requests) => BatchRequest::Batch(
+            requests
+                .into_iter()
+                .map(one)
+                .collect::<serde_json::Result<_>>()?,
+        ),
+        request => BatchRequest::Single(one(request)?),
+    })
 }

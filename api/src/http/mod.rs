@@ -143,6 +143,7 @@ pub fn router(gate: Gate, db: DatabaseConnection, events: Events, config: &HttpC
     let state = AppState {
         socket: SocketContext {
             gate: gate.clone(),
+            persisted: persisted.clone(),
             db: db.clone(),
             auth: config.auth.clone(),
             events,

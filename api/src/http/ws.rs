@@ -38,6 +38,7 @@ use tracing::Instrument;
 
 use crate::auth::{Auth, CartToken, Viewer};
 use crate::execute::Gate;
+use crate::execute::persisted::PersistedQueries;
 use crate::http::serve::Slot;
 use crate::observe::counting;
 use crate::observe::metrics::Metrics;
@@ -65,6 +66,9 @@ const OUTBOX: usize = 16;
 #[derive(Clone)]
 pub struct SocketContext {
     pub gate: Gate,
+    /// Documents sent by hash (`extensions.persistedQuery`) are resolved
+    /// here as over HTTP: trusted documents run by hash on every transport.
+    pub persisted: Arc<PersistedQueries>,
     pub db: DatabaseConnection,
     pub auth: Auth,
     pub events: Events,
@@ -200,7 +204,9 @@ async fn serve(
         }
     };
     let (outbox, mut to_send) = mpsc::channel::<WsMessage>(OUTBOX);
-    let executor = context.gate.for_socket(Some(address));
+    let executor = context
+        .gate
+        .for_socket(Some(address), context.persisted.clone());
     let protocol_part = {
         let input = tokio_stream_from(received);
         let messages = async_graphql::http::WebSocket::new(executor, input, protocol)

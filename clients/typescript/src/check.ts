@@ -1,8 +1,14 @@
 // Runs the typed operations against a live server and checks the answers:
 // the proof that a codegen client works end to end. Every result below is
 // typed from schema.graphql; a field the API dropped or retyped fails `tsc`.
-// Usage: tsx src/check.ts http://127.0.0.1:8000/graphql
+// Usage: tsx src/check.ts http://127.0.0.1:8000/graphql [--by-hash]
+// With --by-hash every document goes by the hash codegen wrote into its
+// `__meta__` and never as text, as against a production server that runs
+// only its trusted documents: queries and mutations as `documentId`
+// (GraphQL over HTTP's persisted documents), the subscription as
+// `extensions.persistedQuery` over graphql-ws.
 import { strict as assert } from 'node:assert';
+import type { TypedDocumentNode } from '@apollo/client';
 import { print } from 'graphql';
 import { GraphQLClient } from 'graphql-request';
 import { createClient } from 'graphql-ws';
@@ -25,7 +31,27 @@ if (!url) throw new Error('usage: tsx src/check.ts <GraphQL endpoint URL>');
 // Creating products takes staff rights: SHOPGRAPH_ADMIN_TOKEN.
 const adminToken = process.env.SHOPGRAPH_ADMIN_TOKEN;
 if (!adminToken) throw new Error('set SHOPGRAPH_ADMIN_TOKEN to the server\'s admin token');
-const client = new GraphQLClient(url, { headers: { Authorization: `Bearer ${adminToken}` } });
+const byHash = process.argv.includes('--by-hash');
+const hashOf = (document: unknown): string => {
+  const hash = (document as { __meta__?: { hash?: string } }).__meta__?.hash;
+  assert(hash, 'codegen embeds each document\'s hash (persistedDocuments)');
+  return hash;
+};
+const texts = new GraphQLClient(url, { headers: { Authorization: `Bearer ${adminToken}` } });
+// One typed request, by text or by `documentId`.
+const client = {
+  async request<R, V extends object>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> {
+    if (!byHash) return texts.request<R>(document as TypedDocumentNode<R, object>, variables);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ documentId: hashOf(document), variables }),
+    });
+    const answer = (await response.json()) as { data?: R; errors?: unknown[] };
+    assert(answer.data && !answer.errors, JSON.stringify(answer));
+    return answer.data;
+  },
+};
 const suffix = Date.now().toString(36);
 
 const created = await client.request(CreateProductDocument, {
@@ -81,7 +107,13 @@ const ws = createClient({
 });
 const next = new Promise<ProductUpdatedSubscription>((resolve, reject) => {
   const stop = ws.subscribe<ProductUpdatedSubscription>(
-    { query: print(ProductUpdatedDocument), variables: { productId: product.id } },
+    byHash
+      ? {
+          query: '',
+          variables: { productId: product.id },
+          extensions: { persistedQuery: { version: 1, sha256Hash: hashOf(ProductUpdatedDocument) } },
+        }
+      : { query: print(ProductUpdatedDocument), variables: { productId: product.id } },
     {
       next: (result) => {
         if (result.data) {
@@ -108,4 +140,13 @@ const event = await next;
 assert.equal(event.productUpdated.stock, 4);
 await ws.dispose();
 
-console.log(JSON.stringify({ ok: true, product: product.id, cart: cart.id }));
+// A query by GET, as a CDN would cache it: `documentId` in the URL.
+if (byHash) {
+  const get = new URL(url);
+  get.searchParams.set('documentId', hashOf(ListProductsDocument));
+  get.searchParams.set('variables', JSON.stringify({ filter: { nameContains: suffix }, first: 10 }));
+  const answer = (await (await fetch(get)).json()) as { data?: { products: { totalCount: number } } };
+  assert.equal(answer.data?.products.totalCount, 1, JSON.stringify(answer));
+}
+
+console.log(JSON.stringify({ ok: true, byHash, product: product.id, cart: cart.id }));
