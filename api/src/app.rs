@@ -85,7 +85,10 @@ impl App {
             events.clone(),
             parts.auth.clone(),
             passwords::Passwords::new(config.max_concurrent_password_hashes()),
-            cart::guest::GuestCartQuota::new(config.guest_carts_per_hour),
+            (
+                cart::guest::GuestCartQuota::new(config.guest_carts_per_hour),
+                cart::OpenCartCap(u64::from(config.max_open_carts_per_customer)),
+            ),
             &schema::SchemaOptions {
                 limits: parts.limits.clone(),
                 introspection: config.introspection_enabled(),

@@ -207,3 +207,94 @@ async fn subscription_events_are_charged_and_end_when_unpaid() {
         "the subscription ends: {complete:#}"
     );
 }
+
+/// The cost model charges work, not fields: a computed field costs the
+/// rows it reads (`totalQuantity` a point per line, `subtotal` two: the
+/// line and its product), and a mutation the rows it writes (5 points
+/// each). Before, `subtotal totalQuantity` over any cart cost 2 points,
+/// and `createCart` with 250 lines cost what it selected.
+#[tokio::test]
+async fn computed_fields_cost_the_rows_they_read_and_mutations_the_rows_they_write() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.rate_limit_points = 20_000;
+        config.rate_limit_restore = 1;
+    })
+    .await;
+    let customer = app.create_customer("counted@example.com", "Counted").await;
+    let mut products = Vec::new();
+    for i in 0..30 {
+        products.push(
+            app.create_product(&format!("Counted {i}"), "1.00", 10)
+                .await,
+        );
+    }
+    let lines: Vec<Value> = products
+        .iter()
+        .map(|product| json!({ "productId": product, "quantity": 1 }))
+        .collect();
+    let created = app
+        .post(
+            "mutation($customer: ID!, $lines: [CartLineInput!]) { createCart(customerId: $customer, lines: $lines) { cart { id } userErrors { code } } }",
+            json!({ "customer": customer, "lines": lines }),
+        )
+        .await;
+    let requested = created["extensions"]["cost"]["requestedQueryCost"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        requested >= 5.0 * 31.0,
+        "one cart and 30 lines written: {requested}"
+    );
+    let cart = created["data"]["createCart"]["cart"]["id"].clone();
+
+    let read = app
+        .post(
+            "query($id: ID!) { cart(id: $id) { totalQuantity subtotal { amount } } }",
+            json!({ "id": cart }),
+        )
+        .await;
+    assert_eq!(read["data"]["cart"]["totalQuantity"], 30, "{read:#}");
+    let cost = &read["extensions"]["cost"];
+    let (requested, actual) = (
+        cost["requestedQueryCost"].as_f64().unwrap(),
+        cost["actualQueryCost"].as_f64().unwrap(),
+    );
+    assert!(
+        requested >= 30.0,
+        "10 lines estimated, 3 points each: {cost}"
+    );
+    assert_eq!(
+        actual - requested,
+        20.0 * 3.0,
+        "the 20 lines beyond the estimate: {cost}"
+    );
+}
+
+/// A customer holds a bounded number of open carts
+/// (`--max-open-carts-per-customer`); checked-out carts do not count.
+#[tokio::test]
+async fn a_customer_holds_a_bounded_number_of_open_carts() {
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.max_open_carts_per_customer = 2
+    })
+    .await;
+    let customer = app.create_customer("many@example.com", "Many Carts").await;
+    app.create_cart(&customer, &[]).await;
+    app.create_cart(&customer, &[]).await;
+    let third = app
+        .post(
+            "mutation($customer: ID!) { createCart(customerId: $customer) { cart { id } userErrors { field code } } }",
+            json!({ "customer": customer }),
+        )
+        .await;
+    assert_eq!(
+        third["data"]["createCart"]["cart"],
+        Value::Null,
+        "{third:#}"
+    );
+    assert_eq!(
+        third["data"]["createCart"]["userErrors"][0]["code"], "TOO_MANY",
+        "{third:#}"
+    );
+    assert_eq!(app.count_rows("cart").await, 2, "nothing was written");
+}

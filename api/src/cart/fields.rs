@@ -11,6 +11,7 @@ use crate::context::Shared;
 use crate::customer::Customer;
 use crate::customer::loaders::CustomerLoaders;
 use crate::error::{ApiError, ApiResult};
+use crate::execute::limits;
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
 use crate::money::Money;
@@ -59,15 +60,35 @@ impl Cart {
         Ok(rows.iter().cloned().map(CartLine).collect())
     }
 
-    /// The number of units in the cart, over all lines.
+    /// The number of units in the cart, over all lines. (It reads every
+    /// line: counted as 10 lines before the request runs, charged for
+    /// those beyond as they load.)
+    #[graphql(complexity = "limits::LINES_PER_CART * limits::LINE_READ")]
     async fn total_quantity(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         let lines = self.line_rows(ctx).await?;
+        limits::charge_rows_beyond_estimate(
+            ctx,
+            lines.len(),
+            limits::LINES_PER_CART,
+            limits::LINE_READ,
+        )?;
         Ok(lines.iter().map(|line| i64::from(line.quantity)).sum())
     }
 
-    /// The cost of the cart's lines at current prices, before taxes and shipping.
+    /// The cost of the cart's lines at current prices, before taxes and
+    /// shipping. (It reads every line and its product: counted as 10 lines
+    /// before the request runs, charged for those beyond as they load.)
+    #[graphql(
+        complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
+    )]
     async fn subtotal(&self, ctx: &Context<'_>) -> ApiResult<Money> {
         let lines = self.line_rows(ctx).await?;
+        limits::charge_rows_beyond_estimate(
+            ctx,
+            lines.len(),
+            limits::LINES_PER_CART,
+            limits::LINE_AND_PRODUCT_READ,
+        )?;
         let products = ctx
             .shared::<Arc<ProductLoaders>>()?
             .by_id

@@ -24,6 +24,12 @@ pub const MAX_LINES_PER_CALL: usize = 250;
 /// what [`crate::money::Money`] computes exactly.
 pub const MAX_LINES_PER_CART: u64 = 250;
 
+/// Open carts one customer may hold (`--max-open-carts-per-customer`): each
+/// is rows a customer makes the server keep, so they are bounded like a
+/// guest's.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenCartCap(pub u64);
+
 /// A validated line of input; `index` is its position in `lines`, for error paths.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LineRequest {

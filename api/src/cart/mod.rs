@@ -22,7 +22,7 @@ mod types;
 
 pub use checkout::CheckoutMutation;
 pub use filter::{CartFilter, CartOrder, CartPredicate};
-pub use input::CartLineInput;
+pub use input::{CartLineInput, OpenCartCap};
 pub use mutation::CartMutation;
 pub use query::{CartConnection, CartQuery, CartsOfCustomer};
 pub use subscription::CartSubscription;

@@ -8,11 +8,12 @@ use entity::cart;
 use super::Cart;
 use super::access::CartAccess;
 use super::guest::GuestCartQuota;
-use super::input::{CartLineInput, LineRequest};
+use super::input::{CartLineInput, LineRequest, OpenCartCap};
 use super::operations::{NewOwner, add_lines, create, delete, set_quantity};
 use crate::auth::{self, CartToken, Viewer};
 use crate::context::Shared;
 use crate::error::{ApiResult, UserError, into_payload};
+use crate::execute::limits;
 use crate::ids::{self, NodeKind};
 use crate::input::Quantity;
 use crate::store::events::Event;
@@ -82,6 +83,9 @@ impl CartMutation {
     /// without an account; checking out needs one, and `logIn` or `signUp`
     /// with `guestCart` keeps the cart). Abandoned guest carts are deleted
     /// after 30 days idle (the server's `--guest-cart-idle-hours`).
+    #[graphql(
+        complexity = "limits::ROW_WRITE * (1 + lines.as_ref().map_or(0, Vec::len)) + child_complexity"
+    )]
     async fn create_cart(
         &self,
         ctx: &Context<'_>,
@@ -124,12 +128,9 @@ impl CartMutation {
         };
         let outcome = async {
             let requests = LineRequest::parse_all(lines.as_deref().unwrap_or_default())?;
-            write(
-                ctx,
-                async |txn| create(txn, owner, &requests).await,
-                unwatched,
-            )
-            .await
+            let cap = *ctx.shared::<OpenCartCap>()?;
+            let create = async |txn: &_| create(txn, owner, &requests, cap).await;
+            write(ctx, create, unwatched).await
         }
         .await;
         let (cart, user_errors) = into_payload(outcome)?;
@@ -142,6 +143,7 @@ impl CartMutation {
 
     /// Adds products to a cart. A product already in the cart has its
     /// quantity increased; the same product twice in `lines` counts twice.
+    #[graphql(complexity = "limits::ROW_WRITE * lines.len() + child_complexity")]
     async fn add_cart_lines(
         &self,
         ctx: &Context<'_>,

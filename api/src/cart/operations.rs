@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use super::access::CartAccess;
-use super::input::{LineRequest, MAX_LINES_PER_CART};
+use super::input::{LineRequest, MAX_LINES_PER_CART, OpenCartCap};
 use crate::auth::CartToken;
 use crate::error::{MutationError, UserError, UserErrorCode, not_found_on_foreign_key_violation};
 use crate::input::{MAX_QUANTITY, Quantity};
@@ -54,12 +54,29 @@ pub(super) async fn create(
     db: &impl ConnectionTrait,
     owner: NewOwner,
     lines: &[LineRequest],
+    cap: OpenCartCap,
 ) -> Result<cart::Model, MutationError> {
     let (customer_id, guest_token_hash) = match owner {
         NewOwner::Customer(customer_id) => {
             let exists = customer::Entity::find_by_id(customer_id).one(db).await?;
             if exists.is_none() {
                 return Err(UserError::not_found(&["customerId"], "Customer").into());
+            }
+            // Counted in the write transaction (on SQLite, under the write
+            // lock; on PostgreSQL the customer row is not locked, so
+            // concurrent creates may pass the cap by the few in flight).
+            let open = cart::Entity::find()
+                .filter(cart::Column::CustomerId.eq(customer_id))
+                .filter(cart::Column::CheckedOutAt.is_null())
+                .count(db)
+                .await?;
+            if open >= cap.0 {
+                return Err(UserError::new(
+                    &["customerId"],
+                    UserErrorCode::TooMany,
+                    format!("A customer holds at most {} open carts", cap.0),
+                )
+                .into());
             }
             (Some(customer_id), None)
         }

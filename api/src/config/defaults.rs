@@ -39,6 +39,7 @@ pub const CACHE_MAX_AGE_S: u32 = 60;
 /// 30 days.
 pub const GUEST_CART_IDLE_HOURS: u32 = 720;
 pub const GUEST_CARTS_PER_HOUR: u32 = 60;
+pub const MAX_OPEN_CARTS_PER_CUSTOMER: u32 = 100;
 pub const PERSISTED_QUERIES_PER_HOUR: u32 = 100;
 pub const REQUEST_TIMEOUT_MS: u64 = 10_000;
 pub const STATEMENT_TIMEOUT_MS: u64 = 5_000;

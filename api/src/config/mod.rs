@@ -226,6 +226,12 @@ pub struct Config {
     #[arg(long, env = "SHOPGRAPH_GUEST_CART_IDLE_HOURS", default_value_t = defaults::GUEST_CART_IDLE_HOURS)]
     pub guest_cart_idle_hours: u32,
 
+    /// Open carts (not checked out) one customer may hold; creating another
+    /// is the user error `TOO_MANY`.
+    #[arg(long, env = "SHOPGRAPH_MAX_OPEN_CARTS_PER_CUSTOMER", default_value_t = defaults::MAX_OPEN_CARTS_PER_CUSTOMER,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_open_carts_per_customer: u32,
+
     /// Guest carts one client address (IPv6: its /64) may create per hour,
     /// in a burst or spread out; more are refused with the user error
     /// `THROTTLED`.
@@ -392,6 +398,7 @@ impl Config {
             token_hours: defaults::TOKEN_HOURS,
             guest_cart_idle_hours: defaults::GUEST_CART_IDLE_HOURS,
             guest_carts_per_hour: defaults::GUEST_CARTS_PER_HOUR,
+            max_open_carts_per_customer: defaults::MAX_OPEN_CARTS_PER_CUSTOMER,
             max_depth: defaults::MAX_DEPTH,
             max_complexity: defaults::MAX_COMPLEXITY,
             max_aliases: defaults::MAX_ALIASES,

@@ -11,6 +11,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::Auth;
+use crate::cart::OpenCartCap;
 use crate::cart::guest::GuestCartQuota;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::customer::passwords::Passwords;
@@ -79,7 +80,7 @@ pub fn build(
     events: Events,
     auth: Auth,
     passwords: Passwords,
-    guest_carts: GuestCartQuota,
+    carts: (GuestCartQuota, OpenCartCap),
     options: &SchemaOptions,
 ) -> ShopSchema {
     let limits = &options.limits;
@@ -93,7 +94,8 @@ pub fn build(
         .data(events)
         .data(auth)
         .data(passwords)
-        .data(guest_carts);
+        .data(carts.0)
+        .data(carts.1);
     if !options.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
