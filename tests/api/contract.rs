@@ -328,29 +328,69 @@ engine_tests! {
     }
 }
 
-/// GET answers say how long caches may keep them: anonymous catalogue
-/// reads are public for `--cache-max-age-s`; with a token, with customer
-/// data or with an error, nothing may be stored.
+/// GET answers say how long caches may keep them: public reads (the
+/// catalogue, counts, `__typename`) for `--cache-max-age-s`, also for a
+/// guest who sends its cart token on every request; with a bearer token,
+/// with customer data, with a field whose answer depends on who asks
+/// (`node`, `cart`, `viewer`) or with an error, nothing may be stored. A
+/// public answer carries no caller's rate-limit status, and `Vary` names
+/// `Authorization`.
 #[tokio::test]
 async fn get_answers_carry_cache_control() {
     for engine in Engine::ALL {
-        let app = TestApp::spawn_with(engine, |config| config.cache_max_age_s = 90).await;
+        let app = TestApp::spawn_with(engine, |config| {
+            config.cache_max_age_s = 90;
+            config.rate_limit_points = 40_000;
+        })
+        .await;
         app.create_product("Cached", "1.00", 1).await;
-        let get = |query: &str, token: Option<&str>| {
+        let fetch = |query: &str, token: Option<&str>, cart_token: Option<&str>| {
             let mut request = reqwest::Client::new()
                 .get(app.url("/graphql"))
                 .query(&[("query", query)]);
             if let Some(token) = token {
                 request = request.header("authorization", format!("Bearer {token}"));
             }
+            if let Some(cart_token) = cart_token {
+                request = request.header("x-cart-token", cart_token);
+            }
+            async move { request.send().await.unwrap() }
+        };
+        let get = |query: &'static str, token: Option<&'static str>| {
+            let response = fetch(query, token, None);
             async move {
-                let response = request.send().await.unwrap();
-                response.headers()["cache-control"]
+                response.await.headers()["cache-control"]
                     .to_str()
                     .unwrap()
                     .to_owned()
             }
         };
+        let public = fetch(
+            "{ products { totalCount } }",
+            None,
+            Some("a-guest-cart-token"),
+        )
+        .await;
+        assert_eq!(
+            public.headers()["cache-control"],
+            "public, max-age=90",
+            "the README's count, for a guest with a cart token"
+        );
+        assert_eq!(public.headers()["vary"], "accept, authorization");
+        let body: Value = public.json().await.unwrap();
+        assert!(
+            body["extensions"]["cost"]["requestedQueryCost"].is_number(),
+            "{body:#}"
+        );
+        assert!(
+            body["extensions"]["cost"].get("throttleStatus").is_none(),
+            "no caller's status in a shared answer: {body:#}"
+        );
+        assert_eq!(
+            get("{ node(id: \"Q2FydDox\") { id } }", None).await,
+            "private, no-store",
+            "a null node may be someone else's cart"
+        );
         let admin = Some(crate::support::ADMIN_TOKEN);
         assert_eq!(
             get(
@@ -372,6 +412,6 @@ async fn get_answers_carry_cache_control() {
             get("{ product(id: \"bm9wZQ==\") { name } }", None).await,
             "no-store"
         );
-        assert_eq!(get("{ __typename }", None).await, "no-store");
+        assert_eq!(get("{ __typename }", None).await, "public, max-age=90");
     }
 }

@@ -192,8 +192,8 @@ async fn persisted_queries_register_then_run_by_hash_over_post_and_get() {
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()[VARY],
-        "accept",
-        "caches key GET answers on Accept"
+        "accept, authorization",
+        "caches key GET answers on Accept and Authorization"
     );
     assert_eq!(
         response.json::<Value>().await.unwrap()["data"]["products"]["totalCount"],

@@ -24,6 +24,7 @@ impl CartQuery {
     /// The cart with this ID, or null if there is none or it is not yours
     /// (staff see every cart; a guest, the cart whose `X-Cart-Token` they
     /// send).
+    #[graphql(cache_control(private))]
     async fn cart(
         &self,
         ctx: &Context<'_>,
@@ -43,7 +44,10 @@ impl CartQuery {
     /// Your carts (staff: everyone's; a guest: the one their `X-Cart-Token` opens), a page at a time (20 by default, at most 100), oldest first
     /// unless `orderBy` says otherwise.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::execute::limits::page_cost(first, last, child_complexity)",
+        cache_control(private)
+    )]
     async fn carts(
         &self,
         ctx: &Context<'_>,

@@ -85,6 +85,7 @@ pub struct AccountQuery;
 #[Object]
 impl AccountQuery {
     /// The logged-in customer, or null for anonymous callers and staff.
+    #[graphql(cache_control(private))]
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
         let Viewer::Customer { id, .. } = auth::viewer(ctx) else {
             return Ok(None);

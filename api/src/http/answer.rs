@@ -7,7 +7,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::CART_TOKEN_HEADER;
 use crate::error::ErrorCode;
 
 use super::request_error;
@@ -32,23 +31,33 @@ pub(super) fn in_negotiated_type(headers: &HeaderMap, mut response: Response) ->
     response
 }
 
-/// How long shared caches may keep a GET answer: anonymous catalogue reads
-/// (every object in them public, as `Product` is) for `max_age` seconds;
-/// anything asked with a token (bearer or cart), touching a customer's data (`Customer`,
-/// `Cart`, `CartLine` are private) or answered with an error, not at all.
+/// How long shared caches may keep a GET answer: one that touched only
+/// public data (every type is, but `Customer`, `Cart`, `CartLine`, `Order`
+/// and the fields whose answer depends on who asks: `cart`, `carts`,
+/// `node`, `nodes`, `viewer`) and no error, for `max_age` seconds
+/// (`--cache-max-age-s`); nothing asked with a bearer token, which may
+/// see more, is stored. A guest's `X-Cart-Token` does not stop the
+/// catalogue being cached: no public answer depends on it.
 pub(super) fn cache_control(
     headers: &HeaderMap,
     response: &async_graphql::Response,
     max_age: u32,
 ) -> String {
     let hints = response.cache_control;
-    let credentials = [header::AUTHORIZATION.as_str(), CART_TOKEN_HEADER];
-    if credentials.iter().any(|name| headers.contains_key(*name)) || !hints.public {
+    if headers.contains_key(header::AUTHORIZATION) || !hints.public {
         "private, no-store".to_owned()
-    } else if !response.errors.is_empty() || hints.max_age <= 0 || max_age == 0 {
+    } else if !response.errors.is_empty() || hints.max_age < 0 || max_age == 0 {
         "no-store".to_owned()
     } else {
         format!("public, max-age={max_age}")
+    }
+}
+
+/// A publicly cached answer is served to everyone: it keeps what it cost,
+/// but not the first caller's rate-limit status.
+pub(super) fn without_caller_state(response: &mut async_graphql::Response) {
+    if let Some(async_graphql::Value::Object(cost)) = response.extensions.get_mut("cost") {
+        cost.shift_remove("throttleStatus");
     }
 }
 

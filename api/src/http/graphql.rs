@@ -34,7 +34,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::execute::Caller;
 use crate::execute::persisted::Refusal;
 
-use super::answer::{body_refused, cache_control, graphql_response, in_negotiated_type};
+use super::answer::{
+    body_refused, cache_control, graphql_response, in_negotiated_type, without_caller_state,
+};
 use super::{AppState, request_error, ws};
 
 pub(super) async fn post(
@@ -276,8 +278,11 @@ async fn answer_get(
             Ok(()) => {
                 let caller = caller(headers, viewer, address);
                 let response = state.gate.execute(caller, vec![request]).await;
-                let response = response.into_iter().next().unwrap_or_default();
+                let mut response = response.into_iter().next().unwrap_or_default();
                 let cache = cache_control(headers, &response, state.catalogue_max_age);
+                if cache.starts_with("public") {
+                    without_caller_state(&mut response);
+                }
                 let mut answer = graphql_response(headers, BatchResponse::Single(response));
                 answer.headers_mut().insert(
                     header::CACHE_CONTROL,
@@ -287,10 +292,12 @@ async fn answer_get(
             }
         },
     };
-    // The answer to a GET depends on `Accept`; caches must key on it.
-    response
-        .headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept"));
+    // The answer to a GET depends on `Accept` and on who asks; caches must
+    // key on both (answers to a bearer token are never stored anyway).
+    response.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("accept, authorization"),
+    );
     response
 }
 

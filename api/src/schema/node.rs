@@ -34,6 +34,8 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// The object with this global ID, whatever its type, or null if there is
     /// none or you may not see it (other customers, their carts and orders).
+    /// (Never cached publicly: what it shows depends on who asks.)
+    #[graphql(cache_control(private))]
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -74,7 +76,10 @@ impl NodeQuery {
 
     /// The objects with these global IDs (at most 100), in the same order,
     /// with null for each ID that names nothing. One statement per type.
-    #[graphql(complexity = "ids.len().max(1) * child_complexity")]
+    #[graphql(
+        complexity = "ids.len().max(1) * child_complexity",
+        cache_control(private)
+    )]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
