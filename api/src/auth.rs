@@ -13,7 +13,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use entity::session;
+use entity::{customer, session};
 use hmac::{Hmac, Mac};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use sha2::Sha256;
@@ -25,8 +25,13 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 pub enum Viewer {
     #[default]
     Anonymous,
-    /// A logged-in customer, through the session `session`.
-    Customer { id: i64, session: i64 },
+    /// A logged-in customer, through the session `session`; `new_account`
+    /// while the account is younger than [`NEW_ACCOUNT_HOURS`].
+    Customer {
+        id: i64,
+        session: i64,
+        new_account: bool,
+    },
     /// Staff, with the admin token.
     Admin,
 }
@@ -74,6 +79,15 @@ pub fn forbidden() -> ApiError {
         ErrorCode::Forbidden,
         "You are not allowed to do this".into(),
     )
+}
+
+/// How long an account counts as new: its requests draw on its client
+/// address's rate limit as well as its own, so that signing up more
+/// accounts from one address does not multiply what the address may spend.
+pub const NEW_ACCOUNT_HOURS: i64 = 24;
+
+fn is_new(created_at: DateTime<Utc>) -> bool {
+    Utc::now() - created_at < chrono::Duration::hours(NEW_ACCOUNT_HOURS)
 }
 
 /// The network address a request came from, for throttling: already
@@ -273,6 +287,7 @@ impl Auth {
         &self,
         db: &impl ConnectionTrait,
         customer: i64,
+        customer_since: DateTime<Utc>,
     ) -> Result<NewSession, sea_orm::DbErr> {
         let now = Utc::now();
         let expires_at = now
@@ -294,6 +309,7 @@ impl Auth {
             viewer: Viewer::Customer {
                 id: customer,
                 session: row.id,
+                new_account: is_new(customer_since),
             },
         })
     }
@@ -362,11 +378,13 @@ impl Auth {
         if version != "v1" || expiry <= Utc::now().timestamp() {
             return Err(TokenError::Invalid);
         }
-        let row = session::Entity::find_by_id(session)
+        let (row, account) = session::Entity::find_by_id(session)
+            .find_also_related(customer::Entity)
             .one(db)
             .await
             .map_err(|err| TokenError::Database(err.into()))?
             .ok_or(TokenError::Invalid)?;
+        let account = account.ok_or(TokenError::Invalid)?;
         if row.revoked_at.is_some() || row.customer_id != customer || row.expires_at <= Utc::now() {
             return Err(TokenError::Invalid);
         }
@@ -374,6 +392,7 @@ impl Auth {
             Viewer::Customer {
                 id: customer,
                 session,
+                new_account: is_new(account.created_at),
             },
             Some(row.expires_at),
         ))

@@ -298,3 +298,59 @@ async fn a_customer_holds_a_bounded_number_of_open_carts() {
     );
     assert_eq!(app.count_rows("cart").await, 2, "nothing was written");
 }
+
+/// An account younger than a day spends from its address's allowance as
+/// well as its own, so signing up more accounts from one address does not
+/// multiply what the address may spend (seven sign-ups once spent 7.6
+/// times one client's budget); older accounts spend only their own.
+#[tokio::test]
+async fn new_accounts_spend_from_their_address_too() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.rate_limit_points = 20_000;
+        config.rate_limit_restore = 1;
+    })
+    .await;
+    // Three sign-ups from one address: about 15,000 of its 20,000 points.
+    let (a, _) = app.sign_up("new-a@example.com").await;
+    let (b, _) = app.sign_up("new-b@example.com").await;
+    let (c, _) = app.sign_up("old-c@example.com").await;
+    app.db()
+        .await
+        .execute_unprepared("UPDATE customer SET created_at = '2020-01-01T00:00:00Z' WHERE email = 'old-c@example.com'")
+        .await
+        .unwrap();
+    // Ten pages of 100 products: 3,010 points.
+    let costly: String = (0..10)
+        .map(|i| format!("p{i}: products(first: 100) {{ nodes {{ id name }} }} "))
+        .collect();
+    let costly = format!("{{ {costly}}}");
+    let status = |token: String| {
+        let (url, query) = (app.url("/graphql"), costly.clone());
+        async move {
+            client(Some(&token))
+                .post(url)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        status(a).await,
+        200,
+        "the first new account spends the address's last 3,010"
+    );
+    assert_eq!(
+        status(b).await,
+        429,
+        "the second finds the address spent, whatever its own bucket holds"
+    );
+    assert_eq!(
+        status(c).await,
+        200,
+        "an account older than a day spends its own"
+    );
+}

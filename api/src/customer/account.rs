@@ -234,7 +234,7 @@ async fn open_session(
     customer: customer::Model,
     guest_cart: Option<GuestCart>,
 ) -> Result<LoggedIn, MutationError> {
-    let session = auth.log_in(txn, customer.id).await?;
+    let session = auth.log_in(txn, customer.id, customer.created_at).await?;
     let guest_cart = match guest_cart {
         Some(guest) => Some((guest, guest::join(txn, guest, customer.id).await?)),
         None => None,

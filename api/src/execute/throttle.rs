@@ -187,15 +187,19 @@ impl RateLimits {
         Allowance {
             limits: self.clone(),
             client,
+            also: None,
         }
     }
 }
 
-/// One client's allowance, as a request sees it (in the request's data).
+/// One client's allowance, as a request sees it (in the request's data):
+/// its own bucket, and for an account still new, its address's as well
+/// (both must afford a request, both pay for it).
 #[derive(Clone)]
 pub struct Allowance {
     limits: Arc<RateLimits>,
     client: Client,
+    also: Option<Client>,
 }
 
 /// An allowance's state, for `extensions.cost.throttleStatus`.
@@ -217,26 +221,62 @@ impl Allowance {
             // first unless the bucket is configured below it.
             return Err(Duration::MAX);
         }
-        buckets.try_take(&self.client, cost).map(|_| ())
+        let Some(also) = &self.also else {
+            return buckets.try_take(&self.client, cost).map(|_| ());
+        };
+        // Both must afford it; a request racing this one between the
+        // check and the take overdraws by at most its own cost.
+        let wait = buckets
+            .wait_for(&self.client, cost)
+            .max(buckets.wait_for(also, cost));
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        buckets.take(&self.client, cost);
+        buckets.take(also, cost);
+        Ok(())
+    }
+
+    /// The same allowance, drawing on `address`'s bucket as well (an
+    /// account still new: see `crate::auth::NEW_ACCOUNT_HOURS`).
+    pub fn also_from(self, address: IpAddr) -> Allowance {
+        Allowance {
+            also: Some(Client::Address(address)),
+            ..self
+        }
     }
 
     /// Whether the client has anything left; a client in debt is refused
     /// before its request is even parsed.
     pub fn exhausted(&self) -> Option<Duration> {
-        let wait = self.limits.buckets.wait_for(&self.client, 1.0);
+        let buckets = &self.limits.buckets;
+        let wait = buckets.wait_for(&self.client, 1.0).max(
+            self.also
+                .as_ref()
+                .map_or(Duration::ZERO, |also| buckets.wait_for(also, 1.0)),
+        );
         (!wait.is_zero()).then_some(wait)
     }
 
     /// Charges `cost` spent beyond the estimate.
     pub fn charge(&self, cost: usize) {
         self.limits.buckets.take(&self.client, cost as f64);
+        if let Some(also) = &self.also {
+            self.limits.buckets.take(also, cost as f64);
+        }
     }
 
     pub fn status(&self) -> ThrottleStatus {
         let buckets = &self.limits.buckets;
         ThrottleStatus {
             maximum_available: buckets.capacity(),
-            currently_available: buckets.level(&self.client).max(0.0),
+            currently_available: self
+                .also
+                .as_ref()
+                .map_or(buckets.level(&self.client), |also| {
+                    buckets.level(&self.client).min(buckets.level(also))
+                })
+                .max(0.0),
             restore_rate: buckets.per_second(),
         }
     }
@@ -372,7 +412,11 @@ mod tests {
     fn customers_count_as_themselves_wherever_they_are() {
         assert_eq!(
             Client::of(
-                Viewer::Customer { id: 7, session: 1 },
+                Viewer::Customer {
+                    id: 7,
+                    session: 1,
+                    new_account: false,
+                },
                 Some("10.0.0.1".parse().unwrap())
             ),
             Some(Client::Customer(7))
