@@ -66,6 +66,16 @@ async fn clients_over_their_rate_limit_get_429_and_nothing_runs() {
     .await;
     let product = app.create_product("Rationed", "1.00", 5).await;
     let (token, customer) = app.sign_up("rationed@example.com").await;
+    // An established account, which spends only its own allowance (a new
+    // one also draws on its address's: `new_accounts_spend_from_their_address_too`).
+    {
+        use sea_orm::ConnectionTrait;
+        app.db()
+            .await
+            .execute_unprepared("UPDATE customer SET created_at = '2020-01-01T00:00:00Z' WHERE email = 'rationed@example.com'")
+            .await
+            .unwrap();
+    }
     let shopper = client(Some(&token));
     let send = |query: &'static str, variables: Value| {
         let (shopper, url) = (shopper.clone(), app.url("/graphql"));
