@@ -273,6 +273,7 @@ fn scrape_endpoint(
         sample: Arc::new(move || {
             let load = gate.load();
             let (pool_size, pool_idle) = db::pool_now(&db);
+            let (parsed_documents, parsed_document_bytes) = gate.documents().held();
             metrics::Sampled {
                 running: load.running,
                 waiting: load.waiting,
@@ -280,6 +281,8 @@ fn scrape_endpoint(
                 connections: connections.open(),
                 pool_size,
                 pool_idle,
+                parsed_documents,
+                parsed_document_bytes,
             }
         }),
     }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::support::ws::WsClient;
-use crate::support::{ADMIN_TOKEN, Engine, TestApp, client};
+use crate::support::{ADMIN_TOKEN, Engine, TestApp, client, free_address, metric};
 
 const LISTED_READ: &str = "query Catalogue { products { totalCount } }";
 const LISTED_WRITE: &str = "mutation Stock($name: String!) { createProduct(input: { name: $name, price: \"1.00\", stock: 1 }) { product { id } } }";
@@ -215,6 +215,49 @@ async fn trusted_documents_run_by_id_on_post_get_and_websocket() {
             "{engine:?}: {event:#}"
         );
     }
+}
+
+/// A document that is not trusted is refused before it is parsed: it
+/// costs no parse and takes no room among the parsed documents, however
+/// many a client sends (before, each was parsed, and each filled the
+/// cache, before the check). A document that would not even parse is
+/// refused for not being trusted, not reported as a syntax error.
+#[tokio::test]
+async fn untrusted_documents_are_refused_before_they_are_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = manifest(dir.path());
+    let metrics = free_address();
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| {
+        config.production = true;
+        config.trusted_documents = Some(path.clone());
+        config.metrics_listen = Some(metrics);
+    })
+    .await;
+    let (_, body) = post(&app, by_hash(LISTED_READ, json!({}))).await;
+    assert_eq!(body["data"]["products"]["totalCount"], 0, "{body:#}");
+    let parsed = metric(metrics, "parsed_documents").await;
+    let bytes = metric(metrics, "parsed_document_bytes").await;
+    assert_eq!(parsed, 1.0, "the trusted document that ran");
+    assert!(bytes > 0.0);
+
+    for i in 0..50 {
+        let unique = format!(
+            "query Unlisted{i} {{ products(first: {i}) {{ nodes {{ id name description }} }} }}"
+        );
+        let (status, body) = post(&app, json!({ "query": unique })).await;
+        assert_eq!(status, 400, "{body:#}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "PERSISTED_QUERY_NOT_IN_LIST"
+        );
+    }
+    let (_, body) = post(&app, json!({ "query": "query Broken { products { " })).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_IN_LIST",
+        "refused unparsed: {body:#}"
+    );
+    assert_eq!(metric(metrics, "parsed_documents").await, parsed);
+    assert_eq!(metric(metrics, "parsed_document_bytes").await, bytes);
 }
 
 #[tokio::test]

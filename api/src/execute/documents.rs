@@ -149,6 +149,13 @@ impl ParsedDocuments {
         Some(document)
     }
 
+    /// How many documents are remembered, and the memory they hold
+    /// (estimated): for the metrics.
+    pub fn held(&self) -> (usize, usize) {
+        let cache = self.lock();
+        (cache.documents.len(), cache.bytes)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache
             .lock()
@@ -156,12 +163,17 @@ impl ParsedDocuments {
     }
 }
 
-/// The operation of `document` that `request` names (or its only one).
+/// The operation of `document` that `request` names (or its only one), as
+/// async-graphql picks it: an `operationName` the document does not define
+/// picks none. So a name taken from here is one of the document's own
+/// (a GraphQL name: letters, digits, `_`), never a client's free text that
+/// could carry a newline into a log line.
 fn operation<'a>(
     document: &'a ExecutableDocument,
     request: &Request,
 ) -> Option<&'a OperationDefinition> {
     let operation = match &document.operations {
+        DocumentOperations::Single(_) if request.operation_name.is_some() => None,
         DocumentOperations::Single(operation) => Some(operation),
         DocumentOperations::Multiple(operations) => match &request.operation_name {
             Some(name) => operations.get(name.as_str()),
@@ -218,6 +230,26 @@ mod tests {
         documents.attach(&mut request);
         assert!(request.parsed_query().is_ok());
         assert!(documents.lock().documents.peek(&large).is_none());
+    }
+
+    #[test]
+    fn names_only_operations_the_document_defines() {
+        let documents = ParsedDocuments::new(LIMITS, 1 << 20);
+        let named = |query: &str, name: &str| {
+            let request = Request::new(query).operation_name(name);
+            documents.operation_summary(&request)
+        };
+        // A forged name, as a log line would print it, is nobody's.
+        assert_eq!(named("{ a }", "x\nINFO forged line"), None);
+        assert_eq!(named("query A { a } query B { b }", "A\nforged"), None);
+        assert_eq!(
+            named("query A { a } query B { b }", "B"),
+            Some((Some("B".to_owned()), OperationType::Query))
+        );
+        assert_eq!(
+            documents.operation_summary(&Request::new("mutation M { a }")),
+            Some((Some("M".to_owned()), OperationType::Mutation))
+        );
     }
 
     #[test]

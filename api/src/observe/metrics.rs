@@ -111,6 +111,8 @@ pub struct Metrics {
     connections: Gauge,
     pool_size: Gauge,
     pool_idle: Gauge,
+    parsed_documents: Gauge,
+    parsed_document_bytes: Gauge,
     names: BoundedValues,
     codes: BoundedValues,
 }
@@ -142,6 +144,8 @@ impl Metrics {
             connections: Gauge::default(),
             pool_size: Gauge::default(),
             pool_idle: Gauge::default(),
+            parsed_documents: Gauge::default(),
+            parsed_document_bytes: Gauge::default(),
             names: BoundedValues::default(),
             codes: BoundedValues::default(),
             registry: Registry::default(),
@@ -223,6 +227,16 @@ impl Metrics {
             "db_pool_idle_connections",
             "Database connections idle in the pool",
             m.pool_idle.clone(),
+        );
+        registry.register(
+            "parsed_documents",
+            "Parsed documents remembered by query text (only of requests let in)",
+            m.parsed_documents.clone(),
+        );
+        registry.register(
+            "parsed_document_bytes",
+            "Memory the remembered parsed documents hold, estimated (bounded by --document-cache-bytes)",
+            m.parsed_document_bytes.clone(),
         );
         registry.register(
             "build",
@@ -318,6 +332,9 @@ impl Metrics {
         self.connections.set(now.connections as i64);
         self.pool_size.set(i64::from(now.pool_size));
         self.pool_idle.set(now.pool_idle as i64);
+        self.parsed_documents.set(now.parsed_documents as i64);
+        self.parsed_document_bytes
+            .set(now.parsed_document_bytes as i64);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
@@ -350,6 +367,8 @@ pub struct Sampled {
     pub connections: usize,
     pub pool_size: u32,
     pub pool_idle: usize,
+    pub parsed_documents: usize,
+    pub parsed_document_bytes: usize,
 }
 
 /// Label values seen so far, at most [`MAX_LABEL_VALUES`].

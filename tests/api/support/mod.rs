@@ -86,6 +86,31 @@ pub fn client(token: Option<&str>) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
+/// A local address no one listens on yet, for a server's metrics.
+pub fn free_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+}
+
+/// The value of the unlabelled metric `name` (without the `shopgraph_`
+/// prefix) as the metrics endpoint at `address` reports it now.
+pub async fn metric(address: SocketAddr, name: &str) -> f64 {
+    let text = reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .expect("the metrics endpoint answers")
+        .text()
+        .await
+        .expect("a text body");
+    let prefix = format!("shopgraph_{name} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in the metrics:\n{text}"))
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
 /// A running server on its own database.
 pub struct TestApp {
     pub engine: Engine,

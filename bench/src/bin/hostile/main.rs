@@ -13,33 +13,42 @@
 //!   (from 127.0.0.3);
 //! - 8 staff clients send the costliest query the budget allows (from
 //!   127.0.0.4);
+//! - the accounting attacks (`accounting.rs`): one guest floods its own
+//!   cart's 20 subscriptions with changes (from 127.0.0.7); one customer
+//!   sends batches of `createCart` with 100 lines × 15 aliases × 20
+//!   requests (127.0.0.8); one address signs up 8 accounts and spends from
+//!   all of them at once (127.0.0.9);
 //! - the well-behaved client reads `products(first: 20)` ten times a second
 //!   (from 127.0.0.1; a page view every 100 ms, well within its rate limit)
 //!   and `/live` and `/ready` are probed every 500 ms on new connections.
 //!
 //! The report (`bench/results/hostile.md`) gives the well-behaved client's
 //! p50/p99 loaded against unloaded, the server's peak RSS, whether the
-//! probes always answered and the process lived, what each attack got, and
+//! probes always answered and the process lived, what each attack got (for the accounting attacks:
+//! events, rows and points the server let them have), and
 //! a verdict for each target: p99 under 10× unloaded, peak RSS under
 //! 300 MiB, probes always answered, the process alive.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+mod accounting;
+mod attacks;
+
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use futures_util::SinkExt;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const ADMIN_TOKEN: &str = "hostile-bench-admin-token-of-32-bytes!";
+use attacks::{
+    ADMIN_TOKEN, COSTLY, Counters, cart_changer, client, costly_client, graphql, login_flooder,
+    probe, slow_client, stalled_subscriber,
+};
 
 #[derive(Parser)]
 #[command(about = "Every attack at once; reports a well-behaved client's latency, RSS and probes")]
@@ -59,6 +68,10 @@ struct Args {
     /// Slow half-sent requests held open at once.
     #[arg(long, default_value_t = 1_000)]
     slow: usize,
+    /// Run only these attacks (comma-separated; all by default): slow,
+    /// stalled, logins, costly, flood, rows, signups.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Where the report goes.
     #[arg(long, default_value = "bench/results/hostile.md")]
     output: PathBuf,
@@ -83,6 +96,9 @@ struct Outcome {
     logins_throttled: usize,
     costly: usize,
     costly_refused: usize,
+    flood: accounting::Flood,
+    rows: accounting::RowWriter,
+    sign_ups: accounting::SignUps,
 }
 
 #[derive(Default)]
@@ -182,41 +198,7 @@ async fn start(server: &PathBuf, database_url: &str) -> Result<(Child, SocketAdd
     Ok((child, addr))
 }
 
-/// An HTTP client whose connections come from `from`.
-fn client(from: Ipv4Addr, token: Option<&str>) -> Result<reqwest::Client> {
-    let mut headers = reqwest::header::HeaderMap::new();
-    if let Some(token) = token {
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {token}").parse()?,
-        );
-    }
-    Ok(reqwest::Client::builder()
-        .local_address(IpAddr::V4(from))
-        .default_headers(headers)
-        .timeout(Duration::from_secs(30))
-        .build()?)
-}
-
-async fn graphql(
-    client: &reqwest::Client,
-    url: &str,
-    query: &str,
-    variables: Value,
-) -> Result<Value> {
-    Ok(client
-        .post(url)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await?
-        .json()
-        .await?)
-}
-
 const CATALOGUE: &str = "{ products(first: 20) { nodes { id name price { amount } } } }";
-/// Close to the 20,000 budget: 100 carts, each with its customer and 10
-/// lines of products.
-const COSTLY: &str = "{ carts(first: 100) { nodes { id customer { id name email } subtotal { amount } lines { quantity cost { amount } product { id name description price { amount } stock } } } } }";
 
 async fn run(args: &Args, engine: &'static str, database_url: &str) -> Result<Outcome> {
     let (mut child, addr) = start(&args.server, database_url).await?;
@@ -280,45 +262,82 @@ async fn run(args: &Args, engine: &'static str, database_url: &str) -> Result<Ou
     let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
     let mut tasks = Vec::new();
-    for _ in 0..args.slow {
+    let on = |attack: &str| args.only.is_empty() || args.only.iter().any(|name| name == attack);
+    let slow = if on("slow") { args.slow } else { 0 };
+    for _ in 0..slow {
         tasks.push(tokio::spawn(slow_client(
             addr,
             stop.clone(),
             counters.clone(),
         )));
     }
-    let subscriber = tokio::spawn(stalled_subscriber(
-        addr,
-        token.clone(),
-        carts[0].clone(),
-        stop.clone(),
-    ));
-    tasks.push(tokio::spawn(cart_changer(
-        staff.clone(),
-        url.clone(),
-        carts[0].clone(),
-        products[0].clone(),
-        stop.clone(),
-    )));
-    for _ in 0..20 {
+    let subscriber = on("stalled").then(|| {
+        tokio::spawn(stalled_subscriber(
+            addr,
+            token.clone(),
+            carts[0].clone(),
+            stop.clone(),
+        ))
+    });
+    if on("stalled") {
+        tasks.push(tokio::spawn(cart_changer(
+            staff.clone(),
+            url.clone(),
+            carts[0].clone(),
+            products[0].clone(),
+            stop.clone(),
+        )));
+    }
+    for _ in 0..if on("logins") { 20 } else { 0 } {
         tasks.push(tokio::spawn(login_flooder(
             url.clone(),
             stop.clone(),
             counters.clone(),
         )));
     }
-    for _ in 0..8 {
+    for _ in 0..if on("costly") { 8 } else { 0 } {
         tasks.push(tokio::spawn(costly_client(
             url.clone(),
             stop.clone(),
             counters.clone(),
         )));
     }
+    let flood = on("flood").then(|| {
+        tokio::spawn(accounting::subscription_flood(
+            addr,
+            products.clone(),
+            stop.clone(),
+        ))
+    });
+    let rows = on("rows").then(|| {
+        tokio::spawn(accounting::row_writer(
+            url.clone(),
+            products.clone(),
+            stop.clone(),
+        ))
+    });
+    let sign_ups = on("signups")
+        .then(|| tokio::spawn(accounting::sign_up_multiplier(url.clone(), stop.clone())));
     let prober = tokio::spawn(probe(addr, stop.clone(), counters.clone()));
     let (loaded, good_errors) = read_for(&good, &url, Duration::from_secs(args.seconds)).await;
     stop.store(true, Ordering::SeqCst);
-    let subscriber_dropped = subscriber.await.unwrap_or(false);
+    let subscriber_dropped = match subscriber {
+        Some(subscriber) => subscriber.await.unwrap_or(false),
+        None => false,
+    };
     let _ = prober.await;
+    let flood = match flood {
+        Some(flood) => flood.await?.context("the subscription flood")?,
+        None => accounting::Flood::default(),
+    };
+    let rows = match rows {
+        Some(rows) => rows.await?.context("the row writer")?,
+        None => accounting::RowWriter::default(),
+    };
+    let sign_ups = match sign_ups {
+        Some(sign_ups) => sign_ups.await?.context("the sign-up multiplier")?,
+        None => accounting::SignUps::default(),
+    };
     for task in tasks {
         task.abort();
     }
@@ -342,19 +361,10 @@ async fn run(args: &Args, engine: &'static str, database_url: &str) -> Result<Ou
         logins_throttled: counters.logins_throttled.load(Ordering::SeqCst),
         costly: counters.costly.load(Ordering::SeqCst),
         costly_refused: counters.costly_refused.load(Ordering::SeqCst),
+        flood,
+        rows,
+        sign_ups,
     })
-}
-
-#[derive(Default)]
-struct Counters {
-    probes: AtomicUsize,
-    probes_failed: AtomicUsize,
-    slow_refused: AtomicUsize,
-    slow_closed: AtomicUsize,
-    logins: AtomicUsize,
-    logins_throttled: AtomicUsize,
-    costly: AtomicUsize,
-    costly_refused: AtomicUsize,
 }
 
 /// How often the well-behaved client reads.
@@ -392,165 +402,6 @@ async fn read_back_to_back(client: &reqwest::Client, url: &str, count: usize) ->
     latencies
 }
 
-/// Half a request head, then silence until the server closes; again.
-async fn slow_client(addr: SocketAddr, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
-    while !stop.load(Ordering::SeqCst) {
-        let Ok(socket) = tokio::net::TcpSocket::new_v4() else {
-            return;
-        };
-        if socket
-            .bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), 0)))
-            .is_err()
-        {
-            return;
-        }
-        let Ok(mut stream) = socket.connect(addr).await else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
-        let _ = stream
-            .write_all(
-                b"POST /graphql HTTP/1.1\r\nhost: shop\r\ncontent-type: application/json\r\n",
-            )
-            .await;
-        let mut buffer = [0_u8; 512];
-        let read = tokio::select! {
-            read = stream.read(&mut buffer) => read.unwrap_or(0),
-            () = wait_for(&stop) => return,
-        };
-        if buffer[..read].starts_with(b"HTTP/1.1 503") {
-            counters.slow_refused.fetch_add(1, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        } else {
-            counters.slow_closed.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-async fn wait_for(stop: &AtomicBool) {
-    while !stop.load(Ordering::SeqCst) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// 100 subscriptions with ~20 KB events, on a socket that never reads.
-/// Returns whether the server dropped the socket.
-async fn stalled_subscriber(
-    addr: SocketAddr,
-    token: String,
-    cart: String,
-    stop: Arc<AtomicBool>,
-) -> bool {
-    let attempt = async {
-        let mut request = format!("ws://{addr}/graphql").into_client_request()?;
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-        let socket = tokio::net::TcpSocket::new_v4()?;
-        socket.set_recv_buffer_size(4096)?;
-        let stream = socket.connect(addr).await?;
-        let (mut ws, _) = tokio_tungstenite::client_async(request, stream).await?;
-        ws.send(Message::Text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string().into())).await?;
-        let query = "subscription($cart: ID!) { cartUpdated(cartId: $cart) { totalQuantity lines { product { description } } } }";
-        for id in 0..100 {
-            ws.send(Message::Text(json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": query, "variables": { "cart": cart } } }).to_string().into())).await?;
-        }
-        // Never read. At the end, see whether the server is still there:
-        // drain and look for the end of the stream.
-        wait_for(&stop).await;
-        let drained = tokio::time::timeout(Duration::from_secs(10), async {
-            use futures_util::StreamExt;
-            while let Some(Ok(_)) = ws.next().await {}
-        })
-        .await;
-        anyhow::Ok(drained.is_ok())
-    };
-    attempt.await.unwrap_or(false)
-}
-
-async fn cart_changer(
-    staff: reqwest::Client,
-    url: String,
-    cart: String,
-    product: String,
-    stop: Arc<AtomicBool>,
-) {
-    let mut quantity = 1;
-    while !stop.load(Ordering::SeqCst) {
-        quantity = 3 - quantity;
-        let _ = graphql(&staff, &url, "mutation($cart: ID!, $product: ID!, $q: Int!) { updateCartLine(cartId: $cart, productId: $product, quantity: $q) { userErrors { code } } }",
-            json!({ "cart": cart, "product": product, "q": quantity })).await;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn login_flooder(url: String, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
-    let Ok(client) = client(Ipv4Addr::new(127, 0, 0, 3), None) else {
-        return;
-    };
-    let mut n = 0_u64;
-    while !stop.load(Ordering::SeqCst) {
-        n += 1;
-        let aliases: String = (0..4)
-            .map(|i| format!("a{i}: logIn(email: \"victim@example.com\", password: \"guess {n} {i}\") {{ token userErrors {{ code }} }} "))
-            .collect();
-        let Ok(response) = graphql(
-            &client,
-            &url,
-            &format!("mutation {{ {aliases} }}"),
-            json!({}),
-        )
-        .await
-        else {
-            continue;
-        };
-        counters.logins.fetch_add(1, Ordering::SeqCst);
-        if response.to_string().contains("THROTTLED") {
-            counters.logins_throttled.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-async fn costly_client(url: String, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
-    let Ok(client) = client(Ipv4Addr::new(127, 0, 0, 4), Some(ADMIN_TOKEN)) else {
-        return;
-    };
-    while !stop.load(Ordering::SeqCst) {
-        let Ok(response) = graphql(&client, &url, COSTLY, json!({})).await else {
-            continue;
-        };
-        counters.costly.fetch_add(1, Ordering::SeqCst);
-        if response.get("errors").is_some() {
-            counters.costly_refused.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// `/live` and `/ready` every 500 ms, each on a new connection, 2 s to answer.
-async fn probe(addr: SocketAddr, stop: Arc<AtomicBool>, counters: Arc<Counters>) {
-    let Ok(client) = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(2))
-        .build()
-    else {
-        return;
-    };
-    while !stop.load(Ordering::SeqCst) {
-        for path in ["/live", "/ready"] {
-            counters.probes.fetch_add(1, Ordering::SeqCst);
-            let ok = client
-                .get(format!("http://{addr}{path}"))
-                .send()
-                .await
-                .is_ok_and(|response| response.status() == 200);
-            if !ok {
-                counters.probes_failed.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 fn ms(duration: Duration) -> String {
     format!("{:.1}", duration.as_secs_f64() * 1000.0)
 }
@@ -559,7 +410,7 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     out.push_str("# Hostile load\n\n");
     out.push_str(&format!(
-        "`bench/hostile` on {} — the release binary with its defaults, {} s of every attack at once after {} s of the well-behaved client alone (see `bench/src/bin/hostile.rs`). All clients, the server and PostgreSQL share the machine.\n\n",
+        "`bench/hostile` on {} — the release binary with its defaults, {} s of every attack at once after {} s of the well-behaved client alone (see `bench/src/bin/hostile/`). All clients, the server and PostgreSQL share the machine.\n\n",
         bench::machine(),
         args.seconds,
         args.unloaded
@@ -602,6 +453,27 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
             o.costly_refused,
         ));
     }
+    out.push_str("\nWhat the accounting attackers got (each event, row written and point is charged to its client; see the README's cost model):\n\n| engine | subscription flood: changes → events delivered (subscriptions ended `THROTTLED` of 20) | row-writing batch: requests → carts (rows) written, answers refused | sign-up multiplication: accounts, points served / one client's allowance over the run |\n|---|---|---|---|\n");
+    for o in outcomes {
+        out.push_str(&format!(
+            "| {} | {} → {} ({} of {}; other answers {:?}) | {} → {} ({}), {} refused {:?} | {}, {:.0} / {:.0} = {:.2}× |\n",
+            o.engine,
+            o.flood.changes,
+            o.flood.events,
+            o.flood.ended_throttled,
+            o.flood.subscriptions,
+            o.flood.other,
+            o.rows.requests,
+            o.rows.carts,
+            o.rows.rows,
+            o.rows.refused,
+            o.rows.codes,
+            o.sign_ups.accounts,
+            o.sign_ups.points_served,
+            o.sign_ups.one_allowance,
+            o.sign_ups.points_served / o.sign_ups.one_allowance.max(1.0),
+        ));
+    }
     out.push_str("\n## Targets\n\n| target | ");
     out.push_str(
         &outcomes
@@ -617,7 +489,7 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
         if met { "met" } else { "**missed**" }
     }
     type Judge = Box<dyn Fn(&Outcome) -> String>;
-    let rows: [(&str, Judge); 4] = [
+    let rows: [(&str, Judge); 7] = [
         (
             "well-behaved p99 under 10× its unloaded p99",
             Box::new(|o: &Outcome| {
@@ -650,6 +522,28 @@ fn report(args: &Args, outcomes: &[Outcome]) -> String {
         (
             "the process never died",
             Box::new(|o: &Outcome| verdict(o.alive).to_owned()),
+        ),
+        (
+            "the subscription flood ended when its allowance ran out",
+            Box::new(|o: &Outcome| {
+                format!(
+                    "{} ({} of {})",
+                    verdict(o.flood.ended_throttled == o.flood.subscriptions),
+                    o.flood.ended_throttled,
+                    o.flood.subscriptions
+                )
+            }),
+        ),
+        (
+            "the row writer held at most 100 open carts",
+            Box::new(|o: &Outcome| format!("{} ({})", verdict(o.rows.carts <= 100), o.rows.carts)),
+        ),
+        (
+            "8 sign-ups spent at most 1.5× one client's allowance",
+            Box::new(|o: &Outcome| {
+                let ratio = o.sign_ups.points_served / o.sign_ups.one_allowance.max(1.0);
+                format!("{} ({ratio:.2}×)", verdict(ratio <= 1.5))
+            }),
         ),
     ];
     for (name, judge) in rows.iter() {
