@@ -1,9 +1,11 @@
-//! Demo data for `--seed-demo`: a few customers, products and carts, so that
-//! a fresh GraphiQL session has something to show. Only an empty database is
+//! Demo data for `--seed-demo`: a few customers, products with pictures,
+//! collections and carts, so that a fresh GraphiQL session has something
+//! to show. The pictures are Lorem Picsum URLs (real files, hosted
+//! elsewhere, as a shop's CDN would host them). Only an empty database is
 //! filled, so running it again changes nothing.
 
 use chrono::Utc;
-use entity::{cart, cart_product, customer, product};
+use entity::{cart, cart_product, collection, collection_product, customer, image, product};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
 };
@@ -33,6 +35,32 @@ const CUSTOMERS: &[(&str, &str)] = &[
     ("alan@example.com", "Alan Turing"),
 ];
 
+/// Collections as (title, description, [product index]).
+const COLLECTIONS: &[(&str, &str, &[usize])] = &[
+    (
+        "Coffee",
+        "Beans and what a cup needs every morning.",
+        &[0, 4],
+    ),
+    (
+        "Brewing gear",
+        "Kettles, grinders and mugs that last.",
+        &[1, 2, 3, 5],
+    ),
+];
+
+/// A demo picture of `seed`, 800 pixels square.
+fn picture(seed: &str, position: i32, alt_text: &str) -> image::ActiveModel {
+    image::ActiveModel {
+        position: Set(position),
+        url: Set(format!("https://picsum.photos/seed/{seed}/800/800")),
+        alt_text: Set(Some(alt_text.to_owned())),
+        width: Set(Some(800)),
+        height: Set(Some(800)),
+        ..Default::default()
+    }
+}
+
 /// Carts as (customer index, [(product index, quantity)]).
 const CARTS: &[(usize, &[(usize, i32)])] = &[
     (0, &[(0, 2), (2, 1)]),
@@ -51,7 +79,9 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let now = Utc::now();
     let mut products = Vec::new();
     for &(name, description, price, stock) in PRODUCTS {
+        let handle = crate::product::handle::Handle::from_name(name, "product");
         let row = product::ActiveModel {
+            handle: Set(handle.as_str().to_owned()),
             name: Set(name.to_owned()),
             description: Set(Some(description.to_owned())),
             price: Set(price),
@@ -62,7 +92,46 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
         }
         .insert(&txn)
         .await?;
+        for (position, view) in ["front", "detail"].into_iter().enumerate() {
+            image::ActiveModel {
+                product_id: Set(Some(row.id)),
+                ..picture(
+                    &format!("{}-{view}", row.handle),
+                    position as i32,
+                    &format!("{name}, {view}"),
+                )
+            }
+            .insert(&txn)
+            .await?;
+        }
         products.push(row.id);
+    }
+    for &(title, description, members) in COLLECTIONS {
+        let handle = crate::product::handle::Handle::from_name(title, "collection");
+        let row = collection::ActiveModel {
+            handle: Set(handle.as_str().to_owned()),
+            title: Set(title.to_owned()),
+            description: Set(Some(description.to_owned())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        image::ActiveModel {
+            collection_id: Set(Some(row.id)),
+            ..picture(&row.handle, 0, title)
+        }
+        .insert(&txn)
+        .await?;
+        for &index in members {
+            collection_product::ActiveModel {
+                collection_id: Set(row.id),
+                product_id: Set(products[index]),
+            }
+            .insert(&txn)
+            .await?;
+        }
     }
     let mut customers = Vec::new();
     for &(email, name) in CUSTOMERS {

@@ -22,14 +22,16 @@ pub enum NodeKind {
     Customer,
     Cart,
     Order,
+    Collection,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 4] = [
+    const ALL: [NodeKind; 5] = [
         NodeKind::Product,
         NodeKind::Customer,
         NodeKind::Cart,
         NodeKind::Order,
+        NodeKind::Collection,
     ];
 
     fn type_name(self) -> &'static str {
@@ -38,6 +40,7 @@ impl NodeKind {
             NodeKind::Customer => "Customer",
             NodeKind::Cart => "Cart",
             NodeKind::Order => "Order",
+            NodeKind::Collection => "Collection",
         }
     }
 }

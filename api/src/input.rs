@@ -37,6 +37,12 @@ impl Name {
     }
 }
 
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl From<Name> for String {
     fn from(name: Name) -> String {
         name.0
@@ -131,6 +137,22 @@ pub struct FieldErrors(Vec<UserError>);
 
 impl FieldErrors {
     /// The parsed value, or `None` after noting why it could not be.
+    /// Like [`FieldErrors::check`], for a parser that reports several.
+    pub fn check_all<T>(&mut self, parsed: Result<T, Vec<UserError>>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(mut errors) => {
+                self.0.append(&mut errors);
+                None
+            }
+        }
+    }
+
+    /// The errors noted so far.
+    pub fn into_errors(self) -> Vec<UserError> {
+        self.0
+    }
+
     pub fn check<T>(&mut self, parsed: Result<T, UserError>) -> Option<T> {
         match parsed {
             Ok(value) => Some(value),

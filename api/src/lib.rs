@@ -12,7 +12,8 @@
 //!   GraphiQL.
 //! - [`schema`] — the roots merged from the domains, `node(id:)`, and each
 //!   request's loaders.
-//! - The domains — [`product`], [`customer`], [`cart`], [`order`] — each
+//! - The domains — [`product`], [`collection`], [`customer`], [`cart`],
+//!   [`order`] — each
 //!   with the same inner rooms: `types` (the output types), `fields`
 //!   (their GraphQL fields), `query`, `mutation`, `input` (what mutations
 //!   accept, parsed into typed commands), `filter`, `loaders`,
@@ -38,6 +39,7 @@
 pub mod app;
 pub mod auth;
 pub mod cart;
+pub mod collection;
 pub mod config;
 pub mod context;
 pub mod customer;

@@ -4,7 +4,9 @@
 //!
 //! Layout:
 //! - [`customer`] — a shopper; has many carts.
-//! - [`product`] — a catalogue item with its price (integer minor units) and stock.
+//! - [`product`] — a catalogue item with its handle, price (integer minor units) and stock.
+//! - [`image`] — a picture hosted elsewhere: a product's or a collection's.
+//! - [`collection`] — a named group of products, through [`collection_product`].
 //! - [`cart`] — a customer's cart; many-to-many with products through [`cart_product`].
 //! - [`cart_product`] — a cart line: which product, how many.
 //! - [`checkout`] — the idempotency key of a checkout, and its cart.
@@ -15,7 +17,10 @@
 pub mod cart;
 pub mod cart_product;
 pub mod checkout;
+pub mod collection;
+pub mod collection_product;
 pub mod customer;
+pub mod image;
 pub mod order;
 pub mod order_line;
 pub mod persisted_query;
@@ -26,7 +31,10 @@ pub mod prelude {
     pub use super::cart::Entity as Cart;
     pub use super::cart_product::Entity as CartProduct;
     pub use super::checkout::Entity as Checkout;
+    pub use super::collection::Entity as Collection;
+    pub use super::collection_product::Entity as CollectionProduct;
     pub use super::customer::Entity as Customer;
+    pub use super::image::Entity as Image;
     pub use super::order::Entity as Order;
     pub use super::order_line::Entity as OrderLine;
     pub use super::product::Entity as Product;

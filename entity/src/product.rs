@@ -1,4 +1,4 @@
-//! A catalogue item. `price` is in the currency's minor units (cents), never a
+//! A catalogue item, found by id or by its unique `handle`. `price` is in the currency's minor units (cents), never a
 //! float; `stock` is the number of units available.
 
 use sea_orm::entity::prelude::*;
@@ -9,6 +9,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
+    /// Unique and URL-safe (`espresso-beans`): made from the name when not
+    /// given, kept when the product is renamed.
+    #[sea_orm(unique)]
+    pub handle: String,
     pub description: Option<String>,
     pub price: i64,
     pub stock: i32,
@@ -20,6 +24,22 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(has_many = "super::cart_product::Entity")]
     CartProduct,
+    #[sea_orm(has_many = "super::image::Entity")]
+    Image,
+    #[sea_orm(has_many = "super::collection_product::Entity")]
+    CollectionProduct,
+}
+
+impl Related<super::image::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Image.def()
+    }
+}
+
+impl Related<super::collection_product::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CollectionProduct.def()
+    }
 }
 
 impl Related<super::cart_product::Entity> for Entity {

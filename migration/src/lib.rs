@@ -23,6 +23,7 @@ mod m20261129_000008_scope_idempotency_keys;
 mod m20261204_000009_create_order;
 mod m20261204_000010_guest_carts;
 mod m20261205_000011_create_persisted_query;
+mod m20261207_000012_handles_images_collections;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_create_order::Migration),
             Box::new(m20261204_000010_guest_carts::Migration),
             Box::new(m20261205_000011_create_persisted_query::Migration),
+            Box::new(m20261207_000012_handles_images_collections::Migration),
         ]
     }
 }

@@ -245,7 +245,7 @@ engine_tests! {
         let mut products = Vec::new();
         for name in ["P", "Q"] {
             let row = product::ActiveModel {
-                name: Set(name.into()), description: Set(None), price: Set(100), stock: Set(initial),
+                name: Set(name.into()), handle: Set(name.to_lowercase()), description: Set(None), price: Set(100), stock: Set(initial),
                 created_at: Set(now), updated_at: Set(now), ..Default::default()
             }.insert(&db).await.unwrap();
             products.push(row.id);

@@ -32,6 +32,7 @@ async fn seed_products(db: &DatabaseConnection, rng: &mut fastrand::Rng) -> Vec<
         );
         let created_at = base + Duration::seconds(rng.i64(0..10));
         let row = product::ActiveModel {
+            handle: Set(format!("row-{i}")),
             name: Set(name),
             description: Set(None),
             price: Set(rng.i64(0..=20) * 25 + i64::from(i % 2)),
@@ -192,7 +193,7 @@ engine_tests! {
         let mut rng = fastrand::Rng::with_seed(5);
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let product = product::ActiveModel {
-            name: Set("Mug".into()), description: Set(None), price: Set(100), stock: Set(100),
+            name: Set("Mug".into()), handle: Set("mug".into()), description: Set(None), price: Set(100), stock: Set(100),
             created_at: Set(now), updated_at: Set(now), ..Default::default()
         }.insert(&db).await.unwrap();
         let mut customers = Vec::new();

@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 /// (the domains may import one another through their `types` and
 /// `loaders`, which import no domain's fields). Anything else at the root
 /// is a shared module, at the bottom.
-const LAYERS: [(&str, u8); 12] = [
+const LAYERS: [(&str, u8); 13] = [
     ("app", 7),
     ("lib", 7),
     ("demo", 7),
     ("http", 6),
     ("schema", 5),
     ("product", 4),
+    ("collection", 4),
     ("customer", 4),
     ("cart", 4),
     ("order", 4),

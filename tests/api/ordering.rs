@@ -132,6 +132,7 @@ impl List {
         match self {
             List::Products => {
                 let row = product::ActiveModel {
+                    handle: Set(format!("row-{serial}")),
                     name: Set(name),
                     description: Set(None),
                     price: Set(rng.i64(0..5) * 50),

@@ -105,13 +105,7 @@ impl BatchLoad for CartPagesByCustomer {
         for ((page, filter), customer_ids) in groups {
             let select = cart::Entity::find().filter(cart_filter::condition(filter.as_deref()));
             let slices = page
-                .fetch_per_parent(
-                    &self.0,
-                    select,
-                    cart::Column::CustomerId,
-                    &customer_ids,
-                    |row| row.customer_id,
-                )
+                .fetch_per_parent(&self.0, select, cart::Column::CustomerId, &customer_ids)
                 .await?;
             for (customer_id, slice) in slices {
                 let key = CartPageKey {

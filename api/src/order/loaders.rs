@@ -100,7 +100,6 @@ impl BatchLoad for OrderPagesByCustomer {
                     order::Entity::find(),
                     order::Column::CustomerId,
                     &customer_ids,
-                    |row| row.customer_id,
                 )
                 .await?;
             for (customer_id, slice) in slices {

@@ -1,14 +1,14 @@
 //! How `products` lists are filtered and ordered.
 
 use async_graphql::{Enum, ID, InputObject};
-use entity::product;
+use entity::{collection_product, product};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition};
 
 use crate::error::{ApiError, ApiResult};
 use crate::ids::NodeKind;
 use crate::money::{self, Decimal};
-use crate::store::filter::{self, FilterInput};
+use crate::store::filter::{self, FilterInput, Predicate};
 use crate::store::pagination::{Order, OrderDirection, SortColumn};
 
 /// Which products to list. Every field given must hold; `and`, `or` and
@@ -26,6 +26,9 @@ pub struct ProductFilter {
     pub max_price: Option<Decimal>,
     /// `true`: only products with stock left; `false`: only sold-out ones.
     pub in_stock: Option<bool>,
+    /// Only products in at least one of these collections (their IDs
+    /// count towards the filter's 1,000).
+    pub collection_ids: Option<Vec<ID>>,
     /// Only products that match every one of these filters.
     pub and: Option<Vec<ProductFilter>>,
     /// Only products that match at least one of these filters (an empty
@@ -43,13 +46,17 @@ pub enum ProductCondition {
     MinPrice(i64),
     MaxPrice(i64),
     InStock(bool),
+    InCollections(Vec<i64>),
 }
+
+/// A checked product filter.
+pub type ProductPredicate = Predicate<ProductCondition>;
 
 impl FilterInput for ProductFilter {
     type Condition = ProductCondition;
 
     fn ids_listed(&self) -> usize {
-        self.ids.as_ref().map_or(0, Vec::len)
+        self.ids.as_ref().map_or(0, Vec::len) + self.collection_ids.as_ref().map_or(0, Vec::len)
     }
 
     fn conditions(&self, conditions: &mut Vec<ProductCondition>) -> ApiResult<()> {
@@ -74,6 +81,10 @@ impl FilterInput for ProductFilter {
         if let Some(in_stock) = self.in_stock {
             conditions.push(ProductCondition::InStock(in_stock));
         }
+        if let Some(ids) = &self.collection_ids {
+            let keys = filter::keys(ids, NodeKind::Collection, "collectionIds")?;
+            conditions.push(ProductCondition::InCollections(keys));
+        }
         Ok(())
     }
 
@@ -92,16 +103,33 @@ impl ProductCondition {
             ProductCondition::MaxPrice(max) => Column::Price.lte(*max),
             ProductCondition::InStock(true) => Column::Stock.gt(0),
             ProductCondition::InStock(false) => Expr::col(Column::Stock).eq(0),
+            ProductCondition::InCollections(ids) => Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(collection_product::Column::ProductId)
+                    .from(collection_product::Entity)
+                    .and_where(collection_product::Column::CollectionId.is_in(ids.iter().copied()))
+                    .to_owned(),
+            ),
         }
+    }
+}
+
+/// Checks an optional filter.
+pub fn parse(filter: Option<&ProductFilter>) -> ApiResult<Option<ProductPredicate>> {
+    filter.map(filter::parse).transpose()
+}
+
+/// The SQL condition of an optional checked filter (none: every product).
+pub fn predicate_condition(predicate: Option<&ProductPredicate>) -> Condition {
+    match predicate {
+        Some(predicate) => predicate.to_condition(&ProductCondition::to_expr),
+        None => Condition::all(),
     }
 }
 
 /// The SQL condition of an optional filter (none: every product).
 pub fn condition(filter: Option<&ProductFilter>) -> ApiResult<Condition> {
-    Ok(match filter {
-        Some(filter) => filter::parse(filter)?.to_condition(&ProductCondition::to_expr),
-        None => Condition::all(),
-    })
+    Ok(predicate_condition(parse(filter)?.as_ref()))
 }
 
 /// How to order products.

@@ -8,6 +8,8 @@ use chrono::Utc;
 use entity::product;
 use sea_orm::ActiveValue::Set;
 
+use super::handle::Handle;
+use super::image::{ImageInput, NewImage, parse_images};
 use crate::error::{MutationError, UserError};
 use crate::input::{FieldErrors, Name, required};
 use crate::money::{self, Decimal};
@@ -17,8 +19,17 @@ use crate::money::{self, Decimal};
 pub struct CreateProductInput {
     /// The name, 1 to 200 characters (surrounding spaces are trimmed).
     pub name: String,
+    /// The unique, URL-safe handle (`espresso-beans`): lower-case letters,
+    /// digits and single hyphens, at most 255. Made from the name when not
+    /// given (with `-2`, `-3`, … when taken); a given one that is taken is
+    /// `TAKEN`.
+    pub handle: Option<String>,
     /// An optional longer description, at most 5,000 characters.
     pub description: Option<String>,
+    /// The product's images, in order (the first is its `featuredImage`),
+    /// at most 50.
+    #[graphql(default)]
+    pub images: Vec<ImageInput>,
     /// The unit price in the shop's currency, as a decimal string with at most
     /// two decimal places, e.g. `"12.50"`. Must not be negative.
     pub price: Decimal,
@@ -31,7 +42,13 @@ pub struct CreateProductInput {
 #[derive(Debug, InputObject)]
 pub struct UpdateProductInput {
     /// A new name, 1 to 200 characters. Null is `INVALID` (it is required).
+    /// The handle stays as it is, so links keep working.
     pub name: MaybeUndefined<String>,
+    /// A new handle; `TAKEN` if another product has it. Null is `INVALID`.
+    pub handle: MaybeUndefined<String>,
+    /// The product's images, replacing all of them, in order (at most 50;
+    /// an empty list removes them). Null is `INVALID`.
+    pub images: MaybeUndefined<Vec<ImageInput>>,
     /// A new description; null removes it.
     pub description: MaybeUndefined<String>,
     /// A new unit price, e.g. `"12.50"`. Null is `INVALID` (it is required).
@@ -44,6 +61,9 @@ pub struct UpdateProductInput {
 #[derive(Debug)]
 pub struct NewProduct {
     name: Name,
+    /// The handle asked for, or none to make one from the name.
+    pub handle: Option<Handle>,
+    pub images: Vec<NewImage>,
     description: Option<String>,
     price: i64,
     stock: i32,
@@ -54,6 +74,14 @@ impl NewProduct {
     pub fn parse(input: CreateProductInput) -> Result<NewProduct, MutationError> {
         let mut errors = FieldErrors::default();
         let name = errors.check(Name::parse(&input.name, &["input", "name"]));
+        let handle = errors.check(
+            input
+                .handle
+                .as_deref()
+                .map(|text| Handle::parse(text, &["input", "handle"]))
+                .transpose(),
+        );
+        let images = errors.check_all(parse_images(&input.images, &["input", "images"]));
         let description = errors.check(
             input
                 .description
@@ -63,9 +91,18 @@ impl NewProduct {
         );
         let price = errors.check(parse_price(input.price, &["input", "price"]));
         let stock = errors.check(parse_stock(input.stock, &["input", "stock"]));
-        match (name, description, price, stock) {
-            (Some(name), Some(description), Some(price), Some(stock)) => Ok(NewProduct {
+        match (name, handle, images, description, price, stock) {
+            (
+                Some(name),
+                Some(handle),
+                Some(images),
+                Some(description),
+                Some(price),
+                Some(stock),
+            ) => Ok(NewProduct {
                 name,
+                handle,
+                images,
                 description: description.flatten(),
                 price,
                 stock,
@@ -74,11 +111,18 @@ impl NewProduct {
         }
     }
 
-    /// The row to insert.
-    pub fn into_row(self) -> product::ActiveModel {
+    /// The handle made from the name, for when none was given.
+    pub fn handle_from_name(&self) -> Handle {
+        let name: &str = self.name.as_ref();
+        Handle::from_name(name, "product")
+    }
+
+    /// The row to insert, with its (free) handle.
+    pub fn into_row(self, handle: Handle) -> product::ActiveModel {
         let now = Utc::now();
         product::ActiveModel {
             name: Set(self.name.into()),
+            handle: Set(handle.into()),
             description: Set(self.description),
             price: Set(self.price),
             stock: Set(self.stock),
@@ -93,6 +137,9 @@ impl NewProduct {
 #[derive(Debug, Default)]
 pub struct ProductChanges {
     name: Option<Name>,
+    pub handle: Option<Handle>,
+    /// `Some` replaces every image.
+    pub images: Option<Vec<NewImage>>,
     /// `Some(None)` removes the description.
     description: Option<Option<String>>,
     price: Option<i64>,
@@ -106,6 +153,12 @@ impl ProductChanges {
         let mut changes = ProductChanges::default();
         if let Some(Some(name)) = errors.check(required(&input.name, &["input", "name"])) {
             changes.name = errors.check(Name::parse(name, &["input", "name"]));
+        }
+        if let Some(Some(handle)) = errors.check(required(&input.handle, &["input", "handle"])) {
+            changes.handle = errors.check(Handle::parse(handle, &["input", "handle"]));
+        }
+        if let Some(Some(images)) = errors.check(required(&input.images, &["input", "images"])) {
+            changes.images = errors.check_all(parse_images(images, &["input", "images"]));
         }
         match &input.description {
             MaybeUndefined::Undefined => {}
@@ -130,6 +183,9 @@ impl ProductChanges {
     pub fn apply_to(self, row: &mut product::ActiveModel) {
         if let Some(name) = self.name {
             row.name = Set(name.into());
+        }
+        if let Some(handle) = self.handle {
+            row.handle = Set(handle.into());
         }
         if let Some(description) = self.description {
             row.description = Set(description);

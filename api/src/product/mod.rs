@@ -1,9 +1,12 @@
 //! Products: the catalogue. The `Product` GraphQL type, its queries
 //! (`product`, `products`) and mutations (`createProduct`, `updateProduct`,
-//! `deleteProduct`), and the rules a product's fields obey.
+//! `deleteProduct`), the rules a product's fields obey, its handle
+//! ([`handle`]) and its images ([`image`]).
 
 mod fields;
-mod filter;
+pub mod filter;
+pub mod handle;
+pub mod image;
 mod input;
 pub mod loaders;
 mod mutation;
@@ -12,8 +15,9 @@ mod subscription;
 mod types;
 
 pub use filter::{ProductFilter, ProductOrder};
+pub use image::{Image, ImageInput};
 pub use input::{CreateProductInput, UpdateProductInput};
 pub use mutation::ProductMutation;
-pub use query::ProductQuery;
+pub use query::{ProductConnection, ProductQuery, ProductStats};
 pub use subscription::ProductSubscription;
 pub use types::Product;

@@ -1,13 +1,18 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::{cart_product, product};
+use entity::{cart_product, image, product};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 
+use super::handle::free_handle;
+use super::image::NewImage;
 use super::input::{CreateProductInput, NewProduct, ProductChanges, UpdateProductInput};
 use super::types::Product;
 use crate::auth;
-use crate::error::{ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated};
+use crate::error::{
+    ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
+    taken_on_unique_violation,
+};
 use crate::ids::{self, NodeKind};
 use crate::store::events::Event;
 use crate::store::write::{unwatched, write};
@@ -53,8 +58,7 @@ impl ProductMutation {
         auth::viewer(ctx).require_admin()?;
         let outcome = async {
             let product = NewProduct::parse(input)?;
-            let insert = async |txn: &_| Ok(product.into_row().insert(txn).await?);
-            write(ctx, insert, unwatched).await
+            write(ctx, async |txn| insert(txn, product).await, unwatched).await
         }
         .await;
         let (product, user_errors) = into_payload(outcome)?;
@@ -110,6 +114,53 @@ impl ProductMutation {
     }
 }
 
+/// The message of a handle another product has.
+const HANDLE_TAKEN: &str = "Another product has this handle";
+
+/// Inserts a product with its handle (the one asked for, or a free one
+/// made from its name) and its images.
+async fn insert(
+    db: &impl ConnectionTrait,
+    mut product: NewProduct,
+) -> Result<product::Model, MutationError> {
+    let handle = match product.handle.take() {
+        Some(handle) => handle,
+        None => {
+            free_handle::<product::Entity>(db, product::Column::Handle, product.handle_from_name())
+                .await?
+        }
+    };
+    let images = std::mem::take(&mut product.images);
+    let row = product
+        .into_row(handle)
+        .insert(db)
+        .await
+        .map_err(|err| taken_on_unique_violation(err, &["input", "handle"], HANDLE_TAKEN))?;
+    replace_images(db, row.id, images).await?;
+    Ok(row)
+}
+
+/// Makes `images` the product's images, in order, in place of any it had.
+async fn replace_images(
+    db: &impl ConnectionTrait,
+    product_id: i64,
+    images: Vec<NewImage>,
+) -> Result<(), MutationError> {
+    image::Entity::delete_many()
+        .filter(image::Column::ProductId.eq(product_id))
+        .exec(db)
+        .await?;
+    if images.is_empty() {
+        return Ok(());
+    }
+    let rows = images
+        .into_iter()
+        .enumerate()
+        .map(|(position, image)| image.into_row(Some(product_id), None, position as i32));
+    image::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}
+
 /// Deletes a product (its cart lines go by ON DELETE CASCADE) and returns
 /// the carts that held it.
 async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, MutationError> {
@@ -130,14 +181,20 @@ async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, Mutatio
 async fn update(
     db: &impl ConnectionTrait,
     key: i64,
-    changes: ProductChanges,
+    mut changes: ProductChanges,
 ) -> Result<product::Model, MutationError> {
     let Some(current) = product::Entity::find_by_id(key).one(db).await? else {
         return Err(UserError::not_found(&["id"], "Product").into());
     };
+    let images = changes.images.take();
     let mut row: product::ActiveModel = current.into();
     changes.apply_to(&mut row);
-    row.update(db)
-        .await
-        .map_err(|err| not_found_if_not_updated(err, &["id"], "Product"))
+    let updated = row.update(db).await.map_err(|err| match err {
+        sea_orm::DbErr::RecordNotUpdated => not_found_if_not_updated(err, &["id"], "Product"),
+        err => taken_on_unique_violation(err, &["input", "handle"], HANDLE_TAKEN),
+    })?;
+    if let Some(images) = images {
+        replace_images(db, key, images).await?;
+    }
+    Ok(updated)
 }

@@ -4,14 +4,14 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::product;
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::Expr;
-use sea_orm::{EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select};
 use tokio::sync::OnceCell;
 
 use super::Product;
 use super::filter::{self, ProductFilter, ProductOrder};
 use super::loaders::ProductLoaders;
 use crate::context::Shared;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
 use crate::money::Money;
@@ -110,6 +110,16 @@ impl ProductStats {
     }
 }
 
+impl ProductStats {
+    /// The figures of the products `filtered` selects, computed when asked.
+    pub fn new(filtered: Select<product::Entity>) -> Self {
+        ProductStats {
+            filtered,
+            row: OnceCell::new(),
+        }
+    }
+}
+
 impl TotalCount for ProductStats {
     fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
         Box::pin(async move { Ok(u64::try_from(self.row(ctx).await?.count).unwrap_or(0)) })
@@ -121,18 +131,30 @@ pub struct ProductQuery;
 
 #[Object]
 impl ProductQuery {
-    /// The product with this ID, or null if there is none.
+    /// The product with this ID or this handle (give exactly one), or null
+    /// if there is none.
     async fn product(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The product's global ID.")] id: ID,
+        #[graphql(desc = "The product's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The product's handle, e.g. `espresso-beans`.")] handle: Option<String>,
     ) -> ApiResult<Option<Product>> {
-        let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let row = ctx
-            .shared::<Arc<ProductLoaders>>()?
-            .by_id
-            .load_one(key)
-            .await?;
+        let row = match (id, handle) {
+            (Some(id), None) => {
+                let key = ids::decode_as(&id, NodeKind::Product, "id")?;
+                ctx.shared::<Arc<ProductLoaders>>()?
+                    .by_id
+                    .load_one(key)
+                    .await?
+            }
+            (None, Some(handle)) => {
+                product::Entity::find()
+                    .filter(product::Column::Handle.eq(handle.trim()))
+                    .one(ctx.shared::<DatabaseConnection>()?)
+                    .await?
+            }
+            _ => return Err(ApiError::bad_input("Give exactly one of `id` and `handle`")),
+        };
         Ok(row.map(Product))
     }
 

@@ -3,7 +3,7 @@
 //! their fields return, so the types may point at each other while the
 //! files do not.
 
-use entity::product;
+use entity::{collection_product, image, product};
 
 /// A product as the API shows it; wraps the table row so that a new column
 /// never becomes public API by accident.
@@ -13,5 +13,18 @@ pub struct Product(pub product::Model);
 impl crate::store::pagination::Keyed for product::Model {
     fn key(&self) -> i64 {
         self.id
+    }
+}
+
+impl crate::store::pagination::Keyed for image::Model {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
+/// A product's link to a collection is listed by the collection's id.
+impl crate::store::pagination::Keyed for collection_product::Model {
+    fn key(&self) -> i64 {
+        self.collection_id
     }
 }

@@ -14,6 +14,7 @@ use async_graphql::Data;
 use sea_orm::DatabaseConnection;
 
 use crate::cart::loaders::CartLoaders;
+use crate::collection::loaders::CollectionLoaders;
 use crate::customer::loaders::CustomerLoaders;
 use crate::order::loaders::OrderLoaders;
 use crate::product::loaders::ProductLoaders;
@@ -22,6 +23,7 @@ use crate::store::batch::{BoxFuture, MakeLoaders, RequestLoaders, StartBatches};
 /// Every domain's loaders for one request; `node(id:)` reads them all.
 pub struct Loaders {
     pub product: Arc<ProductLoaders>,
+    pub collection: Arc<CollectionLoaders>,
     pub customer: Arc<CustomerLoaders>,
     pub cart: Arc<CartLoaders>,
     pub order: Arc<OrderLoaders>,
@@ -31,6 +33,7 @@ impl Loaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Loaders {
             product: Arc::new(ProductLoaders::new(db)),
+            collection: Arc::new(CollectionLoaders::new(db)),
             customer: Arc::new(CustomerLoaders::new(db)),
             cart: Arc::new(CartLoaders::new(db)),
             order: Arc::new(OrderLoaders::new(db)),
@@ -41,6 +44,7 @@ impl Loaders {
 impl StartBatches for Loaders {
     fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>) {
         self.product.start_batches(fetches);
+        self.collection.start_batches(fetches);
         self.customer.start_batches(fetches);
         self.cart.start_batches(fetches);
         self.order.start_batches(fetches);
@@ -59,6 +63,7 @@ impl StartBatches for Registered {
 impl RequestLoaders for Registered {
     fn add_to(&self, data: &mut Data) {
         data.insert(self.0.product.clone());
+        data.insert(self.0.collection.clone());
         data.insert(self.0.customer.clone());
         data.insert(self.0.cart.clone());
         data.insert(self.0.order.clone());

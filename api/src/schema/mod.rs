@@ -14,6 +14,7 @@ use crate::auth::Auth;
 use crate::cart::OpenCartCap;
 use crate::cart::guest::GuestCartQuota;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
+use crate::collection::{CollectionMutation, CollectionQuery};
 use crate::customer::passwords::Passwords;
 use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
 use crate::execute::extension::PipelineExtension;
@@ -24,12 +25,14 @@ use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
 use crate::store::events::Events;
 use node::NodeQuery;
 
-/// Everything that can be read: the catalogue, customers, carts and orders.
+/// Everything that can be read: the catalogue and its collections,
+/// customers, carts and orders.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     NodeQuery,
     AccountQuery,
     ProductQuery,
+    CollectionQuery,
     CustomerQuery,
     CartQuery,
     OrderQuery,
@@ -41,6 +44,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     AccountMutation,
     ProductMutation,
+    CollectionMutation,
     CustomerMutation,
     CartMutation,
     CheckoutMutation,

@@ -9,6 +9,7 @@ use super::loaders::Loaders;
 use crate::auth;
 use crate::cart::Cart;
 use crate::cart::access::CartAccess;
+use crate::collection::Collection;
 use crate::context::Shared;
 use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
@@ -25,6 +26,7 @@ pub enum Node {
     Customer(Customer),
     Cart(Cart),
     Order(Order),
+    Collection(Collection),
 }
 
 #[derive(Default)]
@@ -71,6 +73,12 @@ impl NodeQuery {
                 .await?
                 .filter(|row| order::may_see(viewer, row))
                 .map(|row| Node::Order(Order(row))),
+            (NodeKind::Collection, key) => loaders
+                .collection
+                .by_id
+                .load_one(key)
+                .await?
+                .map(|row| Node::Collection(Collection(row))),
         })
     }
 
@@ -99,7 +107,7 @@ impl NodeQuery {
         let loaders = ctx.shared::<Arc<Loaders>>()?;
         let viewer = auth::viewer(ctx);
         let cart_access = CartAccess::of(ctx);
-        let (products, customers, carts, orders) = futures_util::try_join!(
+        let (products, customers, carts, orders, collections) = futures_util::try_join!(
             loaders.product.by_id.load_many(of_kind(NodeKind::Product)),
             loaders
                 .customer
@@ -107,6 +115,10 @@ impl NodeQuery {
                 .load_many(of_kind(NodeKind::Customer)),
             loaders.cart.by_id.load_many(of_kind(NodeKind::Cart)),
             loaders.order.by_id.load_many(of_kind(NodeKind::Order)),
+            loaders
+                .collection
+                .by_id
+                .load_many(of_kind(NodeKind::Collection)),
         )?;
         Ok(ids
             .iter()
@@ -130,6 +142,10 @@ impl NodeQuery {
                     .filter(|row| order::may_see(viewer, row))
                     .cloned()
                     .map(|row| Node::Order(Order(row))),
+                NodeKind::Collection => collections
+                    .get(key)
+                    .cloned()
+                    .map(|row| Node::Collection(Collection(row))),
             })
             .collect())
     }

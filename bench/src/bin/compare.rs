@@ -143,6 +143,7 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
                 WORDS[rng.usize(..WORDS.len())],
                 ITEMS[rng.usize(..ITEMS.len())]
             )),
+            handle: Set(format!("item-{id}")),
             description: Set(Some(format!("Item {id} of the benchmark catalogue."))),
             price: Set(rng.i64(100..100_000)),
             stock: Set(rng.i32(100_000..200_000)),

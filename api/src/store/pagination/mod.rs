@@ -223,30 +223,53 @@ impl<C: ColumnTrait> Page<C> {
 
 impl<C: ColumnTrait> Page<C> {
     /// Fetches this page of `select` for each of `parents` at once (a page
-    /// of carts per customer, of orders per customer). Each parent gets its
-    /// own page, so the rows are numbered per parent with a window function
-    /// (`ROW_NUMBER() OVER (PARTITION BY parent ORDER BY …)`, supported by
-    /// SQLite and PostgreSQL) and cut at the page size: one statement,
-    /// whatever the number of parents. `parent_of` reads a row's parent.
+    /// of carts per customer, of orders per customer), where `parent` is a
+    /// column of the listed rows. See [`Page::fetch_per_linked_parent`].
     pub async fn fetch_per_parent<E, Db>(
         &self,
         db: &Db,
         select: Select<E>,
         parent: C,
         parents: &[i64],
-        parent_of: impl Fn(&E::Model) -> Option<i64>,
     ) -> Result<HashMap<i64, Slice<E::Model, C>>, DbErr>
     where
         E: EntityTrait<Column = C>,
         E::Model: FromQueryResult,
         Db: ConnectionTrait,
     {
+        let table = E::default().table_name().to_owned();
+        self.fetch_per_linked_parent(db, select, (&table, parent.as_str()), parents)
+            .await
+    }
+
+    /// Fetches this page of `select` for each of `parents` at once, where
+    /// the parent is `parent` (`(table, column)`): a column of the listed
+    /// rows, or of a table `select` joins (a collection's products, through
+    /// `collection_product`). Each parent gets its own page, so the rows are
+    /// numbered per parent with a window function (`ROW_NUMBER() OVER
+    /// (PARTITION BY parent ORDER BY …)`, supported by SQLite and
+    /// PostgreSQL) and cut at the page size: one statement, whatever the
+    /// number of parents.
+    pub async fn fetch_per_linked_parent<E, Db>(
+        &self,
+        db: &Db,
+        select: Select<E>,
+        parent: (&str, &str),
+        parents: &[i64],
+    ) -> Result<HashMap<i64, Slice<E::Model, C>>, DbErr>
+    where
+        E: EntityTrait<Column = C>,
+        E::Model: FromQueryResult,
+        Db: ConnectionTrait,
+    {
+        let (table, column) = parent;
+        let parent_column = Expr::col((Alias::new(table), Alias::new(column)));
         let numbered = self
-            .apply_unlimited(select.filter(parent.is_in(parents.iter().copied())))
+            .apply_unlimited(select.filter(parent_column.clone().is_in(parents.iter().copied())))
+            .expr_as(parent_column, PARENT_KEY)
             .expr_as(
                 Expr::cust(format!(
-                    r#"ROW_NUMBER() OVER (PARTITION BY "{}" ORDER BY {})"#,
-                    parent.as_str(),
+                    r#"ROW_NUMBER() OVER (PARTITION BY "{table}"."{column}" ORDER BY {})"#,
                     self.order_sql()
                 )),
                 "row_number",
@@ -258,20 +281,37 @@ impl<C: ColumnTrait> Page<C> {
             .and_where(Expr::col(Alias::new("row_number")).lte(self.size as i64 + 1))
             .order_by(Alias::new("row_number"), sea_orm::Order::Asc)
             .to_owned();
-        let rows = E::Model::find_by_statement(db.get_database_backend().build(&query))
-            .all(db)
-            .await?;
+        let rows =
+            WithParent::<E::Model>::find_by_statement(db.get_database_backend().build(&query))
+                .all(db)
+                .await?;
         let mut per_parent: HashMap<i64, Vec<E::Model>> =
             parents.iter().map(|id| (*id, Vec::new())).collect();
         for row in rows {
-            if let Some(parent) = parent_of(&row) {
-                per_parent.entry(parent).or_default().push(row);
-            }
+            per_parent.entry(row.parent).or_default().push(row.row);
         }
         Ok(per_parent
             .into_iter()
             .map(|(parent, rows)| (parent, self.slice(rows)))
             .collect())
+    }
+}
+
+/// The column a row's parent is read from in [`Page::fetch_per_linked_parent`].
+const PARENT_KEY: &str = "parent_key";
+
+/// A listed row and its parent's key.
+struct WithParent<M> {
+    row: M,
+    parent: i64,
+}
+
+impl<M: FromQueryResult> FromQueryResult for WithParent<M> {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(WithParent {
+            row: M::from_query_result(res, pre)?,
+            parent: res.try_get(pre, PARENT_KEY)?,
+        })
     }
 }
 
