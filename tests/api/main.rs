@@ -9,6 +9,7 @@ mod support;
 mod auth;
 mod binary;
 mod carts;
+mod catalogue;
 mod checkout;
 mod completion;
 mod contract;

@@ -262,4 +262,45 @@ engine_tests! {
         assert_eq!(count("SELECT COUNT(*) AS n FROM cart_product WHERE cart_id = 10").await, 0);
         db.close().await.unwrap();
     }
+
+    /// Migration 12 gives every product a unique handle made from its
+    /// name, in product order; `down` takes handles, images and collections
+    /// away again, and `up` brings the same handles back.
+    async fn products_get_handles_and_lose_them_going_down(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(11)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        db.execute_unprepared(&format!("INSERT INTO product (id, name, price, stock, created_at, updated_at) VALUES \
+            (1, 'Green Tea', 450, 5, {now}, {now}), (2, 'green tea!', 450, 5, {now}, {now}), \
+            (3, 'Café Crème', 300, 1, {now}, {now}), (4, '???', 100, 1, {now}, {now}), (5, 'Green tea', 1, 1, {now}, {now})")).await.unwrap();
+        let handles = || {
+            let db = db.clone();
+            async move {
+                let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT handle FROM product ORDER BY id")).await.unwrap();
+                rows.iter().map(|row| row.try_get::<String>("", "handle").unwrap()).collect::<Vec<_>>()
+            }
+        };
+        let expected = ["green-tea", "green-tea-2", "cafe-creme", "product", "green-tea-3"];
+
+        Migrator::up(&db, Some(1)).await.unwrap();
+        assert_eq!(handles().await, expected);
+        assert!(db.execute_unprepared("UPDATE product SET handle = 'green-tea' WHERE id = 2").await.is_err(), "handles are unique");
+        for table in ["image", "collection", "collection_product"] {
+            assert!(table_exists(&db, table).await, "{table}");
+        }
+        db.execute_unprepared(&format!("INSERT INTO collection (id, handle, title, created_at, updated_at) VALUES (1, 'tea', 'Tea', {now}, {now})")).await.unwrap();
+        db.execute_unprepared("INSERT INTO collection_product (collection_id, product_id) VALUES (1, 1)").await.unwrap();
+        db.execute_unprepared("INSERT INTO image (product_id, position, url) VALUES (1, 0, 'https://cdn.example.com/tea.jpg')").await.unwrap();
+        assert!(db.execute_unprepared("INSERT INTO image (position, url) VALUES (0, 'https://cdn.example.com/orphan.jpg')").await.is_err(), "an image is someone's");
+
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert!(db.execute_unprepared("SELECT handle FROM product").await.is_err(), "the column is gone");
+        for table in ["image", "collection", "collection_product"] {
+            assert!(!table_exists(&db, table).await, "{table} is gone");
+        }
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(handles().await, expected, "the same handles again");
+        db.close().await.unwrap();
+    }
 }
