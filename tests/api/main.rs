@@ -14,6 +14,7 @@ mod checkout;
 mod completion;
 mod contract;
 mod customers;
+mod docs;
 mod entities;
 mod faults;
 mod filters;
