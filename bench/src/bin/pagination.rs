@@ -315,8 +315,8 @@ async fn seed(db: &DatabaseConnection, products: u64) -> Result<()> {
     sql(
         db,
         &format!(
-            "INSERT INTO product (name, description, price, stock, created_at, updated_at)
-             SELECT 'Product ' || md5(i::text), NULL, (i * 7919) % 5000 * 10, (i * 31) % 50,
+            "INSERT INTO product (name, handle, description, price, stock, created_at, updated_at)
+             SELECT 'Product ' || md5(i::text), 'product-' || i, NULL, (i * 7919) % 5000 * 10, (i * 31) % 50,
                     now() - make_interval(secs => i), now() - make_interval(secs => i)
              FROM generate_series(1, {products}) AS i"
         ),
