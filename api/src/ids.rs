@@ -67,6 +67,32 @@ pub fn encode_order_line(line: i64) -> ID {
     ID(STANDARD.encode(format!("OrderLine:{line}")))
 }
 
+/// The ID of an image (reached through its product or collection, not a
+/// `Node`): globally unique like every ID, so Relay's store can key on it.
+pub fn encode_image(image: i64) -> ID {
+    ID(STANDARD.encode(format!("Image:{image}")))
+}
+
+/// The ID of an address in a customer's address book (not a `Node`).
+pub fn encode_address(address: i64) -> ID {
+    ID(STANDARD.encode(format!("MailingAddress:{address}")))
+}
+
+/// The key of an address ID given as `argument`; `BAD_USER_INPUT` for
+/// anything else.
+pub fn decode_address(id: &ID, argument: &str) -> ApiResult<i64> {
+    READ.decode(id.as_str())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("MailingAddress:")?.parse::<i64>().ok())
+        .ok_or_else(|| {
+            ApiError::bad_input(format!(
+                "`{argument}` must be the ID of an address, not `{}`",
+                id.as_str()
+            ))
+        })
+}
+
 /// Decodes any global ID into its type and key.
 pub fn decode(id: &ID) -> ApiResult<(NodeKind, i64)> {
     let malformed = || ApiError::bad_input(format!("`{}` is not a valid ID", id.as_str()));

@@ -3,7 +3,7 @@
 //! these structs mirror it.
 //!
 //! Layout:
-//! - [`customer`] — a shopper; has many carts.
+//! - [`customer`] — a shopper; has many carts and an address book of [`customer_address`].
 //! - [`product`] — a catalogue item with its handle, price (integer minor units) and stock.
 //! - [`image`] — a picture hosted elsewhere: a product's or a collection's.
 //! - [`collection`] — a named group of products, through [`collection_product`].
@@ -20,6 +20,7 @@ pub mod checkout;
 pub mod collection;
 pub mod collection_product;
 pub mod customer;
+pub mod customer_address;
 pub mod image;
 pub mod order;
 pub mod order_line;
@@ -34,6 +35,7 @@ pub mod prelude {
     pub use super::collection::Entity as Collection;
     pub use super::collection_product::Entity as CollectionProduct;
     pub use super::customer::Entity as Customer;
+    pub use super::customer_address::Entity as CustomerAddress;
     pub use super::image::Entity as Image;
     pub use super::order::Entity as Order;
     pub use super::order_line::Entity as OrderLine;

@@ -24,6 +24,7 @@ mod m20261204_000009_create_order;
 mod m20261204_000010_guest_carts;
 mod m20261205_000011_create_persisted_query;
 mod m20261207_000012_handles_images_collections;
+mod m20261207_000013_create_customer_address;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_guest_carts::Migration),
             Box::new(m20261205_000011_create_persisted_query::Migration),
             Box::new(m20261207_000012_handles_images_collections::Migration),
+            Box::new(m20261207_000013_create_customer_address::Migration),
         ]
     }
 }

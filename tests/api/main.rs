@@ -6,6 +6,7 @@ mod js;
 mod layout;
 mod support;
 
+mod addresses;
 mod auth;
 mod binary;
 mod carts;

@@ -303,4 +303,29 @@ engine_tests! {
         assert_eq!(handles().await, expected, "the same handles again");
         db.close().await.unwrap();
     }
+
+    /// Migration 13 makes the address book; the database keeps one default
+    /// per customer and deletes a customer's addresses with them; `down`
+    /// drops it and `up` makes it again.
+    async fn address_books_arrive_and_go(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(12)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        db.execute_unprepared(&format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now})")).await.unwrap();
+        Migrator::up(&db, Some(1)).await.unwrap();
+        let address = |default: bool| format!("INSERT INTO customer_address (customer_id, is_default, address1, city, country_code, created_at, updated_at) VALUES (1, {default}, '1 Main St', 'Paris', 'FR', {now}, {now})");
+        db.execute_unprepared(&address(true)).await.unwrap();
+        db.execute_unprepared(&address(false)).await.unwrap();
+        assert!(db.execute_unprepared(&address(true)).await.is_err(), "one default per customer");
+        db.execute_unprepared("DELETE FROM customer WHERE id = 1").await.unwrap();
+        assert!(table_exists(&db, "customer_address").await);
+        let left = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM customer_address")).await.unwrap().unwrap();
+        assert_eq!(left.try_get::<i64>("", "n").unwrap(), 0, "gone with their customer");
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert!(!table_exists(&db, "customer_address").await);
+        Migrator::up(&db, None).await.unwrap();
+        assert!(table_exists(&db, "customer_address").await);
+        db.close().await.unwrap();
+    }
 }

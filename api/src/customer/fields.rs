@@ -1,13 +1,21 @@
 //! The fields of the customer domain's types (their GraphQL face).
 
-use async_graphql::{Context, ID, Object};
+use std::sync::Arc;
 
+use async_graphql::{Context, ID, Object};
+use entity::customer_address;
+
+use super::address::MailingAddress;
+use super::loaders::CustomerLoaders;
 use super::types::Customer;
 use crate::auth;
 use crate::cart::{CartConnection, CartFilter, CartOrder, CartsOfCustomer};
+use crate::context::Shared;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
 use crate::order::{OrderConnection, OrderSort, OrdersOfCustomer};
+use crate::store::children::ChildPage;
+use crate::store::pagination::{BoxFuture, Order, Page, TotalCount, connection};
 use crate::timestamp::Timestamp;
 
 /// A shopper. Each customer has a unique email address and any number of carts.
@@ -76,6 +84,55 @@ impl Customer {
         OrdersOfCustomer::page(ctx, self.0.id, order_by, (first, after, last, before)).await
     }
 
+    /// The customer's address book, a page at a time (20 by default, at
+    /// most 100), oldest first. Only the customer and staff may read it.
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, None, child_complexity)")]
+    async fn addresses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n addresses after `after`.")] first: Option<i32>,
+        #[graphql(desc = "Return addresses after this cursor.")] after: Option<String>,
+    ) -> ApiResult<MailingAddressConnection> {
+        if !auth::viewer(ctx).may_see_customer(self.0.id) {
+            return Err(auth::forbidden());
+        }
+        let page = Page::parse(
+            Order::by_id(customer_address::Column::Id),
+            first,
+            after,
+            None,
+            None,
+        )?;
+        let slice = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .addresses
+            .load_one(ChildPage {
+                parent: self.0.id,
+                page,
+            })
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no addresses loaded for customer {}", self.0.id))?;
+        Ok(MailingAddressConnection::new(
+            Arc::unwrap_or_clone(slice),
+            MailingAddress,
+            Box::new(AddressCount(self.0.id)),
+        ))
+    }
+
+    /// The address checkout offers first: the first one added, until the
+    /// customer chooses another. Only the customer and staff may read it.
+    async fn default_address(&self, ctx: &Context<'_>) -> ApiResult<Option<MailingAddress>> {
+        if !auth::viewer(ctx).may_see_customer(self.0.id) {
+            return Err(auth::forbidden());
+        }
+        let address = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .default_address
+            .load_one(self.0.id)
+            .await?;
+        Ok(address.map(MailingAddress))
+    }
+
     /// When the customer was created.
     async fn created_at(&self) -> Timestamp {
         Timestamp(self.0.created_at)
@@ -84,5 +141,25 @@ impl Customer {
     /// When the customer was last changed.
     async fn updated_at(&self) -> Timestamp {
         Timestamp(self.0.updated_at)
+    }
+}
+
+connection!(
+    MailingAddressConnection,
+    MailingAddressEdge,
+    MailingAddress,
+    "address",
+    "addresses"
+);
+
+/// The number of addresses in a customer's address book.
+struct AddressCount(i64);
+
+impl TotalCount for AddressCount {
+    fn total_count<'a>(&'a self, ctx: &'a Context<'_>) -> BoxFuture<'a, ApiResult<u64>> {
+        Box::pin(async move {
+            let loaders = ctx.shared::<Arc<CustomerLoaders>>()?;
+            Ok(loaders.address_count.load_one(self.0).await?.unwrap_or(0))
+        })
     }
 }

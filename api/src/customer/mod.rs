@@ -1,9 +1,13 @@
 //! Customers: the `Customer` GraphQL type with its carts, its queries
 //! (`customer`, `customers`) and mutations (`createCustomer`,
 //! `updateCustomer`, `deleteCustomer`). Emails and names are parsed by
-//! [`crate::input`].
+//! [`crate::input`]. The address book: [`address`] (the type and its rules,
+//! countries in [`country`]) and its mutations.
 
 mod account;
+pub mod address;
+mod addresses;
+pub mod country;
 mod fields;
 mod filter;
 mod input;
@@ -14,6 +18,7 @@ mod query;
 mod types;
 
 pub use account::{AccountMutation, AccountQuery};
+pub use addresses::AddressMutation;
 pub use filter::{CustomerFilter, CustomerOrder};
 pub use input::{CreateCustomerInput, UpdateCustomerInput};
 pub use mutation::CustomerMutation;

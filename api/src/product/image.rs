@@ -25,9 +25,9 @@ pub struct Image(pub image::Model);
 /// page needs to show it well.
 #[Object(cache_control(max_age = 60))]
 impl Image {
-    /// The image's ID (unique among images; not a `Node`).
+    /// The image's ID (globally unique; not a `Node`).
     async fn id(&self) -> ID {
-        ID(format!("{}", self.0.id))
+        crate::ids::encode_image(self.0.id)
     }
 
     /// Where the image is: an absolute `https://` or `http://` URL.

@@ -16,7 +16,9 @@ use crate::cart::guest::GuestCartQuota;
 use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
 use crate::collection::{CollectionMutation, CollectionQuery};
 use crate::customer::passwords::Passwords;
-use crate::customer::{AccountMutation, AccountQuery, CustomerMutation, CustomerQuery};
+use crate::customer::{
+    AccountMutation, AccountQuery, AddressMutation, CustomerMutation, CustomerQuery,
+};
 use crate::execute::extension::PipelineExtension;
 use crate::execute::limits::{Limits, MAX_DIRECTIVES};
 use crate::money::Currency;
@@ -46,6 +48,7 @@ pub struct MutationRoot(
     ProductMutation,
     CollectionMutation,
     CustomerMutation,
+    AddressMutation,
     CartMutation,
     CheckoutMutation,
     OrderMutation,
