@@ -67,30 +67,44 @@ pub fn encode_order_line(line: i64) -> ID {
     ID(STANDARD.encode(format!("OrderLine:{line}")))
 }
 
-/// The ID of an image (reached through its product or collection, not a
-/// `Node`): globally unique like every ID, so Relay's store can key on it.
-pub fn encode_image(image: i64) -> ID {
-    ID(STANDARD.encode(format!("Image:{image}")))
+/// The global ID of a row of a type that is not a `Node` (an image, an
+/// address, a shipping zone …): unique across types like every ID, so
+/// Relay's store can key on it, but fetched only through its owner.
+pub fn encode_other(type_name: &str, key: i64) -> ID {
+    ID(STANDARD.encode(format!("{type_name}:{key}")))
 }
 
-/// The ID of an address in a customer's address book (not a `Node`).
-pub fn encode_address(address: i64) -> ID {
-    ID(STANDARD.encode(format!("MailingAddress:{address}")))
-}
-
-/// The key of an address ID given as `argument`; `BAD_USER_INPUT` for
-/// anything else.
-pub fn decode_address(id: &ID, argument: &str) -> ApiResult<i64> {
+/// The key of an ID made by [`encode_other`] for `type_name`, given as
+/// `argument`; `BAD_USER_INPUT` for anything else.
+pub fn decode_other(id: &ID, type_name: &str, argument: &str) -> ApiResult<i64> {
     READ.decode(id.as_str())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("MailingAddress:")?.parse::<i64>().ok())
+        .and_then(|text| {
+            let (found, key) = text.split_once(':')?;
+            (found == type_name).then(|| key.parse::<i64>().ok())?
+        })
         .ok_or_else(|| {
             ApiError::bad_input(format!(
-                "`{argument}` must be the ID of an address, not `{}`",
+                "`{argument}` must be the ID of a {type_name}, not `{}`",
                 id.as_str()
             ))
         })
+}
+
+/// The ID of an image (reached through its product or collection).
+pub fn encode_image(image: i64) -> ID {
+    encode_other("Image", image)
+}
+
+/// The ID of an address in a customer's address book.
+pub fn encode_address(address: i64) -> ID {
+    encode_other("MailingAddress", address)
+}
+
+/// The key of an address ID given as `argument`.
+pub fn decode_address(id: &ID, argument: &str) -> ApiResult<i64> {
+    decode_other(id, "MailingAddress", argument)
 }
 
 /// Decodes any global ID into its type and key.

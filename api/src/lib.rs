@@ -13,7 +13,7 @@
 //! - [`schema`] — the roots merged from the domains, `node(id:)`, and each
 //!   request's loaders.
 //! - The domains — [`product`], [`collection`], [`customer`], [`cart`],
-//!   [`order`] — each
+//!   [`order`], [`shipping`], [`tax`] — each
 //!   with the same inner rooms: `types` (the output types), `fields`
 //!   (their GraphQL fields), `query`, `mutation`, `input` (what mutations
 //!   accept, parsed into typed commands), `filter`, `loaders`,
@@ -54,7 +54,9 @@ pub mod observe;
 pub mod order;
 pub mod product;
 pub mod schema;
+pub mod shipping;
 pub mod store;
+pub mod tax;
 pub mod timestamp;
 
 pub use app::{App, purge_guest_carts};

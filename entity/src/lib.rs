@@ -11,6 +11,8 @@
 //! - [`cart_product`] — a cart line: which product, how many.
 //! - [`checkout`] — the idempotency key of a checkout, and its cart.
 //! - [`order`] — what a checkout sold, kept as sold; its lines are [`order_line`].
+//! - [`shipping_zone`] — countries shipped to, with their [`shipping_rate`]s ([`shipping_zone_country`]
+//!   keeps each country in one zone); [`tax_rate`] — a country's or a province's tax.
 //! - [`session`] — a login: the customer a bearer token stands for, until it expires or is revoked.
 //! - [`persisted_query`] — an automatic persisted query, shared by every instance.
 
@@ -27,6 +29,10 @@ pub mod order_line;
 pub mod persisted_query;
 pub mod product;
 pub mod session;
+pub mod shipping_rate;
+pub mod shipping_zone;
+pub mod shipping_zone_country;
+pub mod tax_rate;
 
 pub mod prelude {
     pub use super::cart::Entity as Cart;

@@ -25,6 +25,7 @@ mod m20261204_000010_guest_carts;
 mod m20261205_000011_create_persisted_query;
 mod m20261207_000012_handles_images_collections;
 mod m20261207_000013_create_customer_address;
+mod m20261207_000014_shipping_zones_and_tax_rates;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000011_create_persisted_query::Migration),
             Box::new(m20261207_000012_handles_images_collections::Migration),
             Box::new(m20261207_000013_create_customer_address::Migration),
+            Box::new(m20261207_000014_shipping_zones_and_tax_rates::Migration),
         ]
     }
 }

@@ -37,6 +37,7 @@ mod prometheus;
 mod rate_limits;
 mod schema;
 mod schemathesis;
+mod shipping;
 mod spec;
 mod subscriptions;
 mod trusted;

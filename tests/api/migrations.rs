@@ -328,4 +328,34 @@ engine_tests! {
         assert!(table_exists(&db, "customer_address").await);
         db.close().await.unwrap();
     }
+
+    /// Migration 14 makes shipping zones (a country in one zone at most)
+    /// and tax rates (one per country and province); `down` drops them.
+    async fn shipping_zones_and_tax_rates_arrive_and_go(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(13)).await.unwrap();
+        Migrator::up(&db, Some(1)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        db.execute_unprepared(&format!("INSERT INTO shipping_zone (id, name, created_at, updated_at) VALUES (1, 'A', {now}, {now}), (2, 'B', {now}, {now})")).await.unwrap();
+        db.execute_unprepared("INSERT INTO shipping_zone_country (country_code, zone_id) VALUES ('FR', 1)").await.unwrap();
+        assert!(db.execute_unprepared("INSERT INTO shipping_zone_country (country_code, zone_id) VALUES ('FR', 2)").await.is_err(), "a country is in one zone");
+        db.execute_unprepared("INSERT INTO shipping_rate (zone_id, position, title, price, min_subtotal, max_subtotal) VALUES (1, 0, 'Post', 900, 0, 5000)").await.unwrap();
+        assert!(db.execute_unprepared("INSERT INTO shipping_rate (zone_id, position, title, price, min_subtotal, max_subtotal) VALUES (1, 1, 'Odd', 900, 5000, 10)").await.is_err(), "bounds in order");
+        let tax = |province: &str, ppm: i64| format!("INSERT INTO tax_rate (country_code, province_code, rate_ppm, title, updated_at) VALUES ('US', '{province}', {ppm}, 'Tax', {now})");
+        db.execute_unprepared(&tax("", 0)).await.unwrap();
+        db.execute_unprepared(&tax("IL", 62_500)).await.unwrap();
+        assert!(db.execute_unprepared(&tax("", 10)).await.is_err(), "one rate per place");
+        assert!(db.execute_unprepared(&tax("CA", 1_000_001)).await.is_err(), "at most 100 %");
+        db.execute_unprepared("DELETE FROM shipping_zone WHERE id = 1").await.unwrap();
+        let rates = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM shipping_rate")).await.unwrap().unwrap();
+        assert_eq!(rates.try_get::<i64>("", "n").unwrap(), 0, "rates go with their zone");
+        Migrator::down(&db, Some(1)).await.unwrap();
+        for table in ["shipping_zone", "shipping_zone_country", "shipping_rate", "tax_rate"] {
+            assert!(!table_exists(&db, table).await, "{table}");
+        }
+        Migrator::up(&db, None).await.unwrap();
+        assert!(table_exists(&db, "tax_rate").await);
+        db.close().await.unwrap();
+    }
 }

@@ -18,6 +18,7 @@ use crate::collection::loaders::CollectionLoaders;
 use crate::customer::loaders::CustomerLoaders;
 use crate::order::loaders::OrderLoaders;
 use crate::product::loaders::ProductLoaders;
+use crate::shipping::loaders::ShippingLoaders;
 use crate::store::batch::{BoxFuture, MakeLoaders, RequestLoaders, StartBatches};
 
 /// Every domain's loaders for one request; `node(id:)` reads them all.
@@ -27,6 +28,7 @@ pub struct Loaders {
     pub customer: Arc<CustomerLoaders>,
     pub cart: Arc<CartLoaders>,
     pub order: Arc<OrderLoaders>,
+    pub shipping: Arc<ShippingLoaders>,
 }
 
 impl Loaders {
@@ -37,6 +39,7 @@ impl Loaders {
             customer: Arc::new(CustomerLoaders::new(db)),
             cart: Arc::new(CartLoaders::new(db)),
             order: Arc::new(OrderLoaders::new(db)),
+            shipping: Arc::new(ShippingLoaders::new(db)),
         }
     }
 }
@@ -48,6 +51,7 @@ impl StartBatches for Loaders {
         self.customer.start_batches(fetches);
         self.cart.start_batches(fetches);
         self.order.start_batches(fetches);
+        self.shipping.start_batches(fetches);
     }
 }
 
@@ -67,6 +71,7 @@ impl RequestLoaders for Registered {
         data.insert(self.0.customer.clone());
         data.insert(self.0.cart.clone());
         data.insert(self.0.order.clone());
+        data.insert(self.0.shipping.clone());
         data.insert(self.0.clone());
     }
 }

@@ -24,7 +24,9 @@ use crate::execute::limits::{Limits, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::order::{OrderMutation, OrderQuery, OrderSubscription};
 use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
+use crate::shipping::{ShippingMutation, ShippingQuery};
 use crate::store::events::Events;
+use crate::tax::{TaxMutation, TaxQuery};
 use node::NodeQuery;
 
 /// Everything that can be read: the catalogue and its collections,
@@ -38,6 +40,8 @@ pub struct QueryRoot(
     CustomerQuery,
     CartQuery,
     OrderQuery,
+    ShippingQuery,
+    TaxQuery,
 );
 
 /// Everything that can be changed. Each mutation returns a payload whose
@@ -52,6 +56,8 @@ pub struct MutationRoot(
     CartMutation,
     CheckoutMutation,
     OrderMutation,
+    ShippingMutation,
+    TaxMutation,
 );
 
 /// Everything that can be watched, over WebSocket: each subscription sends

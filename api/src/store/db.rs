@@ -22,7 +22,20 @@ use crate::config::Config;
 pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, DbErr> {
     let db = connect(config).await?;
     migration::up(&db, migration_settings(config)).await?;
-    Ok(db)
+    // The connections that served the migrations go, and serving starts on
+    // fresh ones. A SQLite connection keeps the schema it read, and checks
+    // some statements against it before it would notice a change: an
+    // `INSERT … ON CONFLICT (columns)` prepared on a connection opened
+    // before a migration made that unique index fails ("ON CONFLICT clause
+    // does not match any PRIMARY KEY or UNIQUE constraint"). An in-memory
+    // database lives only as long as its pool, so it keeps its own.
+    let in_memory =
+        config.database_url.contains(":memory:") || config.database_url.contains("mode=memory");
+    if in_memory {
+        return Ok(db);
+    }
+    db.close().await?;
+    connect(config).await
 }
 
 /// What `shopgraph migrate` does.
