@@ -13,7 +13,7 @@
 //! - [`schema`] — the roots merged from the domains, `node(id:)`, and each
 //!   request's loaders.
 //! - The domains — [`product`], [`collection`], [`customer`], [`cart`],
-//!   [`order`], [`shipping`], [`tax`] — each
+//!   [`order`], [`shipping`], [`tax`], [`discount`] — each
 //!   with the same inner rooms: `types` (the output types), `fields`
 //!   (their GraphQL fields), `query`, `mutation`, `input` (what mutations
 //!   accept, parsed into typed commands), `filter`, `loaders`,
@@ -44,6 +44,7 @@ pub mod config;
 pub mod context;
 pub mod customer;
 pub mod demo;
+pub mod discount;
 pub mod error;
 pub mod execute;
 pub mod http;

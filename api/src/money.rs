@@ -4,6 +4,8 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 use rust_decimal::Decimal as Exact;
 
+use crate::error::UserError;
+
 /// The shop's currency settings, taken from the configuration.
 #[derive(Debug, Clone)]
 pub struct Currency {
@@ -108,6 +110,55 @@ pub fn to_minor_units(Decimal(amount): Decimal) -> Result<i64, AmountError> {
     Ok(minor)
 }
 
+/// Parts per million in one percent.
+const PPM_PER_PERCENT: i64 = 10_000;
+
+/// A percentage from 0 to 100 with at most four decimals (a tax rate, a
+/// discount), stored exactly in parts per million.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percentage {
+    ppm: i32,
+}
+
+impl Percentage {
+    /// A percentage such as `"8.25"`; `INVALID` at `field` when negative,
+    /// over 100 or finer than four decimals.
+    pub fn from_percent(
+        Decimal(percent): Decimal,
+        field: &[&str],
+    ) -> Result<Percentage, UserError> {
+        let refused = || {
+            UserError::invalid(
+                field,
+                "Must be a percentage from 0 to 100 with at most 4 decimals, e.g. \"8.25\"",
+            )
+        };
+        let ppm = percent
+            .checked_mul(Exact::from(PPM_PER_PERCENT))
+            .filter(|ppm| ppm.fract().is_zero())
+            .and_then(|ppm| i32::try_from(ppm.trunc()).ok())
+            .ok_or_else(refused)?;
+        if !(0..=100 * PPM_PER_PERCENT as i32).contains(&ppm) {
+            return Err(refused());
+        }
+        Ok(Percentage { ppm })
+    }
+
+    /// The stored form.
+    pub fn from_ppm(ppm: i32) -> Percentage {
+        Percentage { ppm }
+    }
+
+    pub fn ppm(self) -> i32 {
+        self.ppm
+    }
+
+    /// The percentage, without trailing zeros (`8.25`, `20`).
+    pub fn percent(self) -> Decimal {
+        Decimal(Exact::new(i64::from(self.ppm), 4).normalize())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +189,25 @@ mod tests {
         let usd = Currency { code: "USD".into() };
         assert_eq!(Money::from_minor(1250, &usd).amount.0.to_string(), "12.50");
         assert_eq!(Money::from_minor(5, &usd).amount.0.to_string(), "0.05");
+    }
+
+    fn percentage(text: &str) -> Result<Percentage, UserError> {
+        Percentage::from_percent(Decimal(text.parse().unwrap()), &["rate"])
+    }
+
+    #[test]
+    fn rates_are_exact_percentages() {
+        assert_eq!(percentage("8.25").unwrap().ppm(), 82_500);
+        assert_eq!(percentage("8.875").unwrap().ppm(), 88_750);
+        assert_eq!(percentage("20").unwrap().percent().0.to_string(), "20");
+        assert_eq!(
+            percentage("8.2500").unwrap().percent().0.to_string(),
+            "8.25"
+        );
+        assert_eq!(percentage("0").unwrap().ppm(), 0);
+        assert_eq!(percentage("100").unwrap().ppm(), 1_000_000);
+        for bad in ["-1", "100.01", "8.12345", "1000000000"] {
+            assert!(percentage(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -13,6 +13,8 @@
 //! - [`order`] — what a checkout sold, kept as sold; its lines are [`order_line`].
 //! - [`shipping_zone`] — countries shipped to, with their [`shipping_rate`]s ([`shipping_zone_country`]
 //!   keeps each country in one zone); [`tax_rate`] — a country's or a province's tax.
+//! - [`discount_code`] — a code, its kind and value, window, limits and uses; limited to the
+//!   collections in [`discount_code_collection`].
 //! - [`session`] — a login: the customer a bearer token stands for, until it expires or is revoked.
 //! - [`persisted_query`] — an automatic persisted query, shared by every instance.
 
@@ -23,6 +25,8 @@ pub mod collection;
 pub mod collection_product;
 pub mod customer;
 pub mod customer_address;
+pub mod discount_code;
+pub mod discount_code_collection;
 pub mod image;
 pub mod order;
 pub mod order_line;

@@ -26,6 +26,7 @@ mod m20261205_000011_create_persisted_query;
 mod m20261207_000012_handles_images_collections;
 mod m20261207_000013_create_customer_address;
 mod m20261207_000014_shipping_zones_and_tax_rates;
+mod m20261207_000015_create_discount_code;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_handles_images_collections::Migration),
             Box::new(m20261207_000013_create_customer_address::Migration),
             Box::new(m20261207_000014_shipping_zones_and_tax_rates::Migration),
+            Box::new(m20261207_000015_create_discount_code::Migration),
         ]
     }
 }

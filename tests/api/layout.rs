@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// (the domains may import one another through their `types` and
 /// `loaders`, which import no domain's fields). Anything else at the root
 /// is a shared module, at the bottom.
-const LAYERS: [(&str, u8); 15] = [
+const LAYERS: [(&str, u8); 16] = [
     ("app", 7),
     ("lib", 7),
     ("demo", 7),
@@ -22,6 +22,7 @@ const LAYERS: [(&str, u8); 15] = [
     ("order", 4),
     ("shipping", 4),
     ("tax", 4),
+    ("discount", 4),
     ("execute", 3),
     ("store", 2),
     ("observe", 1),

@@ -15,6 +15,7 @@ mod checkout;
 mod completion;
 mod contract;
 mod customers;
+mod discounts;
 mod docs;
 mod entities;
 mod faults;

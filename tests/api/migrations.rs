@@ -358,4 +358,29 @@ engine_tests! {
         assert!(table_exists(&db, "tax_rate").await);
         db.close().await.unwrap();
     }
+
+    /// Migration 15 makes discount codes: one per code ignoring case, a
+    /// value that fits the kind, uses never past the limit; `down` drops them.
+    async fn discount_codes_arrive_and_go(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(14)).await.unwrap();
+        Migrator::up(&db, Some(1)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        let code = |code: &str, kind: &str, ppm: &str, amount: &str, limit: &str, used: i32| format!(
+            "INSERT INTO discount_code (code, code_key, kind, percent_ppm, amount, usage_limit, used_count, once_per_customer, created_at, updated_at) \
+             VALUES ('{code}', lower('{code}'), '{kind}', {ppm}, {amount}, {limit}, {used}, false, {now}, {now})");
+        db.execute_unprepared(&code("TEN", "PERCENTAGE", "100000", "NULL", "5", 5)).await.unwrap();
+        assert!(db.execute_unprepared(&code("ten", "FREE_SHIPPING", "NULL", "NULL", "NULL", 0)).await.is_err(), "unique ignoring case");
+        assert!(db.execute_unprepared(&code("A1", "PERCENTAGE", "NULL", "500", "NULL", 0)).await.is_err(), "a percentage needs its percent");
+        assert!(db.execute_unprepared(&code("A2", "FIXED_AMOUNT", "NULL", "0", "NULL", 0)).await.is_err(), "an amount off is positive");
+        assert!(db.execute_unprepared(&code("A3", "FREE_SHIPPING", "NULL", "NULL", "2", 3)).await.is_err(), "uses never pass the limit");
+        assert!(db.execute_unprepared("UPDATE discount_code SET used_count = used_count + 1 WHERE code = 'TEN'").await.is_err(), "the database refuses a sixth use");
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert!(!table_exists(&db, "discount_code").await);
+        assert!(!table_exists(&db, "discount_code_collection").await);
+        Migrator::up(&db, None).await.unwrap();
+        assert!(table_exists(&db, "discount_code").await);
+        db.close().await.unwrap();
+    }
 }

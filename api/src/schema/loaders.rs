@@ -16,6 +16,7 @@ use sea_orm::DatabaseConnection;
 use crate::cart::loaders::CartLoaders;
 use crate::collection::loaders::CollectionLoaders;
 use crate::customer::loaders::CustomerLoaders;
+use crate::discount::loaders::DiscountLoaders;
 use crate::order::loaders::OrderLoaders;
 use crate::product::loaders::ProductLoaders;
 use crate::shipping::loaders::ShippingLoaders;
@@ -29,6 +30,7 @@ pub struct Loaders {
     pub cart: Arc<CartLoaders>,
     pub order: Arc<OrderLoaders>,
     pub shipping: Arc<ShippingLoaders>,
+    pub discount: Arc<DiscountLoaders>,
 }
 
 impl Loaders {
@@ -40,6 +42,7 @@ impl Loaders {
             cart: Arc::new(CartLoaders::new(db)),
             order: Arc::new(OrderLoaders::new(db)),
             shipping: Arc::new(ShippingLoaders::new(db)),
+            discount: Arc::new(DiscountLoaders::new(db)),
         }
     }
 }
@@ -52,6 +55,7 @@ impl StartBatches for Loaders {
         self.cart.start_batches(fetches);
         self.order.start_batches(fetches);
         self.shipping.start_batches(fetches);
+        self.discount.start_batches(fetches);
     }
 }
 
@@ -72,6 +76,7 @@ impl RequestLoaders for Registered {
         data.insert(self.0.cart.clone());
         data.insert(self.0.order.clone());
         data.insert(self.0.shipping.clone());
+        data.insert(self.0.discount.clone());
         data.insert(self.0.clone());
     }
 }

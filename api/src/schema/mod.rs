@@ -19,6 +19,7 @@ use crate::customer::passwords::Passwords;
 use crate::customer::{
     AccountMutation, AccountQuery, AddressMutation, CustomerMutation, CustomerQuery,
 };
+use crate::discount::{DiscountMutation, DiscountQuery};
 use crate::execute::extension::PipelineExtension;
 use crate::execute::limits::{Limits, MAX_DIRECTIVES};
 use crate::money::Currency;
@@ -42,6 +43,7 @@ pub struct QueryRoot(
     OrderQuery,
     ShippingQuery,
     TaxQuery,
+    DiscountQuery,
 );
 
 /// Everything that can be changed. Each mutation returns a payload whose
@@ -58,6 +60,7 @@ pub struct MutationRoot(
     OrderMutation,
     ShippingMutation,
     TaxMutation,
+    DiscountMutation,
 );
 
 /// Everything that can be watched, over WebSocket: each subscription sends

@@ -3,10 +3,10 @@
 use async_graphql::{ID, Object};
 use entity::tax_rate;
 
-use super::rate::Rate;
 use crate::customer::country::CountryCode;
 use crate::ids;
 use crate::money::Decimal;
+use crate::money::Percentage;
 
 /// The tax of a country, or of one of its provinces.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ impl TaxRate {
 
     /// The rate as a percentage, e.g. `"8.25"`.
     async fn rate(&self) -> Decimal {
-        Rate::from_ppm(self.0.rate_ppm).percent()
+        Percentage::from_ppm(self.0.rate_ppm).percent()
     }
 
     /// The name shown on tax lines ("IL State Tax", "VAT").

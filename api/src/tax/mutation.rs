@@ -8,13 +8,13 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::fields::TaxRate;
-use super::rate::Rate;
 use crate::auth;
 use crate::customer::country::{CountryCode, provinces};
 use crate::error::{ApiResult, MutationError, UserError, into_payload};
 use crate::ids;
 use crate::input::{FieldErrors, Name};
 use crate::money::Decimal;
+use crate::money::Percentage;
 use crate::store::write::{unwatched, write};
 
 /// A tax rate to set.
@@ -157,7 +157,7 @@ fn parse(input: &TaxRateInput) -> Result<tax_rate::ActiveModel, Vec<UserError>> 
             None
         }
     };
-    let rate = errors.check(Rate::from_percent(input.rate, &["input", "rate"]));
+    let rate = errors.check(Percentage::from_percent(input.rate, &["input", "rate"]));
     let title = match input.title.as_deref() {
         None => Some("Tax".to_owned()),
         Some(title) => errors
