@@ -256,6 +256,8 @@ pub enum UserErrorCode {
     Throttled,
     /// The order is already cancelled.
     AlreadyCancelled,
+    /// The cart has no shipping address yet, and one is needed.
+    MissingShippingAddress,
 }
 
 /// An expected failure of a mutation, returned as data in its payload.

@@ -18,6 +18,13 @@ pub struct Model {
     /// itself is shown to the guest once and kept nowhere); `None` once the
     /// cart belongs to a customer.
     pub guest_token_hash: Option<String>,
+    /// A guest's email, for the order; a customer's cart uses the account's.
+    pub email: Option<String>,
+    /// Where the cart ships: the address's fields as JSON.
+    pub shipping_address: Option<String>,
+    /// The shipping rate chosen; it applies only while the address and the
+    /// subtotal are within its zone and bounds.
+    pub shipping_rate_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,7 @@ mod m20261207_000012_handles_images_collections;
 mod m20261207_000013_create_customer_address;
 mod m20261207_000014_shipping_zones_and_tax_rates;
 mod m20261207_000015_create_discount_code;
+mod m20261207_000016_cart_shipping;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_create_customer_address::Migration),
             Box::new(m20261207_000014_shipping_zones_and_tax_rates::Migration),
             Box::new(m20261207_000015_create_discount_code::Migration),
+            Box::new(m20261207_000016_cart_shipping::Migration),
         ]
     }
 }

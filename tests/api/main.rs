@@ -9,6 +9,7 @@ mod support;
 mod addresses;
 mod auth;
 mod binary;
+mod cart_shipping;
 mod carts;
 mod catalogue;
 mod checkout;

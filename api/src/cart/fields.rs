@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use entity::{cart_product, product};
+use entity::{cart_product, product, shipping_rate};
 
 use super::loaders::CartLoaders;
 use super::types::{Cart, CartLine};
 use crate::context::Shared;
 use crate::customer::Customer;
+use crate::customer::address::{Address, MailingAddress};
 use crate::customer::loaders::CustomerLoaders;
 use crate::error::{ApiError, ApiResult};
 use crate::execute::limits;
@@ -17,6 +18,8 @@ use crate::money::Currency;
 use crate::money::Money;
 use crate::product::Product;
 use crate::product::loaders::ProductLoaders;
+use crate::shipping::loaders::ShippingLoaders;
+use crate::shipping::{self, ShippingRate};
 use crate::timestamp::Timestamp;
 
 /// A shopping cart: a list of products with quantities. A customer's, or a
@@ -82,26 +85,60 @@ impl Cart {
         complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
     )]
     async fn subtotal(&self, ctx: &Context<'_>) -> ApiResult<Money> {
-        let lines = self.line_rows(ctx).await?;
-        limits::charge_rows_beyond_estimate(
-            ctx,
-            lines.len(),
-            limits::LINES_PER_CART,
-            limits::LINE_AND_PRODUCT_READ,
-        )?;
-        let products = ctx
-            .shared::<Arc<ProductLoaders>>()?
-            .by_id
-            .load_many(lines.iter().map(|line| line.product_id))
-            .await?;
-        let mut minor_units = 0_i128;
-        for line in lines.iter() {
-            let product = products
-                .get(&line.product_id)
-                .ok_or_else(|| missing_product(line))?;
-            minor_units += i128::from(product.price) * i128::from(line.quantity);
-        }
+        let minor_units = self.subtotal_minor(ctx).await?;
         Ok(Money::from_minor(minor_units, ctx.shared::<Currency>()?))
+    }
+
+    /// The email the order will go to: a guest's, as `setCartEmail` set it,
+    /// or the customer's account email.
+    async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let Some(customer_id) = self.0.customer_id else {
+            return Ok(self.0.email.clone());
+        };
+        let customer = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
+            .load_one(customer_id)
+            .await?;
+        Ok(customer.map(|customer| customer.email))
+    }
+
+    /// Where the cart ships, once `setCartShippingAddress` set it.
+    async fn shipping_address(&self) -> ApiResult<Option<MailingAddress>> {
+        Ok(self
+            .address()?
+            .map(|address| MailingAddress::of_cart(self.0.id, address)))
+    }
+
+    /// The shipping rates that apply now: those of the zone of the
+    /// address's country whose bounds hold the subtotal. None without an
+    /// address. (Reads every line and its product, as `subtotal` does.)
+    #[graphql(
+        complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
+    )]
+    async fn shipping_rates(&self, ctx: &Context<'_>) -> ApiResult<Vec<ShippingRate>> {
+        Ok(self
+            .rates(ctx)
+            .await?
+            .into_iter()
+            .map(ShippingRate)
+            .collect())
+    }
+
+    /// The rate chosen with `selectCartShippingRate`, while it still applies
+    /// (a changed address or subtotal can drop it: then null).
+    #[graphql(
+        complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
+    )]
+    async fn shipping_rate(&self, ctx: &Context<'_>) -> ApiResult<Option<ShippingRate>> {
+        let Some(chosen) = self.0.shipping_rate_id else {
+            return Ok(None);
+        };
+        let rates = self.rates(ctx).await?;
+        Ok(rates
+            .into_iter()
+            .find(|rate| rate.id == chosen)
+            .map(ShippingRate))
     }
 
     /// When the cart was created.
@@ -122,6 +159,65 @@ impl Cart {
 }
 
 impl Cart {
+    /// The cart's shipping address, parsed from its stored form.
+    pub fn address(&self) -> ApiResult<Option<Address>> {
+        self.0
+            .shipping_address
+            .as_deref()
+            .map(|json| {
+                serde_json::from_str(json).map_err(|err| {
+                    ApiError::from(anyhow::anyhow!(
+                        "cart {}'s address is not readable: {err}",
+                        self.0.id
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// The subtotal in minor units (in `i128`: see `Money::from_minor`),
+    /// charging the lines beyond the estimate.
+    async fn subtotal_minor(&self, ctx: &Context<'_>) -> ApiResult<i128> {
+        let lines = self.line_rows(ctx).await?;
+        limits::charge_rows_beyond_estimate(
+            ctx,
+            lines.len(),
+            limits::LINES_PER_CART,
+            limits::LINE_AND_PRODUCT_READ,
+        )?;
+        let products = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
+            .load_many(lines.iter().map(|line| line.product_id))
+            .await?;
+        let mut minor_units = 0_i128;
+        for line in lines.iter() {
+            let product = products
+                .get(&line.product_id)
+                .ok_or_else(|| missing_product(line))?;
+            minor_units += i128::from(product.price) * i128::from(line.quantity);
+        }
+        Ok(minor_units)
+    }
+
+    /// The shipping rates that apply to the cart now.
+    async fn rates(&self, ctx: &Context<'_>) -> ApiResult<Vec<shipping_rate::Model>> {
+        let Some(address) = self.address()? else {
+            return Ok(Vec::new());
+        };
+        let loaders = ctx.shared::<Arc<ShippingLoaders>>()?;
+        let Some(zone) = loaders
+            .zone_of_country
+            .load_one(address.country().as_str().to_owned())
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let zone_rates = loaders.rates.load_one(zone).await?.unwrap_or_default();
+        let subtotal = self.subtotal_minor(ctx).await?;
+        Ok(shipping::loaders::applicable(&zone_rates, subtotal))
+    }
+
     async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_product::Model>>> {
         let lines = ctx
             .shared::<Arc<CartLoaders>>()?

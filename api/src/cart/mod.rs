@@ -1,7 +1,8 @@
 //! Carts: the `Cart` and `CartLine` GraphQL types, cart queries (`cart`,
 //! `carts`, and `Customer.carts`), the mutations that fill and empty them,
 //! and guest carts: who may reach which cart ([`access`]) and how a guest
-//! cart joins an account at log-in or is purged when abandoned ([`guest`]).
+//! cart joins an account at log-in or is purged when abandoned ([`guest`]);
+//! where a cart ships ([`shipping`]: email, address, rate).
 //!
 //! A cart's lines, their products and its totals resolve through the batch
 //! loaders, so a page of carts with everything in them costs a fixed number
@@ -17,6 +18,7 @@ pub mod loaders;
 mod mutation;
 mod operations;
 mod query;
+mod shipping;
 mod subscription;
 mod types;
 
@@ -25,5 +27,6 @@ pub use filter::{CartFilter, CartOrder, CartPredicate};
 pub use input::{CartLineInput, OpenCartCap};
 pub use mutation::CartMutation;
 pub use query::{CartConnection, CartQuery, CartsOfCustomer};
+pub use shipping::CartShippingMutation;
 pub use subscription::CartSubscription;
 pub use types::{Cart, CartLine};

@@ -230,6 +230,6 @@ impl CartMutation {
 }
 
 /// The event of a mutation that changed `cart`.
-fn cart_changed(cart: &cart::Model) -> Vec<Event> {
+pub(super) fn cart_changed(cart: &cart::Model) -> Vec<Event> {
     vec![Event::Cart(cart.id)]
 }

@@ -18,9 +18,43 @@ use crate::input::FieldErrors;
 /// Most addresses one customer keeps.
 pub const MAX_ADDRESSES: u64 = 50;
 
-/// A postal address, as a customer keeps it in their address book.
+/// A postal address: one of a customer's, or where a cart ships.
 #[derive(Debug, Clone)]
-pub struct MailingAddress(pub customer_address::Model);
+pub struct MailingAddress {
+    id: ID,
+    address: Address,
+}
+
+impl MailingAddress {
+    /// Where cart `cart_id` ships.
+    pub fn of_cart(cart_id: i64, address: Address) -> MailingAddress {
+        MailingAddress {
+            id: ids::encode_other("CartShippingAddress", cart_id),
+            address,
+        }
+    }
+}
+
+impl From<customer_address::Model> for MailingAddress {
+    fn from(row: customer_address::Model) -> MailingAddress {
+        MailingAddress {
+            id: ids::encode_address(row.id),
+            address: Address {
+                first_name: row.first_name,
+                last_name: row.last_name,
+                company: row.company,
+                address1: row.address1,
+                address2: row.address2,
+                city: row.city,
+                province_code: row.province_code,
+                zip: row.zip,
+                // Stored only from a `CountryCode`, so always one of them.
+                country_code: CountryCode::from_code(&row.country_code).unwrap_or(CountryCode::US),
+                phone: row.phone,
+            },
+        }
+    }
+}
 
 impl crate::store::pagination::Keyed for customer_address::Model {
     fn key(&self) -> i64 {
@@ -28,65 +62,64 @@ impl crate::store::pagination::Keyed for customer_address::Model {
     }
 }
 
-/// A postal address, as a customer keeps it in their address book.
+/// A postal address: one of a customer's, or where a cart ships.
 #[Object(cache_control(private))]
 impl MailingAddress {
     /// The address's ID.
-    async fn id(&self) -> ID {
-        ids::encode_address(self.0.id)
+    async fn id(&self) -> &ID {
+        &self.id
     }
 
     /// The first name of the person to deliver to.
     async fn first_name(&self) -> Option<&str> {
-        self.0.first_name.as_deref()
+        self.address.first_name.as_deref()
     }
 
     /// The last name of the person to deliver to.
     async fn last_name(&self) -> Option<&str> {
-        self.0.last_name.as_deref()
+        self.address.last_name.as_deref()
     }
 
     /// A company name, if it is a company's address.
     async fn company(&self) -> Option<&str> {
-        self.0.company.as_deref()
+        self.address.company.as_deref()
     }
 
     /// The street address.
     async fn address1(&self) -> &str {
-        &self.0.address1
+        &self.address.address1
     }
 
     /// A second line: apartment, suite, unit.
     async fn address2(&self) -> Option<&str> {
-        self.0.address2.as_deref()
+        self.address.address2.as_deref()
     }
 
     /// The city, town or village.
     async fn city(&self) -> &str {
-        &self.0.city
+        &self.address.city
     }
 
     /// The province, state or territory (ISO 3166-2 subdivision code without
     /// the country, e.g. `CA` for California); required in the United
     /// States, Canada and Australia.
     async fn province_code(&self) -> Option<&str> {
-        self.0.province_code.as_deref()
+        self.address.province_code.as_deref()
     }
 
     /// The postal code (ZIP code in the United States).
     async fn zip(&self) -> Option<&str> {
-        self.0.zip.as_deref()
+        self.address.zip.as_deref()
     }
 
     /// The country.
     async fn country_code(&self) -> CountryCode {
-        // Stored only from a `CountryCode`, so always one of them.
-        CountryCode::from_code(&self.0.country_code).unwrap_or(CountryCode::US)
+        self.address.country_code
     }
 
     /// A phone number for the carrier.
     async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+        self.address.phone.as_deref()
     }
 }
 
@@ -119,8 +152,9 @@ pub struct MailingAddressInput {
     pub phone: Option<String>,
 }
 
-/// An address, its fields parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An address, its fields parsed (kept as JSON where a cart ships).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Address {
     first_name: Option<String>,
     last_name: Option<String>,
@@ -189,6 +223,16 @@ impl Address {
             country_code: country,
             phone,
         })
+    }
+
+    /// The country, for the shipping zone and the tax rate.
+    pub fn country(&self) -> CountryCode {
+        self.country_code
+    }
+
+    /// The province code, if any.
+    pub fn province(&self) -> Option<&str> {
+        self.province_code.as_deref()
     }
 
     /// Writes the address's fields into `row`.

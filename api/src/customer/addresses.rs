@@ -198,7 +198,7 @@ async fn payload(
         None => None,
     };
     Ok(CustomerAddressPayload {
-        address: address.map(MailingAddress),
+        address: address.map(MailingAddress::from),
         customer: customer.map(Customer),
         user_errors,
     })

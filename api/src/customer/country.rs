@@ -9,7 +9,7 @@ use async_graphql::Enum;
 macro_rules! countries {
     ($($code:ident $name:literal,)*) => {
         /// A country, by its ISO 3166-1 alpha-2 code.
-        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum CountryCode {
             $(#[doc = $name] $code,)*
         }

@@ -114,7 +114,7 @@ impl Customer {
             .ok_or_else(|| anyhow::anyhow!("no addresses loaded for customer {}", self.0.id))?;
         Ok(MailingAddressConnection::new(
             Arc::unwrap_or_clone(slice),
-            MailingAddress,
+            MailingAddress::from,
             Box::new(AddressCount(self.0.id)),
         ))
     }
@@ -130,7 +130,7 @@ impl Customer {
             .default_address
             .load_one(self.0.id)
             .await?;
-        Ok(address.map(MailingAddress))
+        Ok(address.map(MailingAddress::from))
     }
 
     /// When the customer was created.

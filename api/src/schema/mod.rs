@@ -13,7 +13,9 @@ use sea_orm::DatabaseConnection;
 use crate::auth::Auth;
 use crate::cart::OpenCartCap;
 use crate::cart::guest::GuestCartQuota;
-use crate::cart::{CartMutation, CartQuery, CartSubscription, CheckoutMutation};
+use crate::cart::{
+    CartMutation, CartQuery, CartShippingMutation, CartSubscription, CheckoutMutation,
+};
 use crate::collection::{CollectionMutation, CollectionQuery};
 use crate::customer::passwords::Passwords;
 use crate::customer::{
@@ -56,6 +58,7 @@ pub struct MutationRoot(
     CustomerMutation,
     AddressMutation,
     CartMutation,
+    CartShippingMutation,
     CheckoutMutation,
     OrderMutation,
     ShippingMutation,

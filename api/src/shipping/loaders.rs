@@ -13,6 +13,7 @@ use crate::store::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches};
 pub struct ShippingLoaders {
     pub countries: Batcher<CountriesOfZone>,
     pub rates: Batcher<RatesOfZone>,
+    pub zone_of_country: Batcher<ZoneOfCountry>,
 }
 
 impl ShippingLoaders {
@@ -20,6 +21,7 @@ impl ShippingLoaders {
         ShippingLoaders {
             countries: Batcher::new(CountriesOfZone(db.clone())),
             rates: Batcher::new(RatesOfZone(db.clone())),
+            zone_of_country: Batcher::new(ZoneOfCountry(db.clone())),
         }
     }
 }
@@ -28,6 +30,7 @@ impl StartBatches for ShippingLoaders {
     fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>) {
         batch::start(&self.countries, fetches);
         batch::start(&self.rates, fetches);
+        batch::start(&self.zone_of_country, fetches);
     }
 }
 
@@ -82,4 +85,43 @@ impl BatchLoad for RatesOfZone {
             .map(|(zone, rates)| (zone, Arc::new(rates)))
             .collect())
     }
+}
+
+/// The zone of countries (by ISO code), if they are in one.
+pub struct ZoneOfCountry(pub DatabaseConnection);
+
+impl BatchLoad for ZoneOfCountry {
+    type Key = String;
+    type Value = i64;
+
+    async fn load(&self, keys: Vec<String>) -> Result<HashMap<String, i64>, DbErr> {
+        let rows = shipping_zone_country::Entity::find()
+            .filter(shipping_zone_country::Column::CountryCode.is_in(keys.iter().cloned()))
+            .all(&self.0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.country_code, row.zone_id))
+            .collect())
+    }
+}
+
+/// The rates of `zone_rates` that apply to a cart of `subtotal` (minor
+/// units): within their bounds, inclusive.
+pub fn applicable(
+    zone_rates: &[shipping_rate::Model],
+    subtotal: i128,
+) -> Vec<shipping_rate::Model> {
+    zone_rates
+        .iter()
+        .filter(|rate| {
+            rate.min_subtotal
+                .is_none_or(|min| subtotal >= i128::from(min))
+        })
+        .filter(|rate| {
+            rate.max_subtotal
+                .is_none_or(|max| subtotal <= i128::from(max))
+        })
+        .cloned()
+        .collect()
 }

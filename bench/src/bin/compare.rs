@@ -172,6 +172,9 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
             updated_at: Set(at(id)),
             checked_out_at: Set(None),
             guest_token_hash: Set(None),
+            email: Set(None),
+            shipping_address: Set(None),
+            shipping_rate_id: Set(None),
         });
         let mut chosen = std::collections::BTreeSet::new();
         let count = rng.usize(1..=10);
