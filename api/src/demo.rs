@@ -1,11 +1,15 @@
-//! Demo data for `--seed-demo`: a few customers, products with pictures,
-//! collections and carts, so that a fresh GraphiQL session has something
+//! Demo data for `--seed-demo`: a few customers (one with a saved address),
+//! products with pictures, collections, carts, shipping zones, tax rates and
+//! a discount code, so that a fresh GraphiQL session has something
 //! to show. The pictures are Lorem Picsum URLs (real files, hosted
 //! elsewhere, as a shop's CDN would host them). Only an empty database is
 //! filled, so running it again changes nothing.
 
 use chrono::Utc;
-use entity::{cart, cart_product, collection, collection_product, customer, image, product};
+use entity::{
+    cart, cart_product, collection, collection_product, customer, customer_address, discount_code,
+    image, product, shipping_rate, shipping_zone, shipping_zone_country, tax_rate,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
 };
@@ -146,6 +150,23 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
         .await?;
         customers.push(row.id);
     }
+    seed_shipping_tax_and_discounts(&txn, now).await?;
+    // Ada keeps an address: the one checkout will offer her.
+    customer_address::ActiveModel {
+        customer_id: Set(customers[0]),
+        is_default: Set(true),
+        first_name: Set(Some("Ada".to_owned())),
+        last_name: Set(Some("Lovelace".to_owned())),
+        address1: Set("12 St James's Square".to_owned()),
+        city: Set("London".to_owned()),
+        zip: Set(Some("SW1Y 4JH".to_owned())),
+        country_code: Set("GB".to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     for &(customer_index, lines) in CARTS {
         let cart = cart::ActiveModel {
             customer_id: Set(Some(customers[customer_index])),
@@ -167,4 +188,90 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     }
     txn.commit().await?;
     Ok(true)
+}
+
+/// A demo shipping rate: title, price, and the subtotal bounds (minor units).
+type DemoRate = (&'static str, i64, Option<i64>, Option<i64>);
+
+/// Where the demo shop ships, what it taxes, and one discount code.
+async fn seed_shipping_tax_and_discounts(
+    txn: &impl sea_orm::ConnectionTrait,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let zones: [(&str, &[&str], &[DemoRate]); 2] = [
+        (
+            "Domestic",
+            &["US"],
+            &[
+                ("Standard", 490, None, Some(4_999)),
+                ("Free over $50", 0, Some(5_000), None),
+            ],
+        ),
+        (
+            "Europe and the UK",
+            &["DE", "FR", "GB", "IT", "NL"],
+            &[("International", 1_490, None, None)],
+        ),
+    ];
+    for (name, countries, rates) in zones {
+        let zone = shipping_zone::ActiveModel {
+            name: Set(name.to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        for country in countries {
+            shipping_zone_country::ActiveModel {
+                country_code: Set((*country).to_owned()),
+                zone_id: Set(zone.id),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for (position, &(title, price, min, max)) in rates.iter().enumerate() {
+            shipping_rate::ActiveModel {
+                zone_id: Set(zone.id),
+                position: Set(position as i32),
+                title: Set(title.to_owned()),
+                price: Set(price),
+                min_subtotal: Set(min),
+                max_subtotal: Set(max),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    for (country, province, ppm, title) in [
+        ("US", "IL", 62_500, "IL State Tax"),
+        ("GB", "", 200_000, "VAT"),
+        ("FR", "", 200_000, "TVA"),
+    ] {
+        tax_rate::ActiveModel {
+            country_code: Set(country.to_owned()),
+            province_code: Set(province.to_owned()),
+            rate_ppm: Set(ppm),
+            title: Set(title.to_owned()),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    discount_code::ActiveModel {
+        code: Set("WELCOME10".to_owned()),
+        code_key: Set("welcome10".to_owned()),
+        kind: Set("PERCENTAGE".to_owned()),
+        percent_ppm: Set(Some(100_000)),
+        usage_limit: Set(Some(100)),
+        once_per_customer: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
