@@ -383,4 +383,17 @@ engine_tests! {
         assert!(table_exists(&db, "discount_code").await);
         db.close().await.unwrap();
     }
+
+    /// Instances that start at the same moment on a new database migrate it
+    /// once between them: each waits for the other's migrations (a
+    /// PostgreSQL advisory lock; SQLite's write lock), and all serve.
+    async fn instances_starting_together_migrate_once(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let starts = (0..4).map(|_| crate::support::TestApp::on_database(app.engine, database.url.clone()));
+        let servers = futures_util::future::join_all(starts).await;
+        for server in &servers {
+            let answer = server.post("{ products { totalCount } }", serde_json::json!({})).await;
+            assert_eq!(answer["data"]["products"]["totalCount"], 0, "{answer:#}");
+        }
+    }
 }

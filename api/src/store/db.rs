@@ -20,22 +20,108 @@ use crate::config::Config;
 
 /// Connects to `config.database_url` and applies pending migrations.
 pub async fn connect_and_migrate(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let db = connect(config).await?;
-    migration::up(&db, migration_settings(config)).await?;
-    // The connections that served the migrations go, and serving starts on
-    // fresh ones. A SQLite connection keeps the schema it read, and checks
-    // some statements against it before it would notice a change: an
-    // `INSERT … ON CONFLICT (columns)` prepared on a connection opened
-    // before a migration made that unique index fails ("ON CONFLICT clause
-    // does not match any PRIMARY KEY or UNIQUE constraint"). An in-memory
-    // database lives only as long as its pool, so it keeps its own.
-    let in_memory =
-        config.database_url.contains(":memory:") || config.database_url.contains("mode=memory");
-    if in_memory {
+    if in_memory(config) {
+        // An in-memory database lives as long as its pool: one pool, and
+        // nobody else to race.
+        let db = connect(config).await?;
+        migration::up(&db, migration_settings(config)).await?;
         return Ok(db);
     }
-    db.close().await?;
+    {
+        let (db, lock) = locked_for_migrations(config).await?;
+        migration::up(&db, migration_settings(config)).await?;
+        release(db, lock).await?;
+    }
+    // Serving starts on fresh connections. A SQLite connection keeps the
+    // schema it read, and checks some statements against it before it
+    // would notice a change: an `INSERT … ON CONFLICT (columns)` prepared on
+    // a connection opened before a migration made that unique index fails
+    // ("ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE
+    // constraint").
     connect(config).await
+}
+
+fn in_memory(config: &Config) -> bool {
+    config.database_url.contains(":memory:") || config.database_url.contains("mode=memory")
+}
+
+/// The advisory lock PostgreSQL instances take to migrate one at a time
+/// (any constant of ours: "shop" in ASCII).
+const MIGRATION_LOCK: i64 = 0x73686f70;
+
+/// What keeps other instances and processes from migrating the database
+/// while this one does; released by [`release`].
+enum MigrationLock {
+    /// PostgreSQL: the session advisory lock of the one connection.
+    Postgres,
+    /// SQLite: an exclusive lock on `<database file>.migrating`, which
+    /// every process that migrates takes first (held, never read: the lock
+    /// lasts as long as the open file).
+    Sqlite(#[allow(dead_code)] std::fs::File),
+}
+
+/// A pool of one connection for migrations, holding the migration lock.
+/// Instances that start together on a new database each wait here for the
+/// one before, then find its migrations applied (before, they raced and
+/// all but one failed to start: "seaql_migrations already exists").
+async fn locked_for_migrations(
+    config: &Config,
+) -> Result<(DatabaseConnection, MigrationLock), DbErr> {
+    let single = Config {
+        db_pool_size: 1,
+        ..config.clone()
+    };
+    if config.database_url.starts_with("postgres") {
+        let db = connect(&single).await?;
+        // The wait is bounded by nothing of ours: a migration takes as
+        // long as it takes, and each instance starts once it is done.
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &db,
+            &format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"),
+        )
+        .await?;
+        return Ok((db, MigrationLock::Postgres));
+    }
+    let path = sqlite_path(&config.database_url);
+    let lock_path = format!("{path}.migrating");
+    let file = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        std::io::Result::Ok(file)
+    })
+    .await
+    .map_err(|err| DbErr::Custom(format!("waiting for the migration lock: {err}")))?
+    .map_err(|err| DbErr::Custom(format!("cannot take the migration lock: {err}")))?;
+    let db = connect(&single).await?;
+    Ok((db, MigrationLock::Sqlite(file)))
+}
+
+/// Releases the migration lock and closes its connection.
+async fn release(db: DatabaseConnection, lock: MigrationLock) -> Result<(), DbErr> {
+    if let MigrationLock::Postgres = lock {
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &db,
+            &format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"),
+        )
+        .await?;
+    }
+    db.close().await?;
+    // The SQLite lock file's lock ends as the file is dropped here.
+    drop(lock);
+    Ok(())
+}
+
+/// The file of a `sqlite:` URL (`sqlite://FILE?mode=rwc`, `sqlite:FILE`).
+fn sqlite_path(url: &str) -> String {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest).to_owned()
 }
 
 /// What `shopgraph migrate` does.
@@ -53,12 +139,18 @@ pub enum MigrationStep {
 /// every migration's name and whether it is applied, afterwards.
 pub async fn migrate(config: &Config, step: MigrationStep) -> Result<Vec<(String, bool)>, DbErr> {
     use migration::{Migrator, MigratorTrait};
-    let db = connect(config).await?;
-    match step {
-        MigrationStep::Status => {}
-        MigrationStep::Up => migration::up(&db, migration_settings(config)).await?,
-        MigrationStep::Down(steps) => Migrator::down(&db, Some(steps)).await?,
-    }
+    let db = match step {
+        MigrationStep::Status => connect(config).await?,
+        MigrationStep::Up | MigrationStep::Down(_) => {
+            let (db, lock) = locked_for_migrations(config).await?;
+            match step {
+                MigrationStep::Down(steps) => Migrator::down(&db, Some(steps)).await?,
+                _ => migration::up(&db, migration_settings(config)).await?,
+            }
+            release(db, lock).await?;
+            connect(config).await?
+        }
+    };
     let migrations = Migrator::get_migration_with_status(&db).await?;
     Ok(migrations
         .iter()
