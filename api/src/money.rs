@@ -70,6 +70,13 @@ impl Money {
     }
 }
 
+/// What `quantity` units at `price` (minor units) cost. In `i128`: a line
+/// reaches 10^17 and a cart's sum of lines 2.5 × 10^19, past `i64` (see
+/// [`Money::from_minor`]).
+pub fn line_total(price: i64, quantity: i32) -> i128 {
+    i128::from(price) * i128::from(quantity)
+}
+
 /// Why a decimal amount cannot be a price.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AmountError {

@@ -14,8 +14,7 @@ use crate::customer::loaders::CustomerLoaders;
 use crate::error::{ApiError, ApiResult};
 use crate::execute::limits;
 use crate::ids::{self, NodeKind};
-use crate::money::Currency;
-use crate::money::Money;
+use crate::money::{self, Currency, Money};
 use crate::product::Product;
 use crate::product::loaders::ProductLoaders;
 use crate::shipping::loaders::ShippingLoaders;
@@ -195,7 +194,7 @@ impl Cart {
             let product = products
                 .get(&line.product_id)
                 .ok_or_else(|| missing_product(line))?;
-            minor_units += i128::from(product.price) * i128::from(line.quantity);
+            minor_units += money::line_total(product.price, line.quantity);
         }
         Ok(minor_units)
     }
@@ -260,7 +259,7 @@ impl CartLine {
     async fn cost(&self, ctx: &Context<'_>) -> ApiResult<Money> {
         let product = self.product_row(ctx).await?;
         Ok(Money::from_minor(
-            i128::from(product.price) * i128::from(self.0.quantity),
+            money::line_total(product.price, self.0.quantity),
             ctx.shared::<Currency>()?,
         ))
     }

@@ -6,7 +6,10 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use entity::{cart, cart_product, product, shipping_rate, shipping_zone_country};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationTrait,
+};
 
 use super::access::CartAccess;
 use super::mutation::cart_changed;
@@ -16,6 +19,7 @@ use crate::customer::address::{Address, MailingAddressInput};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};
 use crate::input::Email;
+use crate::money;
 use crate::shipping;
 use crate::store::write::write;
 
@@ -158,23 +162,19 @@ async fn rates_now(
         .filter(shipping_rate::Column::ZoneId.eq(zone.zone_id))
         .all(db)
         .await?;
-    let lines = cart_product::Entity::find()
+    // Each line's price and quantity, in one statement.
+    let priced: Vec<(i64, i32)> = cart_product::Entity::find()
         .filter(cart_product::Column::CartId.eq(cart.id))
+        .join(JoinType::InnerJoin, cart_product::Relation::Product.def())
+        .select_only()
+        .column(product::Column::Price)
+        .column(cart_product::Column::Quantity)
+        .into_tuple()
         .all(db)
         .await?;
-    let prices: std::collections::HashMap<i64, i64> = product::Entity::find()
-        .filter(product::Column::Id.is_in(lines.iter().map(|line| line.product_id)))
-        .all(db)
-        .await?
+    let subtotal: i128 = priced
         .into_iter()
-        .map(|row| (row.id, row.price))
-        .collect();
-    let subtotal: i128 = lines
-        .iter()
-        .map(|line| {
-            i128::from(prices.get(&line.product_id).copied().unwrap_or(0))
-                * i128::from(line.quantity)
-        })
+        .map(|(price, quantity)| money::line_total(price, quantity))
         .sum();
     Ok(shipping::loaders::applicable(&zone_rates, subtotal))
 }

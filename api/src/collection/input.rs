@@ -12,11 +12,10 @@ use crate::ids::{self, NodeKind};
 use crate::input::{FieldErrors, Name, required};
 use crate::product::handle::Handle;
 use crate::product::image::NewImage;
+use crate::product::input::parse_description;
 
 /// Most products one call adds to or removes from a collection.
 pub const MAX_PRODUCTS_PER_CALL: usize = 250;
-/// Longest accepted collection description, in characters.
-const MAX_DESCRIPTION_CHARS: usize = 5_000;
 
 /// The fields of a new collection.
 #[derive(Debug, InputObject)]
@@ -70,7 +69,15 @@ impl NewCollection {
                 .map(|text| Handle::parse(text, &["input", "handle"]))
                 .transpose(),
         );
-        let description = errors.check(parse_description(input.description.as_deref()));
+        let description = errors
+            .check(
+                input
+                    .description
+                    .as_deref()
+                    .map(|text| parse_description(text, &["input", "description"]))
+                    .transpose(),
+            )
+            .map(Option::flatten);
         let image = errors.check(
             input
                 .image_url
@@ -138,7 +145,8 @@ impl CollectionChanges {
             MaybeUndefined::Undefined => {}
             MaybeUndefined::Null => changes.description = Some(None),
             MaybeUndefined::Value(text) => {
-                changes.description = errors.check(parse_description(Some(text)));
+                changes.description =
+                    errors.check(parse_description(text, &["input", "description"]));
             }
         }
         match &input.image_url {
@@ -167,19 +175,6 @@ impl CollectionChanges {
         }
         row.updated_at = Set(Utc::now());
     }
-}
-
-fn parse_description(text: Option<&str>) -> Result<Option<String>, UserError> {
-    let Some(text) = text.map(str::trim) else {
-        return Ok(None);
-    };
-    if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(UserError::invalid(
-            &["input", "description"],
-            format!("Description must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
 /// Product IDs for a collection, in the order given: at most

@@ -39,7 +39,7 @@ pub async fn place(
     let mut subtotal = 0_i128;
     let mut total_quantity = 0_i64;
     for (product, quantity) in sold {
-        let line_total = i128::from(product.price) * i128::from(*quantity);
+        let line_total = crate::money::line_total(product.price, *quantity);
         subtotal += line_total;
         total_quantity += i64::from(*quantity);
         let line_total = i64::try_from(line_total).map_err(|_| too_large())?;

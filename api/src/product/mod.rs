@@ -7,7 +7,7 @@ mod fields;
 pub mod filter;
 pub mod handle;
 pub mod image;
-mod input;
+pub mod input;
 pub mod loaders;
 mod mutation;
 mod query;
