@@ -1,6 +1,10 @@
 //! The `shopgraph` binary: the command line, logging and signals. Serving
 //! is the `api` library's job ([`api::App`]), the same door the tests use.
 
+// The merged mutation root's resolver futures nest deeper than the
+// default limit of 128 lets the compiler lay out.
+#![recursion_limit = "256"]
+
 use std::path::PathBuf;
 
 use anyhow::Context as _;

@@ -7,30 +7,81 @@
 
 use chrono::Utc;
 use entity::{
-    cart, cart_product, collection, collection_product, customer, customer_address, discount_code,
+    cart, cart_line, collection, collection_product, customer, customer_address, discount_code,
     image, product, shipping_rate, shipping_zone, shipping_zone_country, tax_rate,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait,
 };
 
-const PRODUCTS: &[(&str, &str, i64, i32)] = &[
-    (
-        "Espresso beans, 1 kg",
-        "Dark roast, notes of cocoa and cherry.",
-        2450,
-        40,
-    ),
-    (
-        "Pour-over kettle",
-        "Gooseneck, 1 litre, stainless steel.",
-        5900,
-        12,
-    ),
-    ("Ceramic mug", "350 ml, dishwasher safe.", 1250, 100),
-    ("Hand grinder", "Conical burrs, 30 grind settings.", 8900, 5),
-    ("Paper filters (100)", "Size 02, unbleached.", 699, 250),
-    ("Milk frother", "Battery powered.", 1999, 0),
+/// A demo product: name, description, options (name, values) and variants
+/// (values in option order, price in minor units, stock). A product
+/// without options has one variant with no values.
+struct DemoProduct {
+    name: &'static str,
+    description: &'static str,
+    options: &'static [(&'static str, &'static [&'static str])],
+    variants: &'static [(&'static [&'static str], i64, i32)],
+}
+
+const PRODUCTS: &[DemoProduct] = &[
+    DemoProduct {
+        name: "Espresso beans",
+        description: "Dark roast, notes of cocoa and cherry.",
+        options: &[("Weight", &["250 g", "1 kg"])],
+        variants: &[(&["250 g"], 790, 120), (&["1 kg"], 2450, 40)],
+    },
+    DemoProduct {
+        name: "Pour-over kettle",
+        description: "Gooseneck, 1 litre, stainless steel.",
+        options: &[],
+        variants: &[(&[], 5900, 12)],
+    },
+    DemoProduct {
+        name: "Ceramic mug",
+        description: "350 ml, dishwasher safe.",
+        options: &[("Color", &["White", "Black", "Speckled"])],
+        variants: &[
+            (&["White"], 1250, 100),
+            (&["Black"], 1250, 60),
+            (&["Speckled"], 1450, 0),
+        ],
+    },
+    DemoProduct {
+        name: "Hand grinder",
+        description: "Conical burrs, 30 grind settings.",
+        options: &[],
+        variants: &[(&[], 8900, 5)],
+    },
+    DemoProduct {
+        name: "Paper filters (100)",
+        description: "Size 02, unbleached.",
+        options: &[],
+        variants: &[(&[], 699, 250)],
+    },
+    DemoProduct {
+        name: "Milk frother",
+        description: "Battery powered.",
+        options: &[],
+        variants: &[(&[], 1999, 0)],
+    },
+    DemoProduct {
+        name: "Barista T-shirt",
+        description: "Organic cotton, printed with a latte-art heart.",
+        options: &[
+            ("Size", &["S", "M", "L", "XL"]),
+            ("Color", &["Black", "Natural"]),
+        ],
+        variants: &[
+            (&["S", "Black"], 2400, 8),
+            (&["M", "Black"], 2400, 15),
+            (&["L", "Black"], 2400, 0),
+            (&["XL", "Black"], 2600, 4),
+            (&["S", "Natural"], 2400, 6),
+            (&["M", "Natural"], 2400, 12),
+            (&["L", "Natural"], 2400, 9),
+        ],
+    },
 ];
 
 const CUSTOMERS: &[(&str, &str)] = &[
@@ -49,7 +100,7 @@ const COLLECTIONS: &[(&str, &str, &[usize])] = &[
     (
         "Brewing gear",
         "Kettles, grinders and mugs that last.",
-        &[1, 2, 3, 5],
+        &[1, 2, 3, 5, 6],
     ),
 ];
 
@@ -65,11 +116,14 @@ fn picture(seed: &str, position: i32, alt_text: &str) -> image::ActiveModel {
     }
 }
 
-/// Carts as (customer index, [(product index, quantity)]).
-const CARTS: &[(usize, &[(usize, i32)])] = &[
-    (0, &[(0, 2), (2, 1)]),
-    (1, &[(1, 1), (4, 3)]),
-    (0, &[(3, 1)]),
+/// A demo cart line: (product index, variant index, quantity).
+type DemoLine = (usize, usize, i32);
+
+/// Carts as (customer index, lines).
+const CARTS: &[(usize, &[DemoLine])] = &[
+    (0, &[(0, 1, 2), (2, 0, 1)]),
+    (1, &[(1, 0, 1), (4, 0, 3), (6, 1, 1)]),
+    (0, &[(3, 0, 1)]),
 ];
 
 /// Fills the database with the demo data if it holds no products and no
@@ -82,14 +136,17 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let txn = crate::store::db::begin_write(db).await?;
     let now = Utc::now();
     let mut products = Vec::new();
-    for &(name, description, price, stock) in PRODUCTS {
+    let mut variants = Vec::new();
+    for demo in PRODUCTS {
+        let name = demo.name;
         let handle = crate::product::handle::Handle::from_name(name, "product");
         let row = product::ActiveModel {
             handle: Set(handle.as_str().to_owned()),
             name: Set(name.to_owned()),
-            description: Set(Some(description.to_owned())),
-            price: Set(price),
-            stock: Set(stock),
+            description: Set(Some(demo.description.to_owned())),
+            // Summed up from the variants below.
+            price: Set(0),
+            stock: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -108,6 +165,7 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
             .insert(&txn)
             .await?;
         }
+        variants.push(seed_variants(&txn, &row, demo, now).await?);
         products.push(row.id);
     }
     for &(title, description, members) in COLLECTIONS {
@@ -176,10 +234,10 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
         }
         .insert(&txn)
         .await?;
-        for &(product_index, quantity) in lines {
-            cart_product::ActiveModel {
+        for &(product_index, variant_index, quantity) in lines {
+            cart_line::ActiveModel {
                 cart_id: Set(cart.id),
-                product_id: Set(products[product_index]),
+                variant_id: Set(variants[product_index][variant_index]),
                 quantity: Set(quantity),
             }
             .insert(&txn)
@@ -188,6 +246,52 @@ pub async fn seed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     }
     txn.commit().await?;
     Ok(true)
+}
+
+/// Writes a demo product's options and variants the way `createProduct`
+/// does, SKUs made from its handle and values, and sums them up on the
+/// product. Returns the variants' ids in order.
+async fn seed_variants(
+    txn: &sea_orm::DatabaseTransaction,
+    product: &product::Model,
+    demo: &DemoProduct,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<i64>, DbErr> {
+    use crate::product::variant::input::NewVariant;
+    use crate::product::variant::write;
+    let options = demo
+        .options
+        .iter()
+        .map(|(name, values)| {
+            let values = values.iter().map(|value| (*value).to_owned()).collect();
+            ((*name).to_owned(), values)
+        })
+        .collect();
+    let mut options = write::insert_options(txn, product.id, options).await?;
+    let mut ids = Vec::with_capacity(demo.variants.len());
+    for &(values, price, stock) in demo.variants {
+        let mut sku = product.handle.to_uppercase();
+        for value in values {
+            sku.push('-');
+            sku.push_str(&value.replace(' ', "").to_uppercase());
+        }
+        let variant = NewVariant {
+            sku: Some(sku),
+            selected: demo
+                .options
+                .iter()
+                .zip(values)
+                .map(|((name, _), value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect(),
+            ..NewVariant::default_of(price, stock)
+        };
+        let row = write::insert_variant(txn, product.id, &mut options, variant, &[], false, now)
+            .await
+            .map_err(|err| DbErr::Custom(format!("demo variant of {}: {err:?}", product.name)))?;
+        ids.push(row.id);
+    }
+    write::refresh_product(txn, product.id, now).await?;
+    Ok(ids)
 }
 
 /// A demo shipping rate: title, price, and the subtotal bounds (minor units).

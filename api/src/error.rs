@@ -258,6 +258,8 @@ pub enum UserErrorCode {
     AlreadyCancelled,
     /// The cart has no shipping address yet, and one is needed.
     MissingShippingAddress,
+    /// Another variant of the product has the same selected options.
+    DuplicateVariant,
 }
 
 /// An expected failure of a mutation, returned as data in its payload.

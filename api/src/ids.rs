@@ -23,15 +23,17 @@ pub enum NodeKind {
     Cart,
     Order,
     Collection,
+    ProductVariant,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 5] = [
+    const ALL: [NodeKind; 6] = [
         NodeKind::Product,
         NodeKind::Customer,
         NodeKind::Cart,
         NodeKind::Order,
         NodeKind::Collection,
+        NodeKind::ProductVariant,
     ];
 
     fn type_name(self) -> &'static str {
@@ -41,6 +43,7 @@ impl NodeKind {
             NodeKind::Cart => "Cart",
             NodeKind::Order => "Order",
             NodeKind::Collection => "Collection",
+            NodeKind::ProductVariant => "ProductVariant",
         }
     }
 }
@@ -56,10 +59,10 @@ const READ: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// The ID of the cart line of `product` in `cart` (a line has no key of
+/// The ID of the cart line of `variant` in `cart` (a line has no key of
 /// its own: it is the pair).
-pub fn encode_line(cart: i64, product: i64) -> ID {
-    ID(STANDARD.encode(format!("CartLine:{cart}:{product}")))
+pub fn encode_line(cart: i64, variant: i64) -> ID {
+    ID(STANDARD.encode(format!("CartLine:{cart}:{variant}")))
 }
 
 /// The ID of an order line (reached through its order, not a `Node`).

@@ -1,5 +1,5 @@
 //! A shopping cart, a customer's or a guest's. Its contents are the
-//! `cart_product` lines.
+//! `cart_line`s.
 
 use sea_orm::entity::prelude::*;
 
@@ -37,8 +37,8 @@ pub enum Relation {
         on_delete = "Cascade"
     )]
     Customer,
-    #[sea_orm(has_many = "super::cart_product::Entity")]
-    CartProduct,
+    #[sea_orm(has_many = "super::cart_line::Entity")]
+    CartLine,
 }
 
 impl Related<super::customer::Entity> for Entity {
@@ -47,20 +47,20 @@ impl Related<super::customer::Entity> for Entity {
     }
 }
 
-impl Related<super::cart_product::Entity> for Entity {
+impl Related<super::cart_line::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::CartProduct.def()
+        Relation::CartLine.def()
     }
 }
 
-/// Cart ↔ Product is many-to-many through the `cart_product` lines.
-impl Related<super::product::Entity> for Entity {
+/// Cart ↔ ProductVariant is many-to-many through the `cart_line`s.
+impl Related<super::product_variant::Entity> for Entity {
     fn to() -> RelationDef {
-        super::cart_product::Relation::Product.def()
+        super::cart_line::Relation::ProductVariant.def()
     }
 
     fn via() -> Option<RelationDef> {
-        Some(super::cart_product::Relation::Cart.def().rev())
+        Some(super::cart_line::Relation::Cart.def().rev())
     }
 }
 

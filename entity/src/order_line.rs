@@ -11,6 +11,14 @@ pub struct Model {
     pub order_id: i64,
     pub product_id: Option<i64>,
     pub product_name: String,
+    /// The variant sold; a deleted variant leaves its id, which then reads
+    /// as no variant (ids are never reused).
+    pub variant_id: Option<i64>,
+    /// The variant's SKU, title ("M / Blue") and options (a JSON list of
+    /// `{"name", "value"}`) as sold.
+    pub sku: Option<String>,
+    pub variant_title: String,
+    pub selected_options: String,
     /// In minor units, as the product cost when the order was placed.
     pub unit_price: i64,
     pub quantity: i32,

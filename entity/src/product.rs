@@ -1,5 +1,6 @@
-//! A catalogue item, found by id or by its unique `handle`. `price` is in the currency's minor units (cents), never a
-//! float; `stock` is the number of units available.
+//! A catalogue item, found by id or by its unique `handle`. What is sold are its variants
+//! ([`super::product_variant`]); `price` (the lowest variant price, in minor units) and `stock` (the units of all
+//! variants) sum them up for sorting and filtering lists, kept so by every write of a variant.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,15 +16,15 @@ pub struct Model {
     pub handle: String,
     pub description: Option<String>,
     pub price: i64,
-    pub stock: i32,
+    pub stock: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(has_many = "super::cart_product::Entity")]
-    CartProduct,
+    #[sea_orm(has_many = "super::product_variant::Entity")]
+    ProductVariant,
     #[sea_orm(has_many = "super::image::Entity")]
     Image,
     #[sea_orm(has_many = "super::collection_product::Entity")]
@@ -42,20 +43,9 @@ impl Related<super::collection_product::Entity> for Entity {
     }
 }
 
-impl Related<super::cart_product::Entity> for Entity {
+impl Related<super::product_variant::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::CartProduct.def()
-    }
-}
-
-/// Product ↔ Cart is many-to-many through the `cart_product` lines.
-impl Related<super::cart::Entity> for Entity {
-    fn to() -> RelationDef {
-        super::cart_product::Relation::Cart.def()
-    }
-
-    fn via() -> Option<RelationDef> {
-        Some(super::cart_product::Relation::Product.def().rev())
+        Relation::ProductVariant.def()
     }
 }
 

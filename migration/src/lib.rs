@@ -28,6 +28,7 @@ mod m20261207_000013_create_customer_address;
 mod m20261207_000014_shipping_zones_and_tax_rates;
 mod m20261207_000015_create_discount_code;
 mod m20261207_000016_cart_shipping;
+mod m20261207_000017_product_variants;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_shipping_zones_and_tax_rates::Migration),
             Box::new(m20261207_000015_create_discount_code::Migration),
             Box::new(m20261207_000016_cart_shipping::Migration),
+            Box::new(m20261207_000017_product_variants::Migration),
         ]
     }
 }

@@ -236,19 +236,24 @@ engine_tests! {
     /// checked out without its stock taken, and no stock taken for a cart
     /// left open.
     async fn a_killed_server_leaves_stock_and_carts_consistent(app) {
-        use entity::{cart, cart_product, customer, product};
+        use entity::{cart, cart_line, customer, product, product_variant};
         use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
         let db = app.db().await;
         let now = chrono::Utc::now();
         let initial = 1_000_000;
+        // (product, its one variant)
         let mut products = Vec::new();
         for name in ["P", "Q"] {
             let row = product::ActiveModel {
-                name: Set(name.into()), handle: Set(name.to_lowercase()), description: Set(None), price: Set(100), stock: Set(initial),
+                name: Set(name.into()), handle: Set(name.to_lowercase()), description: Set(None), price: Set(100), stock: Set(i64::from(initial)),
                 created_at: Set(now), updated_at: Set(now), ..Default::default()
             }.insert(&db).await.unwrap();
-            products.push(row.id);
+            let variant = product_variant::ActiveModel {
+                product_id: Set(row.id), title: Set("Default Title".into()), price: Set(100), stock: Set(initial),
+                option_key: Set(String::new()), created_at: Set(now), updated_at: Set(now), ..Default::default()
+            }.insert(&db).await.unwrap();
+            products.push((row.id, variant.id));
         }
         let mut carts = Vec::new();
         for i in 0..300 {
@@ -259,8 +264,8 @@ engine_tests! {
             let row = cart::ActiveModel {
                 customer_id: Set(Some(owner.id)), created_at: Set(now), updated_at: Set(now), ..Default::default()
             }.insert(&db).await.unwrap();
-            for (j, product) in products.iter().enumerate() {
-                cart_product::ActiveModel { cart_id: Set(row.id), product_id: Set(*product), quantity: Set(1 + ((i + j) % 3) as i32) }
+            for (j, (_, variant)) in products.iter().enumerate() {
+                cart_line::ActiveModel { cart_id: Set(row.id), variant_id: Set(*variant), quantity: Set(1 + ((i + j) % 3) as i32) }
                     .insert(&db).await.unwrap();
             }
             carts.push(row.id);
@@ -295,13 +300,15 @@ engine_tests! {
             .all(&db).await.unwrap().into_iter().map(|cart| cart.id).collect();
         eprintln!("{:?}: {} of 300 carts were checked out when the server was killed", app.engine, closed.len());
         assert!(!closed.is_empty() && closed.len() < 300, "killed mid-run: {} checked out", closed.len());
-        let lines = cart_product::Entity::find()
-            .filter(cart_product::Column::CartId.is_in(closed.iter().copied()))
+        let lines = cart_line::Entity::find()
+            .filter(cart_line::Column::CartId.is_in(closed.iter().copied()))
             .all(&db).await.unwrap();
-        for product in &products {
-            let sold: i64 = lines.iter().filter(|l| l.product_id == *product).map(|l| i64::from(l.quantity)).sum();
-            let left = product::Entity::find_by_id(*product).one(&db).await.unwrap().unwrap().stock;
-            assert_eq!(i64::from(initial - left), sold, "stock taken = units in checked-out carts");
+        for (product, variant) in &products {
+            let sold: i64 = lines.iter().filter(|l| l.variant_id == *variant).map(|l| i64::from(l.quantity)).sum();
+            let left = product_variant::Entity::find_by_id(*variant).one(&db).await.unwrap().unwrap().stock;
+            assert_eq!(i64::from(initial - left), sold, "variant stock taken = units in checked-out carts");
+            let total = product::Entity::find_by_id(*product).one(&db).await.unwrap().unwrap().stock;
+            assert_eq!(i64::from(initial) - total, sold, "the product's total moved with it");
         }
         db.close().await.ok();
     }
@@ -321,7 +328,7 @@ async fn a_checkout_racing_a_product_delete_answers_not_found() {
     let db = app.db().await;
     let holder = db.begin().await.unwrap();
     holder
-        .execute_unprepared("SELECT id FROM product FOR UPDATE")
+        .execute_unprepared("SELECT id FROM product_variant ORDER BY id FOR UPDATE")
         .await
         .unwrap();
     let checkout = {

@@ -78,7 +78,7 @@ engine_tests! {
         let kept = app.create_cart(&staying, &[(&product, 3)]).await;
         app.ok("mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }", json!({ "id": leaving })).await;
         assert_eq!(app.count_rows("cart").await, 1);
-        assert_eq!(app.count_rows("cart_product").await, 1);
+        assert_eq!(app.count_rows("cart_line").await, 1);
         let data = app.ok("query($gone: ID!, $kept: ID!) { gone: cart(id: $gone) { id } kept: cart(id: $kept) { totalQuantity } }", json!({ "gone": gone, "kept": kept })).await;
         assert_eq!(data, json!({ "gone": null, "kept": { "totalQuantity": 3 } }));
     }

@@ -1,7 +1,8 @@
 //! The SeaORM entities agree with the migrated schema, and their relations
-//! navigate it: customer → carts, cart ↔ products through `cart_product`.
+//! navigate it: customer → carts, cart ↔ variants through `cart_line`,
+//! variant → product.
 
-use entity::{cart, customer, product};
+use entity::{cart, customer, product, product_variant};
 use sea_orm::{EntityTrait, ModelTrait, QueryOrder};
 
 use crate::support::engine_tests;
@@ -20,23 +21,26 @@ engine_tests! {
         assert_eq!(carts.len(), 2);
 
         let in_first: Vec<String> = carts[0]
-            .find_related(product::Entity)
-            .order_by_asc(product::Column::Id)
+            .find_related(product_variant::Entity)
+            .find_also_related(product::Entity)
+            .order_by_asc(product_variant::Column::Id)
             .all(&db)
             .await
             .unwrap()
             .into_iter()
-            .map(|p| p.name)
+            .map(|(_, product)| product.unwrap().name)
             .collect();
         assert_eq!(in_first, ["Mug", "Pot"]);
 
         let pot = product::Entity::find().order_by_desc(product::Column::Id).one(&db).await.unwrap().unwrap();
         assert_eq!((pot.price, pot.stock), (3000, 10));
-        let carts_with_pot = pot.find_related(cart::Entity).all(&db).await.unwrap();
+        let pot_variant = pot.find_related(product_variant::Entity).one(&db).await.unwrap().unwrap();
+        assert_eq!((pot_variant.title.as_str(), pot_variant.price, pot_variant.stock), ("Default Title", 3000, 10));
+        let carts_with_pot = pot_variant.find_related(cart::Entity).all(&db).await.unwrap();
         assert_eq!(carts_with_pot.len(), 2, "the many-to-many works both ways");
 
         let with_products = cart::Entity::find()
-            .find_with_related(product::Entity)
+            .find_with_related(product_variant::Entity)
             .all(&db)
             .await
             .unwrap();

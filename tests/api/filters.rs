@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, TimeZone, Utc};
-use entity::{cart, cart_product, customer, product};
+use entity::{cart, cart_line, customer, product, product_variant};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde_json::{Value, json};
 
@@ -36,7 +36,7 @@ async fn seed_products(db: &DatabaseConnection, rng: &mut fastrand::Rng) -> Vec<
             name: Set(name),
             description: Set(None),
             price: Set(rng.i64(0..=20) * 25 + i64::from(i % 2)),
-            stock: Set(rng.i32(0..3)),
+            stock: Set(rng.i64(0..3)),
             created_at: Set(created_at),
             updated_at: Set(created_at),
             ..Default::default()
@@ -196,6 +196,10 @@ engine_tests! {
             name: Set("Mug".into()), handle: Set("mug".into()), description: Set(None), price: Set(100), stock: Set(100),
             created_at: Set(now), updated_at: Set(now), ..Default::default()
         }.insert(&db).await.unwrap();
+        let variant = product_variant::ActiveModel {
+            product_id: Set(product.id), title: Set("Default Title".into()), price: Set(100), stock: Set(100),
+            option_key: Set(String::new()), created_at: Set(now), updated_at: Set(now), ..Default::default()
+        }.insert(&db).await.unwrap();
         let mut customers = Vec::new();
         for i in 0..4 {
             customers.push(customer::ActiveModel {
@@ -213,7 +217,7 @@ engine_tests! {
             }.insert(&db).await.unwrap();
             let filled = rng.bool();
             if filled {
-                cart_product::ActiveModel { cart_id: Set(row.id), product_id: Set(product.id), quantity: Set(1) }
+                cart_line::ActiveModel { cart_id: Set(row.id), variant_id: Set(variant.id), quantity: Set(1) }
                     .insert(&db).await.unwrap();
             }
             carts.push((row, filled));

@@ -364,7 +364,7 @@ async fn purging_deletes_only_abandoned_guest_carts() {
             json!(customers)
         );
         assert_eq!(
-            app.count_rows("cart_product").await,
+            app.count_rows("cart_line").await,
             1,
             "{engine:?}: the guest's lines went with it"
         );

@@ -226,19 +226,19 @@ engine_tests! {
         let cart = app.create_cart(&customer, &[(&product, 1)]).await;
         // Break the database under the running server.
         let db = app.db().await;
-        sea_orm::ConnectionTrait::execute_unprepared(&db, "DROP TABLE cart_product").await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(&db, "DROP TABLE cart_line").await.unwrap();
         let response = app.post("query($id: ID!) { cart(id: $id) { lines { quantity } } }", json!({ "id": cart })).await;
         let error = &response["errors"][0];
         assert_eq!(error["extensions"]["code"], "INTERNAL");
         assert_eq!(error["message"], "Internal server error");
         let text = response.to_string().to_lowercase();
-        for leak in ["cart_product", "select", "sqlite", "relation", "no such table"] {
+        for leak in ["cart_line", "select", "sqlite", "relation", "no such table"] {
             assert!(!text.contains(leak), "the response leaks {leak:?}: {response}");
         }
         let response = app
             .post("mutation($c: ID!, $p: ID!) { addCartLines(cartId: $c, lines: [{ productId: $p, quantity: 1 }]) { cart { id } } }", json!({ "c": cart, "p": product }))
             .await;
         assert_eq!(response["errors"][0]["extensions"]["code"], "INTERNAL");
-        assert!(!response.to_string().to_lowercase().contains("cart_product"), "{response}");
+        assert!(!response.to_string().to_lowercase().contains("cart_line"), "{response}");
     }
 }

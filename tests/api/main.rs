@@ -2,6 +2,10 @@
 //! talks GraphQL to it over HTTP. Tests written with `engine_tests!` run once
 //! on SQLite and once on PostgreSQL.
 
+// The merged mutation root's resolver futures nest deeper than the
+// default limit of 128 lets the compiler lay out.
+#![recursion_limit = "256"]
+
 mod js;
 mod layout;
 mod support;

@@ -25,18 +25,18 @@ engine_tests! {
 
         Migrator::up(&db, None).await.unwrap();
         assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
-        for table in ["customer", "product", "cart", "cart_product"] {
+        for table in ["customer", "product", "product_variant", "cart", "cart_line"] {
             assert!(table_exists(&db, table).await, "{table} exists after up");
         }
 
         Migrator::down(&db, None).await.unwrap();
         assert_eq!(Migrator::get_pending_migrations(&db).await.unwrap().len(), total);
-        for table in ["customer", "product", "cart", "cart_product"] {
+        for table in ["customer", "product", "product_variant", "cart", "cart_line", "cart_product"] {
             assert!(!table_exists(&db, table).await, "{table} is gone after down");
         }
 
         Migrator::up(&db, None).await.unwrap();
-        assert!(table_exists(&db, "cart_product").await);
+        assert!(table_exists(&db, "cart_line").await);
         db.close().await.unwrap();
     }
 
@@ -69,10 +69,20 @@ engine_tests! {
         assert!(db.execute_unprepared(&insert(1, -1)).await.is_err(), "stock >= 0");
         db.execute_unprepared(&format!("INSERT INTO customer (email, name, created_at, updated_at) VALUES ('a@b.co', 'A', {now}, {now})")).await.unwrap();
         db.execute_unprepared(&format!("INSERT INTO cart (customer_id, created_at, updated_at) VALUES (1, {now}, {now})")).await.unwrap();
-        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 1, 0)").await.is_err(), "quantity > 0");
-        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 999, 1)").await.is_err(), "product must exist");
-        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 1, 1)").await.is_ok());
-        assert!(db.execute_unprepared("INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (1, 1, 1)").await.is_err(), "one line per product");
+        let variant = |price: i64, stock: i32, key: &str, sku: &str| format!(
+            "INSERT INTO product_variant (product_id, title, sku, price, stock, option_key, created_at, updated_at) VALUES (1, 'T', {sku}, {price}, {stock}, '{key}', {now}, {now})"
+        );
+        assert!(db.execute_unprepared(&variant(100, 1, "", "'A-1'")).await.is_ok());
+        assert!(db.execute_unprepared(&variant(-1, 1, "2", "NULL")).await.is_err(), "variant price >= 0");
+        assert!(db.execute_unprepared(&variant(1, -1, "3", "NULL")).await.is_err(), "variant stock >= 0");
+        assert!(db.execute_unprepared(&variant(1, 1, "", "NULL")).await.is_err(), "one variant per combination");
+        assert!(db.execute_unprepared(&variant(1, 1, "4", "'A-1'")).await.is_err(), "unique SKUs");
+        assert!(db.execute_unprepared(&variant(1, 1, "5", "NULL")).await.is_ok());
+        assert!(db.execute_unprepared(&variant(1, 1, "6", "NULL")).await.is_ok(), "many variants without SKU");
+        assert!(db.execute_unprepared("INSERT INTO cart_line (cart_id, variant_id, quantity) VALUES (1, 1, 0)").await.is_err(), "quantity > 0");
+        assert!(db.execute_unprepared("INSERT INTO cart_line (cart_id, variant_id, quantity) VALUES (1, 999, 1)").await.is_err(), "variant must exist");
+        assert!(db.execute_unprepared("INSERT INTO cart_line (cart_id, variant_id, quantity) VALUES (1, 1, 1)").await.is_ok());
+        assert!(db.execute_unprepared("INSERT INTO cart_line (cart_id, variant_id, quantity) VALUES (1, 1, 1)").await.is_err(), "one line per variant");
         assert!(db.execute_unprepared(&format!("INSERT INTO customer (email, name, created_at, updated_at) VALUES ('a@b.co', 'B', {now}, {now})")).await.is_err(), "unique email");
     }
 }
@@ -255,7 +265,8 @@ engine_tests! {
         assert_eq!(kept().await, (2, 1, 1));
         assert!(db.execute_unprepared(&format!("INSERT INTO cart (created_at, updated_at) VALUES ({now}, {now})")).await.is_err(), "customer_id is required again");
 
-        Migrator::up(&db, None).await.unwrap();
+        // Up to the last migration before variants, which keeps `cart_product`.
+        Migrator::up(&db, Some(7)).await.unwrap();
         assert_eq!(kept().await, (2, 1, 1));
         // The cascade from carts still holds after two rebuilds.
         db.execute_unprepared("DELETE FROM cart WHERE id = 10").await.unwrap();
@@ -381,6 +392,83 @@ engine_tests! {
         assert!(!table_exists(&db, "discount_code_collection").await);
         Migrator::up(&db, None).await.unwrap();
         assert!(table_exists(&db, "discount_code").await);
+        db.close().await.unwrap();
+    }
+
+    /// Migration 17 gives every product one "Default Title" variant with
+    /// its price and stock, and points cart lines and order lines at it;
+    /// `down` refuses while a product has two variants (saying so), and
+    /// otherwise brings the lines back to their products; `up` again
+    /// restores them.
+    async fn products_become_variants_and_back(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(16)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now})"),
+            format!("INSERT INTO product (id, name, handle, price, stock, created_at, updated_at) VALUES (1, 'Tea', 'tea', 450, 5, {now}, {now}), (2, 'Pot', 'pot', 3000, 0, {now}, {now})"),
+            format!("INSERT INTO cart (id, customer_id, created_at, updated_at) VALUES (10, 1, {now}, {now}), (11, 1, {now}, {now})"),
+            "INSERT INTO cart_product (cart_id, product_id, quantity) VALUES (10, 1, 2), (10, 2, 1), (11, 2, 3)".to_owned(),
+            format!(r#"INSERT INTO "order" (id, customer_id, email, currency, status, placed_at, subtotal, total_quantity) VALUES (5, 1, 'a@example.com', 'USD', 'PLACED', {now}, 900, 2)"#),
+            "INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total) VALUES (5, 1, 'Tea', 450, 2, 900)".to_owned(),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        let rows = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+                rows.iter().map(|row| (0..3).map(|i| {
+                    // PostgreSQL's `integer` columns read as i32 only.
+                    row.try_get_by_index::<Option<i64>>(i).ok().flatten()
+                        .or_else(|| row.try_get_by_index::<Option<i32>>(i).ok().flatten().map(i64::from))
+                        .unwrap_or(-1)
+                }).collect::<Vec<_>>()).collect::<Vec<_>>()
+            }
+        };
+        let lines_by_product = || rows("SELECT cart_line.cart_id, product_variant.product_id, cart_line.quantity FROM cart_line JOIN product_variant ON product_variant.id = cart_line.variant_id ORDER BY 1, 2");
+
+        Migrator::up(&db, Some(1)).await.unwrap();
+        assert_eq!(
+            rows("SELECT product_id, price, stock FROM product_variant ORDER BY product_id").await,
+            [vec![1, 450, 5], vec![2, 3000, 0]],
+            "one variant per product, with its price and stock"
+        );
+        let titles = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT title, option_key FROM product_variant")).await.unwrap();
+        for row in titles {
+            assert_eq!(row.try_get::<String>("", "title").unwrap(), "Default Title");
+            assert_eq!(row.try_get::<String>("", "option_key").unwrap(), "");
+        }
+        assert_eq!(lines_by_product().await, [vec![10, 1, 2], vec![10, 2, 1], vec![11, 2, 3]], "every cart line kept");
+        assert_eq!(
+            rows("SELECT order_line.quantity, product_variant.product_id, order_line.unit_price FROM order_line JOIN product_variant ON product_variant.id = order_line.variant_id").await,
+            [vec![2, 1, 450]],
+            "the order line points at its variant"
+        );
+        assert!(!table_exists(&db, "cart_product").await);
+
+        // A second variant of the tea: going down would lose it.
+        db.execute_unprepared(&format!("INSERT INTO product_variant (product_id, title, price, stock, option_key, created_at, updated_at) VALUES (1, 'Loose', 500, 1, '9', {now}, {now})")).await.unwrap();
+        let refused = Migrator::down(&db, Some(1)).await.expect_err("down refuses");
+        assert!(refused.to_string().contains("more than one variant"), "{refused}");
+        assert!(table_exists(&db, "cart_line").await, "nothing changed");
+        assert_eq!(lines_by_product().await.len(), 3);
+
+        db.execute_unprepared("DELETE FROM product_variant WHERE title = 'Loose'").await.unwrap();
+        db.execute_unprepared("UPDATE product_variant SET stock = 7 WHERE product_id = 1").await.unwrap();
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert!(!table_exists(&db, "product_variant").await);
+        assert_eq!(
+            rows("SELECT cart_id, product_id, quantity FROM cart_product ORDER BY 1, 2").await,
+            [vec![10, 1, 2], vec![10, 2, 1], vec![11, 2, 3]],
+            "the lines are back on their products"
+        );
+        assert_eq!(rows("SELECT id, price, stock FROM product ORDER BY id").await, [vec![1, 450, 7], vec![2, 3000, 0]], "the variant's stock came back to its product");
+        assert!(db.execute_unprepared("SELECT variant_id FROM order_line").await.is_err(), "the order line's new columns are gone");
+
+        Migrator::up(&db, None).await.unwrap();
+        assert_eq!(lines_by_product().await, [vec![10, 1, 2], vec![10, 2, 1], vec![11, 2, 3]]);
         db.close().await.unwrap();
     }
 

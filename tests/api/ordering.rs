@@ -136,7 +136,7 @@ impl List {
                     name: Set(name),
                     description: Set(None),
                     price: Set(rng.i64(0..5) * 50),
-                    stock: Set(rng.i32(0..4)),
+                    stock: Set(rng.i64(0..4)),
                     created_at: Set(created_at),
                     updated_at: Set(created_at),
                     ..Default::default()
@@ -149,7 +149,7 @@ impl List {
                     keys: BTreeMap::from([
                         ("NAME", Key::Text(row.name)),
                         ("PRICE", Key::Int(row.price)),
-                        ("STOCK", Key::Int(row.stock.into())),
+                        ("STOCK", Key::Int(row.stock)),
                         ("CREATED_AT", Key::Time(row.created_at)),
                     ]),
                 }

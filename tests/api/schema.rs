@@ -110,18 +110,16 @@ async fn breaking_changes_must_be_recorded_and_removals_deprecated_first() {
         "schema.graphql breaks clients of the last release without saying so in CHANGELOG.md:\n{output}"
     );
 
-    // The guard itself: remove `Product.stock` from a copy of the schema.
+    // The guard itself: remove `Product.name` from a copy of the schema.
     let dir = tempfile::tempdir().unwrap();
     let schema = std::fs::read_to_string(&current).unwrap();
-    let stock = "\t\"\"\"\n\tHow many units are available.\n\t\"\"\"\n\tstock: Int!\n";
-    assert!(schema.contains(stock), "Product.stock as exported");
+    let stock = "\t\"\"\"\n\tThe product's name, 1 to 200 characters.\n\t\"\"\"\n\tname: String!\n";
+    assert!(schema.contains(stock), "Product.name as exported");
     let without_stock = dir.path().join("without-stock.graphql");
     std::fs::write(&without_stock, schema.replacen(stock, "", 1)).unwrap();
     let deprecated = dir.path().join("deprecated.graphql");
-    let deprecated_stock = stock.replace(
-        "Int!\n",
-        "Int! @deprecated(reason: \"Use availability.\")\n",
-    );
+    let deprecated_stock =
+        stock.replace("String!\n", "String! @deprecated(reason: \"Use title.\")\n");
     std::fs::write(&deprecated, schema.replacen(stock, &deprecated_stock, 1)).unwrap();
     let unrecorded = dir.path().join("unrecorded.md");
     std::fs::write(
@@ -132,13 +130,13 @@ async fn breaking_changes_must_be_recorded_and_removals_deprecated_first() {
     let recorded = dir.path().join("recorded.md");
     std::fs::write(
         &recorded,
-        "# Changelog\n\n## Unreleased\n\n### Breaking\n\n- `Product.stock` removed.\n",
+        "# Changelog\n\n## Unreleased\n\n### Breaking\n\n- `Product.name` removed.\n",
     )
     .unwrap();
 
     let (passed, output) = inspect(&current, &without_stock, &unrecorded).await;
     assert!(
-        !passed && output.contains("stock"),
+        !passed && output.contains("name"),
         "an unrecorded removal fails:\n{output}"
     );
     let (passed, output) = inspect(&current, &without_stock, &recorded).await;

@@ -33,10 +33,15 @@ engine_tests! {
         assert_eq!(seen["cartEnded"], "completed", "deleting the cart ends its subscription: {seen:#}");
         assert_eq!(
             seen["cartEvents"],
-            json!([{ "data": { "cartUpdated": {
-                "id": cart, "totalQuantity": 2, "lines": [{ "quantity": 2, "product": { "name": "Mug" } }]
-            } } }]),
-            "one event, for the added line, read after the change"
+            json!([
+                { "data": { "cartUpdated": {
+                    "id": cart, "totalQuantity": 2, "lines": [{ "quantity": 2, "cost": { "amount": "6.00" }, "product": { "name": "Mug" } }]
+                } } },
+                { "data": { "cartUpdated": {
+                    "id": cart, "totalQuantity": 2, "lines": [{ "quantity": 2, "cost": { "amount": "19.98" }, "product": { "name": "Mug" } }]
+                } } },
+            ]),
+            "one event for the added line and one for the new price, each read after its change"
         );
         assert_eq!(
             seen["productEvents"],

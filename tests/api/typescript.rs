@@ -32,7 +32,7 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
     let report: Value = serde_json::from_str(output.trim()).expect("one JSON line");
     assert_eq!(report["ok"], true);
     assert_eq!(
-        app.count_rows("cart_product").await,
+        app.count_rows("cart_line").await,
         1,
         "the client's changes reached the database"
     );
@@ -67,7 +67,7 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
             (&Value::Bool(true), &Value::Bool(true)),
             "{engine:?}: {report:#}"
         );
-        assert_eq!(app.count_rows("cart_product").await, 1, "{engine:?}");
+        assert_eq!(app.count_rows("cart_line").await, 1, "{engine:?}");
     }
 
     // Apollo Client 4, InMemoryCache with the README's type policies and

@@ -52,7 +52,7 @@ const client = createClient({
 const cartEvents = [];
 const productEvents = [];
 const cartDone = watch(client, `subscription($id: ID!) {
-  cartUpdated(cartId: $id) { id totalQuantity lines { quantity product { name } } }
+  cartUpdated(cartId: $id) { id totalQuantity lines { quantity cost { amount } product { name } } }
 }`, { id: cartId }, cartEvents);
 const productDone = watch(client, `subscription($id: ID!) {
   productUpdated(productId: $id) { id price { amount } stock }
@@ -68,6 +68,9 @@ await change(`mutation($cart: ID!, $product: ID!) {
 await change(`mutation($product: ID!) {
   updateProduct(id: $product, input: { price: "9.99", stock: 7 }) { userErrors { code } }
 }`, { product: productId });
+// A new price reaches the carts holding the product: wait for that event
+// before the cart goes.
+for (let i = 0; i < 200 && cartEvents.length < 2; i++) await sleep(25);
 await change(`mutation($cart: ID!) { deleteCart(id: $cart) { deletedId } }`, { cart: cartId });
 
 // Deleting the cart ends its subscription; the product one stays open.

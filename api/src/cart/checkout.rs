@@ -2,17 +2,22 @@
 //! one transaction, without ever selling more than the stock.
 //!
 //! Stock is taken with one conditional statement per line,
-//! `UPDATE product SET stock = stock - n WHERE id = ? AND stock >= n`, whose
-//! row count says whether the units were there: the database decides, so
-//! concurrent checkouts on any number of server instances can never oversell.
-//! Lines are taken in product-id order, so two checkouts that share
-//! products lock them in the same order and cannot deadlock. Any short line
-//! rolls the whole checkout back. The same transaction writes the order
-//! ([`crate::order::place`]): what was sold, at the prices of that moment.
+//! `UPDATE product_variant SET stock = stock - n WHERE id = ? AND stock >= n`,
+//! whose row count says whether the units were there: the database decides,
+//! so concurrent checkouts on any number of server instances can never
+//! oversell. Lines are taken in variant-id order, then each product's
+//! total (`product.stock`, by `stock - n`) in product-id order, so two
+//! checkouts that share variants or products lock them in the same order
+//! and cannot deadlock (staff writes lock variants, then products, too).
+//! Any short line rolls the whole checkout back. The same transaction
+//! writes the order ([`crate::order::place`]): what was sold, at the prices
+//! of that moment.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
-use entity::{cart, cart_product, checkout, customer, order, product};
+use std::collections::BTreeMap;
+
+use entity::{cart, cart_line, checkout, customer, order, product, product_variant};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -20,6 +25,8 @@ use sea_orm::{
 
 use super::Cart;
 use super::access::CartAccess;
+use super::input::LineTarget;
+use super::variants::{self, Resolved};
 use crate::auth::{self, Viewer};
 use crate::context::Shared;
 use crate::error::{
@@ -29,7 +36,8 @@ use crate::error::{
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
 use crate::observe::counting;
-use crate::order::{Buyer, Order};
+use crate::order::{Buyer, Order, SoldLine};
+use crate::product::variant::loaders::load_selected_options;
 use crate::store::events::Event;
 use crate::store::write::write;
 
@@ -195,70 +203,124 @@ async fn checkout(
         email: email.ok_or_else(vanished)?,
     };
 
-    let lines = cart_product::Entity::find()
-        .filter(cart_product::Column::CartId.eq(cart_id))
-        .order_by_asc(cart_product::Column::ProductId)
+    let lines = cart_line::Entity::find()
+        .filter(cart_line::Column::CartId.eq(cart_id))
+        .order_by_asc(cart_line::Column::VariantId)
         .all(db)
         .await?;
     if lines.is_empty() {
         return Err(UserError::invalid(&["cartId"], "The cart is empty").into());
     }
 
-    // Stock is taken last: from each product's update to the commit, its
+    // Stock is taken last: from each variant's update to the commit, its
     // row is locked, and in a flash sale every buyer waits for the few
-    // products on sale. Each update returns the product as it is sold
-    // (name, price) for the order. In product order, so that concurrent
-    // checkouts lock rows in the same order and cannot deadlock.
+    // variants on sale. Each update returns the variant as it is sold
+    // (price, title, SKU) for the order. In variant order, so that
+    // concurrent checkouts lock rows in the same order and cannot deadlock.
     let mut sold = Vec::with_capacity(lines.len());
     let mut short = Vec::new();
     for line in &lines {
-        let taken = product::Entity::update_many()
+        let taken = product_variant::Entity::update_many()
             .col_expr(
-                product::Column::Stock,
-                Expr::col(product::Column::Stock).sub(line.quantity),
+                product_variant::Column::Stock,
+                Expr::col(product_variant::Column::Stock).sub(line.quantity),
             )
-            .col_expr(product::Column::UpdatedAt, Expr::value(now))
-            .filter(product::Column::Id.eq(line.product_id))
-            .filter(product::Column::Stock.gte(line.quantity))
+            .col_expr(product_variant::Column::UpdatedAt, Expr::value(now))
+            .filter(product_variant::Column::Id.eq(line.variant_id))
+            .filter(product_variant::Column::Stock.gte(line.quantity))
             .exec_with_returning(db)
             .await?;
         match taken.into_iter().next() {
-            Some(product) => sold.push((product, line.quantity)),
+            Some(variant) => sold.push((variant, line.quantity)),
             None => short.push(line),
         }
     }
     if !short.is_empty() {
-        let products = product::Entity::find()
-            .filter(product::Column::Id.is_in(short.iter().map(|line| line.product_id)))
-            .all(db)
-            .await?;
-        let errors = short
-            .into_iter()
-            .map(|line| {
-                // checkout's one argument that names the lines is its cart;
-                // the message names the line's product.
-                let field = ["cartId"];
-                // A product deleted while this checkout ran took its line
-                // with it: that is a missing product, not a stock problem.
-                let Some(product) = products.iter().find(|p| p.id == line.product_id) else {
-                    return UserError::new(
-                        &field,
-                        UserErrorCode::NotFound,
-                        "A product in the cart no longer exists; its line was removed",
-                    );
-                };
-                super::operations::insufficient_stock(&field, product, line.quantity)
-            })
-            .collect::<Vec<_>>();
-        return Err(errors.into());
+        return Err(shortages(db, &short).await?.into());
     }
-    let order = crate::order::place(db, cart_id, &buyer, &sold, currency, now).await?;
+    // Each product's total goes down by what its variants sold, in product
+    // order; the updates return the products (their names, as sold).
+    let mut units_per_product: BTreeMap<i64, i64> = BTreeMap::new();
+    for (variant, quantity) in &sold {
+        *units_per_product.entry(variant.product_id).or_default() += i64::from(*quantity);
+    }
+    let mut products = Vec::with_capacity(units_per_product.len());
+    for (product_id, units) in &units_per_product {
+        let updated = product::Entity::update_many()
+            .col_expr(
+                product::Column::Stock,
+                Expr::col(product::Column::Stock).sub(*units),
+            )
+            .col_expr(product::Column::UpdatedAt, Expr::value(now))
+            .filter(product::Column::Id.eq(*product_id))
+            .exec_with_returning(db)
+            .await?;
+        products.extend(updated);
+    }
+    let with_options: Vec<i64> = sold
+        .iter()
+        .filter(|(variant, _)| !variant.option_key.is_empty())
+        .map(|(variant, _)| variant.id)
+        .collect();
+    let mut selected = if with_options.is_empty() {
+        Default::default()
+    } else {
+        load_selected_options(db, &with_options).await?
+    };
+    let mut lines = Vec::with_capacity(sold.len());
+    for (variant, quantity) in sold {
+        let product = products
+            .iter()
+            .find(|product| product.id == variant.product_id)
+            .ok_or_else(|| {
+                anyhow::anyhow!("product {} vanished during checkout", variant.product_id)
+            })
+            .map_err(ApiError::from)?;
+        lines.push(SoldLine {
+            product_name: product.name.clone(),
+            selected_options: selected.remove(&variant.id).unwrap_or_default().0,
+            variant,
+            quantity,
+        });
+    }
+    let order = crate::order::place(db, cart_id, &buyer, &lines, currency, now).await?;
     Ok(Done {
         cart,
         order,
-        products: lines.iter().map(|line| line.product_id).collect(),
+        products: units_per_product.into_keys().collect(),
         replayed: false,
     })
+}
+
+/// The user errors of the lines whose variants lacked stock: one per line,
+/// naming the variant.
+async fn shortages(
+    db: &impl ConnectionTrait,
+    short: &[&cart_line::Model],
+) -> Result<Vec<UserError>, MutationError> {
+    let targets: Vec<LineTarget> = short
+        .iter()
+        .map(|line| LineTarget::Variant(line.variant_id))
+        .collect();
+    let resolved = variants::resolve(db, &targets).await?;
+    Ok(short
+        .iter()
+        .map(|line| {
+            // checkout's one argument that names the lines is its cart;
+            // the message names the line's variant.
+            let field = ["cartId"];
+            match &resolved[&LineTarget::Variant(line.variant_id)] {
+                Resolved::Found(item) => variants::insufficient_stock(&field, item, line.quantity),
+                // A variant deleted while this checkout ran took its line
+                // with it: that is a missing variant, not a stock problem.
+                _ => UserError::new(
+                    &field,
+                    UserErrorCode::NotFound,
+                    "A product in the cart no longer exists; its line was removed",
+                ),
+            }
+        })
+        .collect())
 }
 
 /// Claims `key` for this cart, in the scope of the cart's customer: keys

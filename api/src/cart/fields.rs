@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use entity::{cart_product, product, shipping_rate};
+use entity::{cart_line, product_variant, shipping_rate};
 
 use super::loaders::CartLoaders;
 use super::types::{Cart, CartLine};
@@ -15,8 +15,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::execute::limits;
 use crate::ids::{self, NodeKind};
 use crate::money::{self, Currency, Money};
-use crate::product::Product;
 use crate::product::loaders::ProductLoaders;
+use crate::product::{Product, ProductVariant};
 use crate::shipping::loaders::ShippingLoaders;
 use crate::shipping::{self, ShippingRate};
 use crate::timestamp::Timestamp;
@@ -48,7 +48,7 @@ impl Cart {
         })
     }
 
-    /// The cart's lines, one per product, in the order products were created;
+    /// The cart's lines, one per variant, in the order variants were created;
     /// at most 250. (The complexity budget counts a cart as 10 lines before
     /// the request runs, and charges the lines beyond 10 when they load.)
     #[graphql(complexity = "crate::execute::limits::LINES_PER_CART * child_complexity")]
@@ -184,17 +184,17 @@ impl Cart {
             limits::LINES_PER_CART,
             limits::LINE_AND_PRODUCT_READ,
         )?;
-        let products = ctx
+        let variants = ctx
             .shared::<Arc<ProductLoaders>>()?
-            .by_id
-            .load_many(lines.iter().map(|line| line.product_id))
+            .variant_by_id
+            .load_many(lines.iter().map(|line| line.variant_id))
             .await?;
         let mut minor_units = 0_i128;
         for line in lines.iter() {
-            let product = products
-                .get(&line.product_id)
-                .ok_or_else(|| missing_product(line))?;
-            minor_units += money::line_total(product.price, line.quantity);
+            let variant = variants
+                .get(&line.variant_id)
+                .ok_or_else(|| missing_variant(line))?;
+            minor_units += money::line_total(variant.price, line.quantity);
         }
         Ok(minor_units)
     }
@@ -217,7 +217,7 @@ impl Cart {
         Ok(shipping::loaders::applicable(&zone_rates, subtotal))
     }
 
-    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_product::Model>>> {
+    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_line::Model>>> {
         let lines = ctx
             .shared::<Arc<CartLoaders>>()?
             .lines
@@ -227,51 +227,62 @@ impl Cart {
     }
 }
 
-fn missing_product(line: &cart_product::Model) -> ApiError {
+fn missing_variant(line: &cart_line::Model) -> ApiError {
     ApiError::from(anyhow::anyhow!(
-        "line of cart {} refers to missing product {}",
+        "line of cart {} refers to missing variant {}",
         line.cart_id,
-        line.product_id
+        line.variant_id
     ))
 }
 
-/// A product in a cart, with how many units of it.
+/// A variant of a product in a cart, with how many units of it.
 #[Object(cache_control(private))]
 impl CartLine {
-    /// A stable ID for the line: its cart and product, the same for as long
+    /// A stable ID for the line: its cart and variant, the same for as long
     /// as the line exists, whatever its quantity. Client caches use it to
     /// tell lines apart. (Not a `Node`: a line is reached through its cart.)
     async fn id(&self) -> ID {
-        ids::encode_line(self.0.cart_id, self.0.product_id)
+        ids::encode_line(self.0.cart_id, self.0.variant_id)
     }
 
-    /// The product.
+    /// The product the line's variant belongs to.
     async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
-        self.product_row(ctx).await.map(Product)
+        let variant = self.variant_row(ctx).await?;
+        let product = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .by_id
+            .load_one(variant.product_id)
+            .await?;
+        product.map(Product).ok_or_else(|| missing_variant(&self.0))
     }
 
-    /// How many units of the product, at least 1.
+    /// The variant in the cart.
+    async fn variant(&self, ctx: &Context<'_>) -> ApiResult<ProductVariant> {
+        self.variant_row(ctx).await.map(ProductVariant)
+    }
+
+    /// How many units of the variant, at least 1.
     async fn quantity(&self) -> i32 {
         self.0.quantity
     }
 
-    /// The line's cost at the product's current price: price × quantity.
+    /// The line's cost at the variant's current price: price × quantity.
     async fn cost(&self, ctx: &Context<'_>) -> ApiResult<Money> {
-        let product = self.product_row(ctx).await?;
+        let variant = self.variant_row(ctx).await?;
         Ok(Money::from_minor(
-            money::line_total(product.price, self.0.quantity),
+            money::line_total(variant.price, self.0.quantity),
             ctx.shared::<Currency>()?,
         ))
     }
 }
 
 impl CartLine {
-    async fn product_row(&self, ctx: &Context<'_>) -> ApiResult<product::Model> {
+    async fn variant_row(&self, ctx: &Context<'_>) -> ApiResult<product_variant::Model> {
         let row = ctx
             .shared::<Arc<ProductLoaders>>()?
-            .by_id
-            .load_one(self.0.product_id)
+            .variant_by_id
+            .load_one(self.0.variant_id)
             .await?;
-        row.ok_or_else(|| missing_product(&self.0))
+        row.ok_or_else(|| missing_variant(&self.0))
     }
 }

@@ -1,7 +1,7 @@
 //! How cart lists (`carts`, `Customer.carts`) are filtered and ordered.
 
 use async_graphql::{Enum, ID, InputObject};
-use entity::{cart, cart_product};
+use entity::{cart, cart_line};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
@@ -74,9 +74,9 @@ impl CartCondition {
             CartCondition::IsEmpty(is_empty) => {
                 let lines = Query::select()
                     .expr(Expr::val(1))
-                    .from(cart_product::Entity)
+                    .from(cart_line::Entity)
                     .and_where(
-                        Expr::col((cart_product::Entity, cart_product::Column::CartId))
+                        Expr::col((cart_line::Entity, cart_line::Column::CartId))
                             .equals((cart::Entity, cart::Column::Id)),
                     )
                     .to_owned();

@@ -23,7 +23,7 @@
 
 use async_graphql::{ID, InputObject};
 use chrono::{Duration, Utc};
-use entity::{cart, cart_product};
+use entity::{cart, cart_line};
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
@@ -186,41 +186,38 @@ async fn open_cart_of(
 /// merged cart would hold more than [`MAX_LINES_PER_CART`] lines.
 async fn merge(db: &impl ConnectionTrait, guest_id: i64, target_id: i64) -> Result<bool, DbErr> {
     use sea_orm::sea_query::ExprTrait;
-    let lines = cart_product::Entity::find()
-        .filter(cart_product::Column::CartId.eq(guest_id))
-        .order_by_asc(cart_product::Column::ProductId)
+    let lines = cart_line::Entity::find()
+        .filter(cart_line::Column::CartId.eq(guest_id))
+        .order_by_asc(cart_line::Column::VariantId)
         .all(db)
         .await?;
     if lines.is_empty() {
         return Ok(true);
     }
-    let in_target = cart_product::Entity::find()
-        .filter(cart_product::Column::CartId.eq(target_id))
-        .filter(cart_product::Column::ProductId.is_not_in(lines.iter().map(|l| l.product_id)))
+    let in_target = cart_line::Entity::find()
+        .filter(cart_line::Column::CartId.eq(target_id))
+        .filter(cart_line::Column::VariantId.is_not_in(lines.iter().map(|l| l.variant_id)))
         .count(db)
         .await?;
     if in_target + lines.len() as u64 > MAX_LINES_PER_CART {
         return Ok(false);
     }
-    let quantity = || Expr::col((cart_product::Entity, cart_product::Column::Quantity));
-    let added = || Expr::col((Alias::new("excluded"), cart_product::Column::Quantity));
+    let quantity = || Expr::col((cart_line::Entity, cart_line::Column::Quantity));
+    let added = || Expr::col((Alias::new("excluded"), cart_line::Column::Quantity));
     let summed = Expr::case(
         quantity().add(added()).gt(MAX_QUANTITY),
         Expr::value(MAX_QUANTITY),
     )
     .finally(quantity().add(added()));
-    cart_product::Entity::insert_many(lines.into_iter().map(|line| cart_product::ActiveModel {
+    cart_line::Entity::insert_many(lines.into_iter().map(|line| cart_line::ActiveModel {
         cart_id: Set(target_id),
-        product_id: Set(line.product_id),
+        variant_id: Set(line.variant_id),
         quantity: Set(line.quantity),
     }))
     .on_conflict(
-        OnConflict::columns([
-            cart_product::Column::CartId,
-            cart_product::Column::ProductId,
-        ])
-        .value(cart_product::Column::Quantity, summed)
-        .to_owned(),
+        OnConflict::columns([cart_line::Column::CartId, cart_line::Column::VariantId])
+            .value(cart_line::Column::Quantity, summed)
+            .to_owned(),
     )
     .exec_without_returning(db)
     .await?;

@@ -4,15 +4,20 @@
 
 use async_graphql::{ID, InputObject};
 
-use crate::error::{MutationError, UserError, UserErrorCode};
+use crate::error::{ApiError, MutationError, UserError, UserErrorCode};
 use crate::ids::{self, NodeKind};
 use crate::input::{FieldErrors, Quantity};
 
-/// A product and how many units of it to put in a cart.
+/// A variant and how many units of it to put in a cart.
 #[derive(Debug, InputObject)]
 pub struct CartLineInput {
-    /// The product's ID.
-    pub product_id: ID,
+    /// The variant's ID. Give it, or `productId` for a product with one
+    /// variant.
+    pub variant_id: Option<ID>,
+    /// The product's ID, for a product with exactly one variant (a product
+    /// with several asks for `variantId`: `INVALID`). Kept so that clients
+    /// written before variants keep working.
+    pub product_id: Option<ID>,
     /// How many units, 1 to 1,000,000.
     pub quantity: i32,
 }
@@ -30,11 +35,52 @@ pub const MAX_LINES_PER_CART: u64 = 250;
 #[derive(Debug, Clone, Copy)]
 pub struct OpenCartCap(pub u64);
 
+/// What a line names: a variant, or a product that should have one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LineTarget {
+    Variant(i64),
+    Product(i64),
+}
+
+impl LineTarget {
+    /// The target of `variantId` or `productId` (exactly one given);
+    /// malformed IDs and neither-or-both are top-level `BAD_USER_INPUT`.
+    pub fn parse(
+        variant_id: Option<&ID>,
+        product_id: Option<&ID>,
+        at: &str,
+    ) -> Result<LineTarget, ApiError> {
+        match (variant_id, product_id) {
+            (Some(variant), None) => Ok(LineTarget::Variant(ids::decode_as(
+                variant,
+                NodeKind::ProductVariant,
+                &format!("{at}variantId"),
+            )?)),
+            (None, Some(product)) => Ok(LineTarget::Product(ids::decode_as(
+                product,
+                NodeKind::Product,
+                &format!("{at}productId"),
+            )?)),
+            _ => Err(ApiError::bad_input(format!(
+                "Give exactly one of `{at}variantId` and `{at}productId`"
+            ))),
+        }
+    }
+
+    /// The input field that named the target.
+    pub fn field(self) -> &'static str {
+        match self {
+            LineTarget::Variant(_) => "variantId",
+            LineTarget::Product(_) => "productId",
+        }
+    }
+}
+
 /// A validated line of input; `index` is its position in `lines`, for error paths.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LineRequest {
     pub(super) index: usize,
-    pub(super) product_id: i64,
+    pub(super) target: LineTarget,
     pub(super) quantity: Quantity,
 }
 
@@ -53,12 +99,12 @@ impl LineRequest {
         let mut requests = Vec::with_capacity(lines.len());
         let mut errors = FieldErrors::default();
         for (index, line) in lines.iter().enumerate() {
-            let product_id = ids::decode_as(&line.product_id, NodeKind::Product, "productId")?;
+            let target = LineTarget::parse(line.variant_id.as_ref(), line.product_id.as_ref(), "")?;
             let field = ["lines", &index.to_string(), "quantity"];
             if let Some(quantity) = errors.check(Quantity::parse(line.quantity, 1, &field)) {
                 requests.push(LineRequest {
                     index,
-                    product_id,
+                    target,
                     quantity,
                 });
             }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{cart, cart_product};
+use entity::{cart, cart_line};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -44,21 +44,21 @@ impl StartBatches for CartLoaders {
     }
 }
 
-/// Loads the lines of carts, keyed by cart id, in product order.
+/// Loads the lines of carts, keyed by cart id, in variant order.
 pub struct LinesByCart(pub DatabaseConnection);
 
 impl BatchLoad for LinesByCart {
     type Key = i64;
-    type Value = Arc<Vec<cart_product::Model>>;
+    type Value = Arc<Vec<cart_line::Model>>;
 
     async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
-        let rows = cart_product::Entity::find()
-            .filter(cart_product::Column::CartId.is_in(keys.iter().copied()))
-            .order_by_asc(cart_product::Column::CartId)
-            .order_by_asc(cart_product::Column::ProductId)
+        let rows = cart_line::Entity::find()
+            .filter(cart_line::Column::CartId.is_in(keys.iter().copied()))
+            .order_by_asc(cart_line::Column::CartId)
+            .order_by_asc(cart_line::Column::VariantId)
             .all(&self.0)
             .await?;
-        let mut lines: HashMap<i64, Vec<cart_product::Model>> =
+        let mut lines: HashMap<i64, Vec<cart_line::Model>> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
         for row in rows {
             lines.entry(row.cart_id).or_default().push(row);

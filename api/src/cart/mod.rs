@@ -4,7 +4,7 @@
 //! cart joins an account at log-in or is purged when abandoned ([`guest`]);
 //! where a cart ships ([`shipping`]: email, address, rate).
 //!
-//! A cart's lines, their products and its totals resolve through the batch
+//! A cart holds variants ([`variants`]). Its lines, their variants and products and its totals resolve through the batch
 //! loaders, so a page of carts with everything in them costs a fixed number
 //! of statements.
 
@@ -21,6 +21,7 @@ mod query;
 mod shipping;
 mod subscription;
 mod types;
+mod variants;
 
 pub use checkout::CheckoutMutation;
 pub use filter::{CartFilter, CartOrder, CartPredicate};

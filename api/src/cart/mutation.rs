@@ -8,7 +8,7 @@ use entity::cart;
 use super::Cart;
 use super::access::CartAccess;
 use super::guest::GuestCartQuota;
-use super::input::{CartLineInput, LineRequest, OpenCartCap};
+use super::input::{CartLineInput, LineRequest, LineTarget, OpenCartCap};
 use super::operations::{NewOwner, add_lines, create, delete, set_quantity};
 use crate::auth::{self, CartToken, Viewer};
 use crate::context::Shared;
@@ -167,21 +167,25 @@ impl CartMutation {
         })
     }
 
-    /// Sets the quantity of a product already in a cart; 0 removes the line.
+    /// Sets the quantity of a variant already in a cart; 0 removes the line.
     async fn update_cart_line(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The cart to change.")] cart_id: ID,
-        #[graphql(desc = "The product whose line to change.")] product_id: ID,
+        #[graphql(desc = "The variant whose line to change. Give it, or `productId`.")]
+        variant_id: Option<ID>,
+        #[graphql(
+            desc = "The product whose line to change, for a product with exactly one variant."
+        )]
+        product_id: Option<ID>,
         #[graphql(desc = "The new quantity, 0 to remove the line.")] quantity: i32,
     ) -> ApiResult<UpdateCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let access = CartAccess::required(ctx)?;
-        let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
+        let target = LineTarget::parse(variant_id.as_ref(), product_id.as_ref(), "")?;
         let outcome = async {
             let quantity = Quantity::parse(quantity, 0, &["quantity"])?;
-            let set =
-                async |txn: &_| set_quantity(txn, cart_key, &access, product_key, quantity).await;
+            let set = async |txn: &_| set_quantity(txn, cart_key, &access, target, quantity).await;
             write(ctx, set, cart_changed).await
         }
         .await;
@@ -192,18 +196,23 @@ impl CartMutation {
         })
     }
 
-    /// Removes a product's line from a cart.
+    /// Removes a variant's line from a cart.
     async fn remove_cart_line(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The cart to change.")] cart_id: ID,
-        #[graphql(desc = "The product whose line to remove.")] product_id: ID,
+        #[graphql(desc = "The variant whose line to remove. Give it, or `productId`.")]
+        variant_id: Option<ID>,
+        #[graphql(
+            desc = "The product whose line to remove, for a product with exactly one variant."
+        )]
+        product_id: Option<ID>,
     ) -> ApiResult<RemoveCartLinePayload> {
         let cart_key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let access = CartAccess::required(ctx)?;
-        let product_key = ids::decode_as(&product_id, NodeKind::Product, "productId")?;
+        let target = LineTarget::parse(variant_id.as_ref(), product_id.as_ref(), "")?;
         let remove =
-            async |txn: &_| set_quantity(txn, cart_key, &access, product_key, Quantity::NONE).await;
+            async |txn: &_| set_quantity(txn, cart_key, &access, target, Quantity::NONE).await;
         let (cart, user_errors) = into_payload(write(ctx, remove, cart_changed).await)?;
         Ok(RemoveCartLinePayload {
             cart: cart.map(Cart),

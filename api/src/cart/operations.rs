@@ -6,10 +6,10 @@
 //! so no increment is lost, and stock is checked on the quantities as
 //! written, inside the transaction, before it commits.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::Utc;
-use entity::{cart, cart_product, customer, product};
+use entity::{cart, cart_line, customer};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, SubQueryStatement,
 };
@@ -19,28 +19,11 @@ use sea_orm::{
 };
 
 use super::access::CartAccess;
-use super::input::{LineRequest, MAX_LINES_PER_CART, OpenCartCap};
+use super::input::{LineRequest, LineTarget, MAX_LINES_PER_CART, OpenCartCap};
+use super::variants::{self, LineVariant, insufficient_stock};
 use crate::auth::CartToken;
 use crate::error::{MutationError, UserError, UserErrorCode, not_found_on_foreign_key_violation};
 use crate::input::{MAX_QUANTITY, Quantity};
-
-/// The one way every cart mutation and checkout says a line asks more
-/// than is in stock: the product by name (in typographic quotes, as it is
-/// the shop's text, not an identifier), its stock and what the line needs.
-pub(super) fn insufficient_stock(
-    field: &[impl AsRef<str>],
-    product: &product::Model,
-    wanted: i32,
-) -> UserError {
-    UserError::new(
-        field,
-        UserErrorCode::InsufficientStock,
-        format!(
-            "Only {} of \u{201c}{}\u{201d} in stock; the line needs {wanted}",
-            product.stock, product.name
-        ),
-    )
-}
 
 /// Whose a new cart is.
 #[derive(Debug, Clone, Copy)]
@@ -125,10 +108,10 @@ async fn touch_cart_counting_lines(
     access: &CartAccess,
 ) -> Result<(cart::Model, u64), MutationError> {
     let lines = Query::select()
-        .expr(Expr::col(cart_product::Column::ProductId).count())
-        .from(cart_product::Entity)
+        .expr(Expr::col(cart_line::Column::VariantId).count())
+        .from(cart_line::Entity)
         .and_where(
-            Expr::col((cart_product::Entity, cart_product::Column::CartId))
+            Expr::col((cart_line::Entity, cart_line::Column::CartId))
                 .equals((cart::Entity, cart::Column::Id)),
         )
         .to_owned();
@@ -208,37 +191,42 @@ pub(super) async fn add_lines(
 ) -> Result<cart::Model, MutationError> {
     let (cart, lines_before) = touch_cart_counting_lines(db, cart_id, access).await?;
 
-    // What each product gains, summed over the lines that name it.
-    let mut additions: BTreeMap<i64, (i32, &LineRequest)> = BTreeMap::new();
+    let targets: Vec<LineTarget> = lines.iter().map(|line| line.target).collect();
+    let resolved = variants::resolve(db, &targets).await?;
+    // What each variant gains, summed over the lines that name it.
+    let mut additions: BTreeMap<i64, (i32, &LineRequest, &LineVariant)> = BTreeMap::new();
+    let mut unknown = Vec::new();
     for line in lines {
-        let entry = additions.entry(line.product_id).or_insert((0, line));
-        entry.0 = entry.0.saturating_add(line.quantity.get());
+        let field = line.field(line.target.field());
+        match resolved[&line.target].found(&field, line.target) {
+            Ok(found) => {
+                let entry = additions
+                    .entry(found.variant.id)
+                    .or_insert((0, line, found));
+                entry.0 = entry.0.saturating_add(line.quantity.get());
+            }
+            Err(error) => unknown.push(error),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown.into());
     }
     let added = add_in_two_statements(db, cart_id, &additions, lines_before)
         .await
-        // A product deleted between the read and the write.
-        .map_err(|err| not_found_on_foreign_key_violation(err, &["lines"], "Product"))?;
+        // A variant deleted between the read and the write.
+        .map_err(|err| not_found_on_foreign_key_violation(err, &["lines"], "ProductVariant"))?;
     let Added {
-        products,
         lines: written,
         lines_in_cart,
     } = added;
 
-    let unknown: Vec<UserError> = lines
-        .iter()
-        .filter(|line| !products.contains_key(&line.product_id))
-        .map(|line| UserError::not_found(&line.field("productId"), "Product"))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(unknown.into());
-    }
     // A line grows by addition: it may not pass the maximum that
     // `updateCartLine` enforces.
     let too_large: Vec<UserError> = written
         .iter()
         .filter(|(_, quantity)| *quantity > MAX_QUANTITY)
-        .map(|(product_id, _)| {
-            let (_, request) = additions[product_id];
+        .map(|(variant_id, _)| {
+            let (_, request, _) = additions[variant_id];
             UserError::invalid(
                 &request.field("quantity"),
                 format!("A line holds at most {MAX_QUANTITY} units"),
@@ -260,11 +248,10 @@ pub(super) async fn add_lines(
     // every concurrent addition committed before ours.
     let short: Vec<UserError> = written
         .iter()
-        .filter_map(|(product_id, quantity)| {
-            let product = &products[product_id];
-            let (_, request) = additions[product_id];
-            (*quantity > product.stock)
-                .then(|| insufficient_stock(&request.field("quantity"), product, *quantity))
+        .filter_map(|(variant_id, quantity)| {
+            let (_, request, item) = additions[variant_id];
+            (*quantity > item.variant.stock)
+                .then(|| insufficient_stock(&request.field("quantity"), item, *quantity))
         })
         .collect();
     if !short.is_empty() {
@@ -275,21 +262,19 @@ pub(super) async fn add_lines(
 
 /// What adding lines wrote, for the checks that decide whether it stays.
 struct Added {
-    /// The products asked for that exist.
-    products: HashMap<i64, product::Model>,
-    /// Each line written, by product, with its quantity as it now is.
+    /// Each line written, by variant, with its quantity as it now is.
     lines: Vec<(i64, i32)>,
     /// The cart's lines after the addition (exact when near the limit,
     /// else a bound under it).
     lines_in_cart: u64,
 }
 
-/// Reads the products and upserts the lines (quantities added, so no
-/// concurrent addition is lost; in product order, so concurrent calls lock
-/// lines in the same order and cannot deadlock): two statements, however
-/// many lines. The cart's lines are counted again only when the count
-/// before (`lines_before`, the cart locked since) plus one per product
-/// could pass the limit.
+/// Upserts the lines (quantities added, so no concurrent addition is lost;
+/// in variant order, so concurrent calls lock lines in the same order and
+/// cannot deadlock): one statement, however many lines, after the one
+/// that read the variants. The cart's lines are counted again only when
+/// the count before (`lines_before`, the cart locked since) plus one per
+/// variant could pass the limit.
 ///
 /// Folding them and the cart's touch into one PostgreSQL statement (a
 /// CTE: read, upsert, count) was tried and measured: 5 round trips
@@ -299,59 +284,47 @@ struct Added {
 async fn add_in_two_statements(
     db: &impl ConnectionTrait,
     cart_id: i64,
-    additions: &BTreeMap<i64, (i32, &LineRequest)>,
+    additions: &BTreeMap<i64, (i32, &LineRequest, &LineVariant)>,
     lines_before: u64,
 ) -> Result<Added, DbErr> {
-    let products: HashMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(additions.keys().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row))
-        .collect();
     let rows = additions
         .iter()
-        .filter(|(product_id, _)| products.contains_key(product_id))
-        .map(|(&product_id, &(quantity, _))| cart_product::ActiveModel {
+        .map(|(&variant_id, &(quantity, _, _))| cart_line::ActiveModel {
             cart_id: Set(cart_id),
-            product_id: Set(product_id),
+            variant_id: Set(variant_id),
             quantity: Set(quantity),
         })
         .collect::<Vec<_>>();
     let lines = if rows.is_empty() {
         Vec::new()
     } else {
-        cart_product::Entity::insert_many(rows)
+        cart_line::Entity::insert_many(rows)
             .on_conflict(
-                OnConflict::columns([
-                    cart_product::Column::CartId,
-                    cart_product::Column::ProductId,
-                ])
-                .value(
-                    cart_product::Column::Quantity,
-                    Expr::col((cart_product::Entity, cart_product::Column::Quantity)).add(
-                        Expr::col((Alias::new("excluded"), cart_product::Column::Quantity)),
-                    ),
-                )
-                .to_owned(),
+                OnConflict::columns([cart_line::Column::CartId, cart_line::Column::VariantId])
+                    .value(
+                        cart_line::Column::Quantity,
+                        Expr::col((cart_line::Entity, cart_line::Column::Quantity)).add(Expr::col(
+                            (Alias::new("excluded"), cart_line::Column::Quantity),
+                        )),
+                    )
+                    .to_owned(),
             )
             .exec_with_returning(db)
             .await?
             .into_iter()
-            .map(|line| (line.product_id, line.quantity))
+            .map(|line| (line.variant_id, line.quantity))
             .collect()
     };
     let at_most = lines_before.saturating_add(lines.len() as u64);
     let lines_in_cart = if at_most <= MAX_LINES_PER_CART {
         at_most
     } else {
-        cart_product::Entity::find()
-            .filter(cart_product::Column::CartId.eq(cart_id))
+        cart_line::Entity::find()
+            .filter(cart_line::Column::CartId.eq(cart_id))
             .count(db)
             .await?
     };
     Ok(Added {
-        products,
         lines,
         lines_in_cart,
     })
@@ -362,25 +335,28 @@ pub(super) async fn set_quantity(
     db: &impl ConnectionTrait,
     cart_id: i64,
     access: &CartAccess,
-    product_id: i64,
+    target: LineTarget,
     quantity: Quantity,
 ) -> Result<cart::Model, MutationError> {
     let quantity = quantity.get();
     let cart = touch_cart(db, cart_id, access).await?;
+    let field = [target.field().to_owned()];
+    let resolved = variants::resolve(db, &[target]).await?;
+    let item = resolved[&target].found(&field, target)?;
     let no_line = || {
         UserError::new(
-            &["productId"],
+            &field,
             UserErrorCode::NotFound,
-            "The cart has no line for this product",
+            "The cart has no line for this variant",
         )
     };
-    let line = cart_product::Entity::find()
-        .filter(cart_product::Column::CartId.eq(cart_id))
-        .filter(cart_product::Column::ProductId.eq(product_id));
+    let line = cart_line::Entity::find()
+        .filter(cart_line::Column::CartId.eq(cart_id))
+        .filter(cart_line::Column::VariantId.eq(item.variant.id));
     if quantity == 0 {
-        let removed = cart_product::Entity::delete_many()
-            .filter(cart_product::Column::CartId.eq(cart_id))
-            .filter(cart_product::Column::ProductId.eq(product_id))
+        let removed = cart_line::Entity::delete_many()
+            .filter(cart_line::Column::CartId.eq(cart_id))
+            .filter(cart_line::Column::VariantId.eq(item.variant.id))
             .exec(db)
             .await?;
         return if removed.rows_affected == 0 {
@@ -389,16 +365,13 @@ pub(super) async fn set_quantity(
             Ok(cart)
         };
     }
-    let Some(product) = product::Entity::find_by_id(product_id).one(db).await? else {
-        return Err(UserError::not_found(&["productId"], "Product").into());
-    };
     let Some(current) = line.one(db).await? else {
         return Err(no_line().into());
     };
-    if quantity > product.stock {
-        return Err(insufficient_stock(&["quantity"], &product, quantity).into());
+    if quantity > item.variant.stock {
+        return Err(insufficient_stock(&["quantity"], item, quantity).into());
     }
-    let mut row: cart_product::ActiveModel = current.into();
+    let mut row: cart_line::ActiveModel = current.into();
     row.quantity = Set(quantity);
     row.update(db).await?;
     Ok(cart)

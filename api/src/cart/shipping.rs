@@ -4,7 +4,7 @@
 //! open cart) and announces the change to the cart's subscribers.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::{cart, cart_product, product, shipping_rate, shipping_zone_country};
+use entity::{cart, cart_line, product_variant, shipping_rate, shipping_zone_country};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
@@ -163,12 +163,15 @@ async fn rates_now(
         .all(db)
         .await?;
     // Each line's price and quantity, in one statement.
-    let priced: Vec<(i64, i32)> = cart_product::Entity::find()
-        .filter(cart_product::Column::CartId.eq(cart.id))
-        .join(JoinType::InnerJoin, cart_product::Relation::Product.def())
+    let priced: Vec<(i64, i32)> = cart_line::Entity::find()
+        .filter(cart_line::Column::CartId.eq(cart.id))
+        .join(
+            JoinType::InnerJoin,
+            cart_line::Relation::ProductVariant.def(),
+        )
         .select_only()
-        .column(product::Column::Price)
-        .column(cart_product::Column::Quantity)
+        .column(product_variant::Column::Price)
+        .column(cart_line::Column::Quantity)
         .into_tuple()
         .all(db)
         .await?;

@@ -3,15 +3,15 @@
 //! their fields return, so the types may point at each other while the
 //! files do not.
 
-use entity::{cart, cart_product};
+use entity::{cart, cart_line};
 
 /// A cart as the API shows it; wraps the table row.
 #[derive(Debug, Clone)]
 pub struct Cart(pub cart::Model);
 
-/// A cart line as the API shows it; wraps the `cart_product` row.
+/// A cart line as the API shows it; wraps the `cart_line` row.
 #[derive(Debug, Clone)]
-pub struct CartLine(pub cart_product::Model);
+pub struct CartLine(pub cart_line::Model);
 
 impl crate::store::pagination::Keyed for cart::Model {
     fn key(&self) -> i64 {

@@ -6,9 +6,10 @@
 //! 'PLACED'`, whose row count says whether this request is the one that
 //! cancels: a concurrent cancel waits for the row (PostgreSQL) or the write
 //! lock (SQLite), then matches nothing and answers `ALREADY_CANCELLED`, so
-//! units go back once however many cancels race. Stock is restored in
-//! product-id order, the order checkouts take it in, so cancels and
-//! checkouts never deadlock. Lines of deleted products restore nothing.
+//! units go back once however many cancels race. Stock is restored to
+//! variants in variant-id order, then to their products' totals in
+//! product-id order, the order checkouts take them in, so cancels and
+//! checkouts never deadlock. Lines of deleted variants restore nothing.
 //!
 //! Who may cancel: staff, any order; a customer, their own order while it
 //! is `PLACED` (nothing has shipped: this shop has no fulfilment yet, so a
@@ -17,7 +18,9 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
-use entity::{order, order_line, product};
+use std::collections::BTreeMap;
+
+use entity::{order, order_line, product, product_variant};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -110,26 +113,40 @@ async fn cancel(
     }
     let lines = order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(visible.id))
-        .filter(order_line::Column::ProductId.is_not_null())
-        .order_by_asc(order_line::Column::ProductId)
+        .filter(order_line::Column::VariantId.is_not_null())
+        .order_by_asc(order_line::Column::VariantId)
         .all(db)
         .await?;
-    let mut products = Vec::with_capacity(lines.len());
+    let mut units_per_product: BTreeMap<i64, i64> = BTreeMap::new();
     for line in lines {
-        let Some(product_id) = line.product_id else {
+        let Some(variant_id) = line.variant_id else {
             continue;
         };
+        let restored = product_variant::Entity::update_many()
+            .col_expr(
+                product_variant::Column::Stock,
+                Expr::col(product_variant::Column::Stock).add(line.quantity),
+            )
+            .col_expr(product_variant::Column::UpdatedAt, Expr::value(now))
+            .filter(product_variant::Column::Id.eq(variant_id))
+            .exec_with_returning(db)
+            .await?;
+        for variant in restored {
+            *units_per_product.entry(variant.product_id).or_default() += i64::from(line.quantity);
+        }
+    }
+    for (product_id, units) in &units_per_product {
         product::Entity::update_many()
             .col_expr(
                 product::Column::Stock,
-                Expr::col(product::Column::Stock).add(line.quantity),
+                Expr::col(product::Column::Stock).add(*units),
             )
             .col_expr(product::Column::UpdatedAt, Expr::value(now))
-            .filter(product::Column::Id.eq(product_id))
+            .filter(product::Column::Id.eq(*product_id))
             .exec(db)
             .await?;
-        products.push(product_id);
     }
+    let products = units_per_product.into_keys().collect();
     let order = order::Entity::find_by_id(visible.id)
         .one(db)
         .await?

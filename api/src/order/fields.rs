@@ -12,8 +12,9 @@ use crate::customer::loaders::CustomerLoaders;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
 use crate::money::{Currency, Money};
-use crate::product::Product;
 use crate::product::loaders::ProductLoaders;
+use crate::product::variant::SelectedOption;
+use crate::product::{Product, ProductVariant};
 use crate::timestamp::Timestamp;
 
 /// A sale: what one checkout sold, at the prices and names of that moment.
@@ -106,8 +107,9 @@ impl Order {
     }
 }
 
-/// A product sold in an order: its name and unit price as they were when
-/// the order was placed, and how many units.
+/// A variant sold in an order: its product's name, its title, SKU,
+/// options and unit price as they were when the order was placed, and how
+/// many units.
 #[Object(cache_control(private))]
 impl OrderLine {
     /// The line's ID, unique and stable, for client caches (not a `Node`: a
@@ -119,6 +121,46 @@ impl OrderLine {
     /// The product's name when the order was placed.
     async fn product_name(&self) -> &str {
         &self.0.product_name
+    }
+
+    /// The variant's SKU when the order was placed, if it had one.
+    async fn sku(&self) -> Option<&str> {
+        self.0.sku.as_deref()
+    }
+
+    /// The variant's title when the order was placed ("M / Blue"; "Default
+    /// Title" for a product without options).
+    async fn variant_title(&self) -> &str {
+        &self.0.variant_title
+    }
+
+    /// The variant's options when the order was placed.
+    async fn selected_options(&self) -> ApiResult<Vec<SelectedOption>> {
+        let options: Vec<SnapshotOption> =
+            serde_json::from_str(&self.0.selected_options).map_err(|err| {
+                anyhow::anyhow!("order line {}'s options are not readable: {err}", self.0.id)
+            })?;
+        Ok(options
+            .into_iter()
+            .map(|option| SelectedOption {
+                name: option.name,
+                value: option.value,
+            })
+            .collect())
+    }
+
+    /// The variant as it is now; null once it is deleted (the line keeps
+    /// its title, SKU, options and price).
+    async fn variant(&self, ctx: &Context<'_>) -> ApiResult<Option<ProductVariant>> {
+        let Some(variant) = self.0.variant_id else {
+            return Ok(None);
+        };
+        let row = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .variant_by_id
+            .load_one(variant)
+            .await?;
+        Ok(row.map(ProductVariant))
     }
 
     /// The price of one unit when the order was placed.
@@ -149,4 +191,11 @@ impl OrderLine {
             .await?;
         Ok(row.map(Product))
     }
+}
+
+/// An option as an order line keeps it.
+#[derive(serde::Deserialize)]
+struct SnapshotOption {
+    name: String,
+    value: String,
 }

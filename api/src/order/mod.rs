@@ -23,7 +23,7 @@ mod types;
 
 pub use cancel::{CancelOrderPayload, OrderMutation};
 pub use filter::OrderFilter;
-pub use place::{Buyer, place};
+pub use place::{Buyer, SoldLine, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
 pub use subscription::OrderSubscription;
 pub use types::{Order, OrderLine, OrderStatus, may_see};

@@ -1,7 +1,7 @@
 //! Placing an order: the snapshot a checkout writes in its transaction.
 
 use chrono::{DateTime, Utc};
-use entity::{order, order_line, product};
+use entity::{order, order_line, product_variant};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, Statement, Value};
 
@@ -16,16 +16,39 @@ pub struct Buyer {
     pub email: String,
 }
 
+/// A line as sold: the variant as the stock update returned it (its price,
+/// title and SKU as sold), its product's name and its options then, and
+/// the quantity.
+pub struct SoldLine {
+    pub product_name: String,
+    pub variant: product_variant::Model,
+    /// (option name, value), in the product's option order.
+    pub selected_options: Vec<(String, String)>,
+    pub quantity: i32,
+}
+
+impl SoldLine {
+    /// The options as an order line keeps them: a JSON list of
+    /// `{"name", "value"}`.
+    fn options_json(&self) -> String {
+        let options: Vec<serde_json::Value> = self
+            .selected_options
+            .iter()
+            .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))
+            .collect();
+        serde_json::Value::Array(options).to_string()
+    }
+}
+
 /// Writes the order of `customer`'s cart `cart_id`, whose lines were just
-/// taken from stock: `sold` holds each line's product as the stock update
-/// returned it (so its name and price as sold) and the quantity; with the
+/// taken from stock (`sold`); with the
 /// customer's email and the currency. Refuses (`INVALID`) a subtotal beyond
 /// what an order can hold (about 92 quadrillion minor units).
 pub async fn place(
     db: &impl ConnectionTrait,
     cart_id: i64,
     customer: &Buyer,
-    sold: &[(product::Model, i32)],
+    sold: &[SoldLine],
     currency: &Currency,
     now: DateTime<Utc>,
 ) -> Result<order::Model, MutationError> {
@@ -38,12 +61,12 @@ pub async fn place(
     let mut priced = Vec::with_capacity(sold.len());
     let mut subtotal = 0_i128;
     let mut total_quantity = 0_i64;
-    for (product, quantity) in sold {
-        let line_total = crate::money::line_total(product.price, *quantity);
+    for line in sold {
+        let line_total = crate::money::line_total(line.variant.price, line.quantity);
         subtotal += line_total;
-        total_quantity += i64::from(*quantity);
+        total_quantity += i64::from(line.quantity);
         let line_total = i64::try_from(line_total).map_err(|_| too_large())?;
-        priced.push((product, *quantity, line_total));
+        priced.push((line, line_total));
     }
     let subtotal = i64::try_from(subtotal).map_err(|_| too_large())?;
     if db.get_database_backend() == DbBackend::Postgres && !priced.is_empty() {
@@ -73,13 +96,17 @@ pub async fn place(
     .await?;
     let rows: Vec<_> = priced
         .into_iter()
-        .map(|(product, quantity, line_total)| order_line::ActiveModel {
+        .map(|(line, line_total)| order_line::ActiveModel {
             id: NotSet,
             order_id: Set(order.id),
-            product_id: Set(Some(product.id)),
-            product_name: Set(product.name.clone()),
-            unit_price: Set(product.price),
-            quantity: Set(quantity),
+            product_id: Set(Some(line.variant.product_id)),
+            product_name: Set(line.product_name.clone()),
+            variant_id: Set(Some(line.variant.id)),
+            sku: Set(line.variant.sku.clone()),
+            variant_title: Set(line.variant.title.clone()),
+            selected_options: Set(line.options_json()),
+            unit_price: Set(line.variant.price),
+            quantity: Set(line.quantity),
             line_total: Set(line_total),
         })
         .collect();
@@ -102,7 +129,7 @@ struct Placed<'a> {
 }
 
 impl Placed<'_> {
-    /// PostgreSQL: the order and its lines (product as sold, quantity, line
+    /// PostgreSQL: the order and its lines (variant as sold, quantity, line
     /// total) in one statement, a data-modifying CTE: a checkout holds the
     /// sold products' rows locked from its stock updates to its commit, and
     /// this is one round trip fewer in that time (SQLite has no such CTE;
@@ -110,7 +137,7 @@ impl Placed<'_> {
     async fn insert_with_lines(
         &self,
         db: &impl ConnectionTrait,
-        lines: &[(&product::Model, i32, i64)],
+        lines: &[(&SoldLine, i64)],
     ) -> Result<order::Model, DbErr> {
         let mut values: Vec<Value> = vec![
             self.customer.id.into(),
@@ -123,20 +150,28 @@ impl Placed<'_> {
             self.cart_id.into(),
         ];
         let mut rows = Vec::with_capacity(lines.len());
-        for (product, quantity, line_total) in lines {
+        for (line, line_total) in lines {
             let first = values.len() + 1;
             rows.push(format!(
-                "(${first}::bigint, ${}::text, ${}::bigint, ${}::integer, ${}::bigint)",
+                "(${first}::bigint, ${}::text, ${}::bigint, ${}::text, ${}::text, ${}::text, ${}::bigint, ${}::integer, ${}::bigint)",
                 first + 1,
                 first + 2,
                 first + 3,
-                first + 4
+                first + 4,
+                first + 5,
+                first + 6,
+                first + 7,
+                first + 8
             ));
             values.extend([
-                product.id.into(),
-                product.name.clone().into(),
-                product.price.into(),
-                (*quantity).into(),
+                line.variant.product_id.into(),
+                line.product_name.clone().into(),
+                line.variant.id.into(),
+                line.variant.sku.clone().into(),
+                line.variant.title.clone().into(),
+                line.options_json().into(),
+                line.variant.price.into(),
+                line.quantity.into(),
                 (*line_total).into(),
             ]);
         }
@@ -146,9 +181,9 @@ impl Placed<'_> {
   VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $8)
   RETURNING id, customer_id, email, currency, status, placed_at, cancelled_at, subtotal, total_quantity, cart_id
 ), lines AS (
-  INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total)
-  SELECT placed.id, line.product_id, line.product_name, line.unit_price, line.quantity, line.line_total
-  FROM placed, (VALUES {}) AS line (product_id, product_name, unit_price, quantity, line_total)
+  INSERT INTO order_line (order_id, product_id, product_name, variant_id, sku, variant_title, selected_options, unit_price, quantity, line_total)
+  SELECT placed.id, line.product_id, line.product_name, line.variant_id, line.sku, line.variant_title, line.selected_options, line.unit_price, line.quantity, line.line_total
+  FROM placed, (VALUES {}) AS line (product_id, product_name, variant_id, sku, variant_title, selected_options, unit_price, quantity, line_total)
 )
 SELECT * FROM placed"#,
             rows.join(", ")

@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use entity::{collection_product, image};
+use entity::{collection_product, image, product_variant};
 
 use super::image::Image;
 use super::loaders::ProductLoaders;
-use super::types::Product;
+use super::types::{Product, ProductVariant};
+use super::variant::fields::VariantCount;
+use super::variant::options::{ProductOption, SelectedOptionInput, Selection, parse_selection};
+use super::variant::{ProductPriceRange, ProductVariantConnection};
 use crate::collection::loaders::CollectionLoaders;
 use crate::collection::{Collection, CollectionConnection};
 use crate::context::Shared;
@@ -136,14 +139,113 @@ impl Product {
         self.0.description.as_deref()
     }
 
-    /// The price of one unit.
+    /// The price of one unit of the first variant.
+    #[graphql(
+        deprecation = "A product is sold as variants with prices of their own: use `priceRange` or `variants { price }`."
+    )]
     async fn price(&self, ctx: &Context<'_>) -> ApiResult<Money> {
-        Ok(Money::from_minor(self.0.price, ctx.shared::<Currency>()?))
+        let first = self.first_variant(ctx).await?;
+        Ok(Money::from_minor(first.price, ctx.shared::<Currency>()?))
     }
 
-    /// How many units are available.
-    async fn stock(&self) -> i32 {
-        self.0.stock
+    /// How many units of the first variant are available.
+    #[graphql(
+        deprecation = "Stock lives on variants: use `variants { quantityAvailable }` or `availableForSale`."
+    )]
+    async fn stock(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(self.first_variant(ctx).await?.stock)
+    }
+
+    /// The product's options ("Size", "Color") in order, each with its
+    /// values; none for a product without options.
+    async fn options(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductOption>> {
+        let options = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .options
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(options.shown())
+    }
+
+    /// What is sold of the product, a page at a time (20 by default, at
+    /// most 100), oldest first: one variant per combination of its options,
+    /// or one "Default Title" variant without options.
+    #[graphql(complexity = "crate::execute::limits::page_cost(first, last, child_complexity)")]
+    async fn variants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n variants after `after`.")] first: Option<i32>,
+        #[graphql(desc = "Return variants after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return the last n variants before `before`.")] last: Option<i32>,
+        #[graphql(desc = "Return variants before this cursor.")] before: Option<String>,
+    ) -> ApiResult<ProductVariantConnection> {
+        let order = Order::by_id(product_variant::Column::Id);
+        let page = Page::parse(order, first, after, last, before)?;
+        let slice = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .variants
+            .load_one(ChildPage {
+                parent: self.0.id,
+                page,
+            })
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no variants loaded for product {}", self.0.id))?;
+        Ok(ProductVariantConnection::new(
+            Arc::unwrap_or_clone(slice),
+            ProductVariant,
+            Box::new(VariantCount(self.0.id)),
+        ))
+    }
+
+    /// The variant with exactly these options (each of the product's
+    /// options once), or null when there is none.
+    async fn variant_by_selected_options(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "One value of each of the product's options.")] selected_options: Vec<
+            SelectedOptionInput,
+        >,
+    ) -> ApiResult<Option<ProductVariant>> {
+        let field = ["selectedOptions".to_owned()];
+        let Ok(selected) = parse_selection(&selected_options, &field) else {
+            return Ok(None);
+        };
+        let loaders = ctx.shared::<Arc<ProductLoaders>>()?;
+        let options = loaders
+            .options
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let Ok(Selection::Known(values)) = options.select(&selected, &field) else {
+            return Ok(None);
+        };
+        let (key, _) = options.combination(&values);
+        let variant = loaders
+            .variant_by_option_key
+            .load_one((self.0.id, key))
+            .await?;
+        Ok(variant.map(ProductVariant))
+    }
+
+    /// The lowest and highest price of the product's variants.
+    async fn price_range(&self, ctx: &Context<'_>) -> ApiResult<ProductPriceRange> {
+        let currency = ctx.shared::<Currency>()?;
+        let max = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .max_price
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or(self.0.price);
+        Ok(ProductPriceRange {
+            min_variant_price: Money::from_minor(self.0.price, currency),
+            max_variant_price: Money::from_minor(max, currency),
+        })
+    }
+
+    /// Whether some variant has stock.
+    async fn available_for_sale(&self) -> bool {
+        self.0.stock > 0
     }
 
     /// When the product was created.
@@ -154,6 +256,25 @@ impl Product {
     /// When the product was last changed.
     async fn updated_at(&self) -> Timestamp {
         Timestamp(self.0.updated_at)
+    }
+}
+
+impl Product {
+    /// The product's first variant (it always has one).
+    async fn first_variant(&self, ctx: &Context<'_>) -> ApiResult<entity::product_variant::Model> {
+        let order = Order::by_id(product_variant::Column::Id);
+        let page = Page::parse(order, Some(1), None, None, None)?;
+        let slice = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .variants
+            .load_one(ChildPage {
+                parent: self.0.id,
+                page,
+            })
+            .await?;
+        slice
+            .and_then(|slice| slice.rows.first().cloned())
+            .ok_or_else(|| anyhow::anyhow!("product {} has no variant", self.0.id).into())
     }
 }
 

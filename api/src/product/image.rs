@@ -107,6 +107,11 @@ impl NewImage {
         })
     }
 
+    /// Where the image is.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// The row of the `position`-th image of a product (or of a
     /// collection, `product_id` None).
     pub fn into_row(

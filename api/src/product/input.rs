@@ -10,6 +10,8 @@ use sea_orm::ActiveValue::Set;
 
 use super::handle::Handle;
 use super::image::{ImageInput, NewImage, parse_images};
+use super::variant::input::{CreateProductVariantInput, NewVariant};
+use super::variant::options::{ProductOptionInput, parse_options};
 use crate::error::{MutationError, UserError};
 use crate::input::{FieldErrors, Name, required};
 use crate::money::{self, Decimal};
@@ -30,10 +32,21 @@ pub struct CreateProductInput {
     /// at most 50.
     #[graphql(default)]
     pub images: Vec<ImageInput>,
-    /// The unit price in the shop's currency, as a decimal string with at most
-    /// two decimal places, e.g. `"12.50"`. Must not be negative.
-    pub price: Decimal,
-    /// Units available, 0 or more. Defaults to 0.
+    /// The product's options ("Size", "Color"), in order, at most 3. With
+    /// options, give `variants`.
+    #[graphql(default)]
+    pub options: Vec<ProductOptionInput>,
+    /// What is sold: one variant per combination of the options it sells,
+    /// 1 to 100. Left out, `price` and `stock` make the one variant of a
+    /// product without options.
+    #[graphql(default)]
+    pub variants: Vec<CreateProductVariantInput>,
+    /// For a product without options and without `variants`: the unit
+    /// price of its one variant, as a decimal string with at most two
+    /// decimal places, e.g. `"12.50"`. Must not be negative.
+    pub price: Option<Decimal>,
+    /// For a product without options and without `variants`: units
+    /// available of its one variant, 0 or more. Defaults to 0.
     #[graphql(default)]
     pub stock: i32,
 }
@@ -51,9 +64,14 @@ pub struct UpdateProductInput {
     pub images: MaybeUndefined<Vec<ImageInput>>,
     /// A new description; null removes it.
     pub description: MaybeUndefined<String>,
-    /// A new unit price, e.g. `"12.50"`. Null is `INVALID` (it is required).
+    /// A new unit price for the product's one variant, e.g. `"12.50"`;
+    /// `INVALID` for a product with several (change them with
+    /// `updateProductVariant`). Null is `INVALID` (it is required).
+    #[graphql(deprecation = "Prices live on variants: use `updateProductVariant`.")]
     pub price: MaybeUndefined<Decimal>,
-    /// A new stock level, 0 or more. Null is `INVALID` (it is required).
+    /// A new stock level for the product's one variant, 0 or more;
+    /// `INVALID` for a product with several. Null is `INVALID`.
+    #[graphql(deprecation = "Stock lives on variants: use `updateProductVariant`.")]
     pub stock: MaybeUndefined<i32>,
 }
 
@@ -65,8 +83,8 @@ pub struct NewProduct {
     pub handle: Option<Handle>,
     pub images: Vec<NewImage>,
     description: Option<String>,
-    price: i64,
-    stock: i32,
+    pub options: Vec<(String, Vec<String>)>,
+    pub variants: Vec<NewVariant>,
 }
 
 impl NewProduct {
@@ -89,23 +107,23 @@ impl NewProduct {
                 .map(|text| parse_description(text, &["input", "description"]))
                 .transpose(),
         );
-        let price = errors.check(parse_price(input.price, &["input", "price"]));
-        let stock = errors.check(parse_stock(input.stock, &["input", "stock"]));
-        match (name, handle, images, description, price, stock) {
+        let options = errors.check(parse_options(&input.options, &["input", "options"]));
+        let variants = errors.check_all(parse_variants(&input));
+        match (name, handle, images, description, options, variants) {
             (
                 Some(name),
                 Some(handle),
                 Some(images),
                 Some(description),
-                Some(price),
-                Some(stock),
+                Some(options),
+                Some(variants),
             ) => Ok(NewProduct {
                 name,
                 handle,
                 images,
                 description: description.flatten(),
-                price,
-                stock,
+                options,
+                variants,
             }),
             _ => Err(errors.into()),
         }
@@ -118,14 +136,22 @@ impl NewProduct {
     }
 
     /// The row to insert, with its (free) handle.
-    pub fn into_row(self, handle: Handle) -> product::ActiveModel {
+    /// (Its price and stock sum up its variants, as
+    /// [`super::variant::write::refresh_product`] keeps them.)
+    pub fn into_row(&self, handle: Handle) -> product::ActiveModel {
         let now = Utc::now();
+        let lowest = self.variants.iter().map(|variant| variant.price).min();
+        let units = self
+            .variants
+            .iter()
+            .map(|variant| i64::from(variant.stock))
+            .sum();
         product::ActiveModel {
-            name: Set(self.name.into()),
+            name: Set(self.name.as_ref().to_owned()),
             handle: Set(handle.into()),
-            description: Set(self.description),
-            price: Set(self.price),
-            stock: Set(self.stock),
+            description: Set(self.description.clone()),
+            price: Set(lowest.unwrap_or(0)),
+            stock: Set(units),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -142,8 +168,9 @@ pub struct ProductChanges {
     pub images: Option<Vec<NewImage>>,
     /// `Some(None)` removes the description.
     description: Option<Option<String>>,
-    price: Option<i64>,
-    stock: Option<i32>,
+    /// The only variant's new price and stock (deprecated fields).
+    pub price: Option<i64>,
+    pub stock: Option<i32>,
 }
 
 impl ProductChanges {
@@ -190,13 +217,60 @@ impl ProductChanges {
         if let Some(description) = self.description {
             row.description = Set(description);
         }
-        if let Some(price) = self.price {
-            row.price = Set(price);
-        }
-        if let Some(stock) = self.stock {
-            row.stock = Set(stock);
-        }
         row.updated_at = Set(Utc::now());
+    }
+}
+
+/// A new product's variants: those given, or the one `price` and `stock`
+/// make; each checked under `input.variants.<i>`.
+fn parse_variants(input: &CreateProductInput) -> Result<Vec<NewVariant>, Vec<UserError>> {
+    use super::variant::input::MAX_VARIANTS;
+    if input.variants.is_empty() {
+        if !input.options.is_empty() {
+            return Err(vec![UserError::invalid(
+                &["input", "variants"],
+                "A product with options needs its variants: one per combination it sells",
+            )]);
+        }
+        let price = match input.price {
+            Some(price) => parse_price(price, &["input", "price"]),
+            None => Err(UserError::invalid(
+                &["input", "price"],
+                "Give a price (or `variants`)",
+            )),
+        };
+        let stock = parse_stock(input.stock, &["input", "stock"]);
+        return match (price, stock) {
+            (Ok(price), Ok(stock)) => Ok(vec![NewVariant::default_of(price, stock)]),
+            (price, stock) => Err(price.err().into_iter().chain(stock.err()).collect()),
+        };
+    }
+    if input.price.is_some() || input.stock != 0 {
+        return Err(vec![UserError::invalid(
+            &["input", "price"],
+            "Give prices and stock on the variants, not on the product",
+        )]);
+    }
+    if input.variants.len() > MAX_VARIANTS {
+        return Err(vec![UserError::new(
+            &["input", "variants"],
+            crate::error::UserErrorCode::TooMany,
+            format!("A product has at most {MAX_VARIANTS} variants"),
+        )]);
+    }
+    let mut variants = Vec::with_capacity(input.variants.len());
+    let mut errors = Vec::new();
+    for (index, variant) in input.variants.iter().enumerate() {
+        let field = ["input".to_owned(), "variants".to_owned(), index.to_string()];
+        match NewVariant::parse(variant, &field) {
+            Ok(variant) => variants.push(variant),
+            Err(mut bad) => errors.append(&mut bad),
+        }
+    }
+    if errors.is_empty() {
+        Ok(variants)
+    } else {
+        Err(errors)
     }
 }
 

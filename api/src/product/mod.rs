@@ -13,6 +13,7 @@ mod mutation;
 mod query;
 mod subscription;
 mod types;
+pub mod variant;
 
 pub use filter::{ProductFilter, ProductOrder};
 pub use image::{Image, ImageInput};
@@ -20,4 +21,5 @@ pub use input::{CreateProductInput, UpdateProductInput};
 pub use mutation::ProductMutation;
 pub use query::{ProductConnection, ProductQuery, ProductStats};
 pub use subscription::ProductSubscription;
-pub use types::Product;
+pub use types::{Product, ProductVariant};
+pub use variant::VariantMutation;

@@ -1,13 +1,17 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::{cart_product, image, product};
+use chrono::Utc;
+use entity::{cart_line, image, product, product_variant};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
 
 use super::handle::free_handle;
 use super::image::NewImage;
 use super::input::{CreateProductInput, NewProduct, ProductChanges, UpdateProductInput};
 use super::types::Product;
+use super::variant::write::{carts_holding, insert_options, insert_variant, refresh_product};
 use crate::auth;
 use crate::error::{
     ApiResult, MutationError, UserError, into_payload, not_found_if_not_updated,
@@ -77,7 +81,12 @@ impl ProductMutation {
     ) -> ApiResult<UpdateProductPayload> {
         auth::viewer(ctx).require_admin()?;
         let key = ids::decode_as(&id, NodeKind::Product, "id")?;
-        let changed = |product: &product::Model| vec![Event::Product(product.id)];
+        let changed = |(product, carts): &(product::Model, Vec<i64>)| {
+            let carts = carts.iter().map(|cart| Event::Cart(*cart));
+            std::iter::once(Event::Product(product.id))
+                .chain(carts)
+                .collect()
+        };
         let outcome = async {
             let changes = ProductChanges::parse(input)?;
             write(ctx, async |txn| update(txn, key, changes).await, changed).await
@@ -85,7 +94,7 @@ impl ProductMutation {
         .await;
         let (product, user_errors) = into_payload(outcome)?;
         Ok(UpdateProductPayload {
-            product: product.map(Product),
+            product: product.map(|(product, _)| Product(product)),
             user_errors,
         })
     }
@@ -118,11 +127,12 @@ impl ProductMutation {
 const HANDLE_TAKEN: &str = "Another product has this handle";
 
 /// Inserts a product with its handle (the one asked for, or a free one
-/// made from its name) and its images.
+/// made from its name), its images, options and variants.
 async fn insert(
     db: &impl ConnectionTrait,
     mut product: NewProduct,
 ) -> Result<product::Model, MutationError> {
+    let now = Utc::now();
     let handle = match product.handle.take() {
         Some(handle) => handle,
         None => {
@@ -137,6 +147,16 @@ async fn insert(
         .await
         .map_err(|err| taken_on_unique_violation(err, &["input", "handle"], HANDLE_TAKEN))?;
     replace_images(db, row.id, images).await?;
+    let mut options = insert_options(db, row.id, std::mem::take(&mut product.options)).await?;
+    for (index, variant) in std::mem::take(&mut product.variants)
+        .into_iter()
+        .enumerate()
+    {
+        let field = ["input".to_owned(), "variants".to_owned(), index.to_string()];
+        insert_variant(db, row.id, &mut options, variant, &field, false, now).await?;
+    }
+    // A variant's picture may have added an image; the row stays as
+    // inserted (its price and stock were computed from the variants).
     Ok(row)
 }
 
@@ -161,13 +181,31 @@ async fn replace_images(
     Ok(())
 }
 
-/// Deletes a product (its cart lines go by ON DELETE CASCADE) and returns
-/// the carts that held it.
+/// Deletes a product (its variants and their cart lines go by ON DELETE
+/// CASCADE) and returns the carts that held it. Its variants are locked
+/// first, in id order, as checkout locks them: the cascade would otherwise
+/// take them after the product, the other way round, and a checkout of
+/// one of them would deadlock with it (PostgreSQL; SQLite's writers take
+/// turns).
 async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, MutationError> {
-    let carts: Vec<i64> = cart_product::Entity::find()
+    let _locked: Vec<i64> = product_variant::Entity::find()
         .select_only()
-        .column(cart_product::Column::CartId)
-        .filter(cart_product::Column::ProductId.eq(key))
+        .column(product_variant::Column::Id)
+        .filter(product_variant::Column::ProductId.eq(key))
+        .order_by_asc(product_variant::Column::Id)
+        .lock_exclusive()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let carts: Vec<i64> = cart_line::Entity::find()
+        .select_only()
+        .column(cart_line::Column::CartId)
+        .distinct()
+        .join(
+            JoinType::InnerJoin,
+            cart_line::Relation::ProductVariant.def(),
+        )
+        .filter(product_variant::Column::ProductId.eq(key))
         .into_tuple()
         .all(db)
         .await?;
@@ -178,11 +216,20 @@ async fn delete(db: &impl ConnectionTrait, key: i64) -> Result<Vec<i64>, Mutatio
     Ok(carts)
 }
 
+/// Updates a product; the deprecated `price` and `stock` change its one
+/// variant first (variants are locked before their product, as checkout
+/// locks them). Returns the product and the carts to tell of a new price.
 async fn update(
     db: &impl ConnectionTrait,
     key: i64,
     mut changes: ProductChanges,
-) -> Result<product::Model, MutationError> {
+) -> Result<(product::Model, Vec<i64>), MutationError> {
+    let (price, stock) = (changes.price.take(), changes.stock.take());
+    let carts = if price.is_some() || stock.is_some() {
+        update_only_variant(db, key, price, stock).await?
+    } else {
+        Vec::new()
+    };
     let Some(current) = product::Entity::find_by_id(key).one(db).await? else {
         return Err(UserError::not_found(&["id"], "Product").into());
     };
@@ -196,5 +243,52 @@ async fn update(
     if let Some(images) = images {
         replace_images(db, key, images).await?;
     }
-    Ok(updated)
+    if price.is_none() && stock.is_none() {
+        return Ok((updated, carts));
+    }
+    let refreshed = refresh_product(db, key, updated.updated_at)
+        .await?
+        .ok_or_else(|| UserError::not_found(&["id"], "Product"))?;
+    Ok((refreshed, carts))
+}
+
+/// Sets the price and stock of a product's only variant; `INVALID` when it
+/// has several. Returns the carts holding it when its price changed.
+async fn update_only_variant(
+    db: &impl ConnectionTrait,
+    key: i64,
+    price: Option<i64>,
+    stock: Option<i32>,
+) -> Result<Vec<i64>, MutationError> {
+    let variants = product_variant::Entity::find()
+        .filter(product_variant::Column::ProductId.eq(key))
+        .limit(2)
+        .all(db)
+        .await?;
+    let [only] = variants.as_slice() else {
+        if variants.is_empty() {
+            return Err(UserError::not_found(&["id"], "Product").into());
+        }
+        let field = if price.is_some() { "price" } else { "stock" };
+        return Err(UserError::invalid(
+            &["input", field],
+            "The product has several variants: change each with `updateProductVariant`",
+        )
+        .into());
+    };
+    let mut update = product_variant::Entity::update_many()
+        .col_expr(product_variant::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(product_variant::Column::Id.eq(only.id));
+    if let Some(price) = price {
+        update = update.col_expr(product_variant::Column::Price, Expr::value(price));
+    }
+    if let Some(stock) = stock {
+        update = update.col_expr(product_variant::Column::Stock, Expr::value(stock));
+    }
+    update.exec(db).await?;
+    if price.is_some_and(|price| price != only.price) {
+        Ok(carts_holding(db, only.id).await?)
+    } else {
+        Ok(Vec::new())
+    }
 }

@@ -3,12 +3,16 @@
 //! their fields return, so the types may point at each other while the
 //! files do not.
 
-use entity::{collection_product, image, product};
+use entity::{collection_product, image, product, product_variant};
 
 /// A product as the API shows it; wraps the table row so that a new column
 /// never becomes public API by accident.
 #[derive(Debug, Clone)]
 pub struct Product(pub product::Model);
+
+/// A variant as the API shows it: what a cart holds and an order sells.
+#[derive(Debug, Clone)]
+pub struct ProductVariant(pub product_variant::Model);
 
 impl crate::store::pagination::Keyed for product::Model {
     fn key(&self) -> i64 {

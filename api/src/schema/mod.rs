@@ -26,7 +26,7 @@ use crate::execute::extension::PipelineExtension;
 use crate::execute::limits::{Limits, MAX_DIRECTIVES};
 use crate::money::Currency;
 use crate::order::{OrderMutation, OrderQuery, OrderSubscription};
-use crate::product::{ProductMutation, ProductQuery, ProductSubscription};
+use crate::product::{ProductMutation, ProductQuery, ProductSubscription, VariantMutation};
 use crate::shipping::{ShippingMutation, ShippingQuery};
 use crate::store::events::Events;
 use crate::tax::{TaxMutation, TaxQuery};
@@ -54,6 +54,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     AccountMutation,
     ProductMutation,
+    VariantMutation,
     CollectionMutation,
     CustomerMutation,
     AddressMutation,

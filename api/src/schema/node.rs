@@ -15,7 +15,7 @@ use crate::customer::Customer;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeKind};
 use crate::order::{self, Order};
-use crate::product::Product;
+use crate::product::{Product, ProductVariant};
 use crate::store::pagination::MAX_PAGE_SIZE;
 
 /// An object with a global ID, which `node(id:)` can fetch.
@@ -27,6 +27,7 @@ pub enum Node {
     Cart(Cart),
     Order(Order),
     Collection(Collection),
+    ProductVariant(ProductVariant),
 }
 
 #[derive(Default)]
@@ -79,6 +80,12 @@ impl NodeQuery {
                 .load_one(key)
                 .await?
                 .map(|row| Node::Collection(Collection(row))),
+            (NodeKind::ProductVariant, key) => loaders
+                .product
+                .variant_by_id
+                .load_one(key)
+                .await?
+                .map(|row| Node::ProductVariant(ProductVariant(row))),
         })
     }
 
@@ -107,7 +114,7 @@ impl NodeQuery {
         let loaders = ctx.shared::<Arc<Loaders>>()?;
         let viewer = auth::viewer(ctx);
         let cart_access = CartAccess::of(ctx);
-        let (products, customers, carts, orders, collections) = futures_util::try_join!(
+        let (products, customers, carts, orders, collections, variants) = futures_util::try_join!(
             loaders.product.by_id.load_many(of_kind(NodeKind::Product)),
             loaders
                 .customer
@@ -119,6 +126,10 @@ impl NodeQuery {
                 .collection
                 .by_id
                 .load_many(of_kind(NodeKind::Collection)),
+            loaders
+                .product
+                .variant_by_id
+                .load_many(of_kind(NodeKind::ProductVariant)),
         )?;
         Ok(ids
             .iter()
@@ -146,6 +157,10 @@ impl NodeQuery {
                     .get(key)
                     .cloned()
                     .map(|row| Node::Collection(Collection(row))),
+                NodeKind::ProductVariant => variants
+                    .get(key)
+                    .cloned()
+                    .map(|row| Node::ProductVariant(ProductVariant(row))),
             })
             .collect())
     }

@@ -120,7 +120,7 @@ impl Scale {
 /// Seeds `db` (migrated) with the dataset; the same seed gives the same rows
 /// on both engines.
 async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
-    use entity::{cart, cart_product, customer, order, order_line, product};
+    use entity::{cart, cart_line, customer, order, order_line, product, product_variant};
     use sea_orm::ActiveValue::NotSet;
     let mut rng = fastrand::Rng::with_seed(20261123);
     let epoch = Utc
@@ -146,9 +146,29 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
             handle: Set(format!("item-{id}")),
             description: Set(Some(format!("Item {id} of the benchmark catalogue."))),
             price: Set(rng.i64(100..100_000)),
-            stock: Set(rng.i32(100_000..200_000)),
+            stock: Set(rng.i64(100_000..200_000)),
             created_at: Set(at(id)),
             updated_at: Set(at(id)),
+        })
+        .collect();
+    // Each product has its one "Default Title" variant, with the same id.
+    let variants: Vec<product_variant::ActiveModel> = products
+        .iter()
+        .map(|product| {
+            let stock = product.stock.clone().unwrap();
+            product_variant::ActiveModel {
+                id: product.id.clone(),
+                product_id: product.id.clone(),
+                title: Set("Default Title".into()),
+                sku: Set(None),
+                price: product.price.clone(),
+                compare_at_price: Set(None),
+                stock: Set(i32::try_from(stock).unwrap_or(i32::MAX)),
+                image_id: Set(None),
+                option_key: Set(String::new()),
+                created_at: product.created_at.clone(),
+                updated_at: product.updated_at.clone(),
+            }
         })
         .collect();
     let customers: Vec<customer::ActiveModel> = (1..=scale.customers)
@@ -181,15 +201,11 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
         while chosen.len() < count {
             chosen.insert(rng.i64(1..=carted_products));
         }
-        lines.extend(
-            chosen
-                .into_iter()
-                .map(|product_id| cart_product::ActiveModel {
-                    cart_id: Set(id),
-                    product_id: Set(product_id),
-                    quantity: Set(rng.i32(1..=3)),
-                }),
-        );
+        lines.extend(chosen.into_iter().map(|product_id| cart_line::ActiveModel {
+            cart_id: Set(id),
+            variant_id: Set(product_id),
+            quantity: Set(rng.i32(1..=3)),
+        }));
     }
     // Each customer's order history: 25 orders of 1 to 5 lines.
     let mut orders = Vec::new();
@@ -209,6 +225,10 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
                     order_id: Set(id),
                     product_id: Set(Some(product_id)),
                     product_name: Set(format!("Item {product_id}")),
+                    variant_id: Set(Some(product_id)),
+                    sku: Set(None),
+                    variant_title: Set("Default Title".into()),
+                    selected_options: Set("[]".into()),
                     unit_price: Set(price),
                     quantity: Set(quantity),
                     line_total: Set(price * i64::from(quantity)),
@@ -229,13 +249,21 @@ async fn seed(db: &DatabaseConnection, scale: &Scale) -> Result<()> {
         }
     }
     insert_all(db, products).await?;
+    insert_all(db, variants).await?;
     insert_all(db, customers).await?;
     insert_all(db, carts).await?;
     insert_all(db, lines).await?;
     insert_all(db, orders).await?;
     insert_all(db, order_lines).await?;
     if db.get_database_backend() == DbBackend::Postgres {
-        for table in ["product", "customer", "cart", "\"order\"", "order_line"] {
+        for table in [
+            "product",
+            "product_variant",
+            "customer",
+            "cart",
+            "\"order\"",
+            "order_line",
+        ] {
             execute(db, &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")).await?;
         }
         execute(db, "ANALYZE").await?;
@@ -261,20 +289,20 @@ where
 /// shopgraph's `addCartLines` does for one line (touch the open cart, upsert
 /// the line, check stock), so the mutation scenario is the same work.
 const POSTGRAPHILE_ADD_CART_LINE: &str = r#"
-CREATE FUNCTION add_cart_line(cart_id bigint, product_id bigint, quantity integer)
-RETURNS cart_product LANGUAGE plpgsql VOLATILE AS $$
+CREATE FUNCTION add_cart_line(cart_id bigint, variant_id bigint, quantity integer)
+RETURNS cart_line LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
-  line cart_product;
+  line cart_line;
   available integer;
 BEGIN
   UPDATE cart SET updated_at = now() WHERE id = add_cart_line.cart_id AND checked_out_at IS NULL;
   IF NOT FOUND THEN RAISE EXCEPTION 'the cart is not open'; END IF;
-  SELECT stock INTO available FROM product WHERE id = add_cart_line.product_id;
-  IF NOT FOUND THEN RAISE EXCEPTION 'no such product'; END IF;
-  INSERT INTO cart_product AS l (cart_id, product_id, quantity)
-  VALUES (add_cart_line.cart_id, add_cart_line.product_id, add_cart_line.quantity)
-  ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = l.quantity + excluded.quantity
+  SELECT stock INTO available FROM product_variant WHERE id = add_cart_line.variant_id;
+  IF NOT FOUND THEN RAISE EXCEPTION 'no such variant'; END IF;
+  INSERT INTO cart_line AS l (cart_id, variant_id, quantity)
+  VALUES (add_cart_line.cart_id, add_cart_line.variant_id, add_cart_line.quantity)
+  ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = l.quantity + excluded.quantity
   RETURNING * INTO line;
   IF line.quantity > available THEN RAISE EXCEPTION 'not enough stock'; END IF;
   RETURN line;
@@ -647,7 +675,7 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Option<Request> {
             vary: Vary::RandomId(customers()),
         },
         (Kind::PostGraphile, Scenario::AddCartLines) => Request {
-            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { addCartLine(input: { cartId: $cartId, productId: $productId, quantity: 1 }) { result { cartId productId quantity } } }",
+            document: "mutation AddCartLines($cartId: BigInt!, $productId: BigInt!) { addCartLine(input: { cartId: $cartId, variantId: $productId, quantity: 1 }) { result { cartId variantId quantity } } }",
             vary: fresh_pair(),
         },
         (Kind::Seaography, Scenario::Products) => Request {
@@ -667,7 +695,7 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Option<Request> {
             vary: Vary::RandomId(customers()),
         },
         (Kind::Seaography, Scenario::AddCartLines) => Request {
-            document: "mutation AddCartLines($cartId: Int!, $productId: Int!) { cartProductCreateOne(data: { cartId: $cartId, productId: $productId, quantity: 1 }) { cartId productId quantity } }",
+            document: "mutation AddCartLines($cartId: Int!, $productId: Int!) { cartLineCreateOne(data: { cartId: $cartId, variantId: $productId, quantity: 1 }) { cartId variantId quantity } }",
             vary: fresh_pair(),
         },
         (Kind::Shopgraph | Kind::Limit, Scenario::OrderHistory) => Request {
@@ -1736,7 +1764,7 @@ async fn main() -> Result<()> {
     )
     .await?;
     execute(&seed_db, POSTGRAPHILE_ADD_CART_LINE).await?;
-    let lines = scalar_i64(&seed_db, "SELECT count(*) FROM cart_product").await? as usize;
+    let lines = scalar_i64(&seed_db, "SELECT count(*) FROM cart_line").await? as usize;
     let pg_version = {
         let row = seed_db
             .query_one_raw(Statement::from_string(

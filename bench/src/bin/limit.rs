@@ -130,7 +130,7 @@ async fn product_by_id(pool: &PgPool, id: i64) -> Answer {
 /// batches them.
 async fn lines_of(pool: &PgPool, cart_ids: &[i64]) -> Result<HashMap<i64, Vec<Value>>, Failure> {
     let lines = sqlx::query(
-        "SELECT cart_id, product_id, quantity FROM cart_product WHERE cart_id = ANY($1) ORDER BY cart_id, product_id",
+        "SELECT cart_id, variant_id AS product_id, quantity FROM cart_line WHERE cart_id = ANY($1) ORDER BY cart_id, variant_id",
     )
     .bind(cart_ids)
     .fetch_all(pool)
@@ -302,8 +302,8 @@ async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
         return Err(Failure("no such product".into()));
     };
     let quantity: i32 = sqlx::query_scalar(
-        "INSERT INTO cart_product (cart_id, product_id, quantity) VALUES ($1, $2, 1)
-         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_product.quantity + excluded.quantity
+        "INSERT INTO cart_line (cart_id, variant_id, quantity) VALUES ($1, $2, 1)
+         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = cart_line.quantity + excluded.quantity
          RETURNING quantity",
     )
     .bind(cart_id)
@@ -346,7 +346,7 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
         return Err(Failure("the cart is not open".into()));
     };
     let lines: Vec<(i64, i32)> = sqlx::query_as(
-        "SELECT product_id, quantity FROM cart_product WHERE cart_id = $1 ORDER BY product_id",
+        "SELECT variant_id AS product_id, quantity FROM cart_line WHERE cart_id = $1 ORDER BY variant_id",
     )
     .bind(cart_id)
     .fetch_all(&mut *txn)

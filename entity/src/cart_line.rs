@@ -1,15 +1,16 @@
-//! A cart line: the join of `cart` and `product`, carrying the quantity.
-//! The primary key (cart_id, product_id) keeps one line per product per cart.
+//! A cart line: the join of `cart` and `product_variant`, carrying the
+//! quantity. The primary key (cart_id, variant_id) keeps one line per
+//! variant per cart.
 
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "cart_product")]
+#[sea_orm(table_name = "cart_line")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub cart_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub product_id: i64,
+    pub variant_id: i64,
     pub quantity: i32,
 }
 
@@ -24,13 +25,13 @@ pub enum Relation {
     )]
     Cart,
     #[sea_orm(
-        belongs_to = "super::product::Entity",
-        from = "Column::ProductId",
-        to = "super::product::Column::Id",
+        belongs_to = "super::product_variant::Entity",
+        from = "Column::VariantId",
+        to = "super::product_variant::Column::Id",
         on_update = "Cascade",
         on_delete = "Cascade"
     )]
-    Product,
+    ProductVariant,
 }
 
 impl Related<super::cart::Entity> for Entity {
@@ -39,9 +40,9 @@ impl Related<super::cart::Entity> for Entity {
     }
 }
 
-impl Related<super::product::Entity> for Entity {
+impl Related<super::product_variant::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::Product.def()
+        Relation::ProductVariant.def()
     }
 }
 
