@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use entity::{cart, product};
+use entity::{cart, product, product_variant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -96,8 +96,15 @@ impl Sale {
 /// Restores the sale's stock and gives each buyer a fresh cart; returns
 /// the carts, by buyer, and the last order placed before the burst.
 async fn prepare(db: &DatabaseConnection, plan: Plan) -> Result<(Vec<i64>, i64)> {
+    // Each benchmark product has one variant, which holds the stock; the
+    // product's total follows it.
+    product_variant::Entity::update_many()
+        .col_expr(product_variant::Column::Stock, Expr::value(plan.stock))
+        .filter(product_variant::Column::ProductId.lte(plan.hot_products))
+        .exec(db)
+        .await?;
     product::Entity::update_many()
-        .col_expr(product::Column::Stock, Expr::value(plan.stock))
+        .col_expr(product::Column::Stock, Expr::value(i64::from(plan.stock)))
         .filter(product::Column::Id.lte(plan.hot_products))
         .exec(db)
         .await?;
@@ -137,7 +144,8 @@ async fn oversold(db: &DatabaseConnection, plan: Plan, before: i64) -> Result<i6
                 db.get_database_backend(),
                 format!(
                     r#"SELECT COALESCE(SUM(order_line.quantity), 0) AS sold,
-                              (SELECT stock FROM product WHERE id = {id}) AS stock
+                              (SELECT stock FROM product_variant WHERE product_id = {id}) AS stock,
+                              (SELECT stock FROM product WHERE id = {id}) AS total
                        FROM order_line JOIN "order" ON "order".id = order_line.order_id
                        WHERE "order".id > {before} AND order_line.product_id = {id}"#
                 ),
@@ -146,10 +154,11 @@ async fn oversold(db: &DatabaseConnection, plan: Plan, before: i64) -> Result<i6
             .context("a row")?;
         let sold: i64 = row.try_get("", "sold")?;
         let stock: i32 = row.try_get("", "stock")?;
+        let total: i64 = row.try_get("", "total")?;
         let had = i64::from(plan.stock);
         anyhow::ensure!(
-            i64::from(stock) == had - sold,
-            "product {id}: {sold} sold of {had}, but {stock} left"
+            i64::from(stock) == had - sold && total == i64::from(stock),
+            "product {id}: {sold} sold of {had}, but {stock} left ({total} in the product's total)"
         );
         beyond += (sold - had).max(0);
     }

@@ -48,4 +48,5 @@ mod spec;
 mod subscriptions;
 mod trusted;
 mod typescript;
+mod variants;
 mod writes;

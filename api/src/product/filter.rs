@@ -1,15 +1,31 @@
 //! How `products` lists are filtered and ordered.
 
 use async_graphql::{Enum, ID, InputObject};
-use entity::{collection_product, product};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use entity::{
+    collection_product, product, product_option, product_option_value, product_variant,
+    product_variant_value,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
+use super::variant::options::SelectedOptionInput;
 use crate::error::{ApiError, ApiResult};
 use crate::ids::NodeKind;
 use crate::money::{self, Decimal};
 use crate::store::filter::{self, FilterInput, Predicate};
 use crate::store::pagination::{Order, OrderDirection, SortColumn};
+
+/// Most option values one filter names.
+pub const MAX_OPTION_VALUES_IN_FILTER: usize = 100;
+
+/// Bounds on a price, both included; either may be left out.
+#[derive(InputObject, Debug, Clone, Copy, Default)]
+pub struct PriceRangeInput {
+    /// The lowest price, e.g. `"10.00"`.
+    pub min: Option<Decimal>,
+    /// The highest price, e.g. `"49.99"`.
+    pub max: Option<Decimal>,
+}
 
 /// Which products to list. Every field given must hold; `and`, `or` and
 /// `not` combine further filters (at most 5 deep, 50 conditions in all).
@@ -20,15 +36,27 @@ pub struct ProductFilter {
     /// Only products whose name contains this text, ignoring case
     /// (on SQLite, case is ignored for ASCII letters only).
     pub name_contains: Option<String>,
-    /// Only products that cost at least this much.
+    /// Only products whose lowest variant price is at least this much.
     pub min_price: Option<Decimal>,
-    /// Only products that cost at most this much.
+    /// Only products whose lowest variant price is at most this much.
     pub max_price: Option<Decimal>,
-    /// `true`: only products with stock left; `false`: only sold-out ones.
+    /// `true`: only products with stock left (in any variant); `false`: only
+    /// sold-out ones.
     pub in_stock: Option<bool>,
     /// Only products in at least one of these collections (their IDs
     /// count towards the filter's 1,000).
     pub collection_ids: Option<Vec<ID>>,
+    /// Only products with a variant of one of these values, for each option
+    /// named (values of one option are alternatives; different options must
+    /// all match): `[{ name: "Size", value: "M" }, { name: "Size", value:
+    /// "L" }, { name: "Color", value: "Black" }]` is (M or L) and Black. At
+    /// most 100.
+    pub option_values: Option<Vec<SelectedOptionInput>>,
+    /// Only products with a variant whose price is within these bounds.
+    pub price_range: Option<PriceRangeInput>,
+    /// `true`: only products with a variant in stock; `false`: only sold-out
+    /// ones.
+    pub available_for_sale: Option<bool>,
     /// Only products that match every one of these filters.
     pub and: Option<Vec<ProductFilter>>,
     /// Only products that match at least one of these filters (an empty
@@ -47,6 +75,9 @@ pub enum ProductCondition {
     MaxPrice(i64),
     InStock(bool),
     InCollections(Vec<i64>),
+    /// (option name, its accepted values), one entry per option named.
+    OptionValues(Vec<(String, Vec<String>)>),
+    VariantPrice(Option<i64>, Option<i64>),
 }
 
 /// A checked product filter.
@@ -85,6 +116,36 @@ impl FilterInput for ProductFilter {
             let keys = filter::keys(ids, NodeKind::Collection, "collectionIds")?;
             conditions.push(ProductCondition::InCollections(keys));
         }
+        if let Some(values) = &self.option_values {
+            if values.len() > MAX_OPTION_VALUES_IN_FILTER {
+                return Err(ApiError::bad_input(format!(
+                    "`optionValues` may name at most {MAX_OPTION_VALUES_IN_FILTER} values"
+                )));
+            }
+            let mut per_option: Vec<(String, Vec<String>)> = Vec::new();
+            for value in values {
+                let (name, value) = (value.name.trim().to_owned(), value.value.trim().to_owned());
+                match per_option.iter_mut().find(|(known, _)| *known == name) {
+                    Some((_, accepted)) => accepted.push(value),
+                    None => per_option.push((name, vec![value])),
+                }
+            }
+            conditions.push(ProductCondition::OptionValues(per_option));
+        }
+        if let Some(range) = self.price_range {
+            let min = range
+                .min
+                .map(|min| price(min, "priceRange.min"))
+                .transpose()?;
+            let max = range
+                .max
+                .map(|max| price(max, "priceRange.max"))
+                .transpose()?;
+            conditions.push(ProductCondition::VariantPrice(min, max));
+        }
+        if let Some(available) = self.available_for_sale {
+            conditions.push(ProductCondition::InStock(available));
+        }
         Ok(())
     }
 
@@ -110,8 +171,71 @@ impl ProductCondition {
                     .and_where(collection_product::Column::CollectionId.is_in(ids.iter().copied()))
                     .to_owned(),
             ),
+            ProductCondition::OptionValues(per_option) => {
+                let mut all = Expr::value(true);
+                for (name, values) in per_option {
+                    all = all.and(Column::Id.in_subquery(with_option_value(name, values)));
+                }
+                all
+            }
+            ProductCondition::VariantPrice(min, max) => {
+                let mut variants = Query::select();
+                variants
+                    .column(product_variant::Column::ProductId)
+                    .from(product_variant::Entity);
+                if let Some(min) = min {
+                    variants.and_where(product_variant::Column::Price.gte(*min));
+                }
+                if let Some(max) = max {
+                    variants.and_where(product_variant::Column::Price.lte(*max));
+                }
+                Column::Id.in_subquery(variants.to_owned())
+            }
         }
     }
+}
+
+/// The products with a variant that takes one of `values` of the option
+/// `name`.
+fn with_option_value(name: &str, values: &[String]) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column((product_variant::Entity, product_variant::Column::ProductId))
+        .from(product_variant::Entity)
+        .inner_join(
+            product_variant_value::Entity,
+            Expr::col((
+                product_variant_value::Entity,
+                product_variant_value::Column::VariantId,
+            ))
+            .equals((product_variant::Entity, product_variant::Column::Id)),
+        )
+        .inner_join(
+            product_option_value::Entity,
+            Expr::col((
+                product_option_value::Entity,
+                product_option_value::Column::Id,
+            ))
+            .equals((
+                product_variant_value::Entity,
+                product_variant_value::Column::OptionValueId,
+            )),
+        )
+        .inner_join(
+            product_option::Entity,
+            Expr::col((product_option::Entity, product_option::Column::Id)).equals((
+                product_option_value::Entity,
+                product_option_value::Column::OptionId,
+            )),
+        )
+        .and_where(Expr::col((product_option::Entity, product_option::Column::Name)).eq(name))
+        .and_where(
+            Expr::col((
+                product_option_value::Entity,
+                product_option_value::Column::Value,
+            ))
+            .is_in(values.iter().map(String::as_str)),
+        )
+        .to_owned()
 }
 
 /// Checks an optional filter.
@@ -147,9 +271,9 @@ pub struct ProductOrder {
 pub enum ProductOrderField {
     /// By name, in the database's collation (byte order on SQLite).
     Name,
-    /// By price.
+    /// By the lowest variant price.
     Price,
-    /// By units in stock.
+    /// By units in stock, over all variants.
     Stock,
     /// By creation time.
     CreatedAt,
