@@ -232,6 +232,30 @@ assert.deepEqual(loggedIn.data?.logIn.cart?.lines.map((line) => [line.product.na
 assert(loggedIn.data?.logIn.token);
 token = loggedIn.data.logIn.token;
 
+// A product in sizes: the shopper buys the variant they pick, and the
+// cart line's variant is normalised in the cache under its own ID.
+const tee = (
+  await staffRequest(CreateProductDocument, {
+    input: {
+      name: `Apollo tee ${suffix}`,
+      options: [{ name: 'Size', values: ['S', 'M'] }],
+      variants: [
+        { price: '20.00', stock: 5, selectedOptions: [{ name: 'Size', value: 'S' }] },
+        { price: '22.00', stock: 5, selectedOptions: [{ name: 'Size', value: 'M' }] },
+      ],
+    },
+  })
+).createProduct.product;
+const medium = tee?.variants.nodes.find((variant) => variant.title === 'M');
+assert(medium, 'the M variant');
+const withTee = await device.mutate({ mutation: AddToCartDocument, variables: { cartId: openCart, lines: [{ variantId: medium.id, quantity: 1 }] } });
+assert.deepEqual(withTee.data?.addCartLines.userErrors, []);
+const teeLine = withTee.data?.addCartLines.cart?.lines.find((line) => line.variant.id === medium.id);
+assert.equal(teeLine?.variant.title, 'M');
+assert.equal(teeLine?.cost.amount, '22.00');
+const cached = device.cache.extract() as Record<string, { title?: string }>;
+assert.equal(cached[`ProductVariant:${medium.id}`]?.title, 'M', 'the variant is normalised by its ID');
+
 // The counter is real: without the `lines` policy, removing a line makes
 // Apollo warn ("Cache data may be lost when replacing the lines field of a
 // Cart object"), IDs or not. (Apollo warns once per field and process, so
