@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, engine_tests};
+use crate::support::ws::WsClient;
+use crate::support::{ADMIN_TOKEN, TestApp, engine_tests};
 
 const CREATE: &str = "mutation($input: CreateProductInput!) { createProduct(input: $input) {
   product { id handle stock price { amount } availableForSale options { name values }
@@ -252,6 +253,42 @@ engine_tests! {
         app.ok(DELETE_VARIANT, json!({ "id": black_s })).await;
         assert_eq!(read().await["node"]["lines"][0]["variant"], Value::Null, "a deleted variant reads as none");
         assert_eq!(read().await["node"]["lines"][0]["sku"], "TEE-S-B");
+    }
+
+    /// A variant's changes reach the product's subscribers; its new price
+    /// and its deletion reach the carts holding it, read after the change.
+    async fn variant_changes_reach_product_and_cart_subscribers(app) {
+        let product = create(&app, shirt()).await["product"].clone();
+        let black_s = variant_id(&product, "S / Black");
+        let customer = app.create_customer("w@example.com", "W").await;
+        let cart = app.create_cart(&customer, &[]).await;
+        app.ok(ADD, json!({ "cart": cart, "lines": [{ "variantId": black_s, "quantity": 2 }] })).await;
+        let mut socket = WsClient::connect(&app.url("/graphql"), Some(ADMIN_TOKEN)).await;
+        socket.subscribe("cart", "subscription($id: ID!) { cartUpdated(cartId: $id) { totalQuantity subtotal { amount } } }", json!({ "id": cart })).await;
+        socket.subscribe("product", "subscription($id: ID!) { productUpdated(productId: $id) { priceRange { minVariantPrice { amount } } variants { totalCount } } }", json!({ "id": product["id"] })).await;
+        app.wait_for_subscriptions(2).await;
+
+        let mut expect = async |changed: &str, wanted: &[(&str, Value)]| {
+            let mut heard = Vec::new();
+            while heard.len() < wanted.len() {
+                let message = socket.next_payload().await;
+                assert_eq!(message["type"], "next", "after {changed}: {message:#}");
+                heard.push((message["id"].as_str().unwrap().to_owned(), message["payload"]["data"].clone()));
+            }
+            heard.sort_by(|a, b| a.0.cmp(&b.0));
+            let wanted: Vec<(String, Value)> = wanted.iter().map(|(id, data)| ((*id).to_owned(), data.clone())).collect();
+            assert_eq!(heard, wanted, "after {changed}");
+        };
+        app.ok(UPDATE_VARIANT, json!({ "id": black_s, "input": { "price": "18.00" } })).await;
+        expect("a new price", &[
+            ("cart", json!({ "cartUpdated": { "totalQuantity": 2, "subtotal": { "amount": "36.00" } } })),
+            ("product", json!({ "productUpdated": { "priceRange": { "minVariantPrice": { "amount": "18.00" } }, "variants": { "totalCount": 3 } } })),
+        ]).await;
+        app.ok(DELETE_VARIANT, json!({ "id": black_s })).await;
+        expect("the variant's deletion", &[
+            ("cart", json!({ "cartUpdated": { "totalQuantity": 0, "subtotal": { "amount": "0.00" } } })),
+            ("product", json!({ "productUpdated": { "priceRange": { "minVariantPrice": { "amount": "21.00" } }, "variants": { "totalCount": 2 } } })),
+        ]).await;
     }
 
     /// Buyers racing for the last units of one variant never get more than

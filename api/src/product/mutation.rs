@@ -53,7 +53,12 @@ pub struct ProductMutation;
 
 #[Object]
 impl ProductMutation {
-    /// Adds a product to the catalogue. Staff only.
+    /// Adds a product to the catalogue, with its options and variants.
+    /// Staff only. (Charged per row it writes: the product, its images,
+    /// option values and variants.)
+    #[graphql(
+        complexity = "crate::execute::limits::ROW_WRITE * (1 + input.images.len() + input.options.iter().map(|option| 1 + option.values.len()).sum::<usize>() + 2 * input.variants.len().max(1)) + child_complexity"
+    )]
     async fn create_product(
         &self,
         ctx: &Context<'_>,
