@@ -19,7 +19,7 @@ use crate::ids::{self, NodeKind};
 use crate::money::{Currency, Money};
 use crate::store::children::ChildPage;
 use crate::store::pagination::{
-    BoxFuture, Order, OrderDirection, Page, SortColumn, TotalCount, connection,
+    BoxFuture, Order, OrderDirection, Page, Slice, SortColumn, TotalCount, connection,
 };
 use crate::timestamp::Timestamp;
 
@@ -182,15 +182,7 @@ impl Product {
     ) -> ApiResult<ProductVariantConnection> {
         let order = Order::by_id(product_variant::Column::Id);
         let page = Page::parse(order, first, after, last, before)?;
-        let slice = ctx
-            .shared::<Arc<ProductLoaders>>()?
-            .variants
-            .load_one(ChildPage {
-                parent: self.0.id,
-                page,
-            })
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no variants loaded for product {}", self.0.id))?;
+        let slice = self.variant_page(ctx, page).await?;
         Ok(ProductVariantConnection::new(
             Arc::unwrap_or_clone(slice),
             ProductVariant,
@@ -261,9 +253,24 @@ impl Product {
 
 impl Product {
     /// The product's first variant (it always has one).
-    async fn first_variant(&self, ctx: &Context<'_>) -> ApiResult<entity::product_variant::Model> {
+    async fn first_variant(&self, ctx: &Context<'_>) -> ApiResult<product_variant::Model> {
         let order = Order::by_id(product_variant::Column::Id);
         let page = Page::parse(order, Some(1), None, None, None)?;
+        let slice = self.variant_page(ctx, page).await?;
+        slice
+            .rows
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("product {} has no variant", self.0.id).into())
+    }
+
+    /// A page of the product's variants, batched with every other
+    /// product's of the request.
+    async fn variant_page(
+        &self,
+        ctx: &Context<'_>,
+        page: Page<product_variant::Column>,
+    ) -> ApiResult<Arc<Slice<product_variant::Model, product_variant::Column>>> {
         let slice = ctx
             .shared::<Arc<ProductLoaders>>()?
             .variants
@@ -272,9 +279,7 @@ impl Product {
                 page,
             })
             .await?;
-        slice
-            .and_then(|slice| slice.rows.first().cloned())
-            .ok_or_else(|| anyhow::anyhow!("product {} has no variant", self.0.id).into())
+        Ok(slice.ok_or_else(|| anyhow::anyhow!("no variants loaded for product {}", self.0.id))?)
     }
 }
 
