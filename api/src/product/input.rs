@@ -10,11 +10,11 @@ use sea_orm::ActiveValue::Set;
 
 use super::handle::Handle;
 use super::image::{ImageInput, NewImage, parse_images};
-use super::variant::input::{CreateProductVariantInput, NewVariant};
+use super::variant::input::{CreateProductVariantInput, NewVariant, parse_price, parse_stock};
 use super::variant::options::{ProductOptionInput, parse_options};
 use crate::error::{MutationError, UserError};
 use crate::input::{FieldErrors, Name, required};
-use crate::money::{self, Decimal};
+use crate::money::Decimal;
 
 /// The fields of a new product.
 #[derive(Debug, InputObject)]
@@ -276,9 +276,6 @@ fn parse_variants(input: &CreateProductInput) -> Result<Vec<NewVariant>, Vec<Use
 
 /// Longest accepted description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
-/// Largest accepted stock; keeps every cart quantity far from integer overflow.
-pub const MAX_STOCK: i32 = 1_000_000_000;
-
 /// A description: at most [`MAX_DESCRIPTION_CHARS`]; blank means none.
 pub fn parse_description(text: &str, field: &[&str]) -> Result<Option<String>, UserError> {
     let text = text.trim();
@@ -289,21 +286,4 @@ pub fn parse_description(text: &str, field: &[&str]) -> Result<Option<String>, U
         ));
     }
     Ok((!text.is_empty()).then(|| text.to_owned()))
-}
-
-/// A price in minor units from a decimal amount.
-pub fn parse_price(amount: money::Decimal, field: &[&str]) -> Result<i64, UserError> {
-    money::to_minor_units(amount).map_err(|err| UserError::invalid(field, format!("Price {err}")))
-}
-
-/// A stock level: 0 to [`MAX_STOCK`].
-pub fn parse_stock(stock: i32, field: &[&str]) -> Result<i32, UserError> {
-    match stock {
-        s if s < 0 => Err(UserError::invalid(field, "Stock must not be negative")),
-        s if s > MAX_STOCK => Err(UserError::invalid(
-            field,
-            format!("Stock must be at most {MAX_STOCK}"),
-        )),
-        s => Ok(s),
-    }
 }

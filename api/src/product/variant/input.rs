@@ -7,9 +7,8 @@ use async_graphql::{InputObject, MaybeUndefined};
 use super::options::{SelectedOptionInput, parse_selection};
 use crate::error::{MutationError, UserError};
 use crate::input::{FieldErrors, required};
-use crate::money::Decimal;
+use crate::money::{self, Decimal};
 use crate::product::image::NewImage;
-use crate::product::input::{parse_price, parse_stock};
 
 /// Longest SKU, in characters.
 pub const MAX_SKU_CHARS: usize = 255;
@@ -210,4 +209,24 @@ fn parse_sku(text: &str, field: &[String]) -> Result<String, UserError> {
 
 fn refs(path: &[String]) -> Vec<&str> {
     path.iter().map(String::as_str).collect()
+}
+
+/// Largest accepted stock; keeps every cart quantity far from integer overflow.
+pub const MAX_STOCK: i32 = 1_000_000_000;
+
+/// A price in minor units from a decimal amount.
+pub fn parse_price(amount: money::Decimal, field: &[&str]) -> Result<i64, UserError> {
+    money::to_minor_units(amount).map_err(|err| UserError::invalid(field, format!("Price {err}")))
+}
+
+/// A stock level: 0 to [`MAX_STOCK`].
+pub fn parse_stock(stock: i32, field: &[&str]) -> Result<i32, UserError> {
+    match stock {
+        s if s < 0 => Err(UserError::invalid(field, "Stock must not be negative")),
+        s if s > MAX_STOCK => Err(UserError::invalid(
+            field,
+            format!("Stock must be at most {MAX_STOCK}"),
+        )),
+        s => Ok(s),
+    }
 }
