@@ -221,18 +221,11 @@ impl Product {
     }
 
     /// The lowest and highest price of the product's variants.
-    async fn price_range(&self, ctx: &Context<'_>) -> ApiResult<ProductPriceRange> {
-        let currency = ctx.shared::<Currency>()?;
-        let max = ctx
-            .shared::<Arc<ProductLoaders>>()?
-            .max_price
-            .load_one(self.0.id)
-            .await?
-            .unwrap_or(self.0.price);
-        Ok(ProductPriceRange {
-            min_variant_price: Money::from_minor(self.0.price, currency),
-            max_variant_price: Money::from_minor(max, currency),
-        })
+    async fn price_range(&self) -> ProductPriceRange {
+        ProductPriceRange {
+            product_id: self.0.id,
+            min_minor: self.0.price,
+        }
     }
 
     /// Whether some variant has stock.

@@ -639,19 +639,19 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Option<Request> {
     };
     Some(match (kind, scenario) {
         (Kind::Shopgraph | Kind::Limit, Scenario::Products) => Request {
-            document: "query Products { products(first: 20) { nodes { id name price { amount currencyCode } stock } } }",
+            document: "query Products { products(first: 20) { nodes { id name priceRange { minVariantPrice { amount currencyCode } } availableForSale } } }",
             vary: Vary::Nothing,
         },
         (Kind::Shopgraph | Kind::Limit, Scenario::Product) => Request {
-            document: "query Product($id: ID!) { product(id: $id) { id name description price { amount currencyCode } stock } }",
+            document: "query Product($id: ID!) { product(id: $id) { id name description priceRange { minVariantPrice { amount currencyCode } } availableForSale } }",
             vary: Vary::RandomId(products()),
         },
         (Kind::Shopgraph | Kind::Limit, Scenario::Carts) => Request {
-            document: "query Carts { carts(first: 50) { nodes { id customer { id name } lines { quantity product { id name price { amount currencyCode } stock } } } } }",
+            document: "query Carts { carts(first: 50) { nodes { id customer { id name } lines { quantity variant { price { amount currencyCode } quantityAvailable } product { id name } } } } }",
             vary: Vary::Nothing,
         },
         (Kind::Shopgraph | Kind::Limit, Scenario::CustomerCarts) => Request {
-            document: "query CustomerCarts($id: ID!) { customer(id: $id) { id name email carts(first: 10) { nodes { id lines { quantity product { id name price { amount currencyCode } stock } } } } } }",
+            document: "query CustomerCarts($id: ID!) { customer(id: $id) { id name email carts(first: 10) { nodes { id lines { quantity variant { price { amount currencyCode } quantityAvailable } product { id name } } } } } }",
             vary: Vary::RandomId(customers()),
         },
         (Kind::Shopgraph | Kind::Limit, Scenario::AddCartLines) => Request {
@@ -667,11 +667,11 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Option<Request> {
             vary: Vary::RandomId(products()),
         },
         (Kind::PostGraphile, Scenario::Carts) => Request {
-            document: "query Carts { allCarts(first: 50, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId customerByCustomerId { id rowId name } cartProductsByCartId { nodes { quantity productByProductId { id rowId name price stock } } } } } }",
+            document: "query Carts { allCarts(first: 50, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId customerByCustomerId { id rowId name } cartLinesByCartId { nodes { quantity productVariantByVariantId { price stock productByProductId { id rowId name } } } } } } }",
             vary: Vary::Nothing,
         },
         (Kind::PostGraphile, Scenario::CustomerCarts) => Request {
-            document: "query CustomerCarts($id: BigInt!) { customerByRowId(rowId: $id) { id rowId name email cartsByCustomerId(first: 10, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId cartProductsByCartId { nodes { quantity productByProductId { id rowId name price stock } } } } } } }",
+            document: "query CustomerCarts($id: BigInt!) { customerByRowId(rowId: $id) { id rowId name email cartsByCustomerId(first: 10, orderBy: PRIMARY_KEY_ASC) { nodes { id rowId cartLinesByCartId { nodes { quantity productVariantByVariantId { price stock productByProductId { id rowId name } } } } } } } }",
             vary: Vary::RandomId(customers()),
         },
         (Kind::PostGraphile, Scenario::AddCartLines) => Request {
@@ -687,11 +687,11 @@ fn request(kind: Kind, scenario: Scenario, scale: &Scale) -> Option<Request> {
             vary: Vary::RandomId(products()),
         },
         (Kind::Seaography, Scenario::Carts) => Request {
-            document: "query Carts { cart(pagination: { cursor: { limit: 50 } }) { nodes { id customer { id name } cartProduct { nodes { quantity product { id name price stock } } } } } }",
+            document: "query Carts { cart(pagination: { cursor: { limit: 50 } }) { nodes { id customer { id name } cartLine { nodes { quantity productVariant { price stock product { id name } } } } } } }",
             vary: Vary::Nothing,
         },
         (Kind::Seaography, Scenario::CustomerCarts) => Request {
-            document: "query CustomerCarts($id: Int!) { customer(filters: { id: { eq: $id } }) { nodes { id name email cart(pagination: { cursor: { limit: 10 } }) { nodes { id cartProduct { nodes { quantity product { id name price stock } } } } } } } }",
+            document: "query CustomerCarts($id: Int!) { customer(filters: { id: { eq: $id } }) { nodes { id name email cart(pagination: { cursor: { limit: 10 } }) { nodes { id cartLine { nodes { quantity productVariant { price stock product { id name } } } } } } } } }",
             vary: Vary::RandomId(customers()),
         },
         (Kind::Seaography, Scenario::AddCartLines) => Request {
@@ -913,8 +913,8 @@ fn answer_size(kind: Kind, scenario: Scenario, answer: &Value) -> Result<usize> 
     let lines = |cart: &Value| -> usize {
         match kind {
             Kind::Shopgraph | Kind::Limit => cart["lines"].as_array().map_or(0, Vec::len),
-            Kind::PostGraphile => nodes(&cart["cartProductsByCartId"]),
-            Kind::Seaography => nodes(&cart["cartProduct"]),
+            Kind::PostGraphile => nodes(&cart["cartLinesByCartId"]),
+            Kind::Seaography => nodes(&cart["cartLine"]),
         }
     };
     Ok(match scenario {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object};
 use entity::product_variant;
 
 use super::options::SelectedOption;
@@ -24,13 +24,31 @@ connection!(
     "variants"
 );
 
-/// The lowest and highest price of a product's variants.
-#[derive(SimpleObject)]
+/// The lowest and highest price of a product's variants. (The lowest is
+/// kept on the product; the highest is read only when asked for.)
 pub struct ProductPriceRange {
+    pub product_id: i64,
+    pub min_minor: i64,
+}
+
+/// The lowest and highest price of a product's variants.
+#[Object(cache_control(max_age = 60))]
+impl ProductPriceRange {
     /// The price of the cheapest variant.
-    pub min_variant_price: Money,
+    async fn min_variant_price(&self, ctx: &Context<'_>) -> ApiResult<Money> {
+        Ok(Money::from_minor(self.min_minor, ctx.shared::<Currency>()?))
+    }
+
     /// The price of the dearest variant.
-    pub max_variant_price: Money,
+    async fn max_variant_price(&self, ctx: &Context<'_>) -> ApiResult<Money> {
+        let max = ctx
+            .shared::<Arc<ProductLoaders>>()?
+            .max_price
+            .load_one(self.product_id)
+            .await?
+            .unwrap_or(self.min_minor);
+        Ok(Money::from_minor(max, ctx.shared::<Currency>()?))
+    }
 }
 
 /// What is sold: a product in one combination of its options ("M / Blue"),

@@ -33,7 +33,7 @@ async fn main() {
     let mut builder = Builder::new(&CONTEXT, db.clone());
     {
         use entities::*;
-        seaography::register_entities!(builder, [customer, product, cart, cart_product]);
+        seaography::register_entities!(builder, [customer, product, product_variant, cart, cart_line]);
     }
     let schema = builder
         .schema_builder()

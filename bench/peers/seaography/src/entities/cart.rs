@@ -19,8 +19,8 @@ pub enum Relation {
         to = "super::customer::Column::Id"
     )]
     Customer,
-    #[sea_orm(has_many = "super::cart_product::Entity")]
-    CartProduct,
+    #[sea_orm(has_many = "super::cart_line::Entity")]
+    CartLine,
 }
 
 impl Related<super::customer::Entity> for Entity {
@@ -29,9 +29,9 @@ impl Related<super::customer::Entity> for Entity {
     }
 }
 
-impl Related<super::cart_product::Entity> for Entity {
+impl Related<super::cart_line::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::CartProduct.def()
+        Relation::CartLine.def()
     }
 }
 
@@ -39,8 +39,8 @@ impl Related<super::cart_product::Entity> for Entity {
 pub enum RelatedEntity {
     #[sea_orm(entity = "super::customer::Entity")]
     Customer,
-    #[sea_orm(entity = "super::cart_product::Entity")]
-    CartProduct,
+    #[sea_orm(entity = "super::cart_line::Entity")]
+    CartLine,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

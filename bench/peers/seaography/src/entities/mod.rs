@@ -4,6 +4,7 @@
 //! Seaography's pinned versions.
 
 pub mod cart;
-pub mod cart_product;
+pub mod cart_line;
 pub mod customer;
 pub mod product;
+pub mod product_variant;

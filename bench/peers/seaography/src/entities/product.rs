@@ -8,27 +8,27 @@ pub struct Model {
     pub name: String,
     pub description: Option<String>,
     pub price: i64,
-    pub stock: i32,
+    pub stock: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(has_many = "super::cart_product::Entity")]
-    CartProduct,
+    #[sea_orm(has_many = "super::product_variant::Entity")]
+    ProductVariant,
 }
 
-impl Related<super::cart_product::Entity> for Entity {
+impl Related<super::product_variant::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::CartProduct.def()
+        Relation::ProductVariant.def()
     }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelatedEntity)]
 pub enum RelatedEntity {
-    #[sea_orm(entity = "super::cart_product::Entity")]
-    CartProduct,
+    #[sea_orm(entity = "super::product_variant::Entity")]
+    ProductVariant,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,12 +1,12 @@
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "cart_product")]
+#[sea_orm(table_name = "cart_line")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub cart_id: i64,
     #[sea_orm(primary_key, auto_increment = false)]
-    pub product_id: i64,
+    pub variant_id: i64,
     pub quantity: i32,
 }
 
@@ -19,11 +19,11 @@ pub enum Relation {
     )]
     Cart,
     #[sea_orm(
-        belongs_to = "super::product::Entity",
-        from = "Column::ProductId",
-        to = "super::product::Column::Id"
+        belongs_to = "super::product_variant::Entity",
+        from = "Column::VariantId",
+        to = "super::product_variant::Column::Id"
     )]
-    Product,
+    ProductVariant,
 }
 
 impl Related<super::cart::Entity> for Entity {
@@ -32,9 +32,9 @@ impl Related<super::cart::Entity> for Entity {
     }
 }
 
-impl Related<super::product::Entity> for Entity {
+impl Related<super::product_variant::Entity> for Entity {
     fn to() -> RelationDef {
-        Relation::Product.def()
+        Relation::ProductVariant.def()
     }
 }
 
@@ -42,8 +42,8 @@ impl Related<super::product::Entity> for Entity {
 pub enum RelatedEntity {
     #[sea_orm(entity = "super::cart::Entity")]
     Cart,
-    #[sea_orm(entity = "super::product::Entity")]
-    Product,
+    #[sea_orm(entity = "super::product_variant::Entity")]
+    ProductVariant,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
