@@ -119,6 +119,8 @@ pub fn to_minor_units(Decimal(amount): Decimal) -> Result<i64, AmountError> {
 
 /// Parts per million in one percent.
 const PPM_PER_PERCENT: i64 = 10_000;
+/// Parts per million in the whole.
+const PPM_PER_WHOLE: i128 = 1_000_000;
 
 /// A percentage from 0 to 100 with at most four decimals (a tax rate, a
 /// discount), stored exactly in parts per million.
@@ -158,6 +160,13 @@ impl Percentage {
 
     pub fn ppm(self) -> i32 {
         self.ppm
+    }
+
+    /// This percentage of `amount` (minor units, not negative), rounded
+    /// half up to a whole minor unit: 8.25% of 1,050 is 86.625, so 87.
+    pub fn of(self, amount: i128) -> i128 {
+        let exact = amount * i128::from(self.ppm);
+        (exact + PPM_PER_WHOLE / 2) / PPM_PER_WHOLE
     }
 
     /// The percentage, without trailing zeros (`8.25`, `20`).

@@ -134,4 +134,49 @@ engine_tests! {
         let closed = app.post_as(Some(&token), SET_ADDRESS, json!({ "cart": cart, "address": illinois() })).await;
         assert_eq!(closed["data"]["setCartShippingAddress"]["userErrors"][0]["code"], "CHECKED_OUT", "{closed:#}");
     }
+
+    /// A cart's cost: its lines, the chosen rate's price and the tax of
+    /// the address (the province's rate where set, else the country's),
+    /// rounded half up; the parts add up to the total.
+    async fn a_cart_costs_its_lines_shipping_and_tax(app) {
+        let rates = zones(&app).await;
+        for input in [
+            json!({ "countryCode": "US", "rate": "5", "title": "US tax" }),
+            json!({ "countryCode": "US", "provinceCode": "IL", "rate": "8.25", "title": "Illinois sales tax" }),
+            json!({ "countryCode": "FR", "rate": "20", "title": "TVA" }),
+        ] {
+            let set = app.ok("mutation($input: TaxRateInput!) { setTaxRate(input: $input) { userErrors { code } } }", json!({ "input": input })).await;
+            assert_eq!(set["setTaxRate"]["userErrors"], json!([]));
+        }
+        let mug = app.create_product("Mug", "10.50", 10).await;
+        let customer = app.create_customer("cost@example.com", "Cost").await;
+        let cart = app.create_cart(&customer, &[(&mug, 1)]).await;
+        let cost = "query($id: ID!) { cart(id: $id) { cost { subtotal { amount } discount { amount } shipping { amount } tax { amount } total { amount } } taxLines { title rate amount { amount } } } }";
+        let read = || async { app.ok(cost, json!({ "id": cart })).await["cart"].clone() };
+        let amounts = |cart: &Value| -> Vec<String> {
+            ["subtotal", "discount", "shipping", "tax", "total"].iter().map(|part| cart["cost"][part]["amount"].as_str().unwrap().to_owned()).collect()
+        };
+
+        let bare = read().await;
+        assert_eq!(amounts(&bare), ["10.50", "0.00", "0.00", "0.00", "10.50"], "no address: no shipping, no tax");
+        assert_eq!(bare["taxLines"], json!([]));
+
+        app.ok(SET_ADDRESS, json!({ "cart": cart, "address": illinois() })).await;
+        app.ok(SELECT, json!({ "cart": cart, "rate": rate(&rates, "Standard") })).await;
+        let illinois_cart = read().await;
+        // 8.25% of 10.50 is 0.86625: 0.87.
+        assert_eq!(amounts(&illinois_cart), ["10.50", "0.00", "4.90", "0.87", "16.27"]);
+        assert_eq!(illinois_cart["taxLines"], json!([{ "title": "Illinois sales tax", "rate": "8.25", "amount": { "amount": "0.87" } }]), "the province's rate replaces the country's");
+
+        let texas = json!({ "address1": "1 Main St", "city": "Austin", "provinceCode": "TX", "zip": "73301", "countryCode": "US" });
+        app.ok(SET_ADDRESS, json!({ "cart": cart, "address": texas })).await;
+        app.ok(SELECT, json!({ "cart": cart, "rate": rate(&rates, "Standard") })).await;
+        let texas_cart = read().await;
+        assert_eq!(amounts(&texas_cart), ["10.50", "0.00", "4.90", "0.53", "15.93"], "5% of 10.50 is 0.525: 0.53");
+
+        let paris = json!({ "address1": "1 rue de Rivoli", "city": "Paris", "zip": "75001", "countryCode": "FR" });
+        app.ok(SET_ADDRESS, json!({ "cart": cart, "address": paris })).await;
+        let paris_cart = read().await;
+        assert_eq!(amounts(&paris_cart), ["10.50", "0.00", "0.00", "2.10", "12.60"], "the US rate no longer applies: no shipping until one is chosen");
+    }
 }

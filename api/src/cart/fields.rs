@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use entity::{cart_line, product_variant, shipping_rate};
 
+use super::cost::{Breakdown, CartCost, TaxLine};
 use super::loaders::CartLoaders;
 use super::types::{Cart, CartLine};
 use crate::context::Shared;
@@ -19,6 +20,7 @@ use crate::product::loaders::ProductLoaders;
 use crate::product::{Product, ProductVariant};
 use crate::shipping::loaders::ShippingLoaders;
 use crate::shipping::{self, ShippingRate};
+use crate::tax::{self, loaders::TaxLoaders};
 use crate::timestamp::Timestamp;
 
 /// A shopping cart: a list of products with quantities. A customer's, or a
@@ -140,6 +142,28 @@ impl Cart {
             .map(ShippingRate))
     }
 
+    /// What the cart costs now: subtotal, discount, shipping, tax and
+    /// their total. (Reads every line and its variant, as `subtotal` does.)
+    #[graphql(
+        complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
+    )]
+    async fn cost(&self, ctx: &Context<'_>) -> ApiResult<CartCost> {
+        Ok(CartCost {
+            breakdown: self.breakdown(ctx).await?,
+            currency: ctx.shared::<Currency>()?.clone(),
+        })
+    }
+
+    /// The taxes in `cost.tax`, one line per tax that applies at the
+    /// shipping address; none without an address.
+    #[graphql(
+        complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
+    )]
+    async fn tax_lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<TaxLine>> {
+        let breakdown = self.breakdown(ctx).await?;
+        Ok(TaxLine::all(&breakdown, ctx.shared::<Currency>()?))
+    }
+
     /// When the cart was created.
     async fn created_at(&self) -> Timestamp {
         Timestamp(self.0.created_at)
@@ -197,6 +221,31 @@ impl Cart {
             minor_units += money::line_total(variant.price, line.quantity);
         }
         Ok(minor_units)
+    }
+
+    /// What the cart costs now ([`super::cost`] has the rules).
+    async fn breakdown(&self, ctx: &Context<'_>) -> ApiResult<Breakdown> {
+        let subtotal = self.subtotal_minor(ctx).await?;
+        let shipping = match self.0.shipping_rate_id {
+            Some(chosen) => self
+                .rates(ctx)
+                .await?
+                .into_iter()
+                .find(|rate| rate.id == chosen)
+                .map_or(0, |rate| i128::from(rate.price)),
+            None => 0,
+        };
+        let Some(address) = self.address()? else {
+            return Ok(Breakdown::of(subtotal, 0, shipping, None));
+        };
+        let rates = ctx
+            .shared::<Arc<TaxLoaders>>()?
+            .rates_of_country
+            .load_one(address.country().as_str().to_owned())
+            .await?
+            .unwrap_or_default();
+        let rate = tax::loaders::applicable(&rates, address.province());
+        Ok(Breakdown::of(subtotal, 0, shipping, rate))
     }
 
     /// The shipping rates that apply to the cart now.

@@ -10,6 +10,7 @@
 
 pub mod access;
 mod checkout;
+pub mod cost;
 mod fields;
 mod filter;
 pub mod guest;

@@ -21,6 +21,7 @@ use crate::order::loaders::OrderLoaders;
 use crate::product::loaders::ProductLoaders;
 use crate::shipping::loaders::ShippingLoaders;
 use crate::store::batch::{BoxFuture, MakeLoaders, RequestLoaders, StartBatches};
+use crate::tax::loaders::TaxLoaders;
 
 /// Every domain's loaders for one request; `node(id:)` reads them all.
 pub struct Loaders {
@@ -30,6 +31,7 @@ pub struct Loaders {
     pub cart: Arc<CartLoaders>,
     pub order: Arc<OrderLoaders>,
     pub shipping: Arc<ShippingLoaders>,
+    pub tax: Arc<TaxLoaders>,
     pub discount: Arc<DiscountLoaders>,
 }
 
@@ -42,6 +44,7 @@ impl Loaders {
             cart: Arc::new(CartLoaders::new(db)),
             order: Arc::new(OrderLoaders::new(db)),
             shipping: Arc::new(ShippingLoaders::new(db)),
+            tax: Arc::new(TaxLoaders::new(db)),
             discount: Arc::new(DiscountLoaders::new(db)),
         }
     }
@@ -55,6 +58,7 @@ impl StartBatches for Loaders {
         self.cart.start_batches(fetches);
         self.order.start_batches(fetches);
         self.shipping.start_batches(fetches);
+        self.tax.start_batches(fetches);
         self.discount.start_batches(fetches);
     }
 }
@@ -76,6 +80,7 @@ impl RequestLoaders for Registered {
         data.insert(self.0.cart.clone());
         data.insert(self.0.order.clone());
         data.insert(self.0.shipping.clone());
+        data.insert(self.0.tax.clone());
         data.insert(self.0.discount.clone());
         data.insert(self.0.clone());
     }

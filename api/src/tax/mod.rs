@@ -5,6 +5,7 @@
 //! exactly in parts per million.
 
 mod fields;
+pub mod loaders;
 mod mutation;
 mod query;
 
