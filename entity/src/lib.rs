@@ -11,7 +11,8 @@
 //! - [`image`] — a picture hosted elsewhere: a product's or a collection's.
 //! - [`collection`] — a named group of products, through [`collection_product`].
 //! - [`cart`] — a customer's or a guest's cart; its lines are [`cart_line`]s.
-//! - [`cart_line`] — a cart line: which variant, how many.
+//! - [`cart_line`] — a cart line: which variant, how many; [`cart_discount_code`] — a code a cart's
+//!   shopper entered.
 //! - [`checkout`] — the idempotency key of a checkout, and its cart.
 //! - [`order`] — what a checkout sold, kept as sold; its lines are [`order_line`].
 //! - [`shipping_zone`] — countries shipped to, with their [`shipping_rate`]s ([`shipping_zone_country`]
@@ -22,6 +23,7 @@
 //! - [`persisted_query`] — an automatic persisted query, shared by every instance.
 
 pub mod cart;
+pub mod cart_discount_code;
 pub mod cart_line;
 pub mod checkout;
 pub mod collection;

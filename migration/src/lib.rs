@@ -29,6 +29,7 @@ mod m20261207_000014_shipping_zones_and_tax_rates;
 mod m20261207_000015_create_discount_code;
 mod m20261207_000016_cart_shipping;
 mod m20261207_000017_product_variants;
+mod m20261207_000018_cart_discount_codes;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_create_discount_code::Migration),
             Box::new(m20261207_000016_cart_shipping::Migration),
             Box::new(m20261207_000017_product_variants::Migration),
+            Box::new(m20261207_000018_cart_discount_codes::Migration),
         ]
     }
 }

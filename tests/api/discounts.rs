@@ -84,4 +84,59 @@ engine_tests! {
         let shopper = app.post_as(Some(&token), "{ discountCodes { totalCount } }", json!({})).await;
         assert_eq!(shopper["errors"][0]["extensions"]["code"], "FORBIDDEN");
     }
+
+    /// Codes entered on a cart: a percentage per line rounded half up,
+    /// limited to a collection; one code of a kind applies; free shipping;
+    /// a minimum not reached and an expired code stay on the cart with the
+    /// reason; removing one; the costs add up.
+    async fn carts_apply_discount_codes(app) {
+        let coffee = app.ok("mutation { createCollection(input: { title: \"Coffee\" }) { collection { id } } }", json!({})).await;
+        let coffee = coffee["createCollection"]["collection"]["id"].as_str().unwrap().to_owned();
+        let beans = app.create_product("Beans", "10.50", 10).await;
+        let mug = app.create_product("Mug", "4.00", 10).await;
+        app.ok("mutation($c: ID!, $p: [ID!]!) { addProductsToCollection(collectionId: $c, productIds: $p) { userErrors { code } } }", json!({ "c": coffee, "p": [beans] })).await;
+        for input in [
+            json!({ "code": "COFFEE15", "kind": "PERCENTAGE", "value": "15", "collectionIds": [coffee] }),
+            json!({ "code": "FIVE", "kind": "FIXED_AMOUNT", "value": "5" }),
+            json!({ "code": "SHIPFREE", "kind": "FREE_SHIPPING", "minimumSubtotal": "100" }),
+            json!({ "code": "OLD", "kind": "FIXED_AMOUNT", "value": "1", "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2021-01-01T00:00:00Z" }),
+        ] {
+            let made = app.ok(CREATE, json!({ "input": input })).await;
+            assert_eq!(made["createDiscountCode"]["userErrors"], json!([]), "{made:#}");
+        }
+        let customer = app.create_customer("codes@example.com", "Codes").await;
+        let cart = app.create_cart(&customer, &[(&beans, 2), (&mug, 1)]).await;
+        let apply = "mutation($cart: ID!, $code: String!) { applyCartDiscountCode(cartId: $cart, code: $code) { cart { discountCodes { code applicable reason } cost { subtotal { amount } discount { amount } total { amount } } } userErrors { field code message } } }";
+        let remove = "mutation($cart: ID!, $code: String!) { removeCartDiscountCode(cartId: $cart, code: $code) { cart { discountCodes { code } } userErrors { field code } } }";
+
+        let unknown = app.ok(apply, json!({ "cart": cart, "code": "NOPE" })).await["applyCartDiscountCode"].clone();
+        assert_eq!(errors(&unknown), [(json!(["code"]), json!("NOT_FOUND"))]);
+
+        // 15% of the two beans (21.00, one line): 3.15; the mug is not coffee.
+        let coffee15 = app.ok(apply, json!({ "cart": cart, "code": " coffee15 " })).await["applyCartDiscountCode"].clone();
+        assert_eq!(coffee15["userErrors"], json!([]), "{coffee15:#}");
+        assert_eq!(coffee15["cart"]["cost"], json!({ "subtotal": { "amount": "25.00" }, "discount": { "amount": "3.15" }, "total": { "amount": "21.85" } }));
+
+        // A second code of the lines' kind waits; expired and too-small codes say why.
+        for code in ["FIVE", "OLD", "SHIPFREE", "five"] {
+            app.ok(apply, json!({ "cart": cart, "code": code })).await;
+        }
+        let held = app.ok("query($id: ID!) { cart(id: $id) { discountCodes { code applicable reason } cost { discount { amount } total { amount } } } }", json!({ "id": cart })).await["cart"].clone();
+        let codes = held["discountCodes"].as_array().unwrap();
+        let shown: Vec<(&str, bool)> = codes.iter().map(|code| (code["code"].as_str().unwrap(), code["applicable"].as_bool().unwrap())).collect();
+        assert_eq!(shown, [("COFFEE15", true), ("FIVE", false), ("OLD", false), ("SHIPFREE", false)], "each code once, in the order entered");
+        assert!(codes[1]["reason"].as_str().unwrap().contains("Another code"), "{held:#}");
+        assert!(codes[2]["reason"].as_str().unwrap().contains("expired"), "{held:#}");
+        assert!(codes[3]["reason"].as_str().unwrap().contains("at least 100"), "{held:#}");
+        assert_eq!(held["cost"]["discount"]["amount"], "3.15");
+
+        // Without the percentage, the fixed amount applies.
+        let removed = app.ok(remove, json!({ "cart": cart, "code": "Coffee15" })).await["removeCartDiscountCode"].clone();
+        assert_eq!(removed["userErrors"], json!([]));
+        let again = app.ok(remove, json!({ "cart": cart, "code": "COFFEE15" })).await["removeCartDiscountCode"].clone();
+        assert_eq!(errors(&again), [(json!(["code"]), json!("NOT_FOUND"))]);
+        let after = app.ok("query($id: ID!) { cart(id: $id) { cost { subtotal { amount } discount { amount } shipping { amount } tax { amount } total { amount } } } }", json!({ "id": cart })).await;
+        assert_eq!(after["cart"]["cost"], json!({ "subtotal": { "amount": "25.00" }, "discount": { "amount": "5.00" }, "shipping": { "amount": "0.00" }, "tax": { "amount": "0.00" }, "total": { "amount": "20.00" } }));
+        assert_eq!(app.count_rows("cart_discount_code").await, 3);
+    }
 }

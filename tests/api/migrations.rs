@@ -472,6 +472,35 @@ engine_tests! {
         db.close().await.unwrap();
     }
 
+    /// Migration 18 links carts to the discount codes entered on them, each
+    /// once, gone with the cart or the code; `down` drops the links.
+    async fn carts_hold_discount_codes_and_let_go(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(17)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now})"),
+            format!("INSERT INTO cart (id, customer_id, created_at, updated_at) VALUES (10, 1, {now}, {now})"),
+            format!("INSERT INTO discount_code (id, code, code_key, kind, amount, used_count, once_per_customer, created_at, updated_at) VALUES (3, 'FIVE', 'five', 'FIXED_AMOUNT', 500, 0, false, {now}, {now})"),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        Migrator::up(&db, Some(1)).await.unwrap();
+        let link = format!("INSERT INTO cart_discount_code (cart_id, discount_code_id, created_at) VALUES (10, 3, {now})");
+        db.execute_unprepared(&link).await.unwrap();
+        assert!(db.execute_unprepared(&link).await.is_err(), "a code is on a cart once");
+        assert!(db.execute_unprepared(&link.replace("(10, 3", "(10, 99")).await.is_err(), "the code must exist");
+        db.execute_unprepared("DELETE FROM discount_code WHERE id = 3").await.unwrap();
+        let left = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) AS n FROM cart_discount_code")).await.unwrap().unwrap();
+        assert_eq!(left.try_get::<i64>("", "n").unwrap(), 0, "gone with its code");
+        Migrator::down(&db, Some(1)).await.unwrap();
+        assert!(!table_exists(&db, "cart_discount_code").await);
+        Migrator::up(&db, None).await.unwrap();
+        assert!(table_exists(&db, "cart_discount_code").await);
+        db.close().await.unwrap();
+    }
+
     /// Instances that start at the same moment on a new database migrate it
     /// once between them: each waits for the other's migrations (a
     /// PostgreSQL advisory lock; SQLite's write lock), and all serve.

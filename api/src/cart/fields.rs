@@ -6,12 +6,14 @@ use async_graphql::{Context, ID, Object};
 use entity::{cart_line, product_variant, shipping_rate};
 
 use super::cost::{Breakdown, CartCost, TaxLine};
+use super::discounts::CartDiscountCode;
 use super::loaders::CartLoaders;
 use super::types::{Cart, CartLine};
 use crate::context::Shared;
 use crate::customer::Customer;
 use crate::customer::address::{Address, MailingAddress};
 use crate::customer::loaders::CustomerLoaders;
+use crate::discount::rules::PricedLine;
 use crate::error::{ApiError, ApiResult};
 use crate::execute::limits;
 use crate::ids::{self, NodeKind};
@@ -164,6 +166,21 @@ impl Cart {
         Ok(TaxLine::all(&breakdown, ctx.shared::<Currency>()?))
     }
 
+    /// The discount codes entered on the cart, in the order they were
+    /// entered, each saying whether it applies now and, if not, why.
+    #[graphql(
+        complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
+    )]
+    async fn discount_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<CartDiscountCode>> {
+        let currency = ctx.shared::<Currency>()?;
+        Ok(self
+            .discounts(ctx)
+            .await?
+            .into_iter()
+            .map(|(code, outcome)| CartDiscountCode::of(code, outcome, currency))
+            .collect())
+    }
+
     /// When the cart was created.
     async fn created_at(&self) -> Timestamp {
         Timestamp(self.0.created_at)
@@ -201,6 +218,13 @@ impl Cart {
     /// The subtotal in minor units (in `i128`: see `Money::from_minor`),
     /// charging the lines beyond the estimate.
     async fn subtotal_minor(&self, ctx: &Context<'_>) -> ApiResult<i128> {
+        let lines = self.priced_lines(ctx).await?;
+        Ok(lines.iter().map(|line| line.total).sum())
+    }
+
+    /// Each line's product and total at current prices, charging the lines
+    /// beyond the estimate.
+    pub(super) async fn priced_lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<PricedLine>> {
         let lines = self.line_rows(ctx).await?;
         limits::charge_rows_beyond_estimate(
             ctx,
@@ -213,20 +237,26 @@ impl Cart {
             .variant_by_id
             .load_many(lines.iter().map(|line| line.variant_id))
             .await?;
-        let mut minor_units = 0_i128;
-        for line in lines.iter() {
-            let variant = variants
-                .get(&line.variant_id)
-                .ok_or_else(|| missing_variant(line))?;
-            minor_units += money::line_total(variant.price, line.quantity);
-        }
-        Ok(minor_units)
+        lines
+            .iter()
+            .map(|line| {
+                let variant = variants
+                    .get(&line.variant_id)
+                    .ok_or_else(|| missing_variant(line))?;
+                Ok(PricedLine {
+                    product_id: variant.product_id,
+                    total: money::line_total(variant.price, line.quantity),
+                })
+            })
+            .collect()
     }
 
     /// What the cart costs now ([`super::cost`] has the rules).
     async fn breakdown(&self, ctx: &Context<'_>) -> ApiResult<Breakdown> {
         let subtotal = self.subtotal_minor(ctx).await?;
+        let (discount, free_shipping) = self.discount_effects(ctx).await?;
         let shipping = match self.0.shipping_rate_id {
+            _ if free_shipping => 0,
             Some(chosen) => self
                 .rates(ctx)
                 .await?
@@ -236,7 +266,7 @@ impl Cart {
             None => 0,
         };
         let Some(address) = self.address()? else {
-            return Ok(Breakdown::of(subtotal, 0, shipping, None));
+            return Ok(Breakdown::of(subtotal, discount, shipping, None));
         };
         let rates = ctx
             .shared::<Arc<TaxLoaders>>()?
@@ -245,7 +275,7 @@ impl Cart {
             .await?
             .unwrap_or_default();
         let rate = tax::loaders::applicable(&rates, address.province());
-        Ok(Breakdown::of(subtotal, 0, shipping, rate))
+        Ok(Breakdown::of(subtotal, discount, shipping, rate))
     }
 
     /// The shipping rates that apply to the cart now.

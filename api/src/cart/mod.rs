@@ -11,6 +11,7 @@
 pub mod access;
 mod checkout;
 pub mod cost;
+mod discounts;
 mod fields;
 mod filter;
 pub mod guest;
@@ -25,6 +26,7 @@ mod types;
 mod variants;
 
 pub use checkout::CheckoutMutation;
+pub use discounts::CartDiscountMutation;
 pub use filter::{CartFilter, CartOrder, CartPredicate};
 pub use input::{CartLineInput, OpenCartCap};
 pub use mutation::CartMutation;

@@ -34,7 +34,7 @@ impl DiscountKind {
         }
     }
 
-    fn from_stored(kind: &str) -> DiscountKind {
+    pub fn from_stored(kind: &str) -> DiscountKind {
         match kind {
             "PERCENTAGE" => DiscountKind::Percentage,
             "FIXED_AMOUNT" => DiscountKind::FixedAmount,

@@ -1,22 +1,30 @@
-//! What the discount module batch-loads: the collections of codes.
+//! What the discount module batch-loads: the collections of codes, the
+//! codes entered on carts, and the collections of products (which lines a
+//! code limited to collections reaches).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::discount_code_collection;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use entity::{cart_discount_code, collection_product, discount_code, discount_code_collection};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::store::batch::{self, BatchLoad, Batcher, BoxFuture, StartBatches};
 
 /// The discount loaders of one request (in its data as `Arc<DiscountLoaders>`).
 pub struct DiscountLoaders {
     pub collections: Batcher<CollectionsOfCode>,
+    pub codes_of_cart: Batcher<CodesOfCart>,
+    pub collections_of_product: Batcher<CollectionsOfProduct>,
 }
 
 impl DiscountLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         DiscountLoaders {
             collections: Batcher::new(CollectionsOfCode(db.clone())),
+            codes_of_cart: Batcher::new(CodesOfCart(db.clone())),
+            collections_of_product: Batcher::new(CollectionsOfProduct(db.clone())),
         }
     }
 }
@@ -24,6 +32,8 @@ impl DiscountLoaders {
 impl StartBatches for DiscountLoaders {
     fn start_batches(&self, fetches: &mut Vec<BoxFuture<()>>) {
         batch::start(&self.collections, fetches);
+        batch::start(&self.codes_of_cart, fetches);
+        batch::start(&self.collections_of_product, fetches);
     }
 }
 
@@ -51,6 +61,64 @@ impl BatchLoad for CollectionsOfCode {
         Ok(per_code
             .into_iter()
             .map(|(code, ids)| (code, Arc::new(ids)))
+            .collect())
+    }
+}
+
+/// The codes entered on carts, in the order they were entered: one joined
+/// statement per batch.
+pub struct CodesOfCart(pub DatabaseConnection);
+
+impl BatchLoad for CodesOfCart {
+    type Key = i64;
+    type Value = Arc<Vec<discount_code::Model>>;
+
+    async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows = cart_discount_code::Entity::find()
+            .find_also_related(discount_code::Entity)
+            .filter(cart_discount_code::Column::CartId.is_in(keys.iter().copied()))
+            .order_by_asc(cart_discount_code::Column::CreatedAt)
+            .order_by_asc(cart_discount_code::Column::DiscountCodeId)
+            .all(&self.0)
+            .await?;
+        let mut per_cart: HashMap<i64, Vec<discount_code::Model>> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        for (link, code) in rows {
+            if let Some(code) = code {
+                per_cart.entry(link.cart_id).or_default().push(code);
+            }
+        }
+        Ok(per_cart
+            .into_iter()
+            .map(|(cart, codes)| (cart, Arc::new(codes)))
+            .collect())
+    }
+}
+
+/// The collection ids of products: every product asked for has an entry.
+pub struct CollectionsOfProduct(pub DatabaseConnection);
+
+impl BatchLoad for CollectionsOfProduct {
+    type Key = i64;
+    type Value = Arc<Vec<i64>>;
+
+    async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
+        let rows: Vec<(i64, i64)> = collection_product::Entity::find()
+            .select_only()
+            .column(collection_product::Column::ProductId)
+            .column(collection_product::Column::CollectionId)
+            .filter(collection_product::Column::ProductId.is_in(keys.iter().copied()))
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut per_product: HashMap<i64, Vec<i64>> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        for (product, collection) in rows {
+            per_product.entry(product).or_default().push(collection);
+        }
+        Ok(per_product
+            .into_iter()
+            .map(|(product, ids)| (product, Arc::new(ids)))
             .collect())
     }
 }

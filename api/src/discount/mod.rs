@@ -9,6 +9,7 @@ mod input;
 pub mod loaders;
 mod mutation;
 mod query;
+pub mod rules;
 
 pub use fields::{DiscountCode, DiscountKind};
 pub use mutation::DiscountMutation;

@@ -14,7 +14,8 @@ use crate::auth::Auth;
 use crate::cart::OpenCartCap;
 use crate::cart::guest::GuestCartQuota;
 use crate::cart::{
-    CartMutation, CartQuery, CartShippingMutation, CartSubscription, CheckoutMutation,
+    CartDiscountMutation, CartMutation, CartQuery, CartShippingMutation, CartSubscription,
+    CheckoutMutation,
 };
 use crate::collection::{CollectionMutation, CollectionQuery};
 use crate::customer::passwords::Passwords;
@@ -60,6 +61,7 @@ pub struct MutationRoot(
     AddressMutation,
     CartMutation,
     CartShippingMutation,
+    CartDiscountMutation,
     CheckoutMutation,
     OrderMutation,
     ShippingMutation,
