@@ -372,3 +372,34 @@ async fn a_checkout_racing_a_product_delete_answers_not_found() {
         "{response:#}"
     );
 }
+
+engine_tests! {
+    /// Checkout costs the same statements for 1 line and for 50: stock is
+    /// taken from every variant in one statement and from every product in
+    /// another (at most 12 on PostgreSQL, locks included).
+    async fn checkout_runs_constant_statements_whatever_its_lines(app) {
+        let mut products = Vec::new();
+        for i in 0..50 {
+            products.push(app.create_product(&format!("Item {i}"), "1.00", 5).await);
+        }
+        let customer = app.create_customer("many-lines@example.com", "Many").await;
+        let checkout = "mutation($cart: ID!) { checkout(cartId: $cart) { order { totalQuantity } userErrors { code } } }";
+        let mut counts = Vec::new();
+        for size in [1, 2, 50] {
+            let lines: Vec<(&str, i32)> = products[..size].iter().map(|id| (id.as_str(), 1)).collect();
+            let cart = app.create_cart(&customer, &lines).await;
+            let before = app.statements();
+            let placed = app.ok(checkout, json!({ "cart": cart })).await;
+            assert_eq!(placed["checkout"]["order"]["totalQuantity"], size, "{placed:#}");
+            counts.push(app.statements() - before);
+        }
+        eprintln!("{:?}: checkout ran {counts:?} statements for 1, 2 and 50 lines", app.engine);
+        assert_eq!(counts[1], counts[2], "the statement count must not grow with the lines");
+        assert!(counts[2] <= 12, "at most 12 statements, got {}", counts[2]);
+        // The first product was in all three carts, the second in two.
+        assert_eq!(app.count_rows("product_variant WHERE stock = 4").await, 48, "one unit of each line taken");
+        assert_eq!(app.count_rows("product_variant WHERE stock = 3").await, 1);
+        assert_eq!(app.count_rows("product_variant WHERE stock = 2").await, 1);
+        assert_eq!(app.count_rows("product WHERE stock = 2").await, 1, "the products' totals moved with them");
+    }
+}

@@ -1,15 +1,13 @@
 //! `checkout(cartId, idempotencyKey)`: turns an open cart into a sale, in
 //! one transaction, without ever selling more than the stock.
 //!
-//! Stock is taken with one conditional statement per line,
-//! `UPDATE product_variant SET stock = stock - n WHERE id = ? AND stock >= n`,
-//! whose row count says whether the units were there: the database decides,
-//! so concurrent checkouts on any number of server instances can never
-//! oversell. Lines are taken in variant-id order, then each product's
-//! total (`product.stock`, by `stock - n`) in product-id order, so two
-//! checkouts that share variants or products lock them in the same order
-//! and cannot deadlock (staff writes lock variants, then products, too).
-//! Any short line rolls the whole checkout back. The same transaction
+//! Stock is taken by [`super::stock`]: one conditional update of every
+//! line's variant (`stock = stock - n … WHERE stock >= n`), whose returned
+//! rows say which lines had their units — the database decides, so
+//! concurrent checkouts on any number of server instances can never
+//! oversell — then one update of the products' totals; variants before
+//! products, each in id order, as every writer locks them, so checkouts
+//! cannot deadlock. Any short line rolls the whole checkout back. The same transaction
 //! writes the order ([`crate::order::place`]): what was sold, at the prices
 //! of that moment.
 
@@ -17,7 +15,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Utc;
 use std::collections::BTreeMap;
 
-use entity::{cart, cart_line, checkout, customer, order, product, product_variant};
+use entity::{cart, cart_line, checkout, customer, order, product_variant};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -217,46 +215,36 @@ async fn checkout(
     // variants on sale. Each update returns the variant as it is sold
     // (price, title, SKU) for the order. In variant order, so that
     // concurrent checkouts lock rows in the same order and cannot deadlock.
-    let mut sold = Vec::with_capacity(lines.len());
-    let mut short = Vec::new();
-    for line in &lines {
-        let taken = product_variant::Entity::update_many()
-            .col_expr(
-                product_variant::Column::Stock,
-                Expr::col(product_variant::Column::Stock).sub(line.quantity),
-            )
-            .col_expr(product_variant::Column::UpdatedAt, Expr::value(now))
-            .filter(product_variant::Column::Id.eq(line.variant_id))
-            .filter(product_variant::Column::Stock.gte(line.quantity))
-            .exec_with_returning(db)
-            .await?;
-        match taken.into_iter().next() {
-            Some(variant) => sold.push((variant, line.quantity)),
-            None => short.push(line),
-        }
-    }
+    let wanted: Vec<(i64, i32)> = lines
+        .iter()
+        .map(|line| (line.variant_id, line.quantity))
+        .collect();
+    let taken = super::stock::take_from_variants(db, &wanted, now).await?;
+    let short: Vec<&cart_line::Model> = lines
+        .iter()
+        .filter(|line| !taken.iter().any(|variant| variant.id == line.variant_id))
+        .collect();
     if !short.is_empty() {
         return Err(shortages(db, &short).await?.into());
     }
-    // Each product's total goes down by what its variants sold, in product
-    // order; the updates return the products (their names, as sold).
+    let sold: Vec<(product_variant::Model, i32)> = lines
+        .iter()
+        .filter_map(|line| {
+            let variant = taken.iter().find(|variant| variant.id == line.variant_id)?;
+            Some((variant.clone(), line.quantity))
+        })
+        .collect();
+    // Each product's total goes down by what its variants sold; the update
+    // returns the products (their names, as sold).
     let mut units_per_product: BTreeMap<i64, i64> = BTreeMap::new();
     for (variant, quantity) in &sold {
         *units_per_product.entry(variant.product_id).or_default() += i64::from(*quantity);
     }
-    let mut products = Vec::with_capacity(units_per_product.len());
-    for (product_id, units) in &units_per_product {
-        let updated = product::Entity::update_many()
-            .col_expr(
-                product::Column::Stock,
-                Expr::col(product::Column::Stock).sub(*units),
-            )
-            .col_expr(product::Column::UpdatedAt, Expr::value(now))
-            .filter(product::Column::Id.eq(*product_id))
-            .exec_with_returning(db)
-            .await?;
-        products.extend(updated);
-    }
+    let units: Vec<(i64, i64)> = units_per_product
+        .iter()
+        .map(|(id, units)| (*id, *units))
+        .collect();
+    let products = super::stock::take_from_products(db, &units, now).await?;
     let with_options: Vec<i64> = sold
         .iter()
         .filter(|(variant, _)| !variant.option_key.is_empty())

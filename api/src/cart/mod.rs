@@ -21,6 +21,7 @@ mod mutation;
 mod operations;
 mod query;
 mod shipping;
+mod stock;
 mod subscription;
 mod types;
 mod variants;

@@ -1,0 +1,137 @@
+//! Taking a checkout's units from stock in a constant number of
+//! statements, whatever the number of lines: one conditional update of all
+//! the variants, `stock = stock − n … WHERE stock >= n` joined with the
+//! lines' quantities, whose returned rows say which lines had their units
+//! (the database decides, so racing checkouts on any number of instances
+//! never oversell), then one update of the products' totals.
+//!
+//! A statement that updates several rows locks them in whatever order it
+//! meets them, so two checkouts sharing variants could deadlock; on
+//! PostgreSQL, when there are several, they are first locked in id order
+//! (`SELECT … ORDER BY id FOR UPDATE`), the order every writer of variants
+//! and products takes. SQLite's writers take turns: no row locks.
+
+use chrono::{DateTime, Utc};
+use entity::{product, product_variant};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, Value,
+};
+
+/// Takes `quantity` units of each `(variant, quantity)` (distinct
+/// variants) whose stock holds them; returns the variants taken from, as
+/// updated. A variant missing from the answer lacked stock or is gone.
+pub async fn take_from_variants(
+    db: &impl ConnectionTrait,
+    lines: &[(i64, i32)],
+    now: DateTime<Utc>,
+) -> Result<Vec<product_variant::Model>, DbErr> {
+    if lines.len() > 1 && db.get_database_backend() == DbBackend::Postgres {
+        let _locked: Vec<i64> = product_variant::Entity::find()
+            .select_only()
+            .column(product_variant::Column::Id)
+            .filter(product_variant::Column::Id.is_in(lines.iter().map(|(id, _)| *id)))
+            .order_by_asc(product_variant::Column::Id)
+            .lock_exclusive()
+            .into_tuple()
+            .all(db)
+            .await?;
+    }
+    let pairs = lines
+        .iter()
+        .map(|(id, quantity)| (Value::from(*id), Value::from(i64::from(*quantity))));
+    let statement = update_joined(
+        db.get_database_backend(),
+        "product_variant",
+        "stock = product_variant.stock - taken.units, updated_at = {now}",
+        "product_variant.id = taken.key AND product_variant.stock >= taken.units",
+        now,
+        pairs,
+    );
+    product_variant::Entity::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await
+}
+
+/// Lowers each product's total by the units its variants sold, `(product,
+/// units)` distinct products; returns the products as updated (their names
+/// as sold).
+pub async fn take_from_products(
+    db: &impl ConnectionTrait,
+    units: &[(i64, i64)],
+    now: DateTime<Utc>,
+) -> Result<Vec<product::Model>, DbErr> {
+    if units.len() > 1 && db.get_database_backend() == DbBackend::Postgres {
+        let _locked: Vec<i64> = product::Entity::find()
+            .select_only()
+            .column(product::Column::Id)
+            .filter(product::Column::Id.is_in(units.iter().map(|(id, _)| *id)))
+            .order_by_asc(product::Column::Id)
+            .lock_exclusive()
+            .into_tuple()
+            .all(db)
+            .await?;
+    }
+    let pairs = units
+        .iter()
+        .map(|(id, units)| (Value::from(*id), Value::from(*units)));
+    let statement = update_joined(
+        db.get_database_backend(),
+        "product",
+        "stock = product.stock - taken.units, updated_at = {now}",
+        "product.id = taken.key",
+        now,
+        pairs,
+    );
+    product::Entity::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await
+}
+
+/// `UPDATE table SET set FROM (key, units pairs) AS taken WHERE join
+/// RETURNING table's columns`, in the backend's placeholders; `{now}` in
+/// `set` is the time. The pairs are a `VALUES` list read through
+/// `column1`/`column2`, which both engines name so.
+fn update_joined(
+    backend: DbBackend,
+    table: &str,
+    set: &str,
+    join: &str,
+    now: DateTime<Utc>,
+    pairs: impl Iterator<Item = (Value, Value)>,
+) -> Statement {
+    let mut values = vec![Value::from(now)];
+    let mut rows = Vec::new();
+    let mut placeholder = |value: Value| {
+        values.push(value);
+        match backend {
+            DbBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let now_at = match backend {
+        DbBackend::Postgres => "$1".to_owned(),
+        _ => "?".to_owned(),
+    };
+    for (key, units) in pairs {
+        let key = placeholder(key);
+        let units = placeholder(units);
+        rows.push(format!("(CAST({key} AS BIGINT), CAST({units} AS BIGINT))"));
+    }
+    let set = set.replace("{now}", &now_at);
+    // PostgreSQL returns the joined columns too unless told the table's;
+    // SQLite returns only the table's, and refuses `table.*` there.
+    let returning = match backend {
+        DbBackend::Postgres => format!("{table}.*"),
+        _ => "*".to_owned(),
+    };
+    let sql = format!(
+        "UPDATE {table} SET {set} \
+         FROM (SELECT column1 AS key, column2 AS units FROM (VALUES {}) AS pairs) AS taken \
+         WHERE {join} RETURNING {returning}",
+        rows.join(", ")
+    );
+    Statement::from_sql_and_values(backend, sql, values)
+}
