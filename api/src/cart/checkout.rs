@@ -1,7 +1,7 @@
 //! `checkout(cartId, idempotencyKey)`: turns an open cart into a sale, in
 //! one transaction, without ever selling more than the stock.
 //!
-//! Stock is taken by [`super::stock`]: one conditional update of every
+//! Stock is taken by [`crate::product::variant::stock`]: one conditional update of every
 //! line's variant (`stock = stock - n … WHERE stock >= n`), whose returned
 //! rows say which lines had their units — the database decides, so
 //! concurrent checkouts on any number of server instances can never
@@ -36,6 +36,7 @@ use crate::money::Currency;
 use crate::observe::counting;
 use crate::order::{Buyer, Order, SoldLine};
 use crate::product::variant::loaders::load_selected_options;
+use crate::product::variant::stock::{self, Direction};
 use crate::store::events::Event;
 use crate::store::write::write;
 
@@ -215,11 +216,11 @@ async fn checkout(
     // variants on sale. Each update returns the variant as it is sold
     // (price, title, SKU) for the order. In variant order, so that
     // concurrent checkouts lock rows in the same order and cannot deadlock.
-    let wanted: Vec<(i64, i32)> = lines
+    let wanted: Vec<(i64, i64)> = lines
         .iter()
-        .map(|line| (line.variant_id, line.quantity))
+        .map(|line| (line.variant_id, i64::from(line.quantity)))
         .collect();
-    let taken = super::stock::take_from_variants(db, &wanted, now).await?;
+    let taken = stock::move_variant_stock(db, &wanted, Direction::Take, now).await?;
     let short: Vec<&cart_line::Model> = lines
         .iter()
         .filter(|line| !taken.iter().any(|variant| variant.id == line.variant_id))
@@ -244,7 +245,7 @@ async fn checkout(
         .iter()
         .map(|(id, units)| (*id, *units))
         .collect();
-    let products = super::stock::take_from_products(db, &units, now).await?;
+    let products = stock::move_product_stock(db, &units, Direction::Take, now).await?;
     let with_options: Vec<i64> = sold
         .iter()
         .filter(|(variant, _)| !variant.option_key.is_empty())

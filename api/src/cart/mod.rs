@@ -21,7 +21,6 @@ mod mutation;
 mod operations;
 mod query;
 mod shipping;
-mod stock;
 mod subscription;
 mod types;
 mod variants;

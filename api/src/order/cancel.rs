@@ -6,28 +6,30 @@
 //! 'PLACED'`, whose row count says whether this request is the one that
 //! cancels: a concurrent cancel waits for the row (PostgreSQL) or the write
 //! lock (SQLite), then matches nothing and answers `ALREADY_CANCELLED`, so
-//! units go back once however many cancels race. Stock is restored to
-//! variants in variant-id order, then to their products' totals in
-//! product-id order, the order checkouts take them in, so cancels and
-//! checkouts never deadlock. Lines of deleted variants restore nothing.
+//! units go back once however many cancels race. Stock is restored to the
+//! variants, then to their products' totals, each in one statement, locked
+//! in id order as checkouts lock them ([`crate::product::variant::stock`]),
+//! so cancels and checkouts never deadlock. Lines of deleted variants
+//! restore nothing.
 //!
 //! Who may cancel: staff, any order; a customer, their own order while it
 //! is `PLACED` (nothing has shipped: this shop has no fulfilment yet, so a
 //! placed order is the customer's to take back, as a store's "cancel
 //! order" button before shipping).
 
-use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::Utc;
 use std::collections::BTreeMap;
 
-use entity::{order, order_line, product, product_variant};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::Utc;
+use entity::{order, order_line};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::types::{Order, OrderStatus, may_see};
 use crate::auth::{self, Viewer};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};
+use crate::product::variant::stock::{self, Direction};
 use crate::store::events::Event;
 use crate::store::write::write;
 
@@ -117,35 +119,27 @@ async fn cancel(
         .order_by_asc(order_line::Column::VariantId)
         .all(db)
         .await?;
-    let mut units_per_product: BTreeMap<i64, i64> = BTreeMap::new();
-    for line in lines {
-        let Some(variant_id) = line.variant_id else {
-            continue;
-        };
-        let restored = product_variant::Entity::update_many()
-            .col_expr(
-                product_variant::Column::Stock,
-                Expr::col(product_variant::Column::Stock).add(line.quantity),
-            )
-            .col_expr(product_variant::Column::UpdatedAt, Expr::value(now))
-            .filter(product_variant::Column::Id.eq(variant_id))
-            .exec_with_returning(db)
-            .await?;
-        for variant in restored {
-            *units_per_product.entry(variant.product_id).or_default() += i64::from(line.quantity);
+    // The same variant may be on several lines of an old order: summed.
+    let mut per_variant: BTreeMap<i64, i64> = BTreeMap::new();
+    for line in &lines {
+        if let Some(variant_id) = line.variant_id {
+            *per_variant.entry(variant_id).or_default() += i64::from(line.quantity);
         }
     }
-    for (product_id, units) in &units_per_product {
-        product::Entity::update_many()
-            .col_expr(
-                product::Column::Stock,
-                Expr::col(product::Column::Stock).add(*units),
-            )
-            .col_expr(product::Column::UpdatedAt, Expr::value(now))
-            .filter(product::Column::Id.eq(*product_id))
-            .exec(db)
-            .await?;
+    let units: Vec<(i64, i64)> = per_variant
+        .iter()
+        .map(|(id, units)| (*id, *units))
+        .collect();
+    let restored = stock::move_variant_stock(db, &units, Direction::GiveBack, now).await?;
+    let mut units_per_product: BTreeMap<i64, i64> = BTreeMap::new();
+    for variant in &restored {
+        *units_per_product.entry(variant.product_id).or_default() += per_variant[&variant.id];
     }
+    let totals: Vec<(i64, i64)> = units_per_product
+        .iter()
+        .map(|(id, units)| (*id, *units))
+        .collect();
+    stock::move_product_stock(db, &totals, Direction::GiveBack, now).await?;
     let products = units_per_product.into_keys().collect();
     let order = order::Entity::find_by_id(visible.id)
         .one(db)

@@ -10,6 +10,7 @@ pub mod input;
 pub mod loaders;
 mod mutation;
 pub mod options;
+pub mod stock;
 pub mod write;
 
 pub use fields::{ProductPriceRange, ProductVariantConnection};

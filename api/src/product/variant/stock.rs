@@ -1,9 +1,11 @@
-//! Taking a checkout's units from stock in a constant number of
-//! statements, whatever the number of lines: one conditional update of all
-//! the variants, `stock = stock − n … WHERE stock >= n` joined with the
-//! lines' quantities, whose returned rows say which lines had their units
-//! (the database decides, so racing checkouts on any number of instances
-//! never oversell), then one update of the products' totals.
+//! Moving units in and out of stock in a constant number of statements,
+//! however many lines: checkout takes them ([`Direction::Take`]: one
+//! conditional update of all the variants, `stock = stock − n … WHERE
+//! stock >= n` joined with the lines' quantities, whose returned rows say
+//! which lines had their units — the database decides, so racing
+//! checkouts on any number of instances never oversell — then one update
+//! of the products' totals); cancelling an order gives them back
+//! ([`Direction::GiveBack`], to the variants that still exist).
 //!
 //! A statement that updates several rows locks them in whatever order it
 //! meets them, so two checkouts sharing variants could deadlock; on
@@ -18,12 +20,31 @@ use sea_orm::{
     QuerySelect, Statement, Value,
 };
 
-/// Takes `quantity` units of each `(variant, quantity)` (distinct
-/// variants) whose stock holds them; returns the variants taken from, as
-/// updated. A variant missing from the answer lacked stock or is gone.
-pub async fn take_from_variants(
+/// Which way units move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Out of stock, only where the stock holds them (a sale).
+    Take,
+    /// Back into stock (a cancelled sale).
+    GiveBack,
+}
+
+impl Direction {
+    fn sign(self) -> &'static str {
+        match self {
+            Direction::Take => "-",
+            Direction::GiveBack => "+",
+        }
+    }
+}
+
+/// Moves `units` of each `(variant, units)` (distinct variants); taking
+/// only from variants whose stock holds them. Returns the variants moved,
+/// as updated: a variant missing from the answer lacked stock or is gone.
+pub async fn move_variant_stock(
     db: &impl ConnectionTrait,
-    lines: &[(i64, i32)],
+    lines: &[(i64, i64)],
+    direction: Direction,
     now: DateTime<Utc>,
 ) -> Result<Vec<product_variant::Model>, DbErr> {
     if lines.len() > 1 && db.get_database_backend() == DbBackend::Postgres {
@@ -39,12 +60,22 @@ pub async fn take_from_variants(
     }
     let pairs = lines
         .iter()
-        .map(|(id, quantity)| (Value::from(*id), Value::from(i64::from(*quantity))));
+        .map(|(id, units)| (Value::from(*id), Value::from(*units)));
+    let set = format!(
+        "stock = product_variant.stock {} taken.units, updated_at = {{now}}",
+        direction.sign()
+    );
+    let join = match direction {
+        Direction::Take => {
+            "product_variant.id = taken.key AND product_variant.stock >= taken.units"
+        }
+        Direction::GiveBack => "product_variant.id = taken.key",
+    };
     let statement = update_joined(
         db.get_database_backend(),
         "product_variant",
-        "stock = product_variant.stock - taken.units, updated_at = {now}",
-        "product_variant.id = taken.key AND product_variant.stock >= taken.units",
+        &set,
+        join,
         now,
         pairs,
     );
@@ -54,12 +85,13 @@ pub async fn take_from_variants(
         .await
 }
 
-/// Lowers each product's total by the units its variants sold, `(product,
+/// Moves each product's total by the units its variants moved, `(product,
 /// units)` distinct products; returns the products as updated (their names
 /// as sold).
-pub async fn take_from_products(
+pub async fn move_product_stock(
     db: &impl ConnectionTrait,
     units: &[(i64, i64)],
+    direction: Direction,
     now: DateTime<Utc>,
 ) -> Result<Vec<product::Model>, DbErr> {
     if units.len() > 1 && db.get_database_backend() == DbBackend::Postgres {
@@ -76,10 +108,14 @@ pub async fn take_from_products(
     let pairs = units
         .iter()
         .map(|(id, units)| (Value::from(*id), Value::from(*units)));
+    let set = format!(
+        "stock = product.stock {} taken.units, updated_at = {{now}}",
+        direction.sign()
+    );
     let statement = update_joined(
         db.get_database_backend(),
         "product",
-        "stock = product.stock - taken.units, updated_at = {now}",
+        &set,
         "product.id = taken.key",
         now,
         pairs,
