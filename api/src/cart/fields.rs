@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use entity::{cart_line, product_variant, shipping_rate};
+use entity::{cart_line, shipping_rate};
 
 use super::cost::{Breakdown, CartCost, TaxLine};
 use super::discounts::CartDiscountCode;
-use super::loaders::CartLoaders;
+use super::loaders::{CartLoaders, LineWithVariant};
 use super::types::{Cart, CartLine};
 use crate::context::Shared;
 use crate::customer::Customer;
@@ -63,7 +63,11 @@ impl Cart {
             rows.len(),
             crate::execute::limits::LINES_PER_CART,
         )?;
-        Ok(rows.iter().cloned().map(CartLine).collect())
+        Ok(rows
+            .iter()
+            .cloned()
+            .map(|(line, variant)| CartLine(line, variant))
+            .collect())
     }
 
     /// The number of units in the cart, over all lines. (It reads every
@@ -78,7 +82,7 @@ impl Cart {
             limits::LINES_PER_CART,
             limits::LINE_READ,
         )?;
-        Ok(lines.iter().map(|line| i64::from(line.quantity)).sum())
+        Ok(lines.iter().map(|(line, _)| i64::from(line.quantity)).sum())
     }
 
     /// The cost of the cart's lines at current prices, before taxes and
@@ -232,23 +236,13 @@ impl Cart {
             limits::LINES_PER_CART,
             limits::LINE_AND_PRODUCT_READ,
         )?;
-        let variants = ctx
-            .shared::<Arc<ProductLoaders>>()?
-            .variant_by_id
-            .load_many(lines.iter().map(|line| line.variant_id))
-            .await?;
-        lines
+        Ok(lines
             .iter()
-            .map(|line| {
-                let variant = variants
-                    .get(&line.variant_id)
-                    .ok_or_else(|| missing_variant(line))?;
-                Ok(PricedLine {
-                    product_id: variant.product_id,
-                    total: money::line_total(variant.price, line.quantity),
-                })
+            .map(|(line, variant)| PricedLine {
+                product_id: variant.product_id,
+                total: money::line_total(variant.price, line.quantity),
             })
-            .collect()
+            .collect())
     }
 
     /// What the cart costs now ([`super::cost`] has the rules).
@@ -296,7 +290,7 @@ impl Cart {
         Ok(shipping::loaders::applicable(&zone_rates, subtotal))
     }
 
-    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<cart_line::Model>>> {
+    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<LineWithVariant>>> {
         let lines = ctx
             .shared::<Arc<CartLoaders>>()?
             .lines
@@ -306,9 +300,9 @@ impl Cart {
     }
 }
 
-fn missing_variant(line: &cart_line::Model) -> ApiError {
+fn missing_product(line: &cart_line::Model, product_id: i64) -> ApiError {
     ApiError::from(anyhow::anyhow!(
-        "line of cart {} refers to missing variant {}",
+        "line of cart {} holds variant {} of missing product {product_id}",
         line.cart_id,
         line.variant_id
     ))
@@ -326,18 +320,20 @@ impl CartLine {
 
     /// The product the line's variant belongs to.
     async fn product(&self, ctx: &Context<'_>) -> ApiResult<Product> {
-        let variant = self.variant_row(ctx).await?;
+        let variant = &self.1;
         let product = ctx
             .shared::<Arc<ProductLoaders>>()?
             .by_id
             .load_one(variant.product_id)
             .await?;
-        product.map(Product).ok_or_else(|| missing_variant(&self.0))
+        product
+            .map(Product)
+            .ok_or_else(|| missing_product(&self.0, variant.product_id))
     }
 
     /// The variant in the cart.
-    async fn variant(&self, ctx: &Context<'_>) -> ApiResult<ProductVariant> {
-        self.variant_row(ctx).await.map(ProductVariant)
+    async fn variant(&self) -> ProductVariant {
+        ProductVariant(self.1.clone())
     }
 
     /// How many units of the variant, at least 1.
@@ -347,21 +343,10 @@ impl CartLine {
 
     /// The line's cost at the variant's current price: price × quantity.
     async fn cost(&self, ctx: &Context<'_>) -> ApiResult<Money> {
-        let variant = self.variant_row(ctx).await?;
+        let variant = &self.1;
         Ok(Money::from_minor(
             money::line_total(variant.price, self.0.quantity),
             ctx.shared::<Currency>()?,
         ))
-    }
-}
-
-impl CartLine {
-    async fn variant_row(&self, ctx: &Context<'_>) -> ApiResult<product_variant::Model> {
-        let row = ctx
-            .shared::<Arc<ProductLoaders>>()?
-            .variant_by_id
-            .load_one(self.0.variant_id)
-            .await?;
-        row.ok_or_else(|| missing_variant(&self.0))
     }
 }

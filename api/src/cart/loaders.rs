@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{cart, cart_line};
+use entity::{cart, cart_line, product_variant};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -44,24 +44,34 @@ impl StartBatches for CartLoaders {
     }
 }
 
-/// Loads the lines of carts, keyed by cart id, in variant order.
+/// Loads the lines of carts with their variants, keyed by cart id, in
+/// variant order: one joined statement per batch (a line's variant is what
+/// every field of the line reads).
 pub struct LinesByCart(pub DatabaseConnection);
+
+/// A cart line and the variant it holds.
+pub type LineWithVariant = (cart_line::Model, product_variant::Model);
 
 impl BatchLoad for LinesByCart {
     type Key = i64;
-    type Value = Arc<Vec<cart_line::Model>>;
+    type Value = Arc<Vec<LineWithVariant>>;
 
     async fn load(&self, keys: Vec<i64>) -> Result<HashMap<i64, Self::Value>, DbErr> {
         let rows = cart_line::Entity::find()
+            .find_also_related(product_variant::Entity)
             .filter(cart_line::Column::CartId.is_in(keys.iter().copied()))
             .order_by_asc(cart_line::Column::CartId)
             .order_by_asc(cart_line::Column::VariantId)
             .all(&self.0)
             .await?;
-        let mut lines: HashMap<i64, Vec<cart_line::Model>> =
+        let mut lines: HashMap<i64, Vec<LineWithVariant>> =
             keys.iter().map(|key| (*key, Vec::new())).collect();
-        for row in rows {
-            lines.entry(row.cart_id).or_default().push(row);
+        // A line's variant always exists (a foreign key); a row without
+        // one could only be a line deleted with its variant meanwhile.
+        for (line, variant) in rows {
+            if let Some(variant) = variant {
+                lines.entry(line.cart_id).or_default().push((line, variant));
+            }
         }
         Ok(lines
             .into_iter()
