@@ -33,10 +33,28 @@ async function listening(count) {
   throw new Error(`fewer than ${count} subscriptions listening after 10 s`);
 }
 
+// Waiters on the number of events a list holds: resolved by `watch` as
+// events arrive, so a test waits for the event itself, not a fixed time.
+const waiters = [];
+function received(into, count, ms) {
+  if (into.length >= count) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    // The deadline is cleared once the events came, so it keeps nothing
+    // waiting after.
+    const timer = setTimeout(() => resolve(false), ms);
+    waiters.push({ into, count, resolve: (done) => { clearTimeout(timer); resolve(done); } });
+  });
+}
+
 function watch(client, query, variables, into) {
   return new Promise((resolve, reject) => {
     client.subscribe({ query, variables }, {
-      next: (result) => into.push(result),
+      next: (result) => {
+        into.push(result);
+        for (const waiter of waiters) {
+          if (waiter.into === into && into.length >= waiter.count) waiter.resolve(true);
+        }
+      },
       error: reject,
       complete: resolve,
     });
@@ -70,7 +88,7 @@ await change(`mutation($product: ID!) {
 }`, { product: productId });
 // A new price reaches the carts holding the product: wait for that event
 // before the cart goes.
-for (let i = 0; i < 600 && cartEvents.length < 2; i++) await sleep(25);
+await received(cartEvents, 2, 15_000);
 await change(`mutation($cart: ID!) { deleteCart(id: $cart) { deletedId } }`, { cart: cartId });
 
 // Deleting the cart ends its subscription; the product one stays open.
