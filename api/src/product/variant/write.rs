@@ -18,8 +18,8 @@ use entity::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr, SubQueryStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::input::{MAX_VARIANTS, NewVariant};
@@ -114,19 +114,16 @@ pub async fn insert_variant(
         }
     };
     let (option_key, title) = options.combination(&value_ids);
-    let mut clash = product_variant::Entity::find().filter(
+    // Another variant with this combination, or with this SKU.
+    let mut taken = Condition::any().add(
         product_variant::Column::ProductId
             .eq(product_id)
             .and(product_variant::Column::OptionKey.eq(option_key.as_str())),
     );
     if let Some(sku) = &variant.sku {
-        clash = product_variant::Entity::find().filter(
-            product_variant::Column::ProductId
-                .eq(product_id)
-                .and(product_variant::Column::OptionKey.eq(option_key.as_str()))
-                .or(product_variant::Column::Sku.eq(sku.as_str())),
-        );
+        taken = taken.add(product_variant::Column::Sku.eq(sku.as_str()));
     }
+    let clash = product_variant::Entity::find().filter(taken);
     if let Some(other) = clash.one(db).await? {
         return Err(
             if other.option_key == option_key && other.product_id == product_id {
