@@ -262,7 +262,6 @@ engine_tests! {
         let black_s = variant_id(&product, "S / Black");
         let customer = app.create_customer("w@example.com", "W").await;
         let cart = app.create_cart(&customer, &[]).await;
-        app.ok(ADD, json!({ "cart": cart, "lines": [{ "variantId": black_s, "quantity": 2 }] })).await;
         let mut socket = WsClient::connect(&app.url("/graphql"), Some(ADMIN_TOKEN)).await;
         socket.subscribe("cart", "subscription($id: ID!) { cartUpdated(cartId: $id) { totalQuantity subtotal { amount } } }", json!({ "id": cart })).await;
         socket.subscribe("product", "subscription($id: ID!) { productUpdated(productId: $id) { priceRange { minVariantPrice { amount } } variants { totalCount } } }", json!({ "id": product["id"] })).await;
@@ -279,6 +278,13 @@ engine_tests! {
             let wanted: Vec<(String, Value)> = wanted.iter().map(|(id, data)| ((*id).to_owned(), data.clone())).collect();
             assert_eq!(heard, wanted, "after {changed}");
         };
+        // The line is added once both listen: on PostgreSQL events are
+        // announced after their commits, so a change made before
+        // subscribing could still arrive.
+        app.ok(ADD, json!({ "cart": cart, "lines": [{ "variantId": black_s, "quantity": 2 }] })).await;
+        expect("the added line", &[
+            ("cart", json!({ "cartUpdated": { "totalQuantity": 2, "subtotal": { "amount": "40.00" } } })),
+        ]).await;
         app.ok(UPDATE_VARIANT, json!({ "id": black_s, "input": { "price": "18.00" } })).await;
         expect("a new price", &[
             ("cart", json!({ "cartUpdated": { "totalQuantity": 2, "subtotal": { "amount": "36.00" } } })),
