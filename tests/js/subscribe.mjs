@@ -83,6 +83,9 @@ await listening(2);
 await change(`mutation($cart: ID!, $product: ID!) {
   addCartLines(cartId: $cart, lines: [{ productId: $product, quantity: 2 }]) { userErrors { code } }
 }`, { cart: cartId, product: productId });
+// Each event reads the cart as it is when it runs: the added line's is
+// heard before the price changes, so it shows the old price.
+await received(cartEvents, 1, 15_000);
 await change(`mutation($product: ID!) {
   updateProduct(id: $product, input: { price: "9.99", stock: 7 }) { userErrors { code } }
 }`, { product: productId });
