@@ -93,6 +93,10 @@ impl App {
                 limits: parts.limits.clone(),
                 introspection: config.introspection_enabled(),
                 write_patience: Duration::from_millis(config.db_busy_timeout_ms),
+                taxes: crate::tax::TaxSettings {
+                    prices_include_tax: config.prices_include_tax,
+                    tax_shipping: config.tax_shipping,
+                },
             },
         );
         let gate = execute::Gate::new(

@@ -122,7 +122,15 @@ pub fn client_address(ctx: &async_graphql::Context<'_>) -> Option<std::net::IpAd
 /// `X-Cart-Token` header (over WebSocket: `cartToken` in
 /// `connection_init`'s payload).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CartToken([u8; 32]);
+pub struct CartToken {
+    /// SHA-256 of the token.
+    hash: [u8; 32],
+    /// The secret of the order the cart's checkout places, derived from
+    /// the token (SHA-256 of a label and the token): only the token's
+    /// holder can compute it, every instance computes the same one, and a
+    /// repeated checkout hands out the same.
+    order_token: [u8; 32],
+}
 
 /// The HTTP header a guest sends their cart token in.
 pub const CART_TOKEN_HEADER: &str = "x-cart-token";
@@ -151,13 +159,37 @@ impl CartToken {
 
     fn hash(token: &str) -> CartToken {
         use sha2::Digest;
-        CartToken(Sha256::digest(token.as_bytes()).into())
+        let mut order = Sha256::new();
+        order.update(b"shopgraph guest order token\0");
+        order.update(token.as_bytes());
+        CartToken {
+            hash: Sha256::digest(token.as_bytes()).into(),
+            order_token: order.finalize().into(),
+        }
+    }
+
+    /// The token of the order this cart's checkout places (base64url, 43
+    /// characters), and its hash as `order.token_hash` stores it.
+    pub fn order_token(&self) -> (String, String) {
+        let token = URL_SAFE_NO_PAD.encode(self.order_token);
+        let hash = order_token_hash(&token);
+        (token, hash)
     }
 
     /// The hash as `cart.guest_token_hash` stores it.
     pub fn hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex(&self.hash)
     }
+}
+
+/// The hash of an order token as `order.token_hash` stores it: hex SHA-256.
+pub fn order_token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex(&Sha256::digest(token.trim().as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The guest cart token the request carries, if any.

@@ -283,7 +283,7 @@ async fn seed_variants(
                 .zip(values)
                 .map(|((name, _), value)| ((*name).to_owned(), (*value).to_owned()))
                 .collect(),
-            ..NewVariant::default_of(price, stock)
+            ..NewVariant::default_of(price, stock, true)
         };
         let row = write::insert_variant(txn, product.id, &mut options, variant, &[], false, now)
             .await

@@ -258,6 +258,15 @@ pub enum UserErrorCode {
     AlreadyCancelled,
     /// The cart has no shipping address yet, and one is needed.
     MissingShippingAddress,
+    /// The cart ships, and no shipping rate that applies to it is chosen.
+    NoShippingRate,
+    /// A guest's cart has no email yet (`setCartEmail`), and checkout
+    /// needs one.
+    MissingEmail,
+    /// A discount code on the cart was used up, or already used by this
+    /// buyer, while the checkout ran; the cart now shows it as not
+    /// applicable.
+    DiscountCodeUnavailable,
     /// Another variant of the product has the same selected options.
     DuplicateVariant,
 }

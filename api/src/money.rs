@@ -169,15 +169,80 @@ impl Percentage {
         (exact + PPM_PER_WHOLE / 2) / PPM_PER_WHOLE
     }
 
+    /// The tax at this rate contained in a tax-inclusive `amount`:
+    /// `amount × rate / (100% + rate)`, rounded half up (20% VAT in 1,200
+    /// is 200).
+    pub fn included_in(self, amount: i128) -> i128 {
+        let ppm = i128::from(self.ppm);
+        let whole = PPM_PER_WHOLE + ppm;
+        (amount * ppm * 2 + whole) / (whole * 2)
+    }
+
     /// The percentage, without trailing zeros (`8.25`, `20`).
     pub fn percent(self) -> Decimal {
         Decimal(Exact::new(i64::from(self.ppm), 4).normalize())
     }
 }
 
+/// Splits `amount` across `weights` in proportion, in whole minor units
+/// that sum to exactly `amount` (largest remainder: each share is rounded
+/// down, then the units left go one each to the shares that lost the most,
+/// the earlier share first on a tie). With `amount ≤ Σ weights`, no share
+/// passes its weight. All weights 0: all goes to the first share.
+pub fn allocate(amount: i128, weights: &[i128]) -> Vec<i128> {
+    let total: i128 = weights.iter().sum();
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    if total <= 0 {
+        let mut shares = vec![0; weights.len()];
+        shares[0] = amount;
+        return shares;
+    }
+    let mut shares: Vec<i128> = weights.iter().map(|w| amount * w / total).collect();
+    let mut left = amount - shares.iter().sum::<i128>();
+    let mut by_remainder: Vec<usize> = (0..weights.len()).collect();
+    by_remainder.sort_by_key(|&i| (std::cmp::Reverse(amount * weights[i] % total), i));
+    for i in by_remainder {
+        if left == 0 {
+            break;
+        }
+        shares[i] += 1;
+        left -= 1;
+    }
+    shares
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Shares always sum to the amount, and none passes its weight.
+        #[test]
+        fn allocation_is_exact(
+            weights in proptest::collection::vec(0_i128..=1_000_000, 1..20),
+            fraction in 0_u32..=100,
+        ) {
+            let total: i128 = weights.iter().sum();
+            let amount = total * i128::from(fraction) / 100;
+            let shares = allocate(amount, &weights);
+            prop_assert_eq!(shares.iter().sum::<i128>(), amount);
+            for (share, weight) in shares.iter().zip(&weights) {
+                prop_assert!(*share >= 0 && (total == 0 || share <= weight));
+            }
+        }
+    }
+
+    #[test]
+    fn included_tax_is_the_part_of_the_gross() {
+        let vat = Percentage::from_ppm(200_000);
+        assert_eq!(vat.included_in(1_200), 200);
+        assert_eq!(vat.included_in(1), 0, "1/6 of a cent rounds down");
+        assert_eq!(vat.included_in(3), 1, "0.5 rounds up");
+        assert_eq!(allocate(10, &[1, 1, 1]), vec![4, 3, 3]);
+    }
 
     fn dec(text: &str) -> Decimal {
         Decimal(text.parse().unwrap())

@@ -1,8 +1,11 @@
 //! The flash sale: 200 buyers at once, each with a fresh cart of their
-//! own, add one unit of one of 10 products (15 units each: 150 for 200
-//! buyers) and check out ([`Plan`]). What a shop's
+//! own — shipping to Illinois at a chosen rate, taxed, with the sale's
+//! discount code entered — add one unit of one of 10 products (15 units
+//! each: 150 for 200 buyers) and check out ([`Plan`]). The code has fewer
+//! uses than there are units (two thirds of them): a buyer who finds it
+//! used up takes it off and checks out at full price. What a shop's
 //! hardest moment asks of a server: many writers on the same few rows, and
-//! not one unit sold that is not there.
+//! not one unit sold, nor one code use, that is not there.
 //!
 //! A burst is prepared in the system's database (stock restored, carts
 //! made), run over HTTP, and then checked in the database: the units the
@@ -14,7 +17,7 @@ use anyhow::{Context as _, Result};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use entity::{cart, product, product_variant};
+use entity::{cart, cart_discount_code, product, product_variant};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -51,6 +54,9 @@ impl Plan {
     }
 }
 
+const REMOVE_CODE: &str = "mutation RemoveCartDiscountCode($cartId: ID!) { removeCartDiscountCode(cartId: $cartId, code: \"FLASH\") { userErrors { field code message } } }";
+/// The sale's code: 10% off.
+const CODE: &str = "FLASH";
 const ADD: &str = "mutation AddCartLines($cartId: ID!, $productId: ID!) { addCartLines(cartId: $cartId, lines: [{ productId: $productId, quantity: 1 }]) { cart { id } userErrors { field code message } } }";
 const CHECKOUT: &str = "mutation Checkout($cartId: ID!) { checkout(cartId: $cartId) { order { id } userErrors { field code message } } }";
 
@@ -69,6 +75,10 @@ pub struct Sale {
     pub first_error: Option<String>,
     /// Units sold beyond a product's stock, over every burst (must be 0).
     pub oversold: i64,
+    /// Orders carrying the code beyond its uses, over every burst (must
+    /// be 0); and those carrying it, to show that it was contested.
+    pub code_overused: i64,
+    pub code_used: i64,
     /// Time from the first buyer's start to the last buyer's answer, summed.
     pub wall: Duration,
     /// Each purchase's time, addition and checkout.
@@ -93,9 +103,49 @@ impl Sale {
     }
 }
 
-/// Restores the sale's stock and gives each buyer a fresh cart; returns
-/// the carts, by buyer, and the last order placed before the burst.
+/// The sale's shipping rate (a US zone) and its code, made on first use;
+/// the code's uses are reset to none at each burst. Returns (rate, code).
+async fn sale_terms(db: &DatabaseConnection, plan: Plan) -> Result<(i64, i64)> {
+    let backend = db.get_database_backend();
+    let now = Utc::now().to_rfc3339();
+    let uses = i64::from(plan.stock) * plan.hot_products * 2 / 3;
+    // Numbers and words of our own, so written into the SQL.
+    for sql in [
+        format!("INSERT INTO shipping_zone (name, updated_at) SELECT 'Flash sale', '{now}' WHERE NOT EXISTS (SELECT 1 FROM shipping_zone WHERE name = 'Flash sale')"),
+        "INSERT INTO shipping_zone_country (country_code, zone_id) SELECT 'US', id FROM shipping_zone WHERE name = 'Flash sale' AND NOT EXISTS (SELECT 1 FROM shipping_zone_country WHERE country_code = 'US')".to_owned(),
+        "INSERT INTO shipping_rate (zone_id, position, title, price) SELECT id, 0, 'Standard', 490 FROM shipping_zone WHERE name = 'Flash sale' AND NOT EXISTS (SELECT 1 FROM shipping_rate WHERE title = 'Standard')".to_owned(),
+        format!("INSERT INTO tax_rate (country_code, province_code, rate_ppm, title, updated_at) SELECT 'US', 'IL', 62500, 'IL State Tax', '{now}' WHERE NOT EXISTS (SELECT 1 FROM tax_rate WHERE country_code = 'US')"),
+        format!("INSERT INTO discount_code (code, code_key, kind, percent_ppm, usage_limit, used_count, once_per_customer, created_at, updated_at) SELECT '{CODE}', '{}', 'PERCENTAGE', 100000, {uses}, 0, false, '{now}', '{now}' WHERE NOT EXISTS (SELECT 1 FROM discount_code WHERE code = '{CODE}')", CODE.to_lowercase()),
+        "UPDATE discount_code SET used_count = 0".to_owned(),
+    ] {
+        db.execute_raw(Statement::from_string(backend, sql)).await?;
+    }
+    let id = |sql: &str| {
+        let sql = sql.to_owned();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(backend, sql))
+                .await?
+                .context("a row")?;
+            anyhow::Ok(row.try_get_by_index::<i64>(0)?)
+        }
+    };
+    let rate = id("SELECT id FROM shipping_rate WHERE title = 'Standard'").await?;
+    let code = id(&format!(
+        "SELECT id FROM discount_code WHERE code = '{CODE}'"
+    ))
+    .await?;
+    Ok((rate, code))
+}
+
+/// Where every buyer ships, as a cart stores it.
+const ADDRESS: &str = r#"{"first_name":"Ada","last_name":"Buyer","company":null,"address1":"1 Main St","address2":null,"city":"Springfield","province_code":"IL","zip":"62701","country_code":"US","phone":null}"#;
+
+/// Restores the sale's stock and gives each buyer a fresh cart, shipping
+/// at the sale's rate with its code; returns the carts, by buyer, and the
+/// last order placed before the burst.
 async fn prepare(db: &DatabaseConnection, plan: Plan) -> Result<(Vec<i64>, i64)> {
+    let (rate, code) = sale_terms(db, plan).await?;
     // Each benchmark product has one variant, which holds the stock; the
     // product's total follows it.
     product_variant::Entity::update_many()
@@ -113,9 +163,20 @@ async fn prepare(db: &DatabaseConnection, plan: Plan) -> Result<(Vec<i64>, i64)>
         customer_id: Set(Some(customer)),
         created_at: Set(now),
         updated_at: Set(now),
+        shipping_address: Set(Some(ADDRESS.to_owned())),
+        shipping_rate_id: Set(Some(rate)),
         ..Default::default()
     }))
     .exec_with_returning(db)
+    .await?;
+    cart_discount_code::Entity::insert_many(carts.iter().map(|cart| {
+        cart_discount_code::ActiveModel {
+            cart_id: Set(cart.id),
+            discount_code_id: Set(code),
+            created_at: Set(now),
+        }
+    }))
+    .exec_without_returning(db)
     .await?;
     let before = last_order(db).await?;
     Ok((carts.into_iter().map(|cart| cart.id).collect(), before))
@@ -165,6 +226,30 @@ async fn oversold(db: &DatabaseConnection, plan: Plan, before: i64) -> Result<i6
     Ok(beyond)
 }
 
+/// The orders of the burst that carry the code, and how many of them go
+/// beyond its uses; an error when its count of uses disagrees.
+async fn code_uses(db: &DatabaseConnection, before: i64) -> Result<(i64, i64)> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                r#"SELECT (SELECT COUNT(*) FROM "order" WHERE id > {before} AND discount > 0) AS used,
+                          usage_limit, used_count
+                   FROM discount_code WHERE code = '{CODE}'"#
+            ),
+        ))
+        .await?
+        .context("a row")?;
+    let used: i64 = row.try_get("", "used")?;
+    let limit: i32 = row.try_get("", "usage_limit")?;
+    let counted: i32 = row.try_get("", "used_count")?;
+    anyhow::ensure!(
+        used == i64::from(counted),
+        "{used} orders carry the code, but it counts {counted} uses"
+    );
+    Ok((used, (used - i64::from(limit)).max(0)))
+}
+
 fn global_id(type_name: &str, key: i64) -> String {
     STANDARD.encode(format!("{type_name}:{key}"))
 }
@@ -212,10 +297,26 @@ async fn buy(http: &reqwest::Client, url: &str, token: &str, cart: i64, product:
         "query": CHECKOUT,
         "variables": { "cartId": cart },
     });
-    let answer = match post(http, url, token, checkout).await {
+    let answer = match post(http, url, token, checkout.clone()).await {
         Ok(answer) => answer,
         Err(err) => return Outcome::Failed(format!("{err:#}")),
     };
+    let mut answer = answer;
+    if answer["data"]["checkout"]["userErrors"][0]["code"] == "DISCOUNT_CODE_UNAVAILABLE" {
+        // The code ran out: as a shopper would, take it off and buy anyway.
+        let remove = json!({
+            "operationName": "RemoveCartDiscountCode",
+            "query": REMOVE_CODE,
+            "variables": { "cartId": cart },
+        });
+        if let Err(err) = post(http, url, token, remove).await {
+            return Outcome::Failed(format!("{err:#}"));
+        }
+        answer = match post(http, url, token, checkout).await {
+            Ok(answer) => answer,
+            Err(err) => return Outcome::Failed(format!("{err:#}")),
+        };
+    }
     let payload = &answer["data"]["checkout"];
     if answer.get("errors").is_none() && payload["order"]["id"].is_string() {
         Outcome::Sold
@@ -265,6 +366,9 @@ pub async fn run(
             }
         }
         sale.oversold += oversold(db, plan, before).await?;
+        let (used, overused) = code_uses(db, before).await?;
+        sale.code_used += used;
+        sale.code_overused += overused;
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ pub mod customer;
 pub mod customer_address;
 pub mod discount_code;
 pub mod discount_code_collection;
+pub mod discount_code_use;
 pub mod image;
 pub mod order;
 pub mod order_line;

@@ -26,6 +26,30 @@ pub struct Model {
     /// The cart it was checked out from; `None` once that cart is deleted.
     #[sea_orm(unique)]
     pub cart_id: Option<i64>,
+    /// Where it ships: the address's fields as JSON, as the cart had them.
+    pub shipping_address: Option<String>,
+    /// The shipping rate's title and price as chosen, and the tax on the
+    /// shipping (0 unless the shop taxes shipping).
+    pub shipping_title: Option<String>,
+    pub shipping_price: i64,
+    pub shipping_tax: i64,
+    /// What discounts took off the subtotal.
+    pub discount: i64,
+    /// The sum of the tax lines.
+    pub tax: i64,
+    /// `subtotal − discount + shipping_price + tax`, what the buyer pays.
+    pub total: i64,
+    /// Whether the amounts were tax-inclusive (`--prices-include-tax`).
+    pub taxes_included: bool,
+    /// The codes on the cart, as a JSON list of `{"code", "applied"}`.
+    pub discount_codes: String,
+    /// The taxes charged, as a JSON list of `{"title", "ppm", "amount"}`.
+    pub tax_lines: String,
+    /// A guest's order: the SHA-256 (hex) of the secret that reads it.
+    pub token_hash: Option<String>,
+    /// The idempotency key of a guest's checkout (customers' keys are in
+    /// `checkout`).
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

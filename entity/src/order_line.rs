@@ -24,6 +24,10 @@ pub struct Model {
     pub quantity: i32,
     /// `unit_price × quantity`.
     pub line_total: i64,
+    /// The line's share of the order's discount.
+    pub discount_allocation: i64,
+    /// The line's share of the tax on goods.
+    pub tax: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,9 @@ pub struct Model {
     /// Its option value ids in option order (`"12,40"`; empty without
     /// options), unique per product: no two variants share a combination.
     pub option_key: String,
+    /// Whether it is shipped (goods) or not (a gift card, a download):
+    /// checkout needs an address and a rate for a cart with any shipped line.
+    pub requires_shipping: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

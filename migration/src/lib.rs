@@ -30,6 +30,7 @@ mod m20261207_000015_create_discount_code;
 mod m20261207_000016_cart_shipping;
 mod m20261207_000017_product_variants;
 mod m20261207_000018_cart_discount_codes;
+mod m20261207_000019_priced_orders;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000016_cart_shipping::Migration),
             Box::new(m20261207_000017_product_variants::Migration),
             Box::new(m20261207_000018_cart_discount_codes::Migration),
+            Box::new(m20261207_000019_priced_orders::Migration),
         ]
     }
 }

@@ -61,7 +61,7 @@ engine_tests! {
     /// none; a rate of another zone cannot be chosen.
     async fn carts_know_where_they_ship(app) {
         let rates = zones(&app).await;
-        let mug = app.create_product("Mug", "20.00", 100).await;
+        let mug = app.create_shipped_product("Mug", "20.00", 100).await;
         let created: Value = reqwest::Client::new().post(app.url("/graphql"))
             .json(&json!({ "query": "mutation($p: ID!) { createCart(lines: [{ productId: $p, quantity: 1 }]) { cart { id } cartToken } }", "variables": { "p": mug } }))
             .send().await.unwrap().json().await.unwrap();
@@ -148,7 +148,7 @@ engine_tests! {
             let set = app.ok("mutation($input: TaxRateInput!) { setTaxRate(input: $input) { userErrors { code } } }", json!({ "input": input })).await;
             assert_eq!(set["setTaxRate"]["userErrors"], json!([]));
         }
-        let mug = app.create_product("Mug", "10.50", 10).await;
+        let mug = app.create_shipped_product("Mug", "10.50", 10).await;
         let customer = app.create_customer("cost@example.com", "Cost").await;
         let cart = app.create_cart(&customer, &[(&mug, 1)]).await;
         let cost = "query($id: ID!) { cart(id: $id) { cost { subtotal { amount } discount { amount } shipping { amount } tax { amount } total { amount } } taxLines { title rate amount { amount } } } }";

@@ -251,7 +251,7 @@ engine_tests! {
             }.insert(&db).await.unwrap();
             let variant = product_variant::ActiveModel {
                 product_id: Set(row.id), title: Set("Default Title".into()), price: Set(100), stock: Set(initial),
-                option_key: Set(String::new()), created_at: Set(now), updated_at: Set(now), ..Default::default()
+                option_key: Set(String::new()), requires_shipping: Set(false), created_at: Set(now), updated_at: Set(now), ..Default::default()
             }.insert(&db).await.unwrap();
             products.push((row.id, variant.id));
         }

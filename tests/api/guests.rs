@@ -1,6 +1,6 @@
 //! Guest carts: filled without an account, opened only by their token,
 //! kept through log-in (merged or assigned, once, even when log-ins race),
-//! never checked out as a guest, purged when abandoned.
+//! checked out by the guest with an email, purged when abandoned.
 
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -133,24 +133,48 @@ engine_tests! {
         assert_eq!(payload["cartToken"], Value::Null, "a customer's cart needs no token");
     }
 
-    async fn a_guest_cannot_check_out(app) {
+    /// A guest checks out with the cart's token once the cart has an
+    /// email; the order keeps the email, and its token (the same on a
+    /// replay) reads that order and nothing else. Staff cannot place an
+    /// order for a guest.
+    async fn a_guest_checks_out_with_an_email_and_reads_the_order_by_its_token(app) {
         let mug = app.create_product("Mug", "12.50", 10).await;
         let (cart, token) = guest_cart(&app, &[(&mug, 2)]).await;
-        let guest = as_guest(&app, Some(&token), CHECKOUT, json!({ "cartId": cart })).await;
-        assert_eq!(code(&guest), "UNAUTHENTICATED", "{guest:#}");
-        assert!(guest["errors"][0]["message"].as_str().unwrap().contains("guestCart"), "{guest:#}");
-        // Staff cannot place an order for nobody either.
+        let keyed = "mutation($cartId: ID!) { checkout(cartId: $cartId, idempotencyKey: \"k1\") { order { id email cost { total { amount } } } orderToken userErrors { code } } }";
+        let no_email = as_guest(&app, Some(&token), keyed, json!({ "cartId": cart })).await;
+        assert_eq!(no_email["data"]["checkout"]["userErrors"][0]["code"], "MISSING_EMAIL", "{no_email:#}");
         let staff = app.ok(CHECKOUT, json!({ "cartId": cart })).await;
-        assert_eq!(staff["checkout"]["order"], Value::Null);
         assert_eq!(staff["checkout"]["userErrors"][0]["code"], "INVALID", "{staff:#}");
-        let staff_keyed = app.ok(
-            "mutation($cartId: ID!) { checkout(cartId: $cartId, idempotencyKey: \"k1\") { userErrors { code } } }",
-            json!({ "cartId": cart }),
-        ).await;
-        assert_eq!(staff_keyed["checkout"]["userErrors"][0]["code"], "INVALID", "{staff_keyed:#}");
         let stock = app.ok("query($id: ID!) { product(id: $id) { stock } }", json!({ "id": mug })).await;
         assert_eq!(stock["product"]["stock"], 10, "nothing was taken");
         assert_eq!(app.count_rows("\"order\"").await, 0);
+
+        let email = as_guest(&app, Some(&token), "mutation($cartId: ID!) { setCartEmail(cartId: $cartId, email: \"Guest@Example.com\") { userErrors { code } } }", json!({ "cartId": cart })).await;
+        assert_eq!(email["data"]["setCartEmail"]["userErrors"], json!([]), "{email:#}");
+        let placed = as_guest(&app, Some(&token), keyed, json!({ "cartId": cart })).await;
+        let payload = &placed["data"]["checkout"];
+        assert_eq!(payload["userErrors"], json!([]), "{placed:#}");
+        assert_eq!(payload["order"]["email"], "guest@example.com");
+        assert_eq!(payload["order"]["cost"]["total"]["amount"], "25.00");
+        let order_token = payload["orderToken"].as_str().expect("a guest gets the order's token").to_owned();
+        let order = payload["order"]["id"].as_str().unwrap().to_owned();
+
+        let replay = as_guest(&app, Some(&token), keyed, json!({ "cartId": cart })).await;
+        assert_eq!(replay["data"]["checkout"]["order"], payload["order"], "the same order, the same totals");
+        assert_eq!(replay["data"]["checkout"]["orderToken"], json!(order_token), "and the same token");
+        assert_eq!(app.count_rows("\"order\"").await, 1);
+
+        let read = "query($id: ID!, $token: String) { order(id: $id, token: $token) { email lines { quantity } } }";
+        let with_token = as_guest(&app, None, read, json!({ "id": order, "token": order_token })).await;
+        assert_eq!(with_token["data"]["order"]["email"], "guest@example.com", "{with_token:#}");
+        for token in [Value::Null, json!("not-the-token"), json!(token)] {
+            let denied = as_guest(&app, None, read, json!({ "id": order, "token": token })).await;
+            assert_eq!(denied["data"]["order"], Value::Null, "{denied:#}");
+        }
+        // A customer who signs up with the guest's email does not see it.
+        let (customer_token, _) = app.sign_up("guest@example.com").await;
+        let theirs = app.post_as(Some(&customer_token), "{ viewer { orders(first: 5) { nodes { id } } } }", json!({})).await;
+        assert_eq!(theirs["data"]["viewer"]["orders"]["nodes"], json!([]), "{theirs:#}");
     }
 
     async fn logging_in_merges_the_guest_cart_into_the_open_cart(app) {

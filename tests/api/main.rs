@@ -17,6 +17,7 @@ mod cart_shipping;
 mod carts;
 mod catalogue;
 mod checkout;
+mod checkout_charges;
 mod completion;
 mod contract;
 mod customers;

@@ -513,4 +513,50 @@ engine_tests! {
             assert_eq!(answer["data"]["products"]["totalCount"], 0, "{answer:#}");
         }
     }
+
+    /// Migration 19 gives orders what they charged (existing ones: their
+    /// subtotal as their total) and variants `requires_shipping`; going
+    /// down refuses while an order records a charge or a guest, and works
+    /// once none does, with the data kept.
+    async fn orders_gain_charges_and_back(app) {
+        let database = TestDatabase::create_empty(app.engine).await;
+        let db = Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(18)).await.unwrap();
+        let now = "'2026-01-01T00:00:00Z'";
+        for sql in [
+            format!("INSERT INTO customer (id, email, name, created_at, updated_at) VALUES (1, 'a@example.com', 'A', {now}, {now})"),
+            format!("INSERT INTO product (id, name, handle, price, stock, created_at, updated_at) VALUES (1, 'Tea', 'tea', 450, 5, {now}, {now})"),
+            format!("INSERT INTO product_variant (id, product_id, title, price, stock, option_key, created_at, updated_at) VALUES (1, 1, 'Default Title', 450, 5, '', {now}, {now})"),
+            format!(r#"INSERT INTO "order" (id, customer_id, email, currency, status, placed_at, subtotal, total_quantity) VALUES (5, 1, 'a@example.com', 'USD', 'PLACED', {now}, 900, 2)"#),
+            "INSERT INTO order_line (order_id, product_id, product_name, variant_id, variant_title, selected_options, unit_price, quantity, line_total) VALUES (5, 1, 'Tea', 1, 'Default Title', '[]', 450, 2, 900)".to_owned(),
+        ] {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+        let one = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db.query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+                row.try_get_by_index::<i64>(0).unwrap()
+            }
+        };
+        for _ in 0..2 {
+            Migrator::up(&db, Some(1)).await.unwrap();
+            assert_eq!(one(r#"SELECT total FROM "order" WHERE id = 5"#).await, 900, "an old order charged its subtotal");
+            assert_eq!(one("SELECT discount_allocation + tax FROM order_line").await, 0);
+            assert_eq!(one("SELECT COUNT(*) FROM product_variant WHERE requires_shipping").await, 1, "existing variants ship");
+            assert!(table_exists(&db, "discount_code_use").await);
+            Migrator::down(&db, Some(1)).await.unwrap();
+            assert!(!table_exists(&db, "discount_code_use").await);
+            assert_eq!(one(r#"SELECT subtotal FROM "order" WHERE id = 5"#).await, 900, "the order is kept");
+        }
+        Migrator::up(&db, Some(1)).await.unwrap();
+        db.execute_unprepared(&format!(r#"INSERT INTO "order" (id, email, currency, status, placed_at, subtotal, total_quantity, tax, total, token_hash) VALUES (6, 'guest@example.com', 'USD', 'PLACED', {now}, 1000, 1, 80, 1080, 'abc')"#)).await.unwrap();
+        let refused = Migrator::down(&db, Some(1)).await.expect_err("down refuses");
+        assert!(refused.to_string().contains("records of sales"), "{refused}");
+        assert!(table_exists(&db, "discount_code_use").await, "nothing changed");
+        assert_eq!(one(r#"SELECT total FROM "order" WHERE id = 6"#).await, 1080);
+        db.execute_unprepared(r#"DELETE FROM "order" WHERE id = 6"#).await.unwrap();
+        Migrator::down(&db, Some(1)).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+    }
 }

@@ -96,7 +96,7 @@ async fn prometheus_scrapes_the_metrics_the_traffic_made() {
     let product = graphql(
         &url,
         Some(ADMIN_TOKEN),
-        "mutation AddProduct { createProduct(input: { name: \"Tea\", price: \"4.50\", stock: 5 }) { product { id } } }",
+        "mutation AddProduct { createProduct(input: { name: \"Tea\", price: \"4.50\", stock: 5, requiresShipping: false }) { product { id } } }",
         json!({}),
     )
     .await["data"]["createProduct"]["product"]["id"]

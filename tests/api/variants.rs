@@ -227,6 +227,7 @@ engine_tests! {
         let cart_now = app.ok("query($id: ID!) { cart(id: $id) { totalQuantity lines { variant { title } } } }", json!({ "id": cart })).await;
         assert_eq!(cart_now["cart"], json!({ "totalQuantity": 3, "lines": [{ "variant": { "title": "S / Black" } }] }));
 
+        app.ship(&cart).await;
         let placed = app.ok(CHECKOUT, json!({ "cart": cart })).await["checkout"].clone();
         assert_eq!(placed["userErrors"], json!([]), "{placed:#}");
         assert_eq!(placed["order"]["lines"], json!([{
@@ -307,6 +308,7 @@ engine_tests! {
             let customer = app.create_customer(&format!("r{i}@example.com"), "R").await;
             let cart = app.create_cart(&customer, &[]).await;
             app.ok(ADD, json!({ "cart": cart, "lines": [{ "variantId": black_s, "quantity": 1 }] })).await;
+            app.ship(&cart).await;
             carts.push(cart);
         }
         let checkouts = carts.iter().map(|cart| app.post(CHECKOUT, json!({ "cart": cart })));

@@ -17,14 +17,18 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use super::access::CartAccess;
 use super::mutation::cart_changed;
 use super::operations::touch_cart;
+use super::pricing::{self, Inputs, Priced};
 use super::types::Cart;
 use crate::context::Shared;
 use crate::discount::loaders::DiscountLoaders;
-use crate::discount::rules::{self, Effect, Reason};
+use crate::discount::rules::{Effect, Reason};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
+use crate::shipping::loaders::ShippingLoaders;
 use crate::store::write::write;
+use crate::tax::TaxSettings;
+use crate::tax::loaders::TaxLoaders;
 
 /// Most codes one cart holds.
 pub const MAX_CODES_PER_CART: u64 = 5;
@@ -67,31 +71,28 @@ pub struct CartDiscountCodesPayload {
 }
 
 impl Cart {
-    /// The cart's codes, each with what it does or why it does not apply.
-    pub(super) async fn discounts(
-        &self,
-        ctx: &Context<'_>,
-    ) -> ApiResult<Vec<(discount_code::Model, Result<Effect, Reason>)>> {
-        let loaders = ctx.shared::<Arc<DiscountLoaders>>()?;
-        let codes = loaders
+    /// What the cart costs now, and what made it ([`super::pricing`] has
+    /// the rules): its lines, codes, address, rates and taxes, through the
+    /// batch loaders, so a page of carts costs a fixed number of statements.
+    pub(super) async fn priced(&self, ctx: &Context<'_>) -> ApiResult<Priced> {
+        let lines = self.priced_lines(ctx).await?;
+        let discounts = ctx.shared::<Arc<DiscountLoaders>>()?;
+        let codes = discounts
             .codes_of_cart
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        if codes.is_empty() {
-            return Ok(Vec::new());
-        }
-        let lines = self.priced_lines(ctx).await?;
-        let subtotal: i128 = lines.iter().map(|line| line.total).sum();
-        let collections = loaders
-            .collections
-            .load_many(codes.iter().map(|code| code.id))
-            .await?;
-        let limited = codes
-            .iter()
-            .any(|code| collections.get(&code.id).is_some_and(|ids| !ids.is_empty()));
+        let collections = if codes.is_empty() {
+            HashMap::new()
+        } else {
+            discounts
+                .collections
+                .load_many(codes.iter().map(|code| code.id))
+                .await?
+        };
+        let limited = collections.values().any(|ids| !ids.is_empty());
         let in_collections: HashMap<i64, Vec<i64>> = if limited {
-            loaders
+            discounts
                 .collections_of_product
                 .load_many(lines.iter().map(|line| line.product_id))
                 .await?
@@ -101,34 +102,51 @@ impl Cart {
         } else {
             HashMap::new()
         };
-        let now = Utc::now();
-        let evaluated = codes
+        let address = self.address()?;
+        // A cart with nothing to ship has no shipping rates.
+        let ships = self
+            .line_rows(ctx)
+            .await?
             .iter()
-            .map(|code| {
-                let of_code = collections
-                    .get(&code.id)
-                    .map_or(&[][..], |ids| ids.as_slice());
-                let outcome =
-                    rules::evaluate(code, of_code, &in_collections, &lines, subtotal, now);
-                (code.clone(), outcome)
-            })
-            .collect();
-        Ok(rules::combine(evaluated))
-    }
-
-    /// What the applicable codes take off the lines, and whether one
-    /// makes shipping free.
-    pub(super) async fn discount_effects(&self, ctx: &Context<'_>) -> ApiResult<(i128, bool)> {
-        let mut off = 0;
-        let mut free_shipping = false;
-        for (_, outcome) in self.discounts(ctx).await? {
-            match outcome {
-                Ok(Effect::LinesOff(amount)) => off += amount,
-                Ok(Effect::FreeShipping) => free_shipping = true,
-                Err(_) => {}
+            .any(|(_, variant)| variant.requires_shipping);
+        let (mut zone_rates, tax_rates) = match &address {
+            Some(address) => {
+                let country = address.country().as_str().to_owned();
+                let shipping = ctx.shared::<Arc<ShippingLoaders>>()?;
+                let zone_rates = match shipping.zone_of_country.load_one(country.clone()).await? {
+                    Some(zone) => shipping.rates.load_one(zone).await?.unwrap_or_default(),
+                    None => Default::default(),
+                };
+                let tax_rates = ctx
+                    .shared::<Arc<TaxLoaders>>()?
+                    .rates_of_country
+                    .load_one(country)
+                    .await?
+                    .unwrap_or_default();
+                (zone_rates, tax_rates)
             }
+            None => Default::default(),
+        };
+        if !ships {
+            zone_rates = Default::default();
         }
-        Ok((off, free_shipping))
+        Ok(pricing::price(Inputs {
+            lines: &lines,
+            codes: codes
+                .iter()
+                .map(|code| {
+                    let of_code = collections.get(&code.id).map(|ids| ids.to_vec());
+                    (code.clone(), of_code.unwrap_or_default())
+                })
+                .collect(),
+            in_collections: &in_collections,
+            zone_rates: &zone_rates,
+            chosen_rate: self.0.shipping_rate_id,
+            tax_rates: &tax_rates,
+            province: address.as_ref().and_then(|address| address.province()),
+            taxes: *ctx.shared::<TaxSettings>()?,
+            now: Utc::now(),
+        }))
     }
 }
 

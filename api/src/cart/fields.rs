@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
-use entity::{cart_line, shipping_rate};
+use entity::cart_line;
 
-use super::cost::{Breakdown, CartCost, TaxLine};
+use super::cost::{CartCost, TaxLine};
 use super::discounts::CartDiscountCode;
 use super::loaders::{CartLoaders, LineWithVariant};
 use super::types::{Cart, CartLine};
@@ -20,9 +20,7 @@ use crate::ids::{self, NodeKind};
 use crate::money::{self, Currency, Money};
 use crate::product::loaders::ProductLoaders;
 use crate::product::{Product, ProductVariant};
-use crate::shipping::loaders::ShippingLoaders;
-use crate::shipping::{self, ShippingRate};
-use crate::tax::{self, loaders::TaxLoaders};
+use crate::shipping::ShippingRate;
 use crate::timestamp::Timestamp;
 
 /// A shopping cart: a list of products with quantities. A customer's, or a
@@ -114,22 +112,18 @@ impl Cart {
     async fn shipping_address(&self) -> ApiResult<Option<MailingAddress>> {
         Ok(self
             .address()?
-            .map(|address| MailingAddress::of_cart(self.0.id, address)))
+            .map(|address| MailingAddress::of("CartShippingAddress", self.0.id, address)))
     }
 
     /// The shipping rates that apply now: those of the zone of the
-    /// address's country whose bounds hold the subtotal. None without an
+    /// address's country whose bounds hold the discounted subtotal. None without an
     /// address. (Reads every line and its product, as `subtotal` does.)
     #[graphql(
         complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
     )]
     async fn shipping_rates(&self, ctx: &Context<'_>) -> ApiResult<Vec<ShippingRate>> {
-        Ok(self
-            .rates(ctx)
-            .await?
-            .into_iter()
-            .map(ShippingRate)
-            .collect())
+        let priced = self.priced(ctx).await?;
+        Ok(priced.rates.into_iter().map(ShippingRate).collect())
     }
 
     /// The rate chosen with `selectCartShippingRate`, while it still applies
@@ -138,14 +132,10 @@ impl Cart {
         complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
     )]
     async fn shipping_rate(&self, ctx: &Context<'_>) -> ApiResult<Option<ShippingRate>> {
-        let Some(chosen) = self.0.shipping_rate_id else {
+        if self.0.shipping_rate_id.is_none() {
             return Ok(None);
-        };
-        let rates = self.rates(ctx).await?;
-        Ok(rates
-            .into_iter()
-            .find(|rate| rate.id == chosen)
-            .map(ShippingRate))
+        }
+        Ok(self.priced(ctx).await?.rate.map(ShippingRate))
     }
 
     /// What the cart costs now: subtotal, discount, shipping, tax and
@@ -155,7 +145,7 @@ impl Cart {
     )]
     async fn cost(&self, ctx: &Context<'_>) -> ApiResult<CartCost> {
         Ok(CartCost {
-            breakdown: self.breakdown(ctx).await?,
+            breakdown: self.priced(ctx).await?.breakdown,
             currency: ctx.shared::<Currency>()?.clone(),
         })
     }
@@ -166,7 +156,7 @@ impl Cart {
         complexity = "limits::LINES_PER_CART * limits::LINE_AND_PRODUCT_READ + child_complexity"
     )]
     async fn tax_lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<TaxLine>> {
-        let breakdown = self.breakdown(ctx).await?;
+        let breakdown = self.priced(ctx).await?.breakdown;
         Ok(TaxLine::all(&breakdown, ctx.shared::<Currency>()?))
     }
 
@@ -178,8 +168,9 @@ impl Cart {
     async fn discount_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<CartDiscountCode>> {
         let currency = ctx.shared::<Currency>()?;
         Ok(self
-            .discounts(ctx)
+            .priced(ctx)
             .await?
+            .codes
             .into_iter()
             .map(|(code, outcome)| CartDiscountCode::of(code, outcome, currency))
             .collect())
@@ -245,52 +236,10 @@ impl Cart {
             .collect())
     }
 
-    /// What the cart costs now ([`super::cost`] has the rules).
-    async fn breakdown(&self, ctx: &Context<'_>) -> ApiResult<Breakdown> {
-        let subtotal = self.subtotal_minor(ctx).await?;
-        let (discount, free_shipping) = self.discount_effects(ctx).await?;
-        let shipping = match self.0.shipping_rate_id {
-            _ if free_shipping => 0,
-            Some(chosen) => self
-                .rates(ctx)
-                .await?
-                .into_iter()
-                .find(|rate| rate.id == chosen)
-                .map_or(0, |rate| i128::from(rate.price)),
-            None => 0,
-        };
-        let Some(address) = self.address()? else {
-            return Ok(Breakdown::of(subtotal, discount, shipping, None));
-        };
-        let rates = ctx
-            .shared::<Arc<TaxLoaders>>()?
-            .rates_of_country
-            .load_one(address.country().as_str().to_owned())
-            .await?
-            .unwrap_or_default();
-        let rate = tax::loaders::applicable(&rates, address.province());
-        Ok(Breakdown::of(subtotal, discount, shipping, rate))
-    }
-
-    /// The shipping rates that apply to the cart now.
-    async fn rates(&self, ctx: &Context<'_>) -> ApiResult<Vec<shipping_rate::Model>> {
-        let Some(address) = self.address()? else {
-            return Ok(Vec::new());
-        };
-        let loaders = ctx.shared::<Arc<ShippingLoaders>>()?;
-        let Some(zone) = loaders
-            .zone_of_country
-            .load_one(address.country().as_str().to_owned())
-            .await?
-        else {
-            return Ok(Vec::new());
-        };
-        let zone_rates = loaders.rates.load_one(zone).await?.unwrap_or_default();
-        let subtotal = self.subtotal_minor(ctx).await?;
-        Ok(shipping::loaders::applicable(&zone_rates, subtotal))
-    }
-
-    async fn line_rows(&self, ctx: &Context<'_>) -> ApiResult<Arc<Vec<LineWithVariant>>> {
+    pub(super) async fn line_rows(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Arc<Vec<LineWithVariant>>> {
         let lines = ctx
             .shared::<Arc<CartLoaders>>()?
             .lines

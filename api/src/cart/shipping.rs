@@ -4,24 +4,26 @@
 //! open cart) and announces the change to the cart's subscribers.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use entity::{cart, cart_line, product_variant, shipping_rate, shipping_zone_country};
+use chrono::Utc;
+use entity::{cart, shipping_rate};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationTrait,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait};
 
 use super::access::CartAccess;
 use super::mutation::cart_changed;
 use super::operations::touch_cart;
+use super::pricing::{self, Inputs};
+use super::quote;
 use super::types::Cart;
+use crate::context::Shared;
 use crate::customer::address::{Address, MailingAddressInput};
+use crate::discount::rules::PricedLine;
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};
 use crate::input::Email;
 use crate::money;
-use crate::shipping;
 use crate::store::write::write;
+use crate::tax::TaxSettings;
 
 /// The result of a change to where a cart ships.
 #[derive(SimpleObject)]
@@ -107,9 +109,10 @@ impl CartShippingMutation {
         let key = ids::decode_as(&cart_id, NodeKind::Cart, "cartId")?;
         let access = CartAccess::required(ctx)?;
         let rate = ids::decode_other(&shipping_rate_id, "ShippingRate", "shippingRateId")?;
+        let taxes = *ctx.shared::<TaxSettings>()?;
         let select = async |txn: &sea_orm::DatabaseTransaction| {
             let cart = touch_cart(txn, key, &access).await?;
-            let applicable = rates_now(txn, &cart).await?;
+            let applicable = rates_now(txn, &cart, taxes).await?;
             if !applicable.iter().any(|candidate| candidate.id == rate) {
                 return Err(UserError::not_found(
                     &["shippingRateId"],
@@ -133,11 +136,13 @@ fn payload(outcome: Result<cart::Model, MutationError>) -> ApiResult<CartShippin
     })
 }
 
-/// The rates that apply to `cart` now (inside the write's transaction):
-/// `MISSING_SHIPPING_ADDRESS` without an address.
+/// The rates that apply to `cart` now (inside the write's transaction),
+/// priced as `Cart.shippingRates` prices them: `MISSING_SHIPPING_ADDRESS`
+/// without an address.
 async fn rates_now(
     db: &impl ConnectionTrait,
     cart: &cart::Model,
+    taxes: TaxSettings,
 ) -> Result<Vec<shipping_rate::Model>, MutationError> {
     let address: Option<Address> = cart
         .shipping_address
@@ -151,33 +156,28 @@ async fn rates_now(
         )
         .into());
     };
-    let Some(zone) =
-        shipping_zone_country::Entity::find_by_id(address.country().as_str().to_owned())
-            .one(db)
-            .await?
-    else {
+    let lines = quote::lines(db, cart.id).await?;
+    if !lines.iter().any(|line| line.requires_shipping) {
         return Ok(Vec::new());
-    };
-    let zone_rates = shipping_rate::Entity::find()
-        .filter(shipping_rate::Column::ZoneId.eq(zone.zone_id))
-        .all(db)
-        .await?;
-    // Each line's price and quantity, in one statement.
-    let priced: Vec<(i64, i32)> = cart_line::Entity::find()
-        .filter(cart_line::Column::CartId.eq(cart.id))
-        .join(
-            JoinType::InnerJoin,
-            cart_line::Relation::ProductVariant.def(),
-        )
-        .select_only()
-        .column(product_variant::Column::Price)
-        .column(cart_line::Column::Quantity)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let subtotal: i128 = priced
-        .into_iter()
-        .map(|(price, quantity)| money::line_total(price, quantity))
-        .sum();
-    Ok(shipping::loaders::applicable(&zone_rates, subtotal))
+    }
+    let terms = quote::terms(db, cart.id, Some(&address)).await?;
+    let priced_lines: Vec<PricedLine> = lines
+        .iter()
+        .map(|line| PricedLine {
+            product_id: line.product_id,
+            total: money::line_total(line.price, line.quantity),
+        })
+        .collect();
+    let priced = pricing::price(Inputs {
+        lines: &priced_lines,
+        codes: terms.codes,
+        in_collections: &terms.in_collections,
+        zone_rates: &terms.zone_rates,
+        chosen_rate: None,
+        tax_rates: &terms.tax_rates,
+        province: address.province(),
+        taxes,
+        now: Utc::now(),
+    });
+    Ok(priced.rates)
 }

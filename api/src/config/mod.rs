@@ -63,6 +63,15 @@ pub struct Config {
           value_parser = parse_currency)]
     pub currency: String,
 
+    /// Prices (and shipping rates) include tax, as in the EU: the tax is
+    /// the part of them that is tax. Off: tax is added on top, as in the US.
+    #[arg(long, env = "SHOPGRAPH_PRICES_INCLUDE_TAX")]
+    pub prices_include_tax: bool,
+
+    /// Tax shipping at the address's rate too. Off: shipping is not taxed.
+    #[arg(long, env = "SHOPGRAPH_TAX_SHIPPING")]
+    pub tax_shipping: bool,
+
     /// Fill an empty database with a few demo customers, products and carts.
     #[arg(long, env = "SHOPGRAPH_SEED_DEMO")]
     pub seed_demo: bool,
@@ -370,6 +379,8 @@ impl Config {
             otlp_endpoint: None,
             otlp_sample_ratio: 1.0,
             currency: defaults::CURRENCY.to_owned(),
+            prices_include_tax: false,
+            tax_shipping: false,
             seed_demo: false,
             db_pool_size: defaults::DB_POOL_SIZE,
             max_body_bytes: defaults::MAX_BODY_BYTES,

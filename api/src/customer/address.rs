@@ -26,12 +26,11 @@ pub struct MailingAddress {
 }
 
 impl MailingAddress {
-    /// Where cart `cart_id` ships.
-    pub fn of_cart(cart_id: i64, address: Address) -> MailingAddress {
-        MailingAddress {
-            id: ids::encode_other("CartShippingAddress", cart_id),
-            address,
-        }
+    /// The address a cart ships to (`owner` "CartShippingAddress") or an
+    /// order shipped to ("OrderShippingAddress"), with an ID of its own.
+    pub fn of(owner: &'static str, id: i64, address: Address) -> MailingAddress {
+        let id = ids::encode_other(owner, id);
+        MailingAddress { id, address }
     }
 }
 

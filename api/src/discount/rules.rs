@@ -8,7 +8,9 @@
 //!   products in its collections. A percentage is taken per line and
 //!   rounded half up to a whole minor unit (so a line's share is exact and
 //!   the order's discount is the sum of its lines'); a fixed amount is at
-//!   most the eligible lines' total; free shipping takes the shipping.
+//!   most the eligible lines' total and is split across them in
+//!   proportion to their totals, in whole minor units that sum exactly to
+//!   it ([`crate::money::allocate`]); free shipping takes the shipping.
 //! - A cart holds several codes, but one kind applies once: the first
 //!   code entered of the lines' kind (percentage or fixed amount) and the
 //!   first free-shipping code; the others show why they do not apply.
@@ -29,10 +31,11 @@ pub struct PricedLine {
 }
 
 /// What an applicable code does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Takes this much off the lines.
-    LinesOff(i128),
+    /// Takes this much off each line (in the lines' order; 0 for a line
+    /// the code does not reach).
+    LinesOff(Vec<i128>),
     /// Takes the shipping charge.
     FreeShipping,
 }
@@ -99,9 +102,9 @@ pub fn evaluate(
     if kind == DiscountKind::FreeShipping {
         return Ok(Effect::FreeShipping);
     }
-    let eligible: Vec<&PricedLine> = lines
+    let eligible: Vec<bool> = lines
         .iter()
-        .filter(|line| {
+        .map(|line| {
             collections.is_empty()
                 || in_collections
                     .get(&line.product_id)
@@ -112,16 +115,23 @@ pub fn evaluate(
                     })
         })
         .collect();
-    if eligible.is_empty() {
+    if !eligible.contains(&true) {
         return Err(Reason::NoEligibleLines);
     }
-    let eligible_total: i128 = eligible.iter().map(|line| line.total).sum();
+    let weights: Vec<i128> = lines
+        .iter()
+        .zip(&eligible)
+        .map(|(line, eligible)| if *eligible { line.total } else { 0 })
+        .collect();
     let off = match kind {
         DiscountKind::Percentage => {
             let rate = Percentage::from_ppm(code.percent_ppm.unwrap_or(0));
-            eligible.iter().map(|line| rate.of(line.total)).sum()
+            weights.iter().map(|total| rate.of(*total)).collect()
         }
-        _ => i128::from(code.amount.unwrap_or(0)).min(eligible_total),
+        _ => {
+            let amount = i128::from(code.amount.unwrap_or(0)).min(weights.iter().sum());
+            crate::money::allocate(amount, &weights)
+        }
     };
     Ok(Effect::LinesOff(off))
 }
@@ -191,7 +201,11 @@ mod tests {
         ];
         let ten = code("PERCENTAGE", Some(150_000), None); // 15%: 15.75 a line
         let off = evaluate(&ten, &[], &HashMap::new(), &lines, 210, Utc::now());
-        assert_eq!(off, Ok(Effect::LinesOff(32)), "16 + 16, not round(31.5)");
+        assert_eq!(
+            off,
+            Ok(Effect::LinesOff(vec![16, 16])),
+            "16 + 16, not round(31.5)"
+        );
         let only_second = evaluate(
             &ten,
             &[7],
@@ -200,11 +214,11 @@ mod tests {
             210,
             Utc::now(),
         );
-        assert_eq!(only_second, Ok(Effect::LinesOff(16)));
+        assert_eq!(only_second, Ok(Effect::LinesOff(vec![0, 16])));
         let fixed = code("FIXED_AMOUNT", None, Some(500));
         assert_eq!(
             evaluate(&fixed, &[], &HashMap::new(), &lines, 210, Utc::now()),
-            Ok(Effect::LinesOff(210)),
+            Ok(Effect::LinesOff(vec![105, 105])),
             "never more than the lines"
         );
         let mut used = code("FREE_SHIPPING", None, None);

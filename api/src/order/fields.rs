@@ -4,10 +4,13 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 
+use super::charges::{self, OrderCost, OrderDiscountCode, ShippingLine};
 use super::loaders::OrderLoaders;
 use super::types::{Order, OrderLine, OrderStatus};
+use crate::cart::cost::TaxLine;
 use crate::context::Shared;
 use crate::customer::Customer;
+use crate::customer::address::MailingAddress;
 use crate::customer::loaders::CustomerLoaders;
 use crate::error::ApiResult;
 use crate::ids::{self, NodeKind};
@@ -88,9 +91,44 @@ impl Order {
             .collect())
     }
 
-    /// The sum of the lines' totals, in the order's currency.
+    /// The sum of the lines' totals, in the order's currency (with
+    /// tax-inclusive prices, without the tax in them: see `cost`).
     async fn subtotal(&self) -> Money {
         Money::from_minor(self.0.subtotal, &self.currency())
+    }
+
+    /// The email the order went to: the customer's at the time, or the
+    /// guest's; null once the customer is deleted.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// Where it ships, as the cart had it at checkout.
+    async fn shipping_address(&self) -> ApiResult<Option<MailingAddress>> {
+        charges::shipping_address(&self.0)
+    }
+
+    /// The shipping rate chosen at checkout and what it charged; null when
+    /// nothing shipped.
+    async fn shipping_line(&self) -> Option<ShippingLine> {
+        charges::shipping_line(&self.0, &self.currency())
+    }
+
+    /// The discount codes on the cart at checkout, each saying whether it
+    /// applied.
+    async fn discount_codes(&self) -> ApiResult<Vec<OrderDiscountCode>> {
+        charges::discount_codes(&self.0)
+    }
+
+    /// The taxes charged.
+    async fn tax_lines(&self) -> ApiResult<Vec<TaxLine>> {
+        charges::tax_lines(&self.0, &self.currency())
+    }
+
+    /// What the order cost: `total = subtotal − discount + shipping + tax`,
+    /// as charged at checkout.
+    async fn cost(&self) -> OrderCost {
+        charges::cost(&self.0, &self.currency())
     }
 
     /// The number of units sold, over all lines.
@@ -176,6 +214,21 @@ impl OrderLine {
     /// `unitPrice × quantity`.
     async fn total(&self) -> Money {
         Money::from_minor(self.0.line_total, &self.1)
+    }
+
+    /// The line's share of the order's discount: a percentage code's is
+    /// its own rounded amount; a fixed amount is split across the lines it
+    /// reaches in proportion to their totals. The lines' shares sum to the
+    /// order's discount exactly.
+    async fn discount_allocation(&self) -> Money {
+        Money::from_minor(self.0.discount_allocation, &self.1)
+    }
+
+    /// The line's share of the tax on goods, in proportion to its
+    /// discounted total; the lines' taxes and the shipping's sum to the
+    /// order's tax exactly.
+    async fn tax(&self) -> Money {
+        Money::from_minor(self.0.tax, &self.1)
     }
 
     /// The product as it is now; null once it is deleted (the line keeps

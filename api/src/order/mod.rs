@@ -13,6 +13,7 @@
 //! statements.
 
 mod cancel;
+mod charges;
 mod fields;
 mod filter;
 pub mod loaders;
@@ -23,7 +24,7 @@ mod types;
 
 pub use cancel::{CancelOrderPayload, OrderMutation};
 pub use filter::OrderFilter;
-pub use place::{Buyer, SoldLine, place};
+pub use place::{Buyer, Charges, CodeUses, Placed, Sale, SoldLine, place};
 pub use query::{OrderConnection, OrderQuery, OrderSort, OrderSortField, OrdersOfCustomer};
 pub use subscription::OrderSubscription;
 pub use types::{Order, OrderLine, OrderStatus, may_see};

@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 
 use super::filter::{self, OrderFilter};
 use super::loaders::OrderLoaders;
+use super::types::token_opens;
 use super::{Order, loaders, may_see};
 use crate::auth;
 use crate::context::Shared;
@@ -185,6 +186,10 @@ impl OrderQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The order's global ID.")] id: ID,
+        #[graphql(
+            desc = "A guest's order token (`CheckoutPayload.orderToken`): it reads that order, without an account."
+        )]
+        token: Option<String>,
     ) -> ApiResult<Option<Order>> {
         let key = ids::decode_as(&id, NodeKind::Order, "id")?;
         let viewer = auth::viewer(ctx);
@@ -194,7 +199,9 @@ impl OrderQuery {
             .load_one(key)
             .await?;
         // Another customer's order reads as missing: IDs leak nothing.
-        Ok(row.filter(|row| may_see(viewer, row)).map(Order))
+        Ok(row
+            .filter(|row| may_see(viewer, row) || token_opens(token.as_deref(), row))
+            .map(Order))
     }
 
     /// Every order in the shop, for staff, a page at a time (20 by default,

@@ -3,7 +3,7 @@ use entity::order;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use super::types::{Order, may_see};
+use super::types::{Order, may_see, token_opens};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::execute::watch;
@@ -21,13 +21,18 @@ impl OrderSubscription {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The order to watch.")] order_id: ID,
+        #[graphql(desc = "A guest's order token (`CheckoutPayload.orderToken`).")] token: Option<
+            String,
+        >,
     ) -> Result<BoxStream<'static, ApiResult<Order>>, ApiError> {
         let key = ids::decode_as(&order_id, NodeKind::Order, "orderId")?;
         let viewer = auth::viewer(ctx);
-        viewer.owner()?;
+        if token.is_none() {
+            viewer.owner()?;
+        }
         let rows =
             watch::row::<order::Entity>(ctx, Event::Order(key), key, "orderId", move |order| {
-                may_see(viewer, order)
+                may_see(viewer, order) || token_opens(token.as_deref(), order)
             })
             .await?;
         Ok(rows.map(|row| row.map(Order)).boxed())

@@ -25,11 +25,21 @@ impl crate::store::pagination::Keyed for order::Model {
 }
 
 /// Whether `viewer` may see `order`: its customer and staff. An order whose
-/// customer was deleted is staff's only.
+/// customer was deleted, or a guest's, is staff's only (the guest reads
+/// theirs with its token: [`token_opens`]).
 pub fn may_see(viewer: Viewer, order: &order::Model) -> bool {
     match order.customer_id {
         Some(customer) => viewer.may_see_customer(customer),
         None => matches!(viewer, Viewer::Admin),
+    }
+}
+
+/// Whether `token` is the secret of guest order `order` (compared by
+/// hash, so the comparison leaks nothing about the secret).
+pub fn token_opens(token: Option<&str>, order: &order::Model) -> bool {
+    match (token, &order.token_hash) {
+        (Some(token), Some(hash)) => crate::auth::order_token_hash(token) == *hash,
+        _ => false,
     }
 }
 

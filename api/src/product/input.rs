@@ -49,6 +49,11 @@ pub struct CreateProductInput {
     /// available of its one variant, 0 or more. Defaults to 0.
     #[graphql(default)]
     pub stock: i32,
+    /// For a product without options and without `variants`: whether its
+    /// one variant is shipped (see `CreateProductVariantInput`). Defaults
+    /// to true.
+    #[graphql(default = true)]
+    pub requires_shipping: bool,
 }
 
 /// The fields to change on a product. Fields left out keep their value.
@@ -241,7 +246,11 @@ fn parse_variants(input: &CreateProductInput) -> Result<Vec<NewVariant>, Vec<Use
         };
         let stock = parse_stock(input.stock, &["input", "stock"]);
         return match (price, stock) {
-            (Ok(price), Ok(stock)) => Ok(vec![NewVariant::default_of(price, stock)]),
+            (Ok(price), Ok(stock)) => Ok(vec![NewVariant::default_of(
+                price,
+                stock,
+                input.requires_shipping,
+            )]),
             (price, stock) => Err(price.err().into_iter().chain(stock.err()).collect()),
         };
     }

@@ -92,6 +92,8 @@ pub struct SchemaOptions {
     /// Longest a mutation waits for its turn to write on SQLite
     /// ([`crate::store::write::WriteQueue`]).
     pub write_patience: std::time::Duration,
+    /// How the shop taxes.
+    pub taxes: crate::tax::TaxSettings,
 }
 
 /// The schema served over `db`, with prices in `currency`, announcing
@@ -113,6 +115,7 @@ pub fn build(
         .data(db)
         .data(write_queue)
         .data(currency)
+        .data(options.taxes)
         .data(events)
         .data(auth)
         .data(passwords)

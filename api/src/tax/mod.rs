@@ -12,3 +12,13 @@ mod query;
 pub use fields::TaxRate;
 pub use mutation::TaxMutation;
 pub use query::TaxQuery;
+
+/// How the shop taxes (`--prices-include-tax`, `--tax-shipping`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaxSettings {
+    /// Prices (and shipping rates) include tax, as in the EU; off: tax is
+    /// added on top, as in the US.
+    pub prices_include_tax: bool,
+    /// Shipping is taxed at the address's rate too.
+    pub tax_shipping: bool,
+}

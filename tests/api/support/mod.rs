@@ -420,11 +420,61 @@ impl TestApp {
         n
     }
 
-    pub async fn create_product(&self, name: &str, price: &str, stock: i32) -> String {
+    /// A product of one variant that is shipped: checkouts of it need an
+    /// address and a rate ([`TestApp::ship`]).
+    pub async fn create_shipped_product(&self, name: &str, price: &str, stock: i32) -> String {
         let data = self
             .ok(
                 "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
                 json!({ "input": { "name": name, "price": price, "stock": stock } }),
+            )
+            .await;
+        assert_eq!(data["createProduct"]["userErrors"], json!([]));
+        data["createProduct"]["product"]["id"]
+            .as_str()
+            .expect("an id")
+            .to_owned()
+    }
+
+    /// Makes `cart` ready to ship, as staff: an address in New Zealand and
+    /// the free rate of a zone for it (made on first use).
+    pub async fn ship(&self, cart: &str) {
+        let zones = self
+            .ok("{ shippingZones { name rates { id } } }", json!({}))
+            .await;
+        let existing = zones["shippingZones"]
+            .as_array()
+            .and_then(|zones| zones.iter().find(|zone| zone["name"] == "Test zone"))
+            .map(|zone| zone["rates"][0]["id"].as_str().unwrap().to_owned());
+        let rate = match existing {
+            Some(rate) => rate,
+            None => {
+                let input = json!({ "name": "Test zone", "countryCodes": ["NZ"], "rates": [{ "title": "Courier", "price": "0" }] });
+                let made = self.ok("mutation($input: ShippingZoneInput!) { createShippingZone(input: $input) { shippingZone { rates { id } } } }", json!({ "input": input })).await;
+                made["createShippingZone"]["shippingZone"]["rates"][0]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let address = json!({ "address1": "1 Queen St", "city": "Auckland", "countryCode": "NZ" });
+        let set = self.ok("mutation($cart: ID!, $address: MailingAddressInput!) { setCartShippingAddress(cartId: $cart, address: $address) { userErrors { code } } }", json!({ "cart": cart, "address": address })).await;
+        assert_eq!(set["setCartShippingAddress"]["userErrors"], json!([]));
+        let chosen = self.ok("mutation($cart: ID!, $rate: ID!) { selectCartShippingRate(cartId: $cart, shippingRateId: $rate) { userErrors { code } } }", json!({ "cart": cart, "rate": rate })).await;
+        assert_eq!(
+            chosen["selectCartShippingRate"]["userErrors"],
+            json!([]),
+            "{chosen:#}"
+        );
+    }
+
+    /// A product of one variant that needs no shipping (so checkouts of it
+    /// need no address: the tests of shipping make their own products).
+    pub async fn create_product(&self, name: &str, price: &str, stock: i32) -> String {
+        let data = self
+            .ok(
+                "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
+                json!({ "input": { "name": name, "price": price, "stock": stock, "requiresShipping": false } }),
             )
             .await;
         assert_eq!(data["createProduct"]["userErrors"], json!([]));

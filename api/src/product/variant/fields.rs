@@ -107,6 +107,12 @@ impl ProductVariant {
         self.0.stock
     }
 
+    /// Whether it is shipped: checkout of a cart with a shipped line needs
+    /// an address and a shipping rate.
+    async fn requires_shipping(&self) -> bool {
+        self.0.requires_shipping
+    }
+
     /// Whether any unit is in stock.
     async fn available_for_sale(&self) -> bool {
         self.0.stock > 0

@@ -37,6 +37,10 @@ pub struct CreateProductVariantInput {
     /// The URL of the variant's picture; it becomes one of the product's
     /// images when it is not one already.
     pub image_url: Option<String>,
+    /// Whether it is shipped (goods: checkout needs an address and a
+    /// shipping rate) or not (a gift card, a download). Defaults to true.
+    #[graphql(default = true)]
+    pub requires_shipping: bool,
 }
 
 /// The fields to change on a variant. Fields left out keep their value;
@@ -54,6 +58,8 @@ pub struct UpdateProductVariantInput {
     /// A new picture (becoming one of the product's images when it is not
     /// one already); null removes it.
     pub image_url: MaybeUndefined<String>,
+    /// Whether it is shipped.
+    pub requires_shipping: Option<bool>,
 }
 
 /// A variant to add, its fields parsed.
@@ -66,6 +72,7 @@ pub struct NewVariant {
     /// (option name, value) as given.
     pub selected: Vec<(String, String)>,
     pub image: Option<NewImage>,
+    pub requires_shipping: bool,
 }
 
 impl NewVariant {
@@ -121,13 +128,14 @@ impl NewVariant {
                 stock,
                 selected,
                 image,
+                requires_shipping: input.requires_shipping,
             }),
             _ => Err(errors.into_errors()),
         }
     }
 
     /// The one variant of a product without options.
-    pub fn default_of(price: i64, stock: i32) -> NewVariant {
+    pub fn default_of(price: i64, stock: i32, requires_shipping: bool) -> NewVariant {
         NewVariant {
             sku: None,
             price,
@@ -135,6 +143,7 @@ impl NewVariant {
             stock,
             selected: Vec::new(),
             image: None,
+            requires_shipping,
         }
     }
 }
@@ -150,13 +159,17 @@ pub struct VariantChanges {
     pub stock: Option<i32>,
     /// `Some(None)` removes the picture.
     pub image: Option<Option<NewImage>>,
+    pub requires_shipping: Option<bool>,
 }
 
 impl VariantChanges {
     /// Every bad field of `input` at once, as user errors.
     pub fn parse(input: UpdateProductVariantInput) -> Result<VariantChanges, MutationError> {
         let mut errors = FieldErrors::default();
-        let mut changes = VariantChanges::default();
+        let mut changes = VariantChanges {
+            requires_shipping: input.requires_shipping,
+            ..VariantChanges::default()
+        };
         match &input.sku {
             MaybeUndefined::Undefined => {}
             MaybeUndefined::Null => changes.sku = Some(None),

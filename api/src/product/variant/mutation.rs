@@ -220,6 +220,12 @@ async fn update(
     if let Some(stock) = changes.stock {
         update = update.col_expr(product_variant::Column::Stock, Expr::value(stock));
     }
+    if let Some(ships) = changes.requires_shipping {
+        update = update.col_expr(
+            product_variant::Column::RequiresShipping,
+            Expr::value(ships),
+        );
+    }
     if let Some(image) = changes.image {
         let image_id = match image {
             Some(image) => Some(image_of_product(db, current.product_id, image).await?),

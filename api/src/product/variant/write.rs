@@ -160,6 +160,7 @@ pub async fn insert_variant(
         stock: Set(variant.stock),
         image_id: Set(image_id),
         option_key: Set(option_key),
+        requires_shipping: Set(variant.requires_shipping),
         created_at: Set(now),
         updated_at: Set(now),
     })
