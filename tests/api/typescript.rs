@@ -71,8 +71,9 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
     }
 
     // Apollo Client 4, InMemoryCache with the README's type policies and
-    // the default error policy: a guest's cart → signUp → change, remove
-    // lines → checkout → history → a merge at logIn, with no error (any
+    // the default error policy: a guest's checkout with an address, a
+    // rate, tax and a code; a guest's cart → signUp → change, remove lines
+    // → a saved address → checkout → history → a merge at logIn, with no error (any
     // would reject) and no cache warning; against a production server
     // that runs only the manifest codegen wrote, every operation sent by
     // its hash.
@@ -110,8 +111,16 @@ async fn the_typescript_client_generates_type_checks_and_runs() {
         assert_eq!(
             app.count_rows("cart WHERE checked_out_at IS NOT NULL")
                 .await,
+            2,
+            "{engine:?}: both checkouts reached the database"
+        );
+        assert_eq!(
+            app.count_rows(
+                r#""order" WHERE customer_id IS NULL AND token_hash IS NOT NULL AND discount = 600 AND total = 6228"#
+            )
+            .await,
             1,
-            "{engine:?}: the checkout reached the database"
+            "{engine:?}: the guest's order, with its discount, shipping and tax"
         );
     }
 }

@@ -1,10 +1,13 @@
 // A storefront's first session with Apollo Client 4, as its users build it:
 // InMemoryCache with the one type policy the README asks for (`Money`),
 // the default error policy (any GraphQL error rejects), and the cache
-// updated from mutation payloads without a refetch. A guest opens a cart
+// updated from mutation payloads without a refetch. A guest buys without
+// an account: an email, an address, a shipping rate and a discount code,
+// then the order, read back with its token. Another guest opens a cart
 // and fills it (its token in `X-Cart-Token`) → signUp with the guest cart,
-// asking for the email → change and remove lines → checkout → the order
-// history → a guest cart on another device merged at logIn. Every
+// asking for the email → change and remove lines → a saved address ships
+// the cart → checkout → the order history → a guest cart on another
+// device merged at logIn. Every
 // warning or error Apollo logs is counted: the run must have none.
 // Usage: npm run apollo -- http://127.0.0.1:8000/graphql (Apollo's
 // development build, where its cache warnings live: node's `development`
@@ -17,6 +20,14 @@ import { print } from 'graphql';
 
 import {
   AddToCartDocument,
+  ApplyDiscountCodeDocument,
+  CheckoutScreenDocument,
+  ChooseShippingRateDocument,
+  ConfigureCheckoutDocument,
+  GuestOrderDocument,
+  SaveAddressDocument,
+  SetCartEmailDocument,
+  ShipCartToDocument,
   CartScreenDocument,
   ChangeQuantityDocument,
   CreateProductDocument,
@@ -88,6 +99,18 @@ const stock = async (name: string, price: string) => {
 };
 const tea = await stock('Apollo tea', '4.50');
 const pot = await stock('Apollo pot', '30.00');
+// Where the shop ships, its tax, and a code for 10% off.
+const code = `APOLLO${suffix}`.toUpperCase();
+const configured = await staffRequest(ConfigureCheckoutDocument, {
+  zone: { name: `Domestic ${suffix}`, countryCodes: ['US'], rates: [{ title: 'Standard', price: '4.90' }, { title: 'Express', price: '12.00' }] },
+  tax: { countryCode: 'US', provinceCode: 'IL', rate: '6.25', title: 'IL State Tax' },
+  code: { code, kind: 'PERCENTAGE', value: '10', usageLimit: 100 },
+});
+assert.deepEqual(
+  [configured.createShippingZone.userErrors, configured.setTaxRate.userErrors, configured.createDiscountCode.userErrors],
+  [[], [], []],
+);
+const illinois = { firstName: 'Grace', lastName: 'Hopper', address1: '1 Main St', city: 'Springfield', provinceCode: 'IL', zip: '62701', countryCode: 'US' } as const;
 
 // The storefront: one client; a guest's cart token until signUp gives a
 // bearer token.
@@ -114,7 +137,12 @@ const link = new HttpLink({
 const money: TypePolicies = { Money: { keyFields: false, merge: true } };
 const typePolicies: TypePolicies = {
   ...money,
-  Cart: { fields: { lines: { merge: false } } },
+  // A cart's and an order's `cost` have no ID either: they merge into
+  // their parent like `Money`; the lists of taxes and codes are replaced
+  // whole, as `lines` are.
+  CartCost: { keyFields: false, merge: true },
+  OrderCost: { keyFields: false, merge: true },
+  Cart: { fields: { lines: { merge: false }, taxLines: { merge: false }, discountCodes: { merge: false } } },
   QueryRoot: {
     queryType: true,
     fields: {
@@ -127,7 +155,47 @@ const storefront = (policies: TypePolicies) =>
   new ApolloClient({ link: persisted.concat(link), cache: new InMemoryCache({ typePolicies: policies }) });
 const client = storefront(typePolicies);
 
-// A guest browses and fills a cart without an account.
+// A guest buys without an account: a cart, an email for the order, an
+// address (its rates appear), a rate, a code; the cart's cost updates in
+// the cache from each answer, and checkout charges exactly that.
+const guestOpened = await client.mutate({ mutation: OpenCartDocument, variables: { lines: [{ productId: pot.id, quantity: 2 }] } });
+const guestCartId = guestOpened.data?.createCart.cart?.id;
+assert(guestCartId && guestOpened.data?.createCart.cartToken, 'a guest cart and its token');
+cartToken = guestOpened.data.createCart.cartToken;
+const emailed = await client.mutate({ mutation: SetCartEmailDocument, variables: { cartId: guestCartId, email: `guest-${suffix}@example.com` } });
+assert.deepEqual(emailed.data?.setCartEmail.userErrors, []);
+const addressed = await client.mutate({ mutation: ShipCartToDocument, variables: { cartId: guestCartId, address: illinois } });
+assert.deepEqual(addressed.data?.setCartShippingAddress.userErrors, []);
+const standard = addressed.data?.setCartShippingAddress.cart?.shippingRates.find((rate) => rate.title === 'Standard');
+assert(standard, 'the address has rates');
+const rated = await client.mutate({ mutation: ChooseShippingRateDocument, variables: { cartId: guestCartId, shippingRateId: standard.id } });
+assert.deepEqual(rated.data?.selectCartShippingRate.userErrors, []);
+const discounted = await client.mutate({ mutation: ApplyDiscountCodeDocument, variables: { cartId: guestCartId, code: code.toLowerCase() } });
+assert.deepEqual(discounted.data?.applyCartDiscountCode.userErrors, []);
+const checkoutScreen = client.readQuery({ query: CheckoutScreenDocument, variables: { id: guestCartId } })?.cart;
+assert(checkoutScreen, 'the checkout screen reads from the cache');
+assert.deepEqual(checkoutScreen.discountCodes, [{ __typename: 'CartDiscountCode', code, applicable: true, reason: null }]);
+assert.equal(checkoutScreen.shippingRate?.title, 'Standard');
+// 60.00 − 6.00 + 4.90 + 6.25% of 54.00 (3.375, half up: 3.38).
+const showed = Object.fromEntries(
+  (['subtotal', 'discount', 'shipping', 'tax', 'total'] as const).map((part) => [part, checkoutScreen.cost[part].amount]),
+);
+assert.deepEqual(showed, { subtotal: '60.00', discount: '6.00', shipping: '4.90', tax: '3.38', total: '62.28' });
+const guestPlaced = await client.mutate({ mutation: PlaceOrderDocument, variables: { cartId: guestCartId, idempotencyKey: `guest-${suffix}` } });
+assert.deepEqual(guestPlaced.data?.checkout.userErrors, []);
+const guestOrder = guestPlaced.data?.checkout.order;
+const orderToken = guestPlaced.data?.checkout.orderToken;
+assert(guestOrder && orderToken, 'a guest order and its token');
+assert.equal(guestOrder.cost.total.amount, showed.total, 'checkout charged what the cart showed');
+assert.equal(guestOrder.shippingLine?.title, 'Standard');
+assert.deepEqual(guestOrder.discountCodes.map((applied) => [applied.code, applied.applied]), [[code, true]]);
+assert.deepEqual(guestOrder.taxLines.map((tax) => [tax.title, tax.rate, tax.amount.amount]), [['IL State Tax', '6.25', '3.38']]);
+assert.equal(guestOrder.lines[0]?.discountAllocation.amount, '6.00');
+cartToken = undefined;
+const readBack = await client.query({ query: GuestOrderDocument, variables: { id: guestOrder.id, token: orderToken }, fetchPolicy: 'network-only' });
+assert.equal(readBack.data?.order?.email, `guest-${suffix}@example.com`, 'the token reads the order, without an account');
+
+// Another guest browses and fills a cart without an account.
 const browsing = await client.query({ query: StorefrontDocument, variables: { first: 50 } });
 assert.equal(browsing.data?.viewer, null, 'a guest is nobody yet');
 assert(browsing.data?.products.nodes.some((product) => product.id === tea.id));
@@ -193,6 +261,17 @@ for (const step of steps) {
   assert.equal(cart.subtotal.amount, step.expect.subtotal);
 }
 
+// The customer saves an address; the storefront ships the cart there and
+// picks the cheapest rate.
+const saved = await client.mutate({ mutation: SaveAddressDocument, variables: { address: illinois } });
+assert.deepEqual(saved.data?.createCustomerAddress.userErrors, []);
+assert.equal(saved.data?.createCustomerAddress.customer?.defaultAddress?.id, saved.data?.createCustomerAddress.address?.id, 'the first address is the default');
+const { id: _savedId, __typename: _savedType, ...savedAddress } = saved.data!.createCustomerAddress.address!;
+const shipped = await client.mutate({ mutation: ShipCartToDocument, variables: { cartId, address: { ...savedAddress, countryCode: 'US' } } });
+const cheapest = shipped.data?.setCartShippingAddress.cart?.shippingRates[0];
+assert.equal(cheapest?.title, 'Standard');
+await client.mutate({ mutation: ChooseShippingRateDocument, variables: { cartId, shippingRateId: cheapest.id } });
+
 const before = requests;
 const placed = await client.mutate({ mutation: PlaceOrderDocument, variables: { cartId, idempotencyKey: `apollo-${suffix}` } });
 assert.deepEqual(placed.data?.checkout.userErrors, []);
@@ -206,6 +285,9 @@ const order = placed.data?.checkout.order;
 assert(order, 'checkout placed an order');
 assert.equal(order.status, 'PLACED');
 assert.equal(order.subtotal.amount, '22.50');
+// 22.50 + 4.90 + 6.25% of 22.50 (1.40625: 1.41).
+assert.equal(order.cost.total.amount, '28.81');
+assert.equal(order.shippingAddress?.city, 'Springfield');
 const history = await client.query({ query: OrderHistoryDocument, variables: { first: 10 } });
 const orders = history.data?.viewer?.orders;
 assert.equal(orders?.totalCount, 1);
