@@ -107,11 +107,12 @@ impl Sale {
 /// the code's uses are reset to none at each burst. Returns (rate, code).
 async fn sale_terms(db: &DatabaseConnection, plan: Plan) -> Result<(i64, i64)> {
     let backend = db.get_database_backend();
-    let now = Utc::now().to_rfc3339();
+    // As sea-orm writes timestamps, which both engines read back.
+    let now = Utc::now().format("%Y-%m-%d %H:%M:%S%.6f %:z").to_string();
     let uses = i64::from(plan.stock) * plan.hot_products * 2 / 3;
     // Numbers and words of our own, so written into the SQL.
     for sql in [
-        format!("INSERT INTO shipping_zone (name, updated_at) SELECT 'Flash sale', '{now}' WHERE NOT EXISTS (SELECT 1 FROM shipping_zone WHERE name = 'Flash sale')"),
+        format!("INSERT INTO shipping_zone (name, created_at, updated_at) SELECT 'Flash sale', '{now}', '{now}' WHERE NOT EXISTS (SELECT 1 FROM shipping_zone WHERE name = 'Flash sale')"),
         "INSERT INTO shipping_zone_country (country_code, zone_id) SELECT 'US', id FROM shipping_zone WHERE name = 'Flash sale' AND NOT EXISTS (SELECT 1 FROM shipping_zone_country WHERE country_code = 'US')".to_owned(),
         "INSERT INTO shipping_rate (zone_id, position, title, price) SELECT id, 0, 'Standard', 490 FROM shipping_zone WHERE name = 'Flash sale' AND NOT EXISTS (SELECT 1 FROM shipping_rate WHERE title = 'Standard')".to_owned(),
         format!("INSERT INTO tax_rate (country_code, province_code, rate_ppm, title, updated_at) SELECT 'US', 'IL', 62500, 'IL State Tax', '{now}' WHERE NOT EXISTS (SELECT 1 FROM tax_rate WHERE country_code = 'US')"),
@@ -139,7 +140,7 @@ async fn sale_terms(db: &DatabaseConnection, plan: Plan) -> Result<(i64, i64)> {
 }
 
 /// Where every buyer ships, as a cart stores it.
-const ADDRESS: &str = r#"{"first_name":"Ada","last_name":"Buyer","company":null,"address1":"1 Main St","address2":null,"city":"Springfield","province_code":"IL","zip":"62701","country_code":"US","phone":null}"#;
+const ADDRESS: &str = r#"{"firstName":"Ada","lastName":"Buyer","company":null,"address1":"1 Main St","address2":null,"city":"Springfield","provinceCode":"IL","zip":"62701","countryCode":"US","phone":null}"#;
 
 /// Restores the sale's stock and gives each buyer a fresh cart, shipping
 /// at the sale's rate with its code; returns the carts, by buyer, and the
