@@ -227,4 +227,40 @@ engine_tests! {
         assert!(counts[1] <= 12, "at most 12 statements for 50 lines, got {}", counts[1]);
         assert!(counts[1] <= counts[0] + 2, "only the locks in id order are added for several rows: {counts:?}");
     }
+
+    /// A shop whose prices include tax and which taxes shipping (the EU):
+    /// the buyer pays the prices; the order shows the tax inside them, and
+    /// its parts still add up.
+    async fn tax_inclusive_prices_and_taxed_shipping(app) {
+        let eu = TestApp::start_on(&app, |config| {
+            config.prices_include_tax = true;
+            config.tax_shipping = true;
+        })
+        .await;
+        let zone = json!({ "name": "France", "countryCodes": ["FR"], "rates": [{ "title": "Colissimo", "price": "6.00" }] });
+        let made = eu.ok("mutation($input: ShippingZoneInput!) { createShippingZone(input: $input) { shippingZone { rates { id } } } }", json!({ "input": zone })).await;
+        let rate = made["createShippingZone"]["shippingZone"]["rates"][0]["id"].clone();
+        eu.ok("mutation { setTaxRate(input: { countryCode: FR, rate: \"20\", title: \"TVA\" }) { userErrors { code } } }", json!({})).await;
+        create_code(&eu, json!({ "code": "DIX", "kind": "PERCENTAGE", "value": "10" })).await;
+        let customer = eu.create_customer("client@example.fr", "Client").await;
+        let cafe = eu.create_shipped_product("Café", "12.00", 10).await;
+        let cart = eu.create_cart(&customer, &[(&cafe, 1)]).await;
+        let paris = json!({ "address1": "5 Rue de Rivoli", "city": "Paris", "zip": "75001", "countryCode": "FR" });
+        eu.ok(SET_ADDRESS, json!({ "cart": cart, "address": paris })).await;
+        eu.ok(SELECT, json!({ "cart": cart, "rate": rate })).await;
+        eu.ok(APPLY, json!({ "cart": cart, "code": "DIX" })).await;
+        // 12.00 − 1.20 + 6.00 = 16.80 paid; TVA inside: 1.80 on the goods
+        // (10.80 / 6), 1.00 on the shipping (6.00 / 6); shown net:
+        // 10.00 − 1.00 + 5.00 + 2.80.
+        let expected = json!(["10.00", "1.00", "5.00", "2.80", "16.80"]);
+        let read = eu.ok(CART, json!({ "id": cart })).await;
+        assert_eq!(json!(amounts(&read["cart"]["cost"])), expected, "{read:#}");
+        let placed = eu.ok(CHECKOUT, json!({ "cart": cart })).await;
+        let order = &placed["checkout"]["order"];
+        assert_eq!(json!(amounts(&order["cost"])), expected, "{placed:#}");
+        assert_eq!(order["cost"]["taxesIncluded"], true);
+        assert_eq!(order["shippingLine"], json!({ "title": "Colissimo", "price": { "amount": "6.00" }, "tax": { "amount": "1.00" } }));
+        assert_eq!(order["lines"][0]["tax"]["amount"], "1.80");
+        assert_eq!(order["lines"][0]["discountAllocation"]["amount"], "1.20");
+    }
 }

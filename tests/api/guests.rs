@@ -171,6 +171,21 @@ engine_tests! {
             let denied = as_guest(&app, None, read, json!({ "id": order, "token": token })).await;
             assert_eq!(denied["data"]["order"], Value::Null, "{denied:#}");
         }
+        // The token follows the order over WebSocket too, anonymously; a
+        // wrong one names no order.
+        let watch = "subscription($id: ID!, $token: String) { orderUpdated(orderId: $id, token: $token) { status } }";
+        let mut stranger = WsClient::connect(&app.url("/graphql"), None).await;
+        stranger.subscribe("1", watch, json!({ "id": order, "token": "not-the-token" })).await;
+        let refused = stranger.next_payload().await;
+        assert!(refused["payload"]["data"].is_null() && refused["payload"]["errors"][0]["message"].is_string(), "{refused:#}");
+        let mut socket = WsClient::connect(&app.url("/graphql"), None).await;
+        socket.subscribe("1", watch, json!({ "id": order, "token": order_token })).await;
+        app.wait_for_subscriptions(1).await;
+        let cancelled = app.ok("mutation($id: ID!) { cancelOrder(orderId: $id) { userErrors { code } } }", json!({ "id": order })).await;
+        assert_eq!(cancelled["cancelOrder"]["userErrors"], json!([]));
+        let event = socket.next_payload().await;
+        assert_eq!(event["payload"]["data"]["orderUpdated"]["status"], "CANCELLED", "{event:#}");
+
         // A customer who signs up with the guest's email does not see it.
         let (customer_token, _) = app.sign_up("guest@example.com").await;
         let theirs = app.post_as(Some(&customer_token), "{ viewer { orders(first: 5) { nodes { id } } } }", json!({})).await;

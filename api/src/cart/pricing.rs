@@ -223,6 +223,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::discount::rules::Effect;
 
     fn lines(totals: &[i128]) -> Vec<PricedLine> {
         totals
@@ -280,7 +281,80 @@ mod tests {
         );
     }
 
+    fn code(kind: u8, value: i64, limit: Option<i32>) -> discount_code::Model {
+        let now = Utc::now();
+        let kind = ["PERCENTAGE", "FIXED_AMOUNT", "FREE_SHIPPING"][usize::from(kind % 3)];
+        discount_code::Model {
+            id: 1,
+            code: "CODE".into(),
+            code_key: "code".into(),
+            kind: kind.into(),
+            percent_ppm: Some(i32::try_from(value % 1_000_001).unwrap_or(0)),
+            amount: Some(value),
+            minimum_subtotal: None,
+            starts_at: None,
+            ends_at: None,
+            usage_limit: limit,
+            used_count: 0,
+            once_per_customer: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     proptest! {
+        /// Random carts, codes, rates and taxes, priced end to end: the
+        /// total is the parts', the lines' shares are the discount's, the
+        /// chosen rate is charged only while its bounds hold the
+        /// discounted subtotal, and free shipping charges none.
+        #[test]
+        fn priced_carts_always_add_up(
+            totals in proptest::collection::vec(0_i128..=1_000_000, 1..8),
+            codes in proptest::collection::vec((0_u8..3, 0_i64..=2_000_000, proptest::option::of(0_i32..3)), 0..3),
+            rate_price in 0_i64..=5_000,
+            bounds in (proptest::option::of(0_i64..=3_000_000), proptest::option::of(0_i64..=3_000_000)),
+            ppm in 0_i32..=300_000,
+            prices_include_tax: bool,
+            tax_shipping: bool,
+        ) {
+            let lines = lines(&totals);
+            let now = Utc::now();
+            let rate = shipping_rate::Model { id: 7, zone_id: 1, position: 0, title: "Standard".into(), price: rate_price, min_subtotal: bounds.0, max_subtotal: bounds.1 };
+            let tax = tax_rate::Model { id: 1, country_code: "US".into(), province_code: String::new(), rate_ppm: ppm, title: "Tax".into(), updated_at: now };
+            let codes: Vec<(discount_code::Model, Vec<i64>)> = codes
+                .into_iter()
+                .enumerate()
+                .map(|(i, (kind, value, limit))| (discount_code::Model { id: i as i64, ..code(kind, value, limit) }, Vec::new()))
+                .collect();
+            let priced = price(Inputs {
+                lines: &lines,
+                codes,
+                in_collections: &HashMap::new(),
+                zone_rates: std::slice::from_ref(&rate),
+                chosen_rate: Some(7),
+                tax_rates: std::slice::from_ref(&tax),
+                province: None,
+                taxes: TaxSettings { prices_include_tax, tax_shipping },
+                now,
+            });
+            let costs = &priced.breakdown;
+            prop_assert_eq!(costs.total(), costs.subtotal - costs.discount + costs.shipping + costs.tax);
+            let off: i128 = costs.lines.iter().map(|share| share.discount).sum();
+            let gross: i128 = totals.iter().sum();
+            let discounted = gross - off;
+            let holds = bounds.0.is_none_or(|min| discounted >= i128::from(min))
+                && bounds.1.is_none_or(|max| discounted <= i128::from(max));
+            prop_assert_eq!(priced.rate.is_some(), holds);
+            let free = priced.codes.iter().any(|(_, outcome)| outcome == &Ok(Effect::FreeShipping));
+            let shipped = if holds && !free { i128::from(rate_price) } else { 0 };
+            prop_assert_eq!(costs.shipping + costs.shipping_tax * i128::from(prices_include_tax), shipped);
+            if prices_include_tax {
+                prop_assert_eq!(costs.total(), discounted + shipped);
+            } else {
+                prop_assert_eq!(costs.discount, off);
+            }
+        }
+
         /// Whatever the cart, the parts add up to the total, the tax lines
         /// to the tax, the lines' shares to the discount and the goods'
         /// tax, and nothing is negative.
