@@ -184,9 +184,41 @@ engine_tests! {
             app.ok(APPLY, json!({ "cart": cart, "code": "WELCOME" })).await;
         }
         let answers = futures_util::future::join_all([&first, &second].map(|cart| app.post(CHECKOUT, json!({ "cart": cart })))).await;
-        let placed = answers.iter().filter(|answer| answer["data"]["checkout"]["order"].is_object()).count();
-        assert_eq!(placed, 1, "{answers:#?}");
-        assert!(answers.iter().any(|answer| answer["data"]["checkout"]["userErrors"][0]["code"] == "DISCOUNT_CODE_UNAVAILABLE"), "{answers:#?}");
+        let discount = |answer: &Value| answer["data"]["checkout"]["order"]["cost"]["discount"]["amount"].clone();
+        assert_eq!(answers.iter().filter(|answer| discount(answer) == "2.00").count(), 1, "exactly one order carries it: {answers:#?}");
+        // The other checkout either saw the use (and charged the full
+        // price, as its cart then showed) or lost the race for it (and was
+        // refused, changing nothing).
+        let other = answers.iter().position(|answer| discount(answer) != "2.00").unwrap();
+        let loser = [&first, &second][other];
+        if answers[other]["data"]["checkout"]["order"].is_null() {
+            assert_eq!(answers[other]["data"]["checkout"]["userErrors"][0]["code"], "DISCOUNT_CODE_UNAVAILABLE", "{answers:#?}");
+            let read = app.ok(CART, json!({ "id": loser })).await;
+            assert_eq!(read["cart"]["discountCodes"], json!([{ "code": "WELCOME", "applicable": false, "reason": "You have already used this code" }]));
+            assert_eq!(read["cart"]["cost"]["total"]["amount"], "10.00");
+            let again = app.ok(CHECKOUT, json!({ "cart": loser })).await;
+            assert_eq!(discount(&json!({ "data": again })), "0.00", "{again:#}");
+        } else {
+            assert_eq!(discount(&answers[other]), "0.00", "{answers:#?}");
+            assert_eq!(answers[other]["data"]["checkout"]["order"]["discountCodes"], json!([{ "code": "WELCOME", "applied": false }]));
+        }
+        // A third cart of Ada's shows it used.
+        let third = app.create_cart(&ada, &[(&mug, 1)]).await;
+        let applied = app.ok(APPLY, json!({ "cart": third, "code": "WELCOME" })).await;
+        assert_eq!(applied["applyCartDiscountCode"]["cart"]["discountCodes"][0]["applicable"], false, "{applied:#}");
+
+        // A guest with Ada's email has used it too.
+        let created = app.post_as(None, "mutation($m: ID!) { createCart(lines: [{ productId: $m, quantity: 1 }]) { cart { id } cartToken } }", json!({ "m": mug })).await;
+        let (guest_cart, token) = (created["data"]["createCart"]["cart"]["id"].clone(), created["data"]["createCart"]["cartToken"].as_str().unwrap().to_owned());
+        let guest = |query: &'static str, variables: Value| {
+            let request = reqwest::Client::new().post(app.url("/graphql")).header("x-cart-token", token.clone())
+                .json(&json!({ "query": query, "variables": variables }));
+            async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        guest("mutation($c: ID!) { setCartEmail(cartId: $c, email: \"ADA@example.com\") { userErrors { code } } }", json!({ "c": guest_cart })).await;
+        guest(APPLY, json!({ "cart": guest_cart, "code": "WELCOME" })).await;
+        let read = guest(CART, json!({ "id": guest_cart })).await;
+        assert_eq!(read["data"]["cart"]["discountCodes"][0]["reason"], "You have already used this code", "{read:#}");
 
         let bob = app.create_customer("bob@example.com", "Bob").await;
         let theirs = app.create_cart(&bob, &[(&mug, 1)]).await;

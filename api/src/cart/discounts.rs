@@ -4,7 +4,7 @@
 //! now stays on the cart with the reason, so the shopper sees why, and
 //! applies by itself once it does (a bigger subtotal, its window opening).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
@@ -21,7 +21,7 @@ use super::pricing::{self, Inputs, Priced};
 use super::types::Cart;
 use crate::context::Shared;
 use crate::discount::loaders::DiscountLoaders;
-use crate::discount::rules::{Effect, Reason};
+use crate::discount::rules::{Effect, Reason, buyer_keys};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};
 use crate::money::Currency;
@@ -102,6 +102,20 @@ impl Cart {
         } else {
             HashMap::new()
         };
+        let once = codes.iter().any(|code| code.once_per_customer);
+        let used_by_buyer: HashSet<i64> = if once {
+            let email = self.email_for_order(ctx).await?;
+            let keys = buyer_keys(self.0.customer_id, email.as_deref());
+            discounts
+                .used_by_buyer
+                .load_many(keys)
+                .await?
+                .values()
+                .flat_map(|codes| codes.iter().copied())
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let address = self.address()?;
         // A cart with nothing to ship has no shipping rates.
         let ships = self
@@ -140,6 +154,7 @@ impl Cart {
                 })
                 .collect(),
             in_collections: &in_collections,
+            used_by_buyer: &used_by_buyer,
             zone_rates: &zone_rates,
             chosen_rate: self.0.shipping_rate_id,
             tax_rates: &tax_rates,

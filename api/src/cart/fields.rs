@@ -97,15 +97,7 @@ impl Cart {
     /// The email the order will go to: a guest's, as `setCartEmail` set it,
     /// or the customer's account email.
     async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        let Some(customer_id) = self.0.customer_id else {
-            return Ok(self.0.email.clone());
-        };
-        let customer = ctx
-            .shared::<Arc<CustomerLoaders>>()?
-            .by_id
-            .load_one(customer_id)
-            .await?;
-        Ok(customer.map(|customer| customer.email))
+        self.email_for_order(ctx).await
     }
 
     /// Where the cart ships, once `setCartShippingAddress` set it.
@@ -194,6 +186,19 @@ impl Cart {
 }
 
 impl Cart {
+    /// A guest's email as set, or the customer's account email.
+    pub(super) async fn email_for_order(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let Some(customer_id) = self.0.customer_id else {
+            return Ok(self.0.email.clone());
+        };
+        let customer = ctx
+            .shared::<Arc<CustomerLoaders>>()?
+            .by_id
+            .load_one(customer_id)
+            .await?;
+        Ok(customer.map(|customer| customer.email))
+    }
+
     /// The cart's shipping address, parsed from its stored form.
     pub fn address(&self) -> ApiResult<Option<Address>> {
         self.0

@@ -20,7 +20,7 @@
 //!    that what follows still holds and `total` is what the prices say.
 //! 4. `total = subtotal − discount + shipping + tax`, always.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{discount_code, shipping_rate, tax_rate};
@@ -38,6 +38,8 @@ pub struct Inputs<'a> {
     pub codes: Vec<(discount_code::Model, Vec<i64>)>,
     /// Each product's collections (needed only when a code has some).
     pub in_collections: &'a HashMap<i64, Vec<i64>>,
+    /// The once-per-customer codes this buyer has used.
+    pub used_by_buyer: &'a HashSet<i64>,
     /// The rates of the address's zone (empty without an address or zone).
     pub zone_rates: &'a [shipping_rate::Model],
     /// The rate the shopper chose, if any.
@@ -98,14 +100,18 @@ pub fn price(inputs: Inputs<'_>) -> Priced {
         .codes
         .iter()
         .map(|(code, collections)| {
-            let outcome = rules::evaluate(
-                code,
-                collections,
-                inputs.in_collections,
-                inputs.lines,
-                subtotal,
-                inputs.now,
-            );
+            let outcome = if code.once_per_customer && inputs.used_by_buyer.contains(&code.id) {
+                Err(Reason::AlreadyUsed)
+            } else {
+                rules::evaluate(
+                    code,
+                    collections,
+                    inputs.in_collections,
+                    inputs.lines,
+                    subtotal,
+                    inputs.now,
+                )
+            };
             (code.clone(), outcome)
         })
         .collect();
@@ -330,6 +336,7 @@ mod tests {
                 lines: &lines,
                 codes,
                 in_collections: &HashMap::new(),
+                used_by_buyer: &HashSet::new(),
                 zone_rates: std::slice::from_ref(&rate),
                 chosen_rate: Some(7),
                 tax_rates: std::slice::from_ref(&tax),

@@ -4,12 +4,12 @@
 //! lines they reach, the rates of the address's zone and its taxes. The
 //! arithmetic is [`super::pricing`], the same that prices `Cart.cost`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{
     cart_discount_code, cart_line, collection_product, discount_code, discount_code_collection,
-    product_option, product_option_value, product_variant, product_variant_value, shipping_rate,
-    shipping_zone_country, tax_rate,
+    discount_code_use, product_option, product_option_value, product_variant,
+    product_variant_value, shipping_rate, shipping_zone_country, tax_rate,
 };
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType as Join, Query};
 use sea_orm::{
@@ -99,6 +99,8 @@ pub struct Terms {
     pub in_collections: HashMap<i64, Vec<i64>>,
     pub zone_rates: Vec<shipping_rate::Model>,
     pub tax_rates: Vec<tax_rate::Model>,
+    /// The cart's once-per-customer codes the buyer has used.
+    pub used_by_buyer: HashSet<i64>,
 }
 
 #[derive(FromQueryResult)]
@@ -107,15 +109,33 @@ struct CodeRow {
     code: discount_code::Model,
     collection_id: Option<i64>,
     eligible_product: Option<i64>,
+    used_by_buyer: bool,
 }
 
-/// The codes on cart `cart_id`, the rates and taxes of `address`: three
-/// statements (one without an address).
+/// The codes on cart `cart_id` (with whether the buyer known by `buyer`
+/// keys has used each), the rates and taxes of `address`: three statements
+/// (one without an address).
 pub async fn terms(
     db: &impl ConnectionTrait,
     cart_id: i64,
     address: Option<&Address>,
+    buyer: &[String],
 ) -> Result<Terms, DbErr> {
+    let used = Query::select()
+        .expr(Expr::value(1))
+        .from(discount_code_use::Entity)
+        .and_where(
+            Expr::col((
+                discount_code_use::Entity,
+                discount_code_use::Column::DiscountCodeId,
+            ))
+            .equals((discount_code::Entity, discount_code::Column::Id)),
+        )
+        .and_where(
+            Expr::col((discount_code_use::Entity, discount_code_use::Column::Buyer))
+                .is_in(buyer.iter().cloned()),
+        )
+        .to_owned();
     // Each code with each of its collections and, for each, the cart's
     // products in it: which lines a limited code reaches, in one statement.
     let products_of_cart = Query::select()
@@ -143,6 +163,7 @@ pub async fn terms(
             )),
             "eligible_product",
         )
+        .column_as(Expr::exists(used), "used_by_buyer")
         .join(
             Join::InnerJoin,
             cart_discount_code::Relation::DiscountCode.def().rev(),
@@ -180,6 +201,9 @@ pub async fn terms(
             .last()
             .is_none_or(|(code, _)| code.id != row.code.id)
         {
+            if row.used_by_buyer {
+                terms.used_by_buyer.insert(row.code.id);
+            }
             terms.codes.push((row.code.clone(), Vec::new()));
         }
         let Some(collection) = row.collection_id else {

@@ -28,7 +28,7 @@ use super::quote::{self, LineRow};
 use super::variants::{self, Resolved};
 use crate::auth::CartToken;
 use crate::customer::address::Address;
-use crate::discount::rules::PricedLine;
+use crate::discount::rules::{PricedLine, buyer_keys};
 use crate::error::{ApiError, MutationError, UserError, UserErrorCode};
 use crate::money::{self, Currency};
 use crate::order::{Buyer, Charges, CodeUses, Sale, SoldLine};
@@ -111,7 +111,8 @@ pub async fn sell(
         )
         .into());
     }
-    let mut cart_terms = quote::terms(db, cart_id, address.as_ref()).await?;
+    let keys = buyer_keys(buyer.id, Some(&buyer.email));
+    let mut cart_terms = quote::terms(db, cart_id, address.as_ref(), &keys).await?;
     // A code that ran out since the shopper saw the cart would silently
     // raise the price: refused instead, so they see it and decide.
     if let Some((code, _)) = cart_terms.codes.iter().find(|(code, _)| {
@@ -169,6 +170,7 @@ pub async fn sell(
         lines: &priced_lines,
         codes: cart_terms.codes,
         in_collections: &cart_terms.in_collections,
+        used_by_buyer: &cart_terms.used_by_buyer,
         zone_rates: &cart_terms.zone_rates,
         chosen_rate: cart.shipping_rate_id,
         tax_rates: &cart_terms.tax_rates,
@@ -343,10 +345,8 @@ fn code_uses(priced: &Priced, buyer: &Buyer) -> CodeUses {
     for code in applied {
         uses.counted.push(code.id);
         if code.once_per_customer {
-            uses.once
-                .push((code.id, format!("email:{}", buyer.email.to_lowercase())));
-            if let Some(customer) = buyer.id {
-                uses.once.push((code.id, format!("customer:{customer}")));
+            for key in buyer_keys(buyer.id, Some(&buyer.email)) {
+                uses.once.push((code.id, key));
             }
         }
     }

@@ -17,7 +17,7 @@ use super::quote;
 use super::types::Cart;
 use crate::context::Shared;
 use crate::customer::address::{Address, MailingAddressInput};
-use crate::discount::rules::PricedLine;
+use crate::discount::rules::{PricedLine, buyer_keys};
 use crate::error::{ApiResult, MutationError, UserError, UserErrorCode, into_payload};
 use crate::ids::{self, NodeKind};
 use crate::input::Email;
@@ -160,7 +160,10 @@ async fn rates_now(
     if !lines.iter().any(|line| line.requires_shipping) {
         return Ok(Vec::new());
     }
-    let terms = quote::terms(db, cart.id, Some(&address)).await?;
+    // The account's email is not read here: a customer's uses are found
+    // under their account too, and checkout has the last word.
+    let keys = buyer_keys(cart.customer_id, cart.email.as_deref());
+    let terms = quote::terms(db, cart.id, Some(&address), &keys).await?;
     let priced_lines: Vec<PricedLine> = lines
         .iter()
         .map(|line| PricedLine {
@@ -172,6 +175,7 @@ async fn rates_now(
         lines: &priced_lines,
         codes: terms.codes,
         in_collections: &terms.in_collections,
+        used_by_buyer: &terms.used_by_buyer,
         zone_rates: &terms.zone_rates,
         chosen_rate: None,
         tax_rates: &terms.tax_rates,

@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{cart_discount_code, collection_product, discount_code, discount_code_collection};
+use entity::{
+    cart_discount_code, collection_product, discount_code, discount_code_collection,
+    discount_code_use,
+};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -17,6 +20,7 @@ pub struct DiscountLoaders {
     pub collections: Batcher<CollectionsOfCode>,
     pub codes_of_cart: Batcher<CodesOfCart>,
     pub collections_of_product: Batcher<CollectionsOfProduct>,
+    pub used_by_buyer: Batcher<CodesUsedBy>,
 }
 
 impl DiscountLoaders {
@@ -25,6 +29,7 @@ impl DiscountLoaders {
             collections: Batcher::new(CollectionsOfCode(db.clone())),
             codes_of_cart: Batcher::new(CodesOfCart(db.clone())),
             collections_of_product: Batcher::new(CollectionsOfProduct(db.clone())),
+            used_by_buyer: Batcher::new(CodesUsedBy(db.clone())),
         }
     }
 }
@@ -34,6 +39,7 @@ impl StartBatches for DiscountLoaders {
         batch::start(&self.collections, fetches);
         batch::start(&self.codes_of_cart, fetches);
         batch::start(&self.collections_of_product, fetches);
+        batch::start(&self.used_by_buyer, fetches);
     }
 }
 
@@ -91,6 +97,36 @@ impl BatchLoad for CodesOfCart {
         Ok(per_cart
             .into_iter()
             .map(|(cart, codes)| (cart, Arc::new(codes)))
+            .collect())
+    }
+}
+
+/// The once-per-customer codes each buyer (a key of
+/// [`super::rules::buyer_keys`]) has used; every buyer asked for has an
+/// entry.
+pub struct CodesUsedBy(pub DatabaseConnection);
+
+impl BatchLoad for CodesUsedBy {
+    type Key = String;
+    type Value = Arc<Vec<i64>>;
+
+    async fn load(&self, keys: Vec<String>) -> Result<HashMap<String, Self::Value>, DbErr> {
+        let rows: Vec<(String, i64)> = discount_code_use::Entity::find()
+            .select_only()
+            .column(discount_code_use::Column::Buyer)
+            .column(discount_code_use::Column::DiscountCodeId)
+            .filter(discount_code_use::Column::Buyer.is_in(keys.iter().cloned()))
+            .into_tuple()
+            .all(&self.0)
+            .await?;
+        let mut per_buyer: HashMap<String, Vec<i64>> =
+            keys.into_iter().map(|key| (key, Vec::new())).collect();
+        for (buyer, code) in rows {
+            per_buyer.entry(buyer).or_default().push(code);
+        }
+        Ok(per_buyer
+            .into_iter()
+            .map(|(buyer, codes)| (buyer, Arc::new(codes)))
             .collect())
     }
 }

@@ -49,6 +49,8 @@ pub enum Reason {
     BelowMinimum(i64),
     NoEligibleLines,
     AnotherApplies,
+    /// A code for once per customer that this buyer has used.
+    AlreadyUsed,
 }
 
 impl Reason {
@@ -66,8 +68,23 @@ impl Reason {
             Reason::AnotherApplies => {
                 "Another code of the same kind already applies to this cart".to_owned()
             }
+            Reason::AlreadyUsed => "You have already used this code".to_owned(),
         }
     }
+}
+
+/// The names a buyer's once-per-customer uses are recorded under: their
+/// account and their email (lower-cased), so a guest checkout with a
+/// customer's email counts as the customer's, and the other way round.
+pub fn buyer_keys(customer: Option<i64>, email: Option<&str>) -> Vec<String> {
+    let mut keys: Vec<String> = email
+        .map(|email| format!("email:{}", email.trim().to_lowercase()))
+        .into_iter()
+        .collect();
+    if let Some(customer) = customer {
+        keys.push(format!("customer:{customer}"));
+    }
+    keys
 }
 
 /// What a code does to a cart with `lines` (subtotal `subtotal`) at
