@@ -13,8 +13,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::Cart;
 use super::access::CartAccess;
-use super::sale::{self, Sold, Terms};
-use crate::auth::{self, CartToken};
+use super::sale::{self, Request, Sold, Terms};
+use crate::auth;
 use crate::context::Shared;
 use crate::error::{
     ApiError, ApiResult, MutationError, UserError, UserErrorCode, into_payload,
@@ -90,8 +90,14 @@ impl CheckoutMutation {
                     currency: &currency,
                     taxes,
                 };
+                let request = Request {
+                    cart_id: cart_key,
+                    access: &access,
+                    guest: guest.as_ref(),
+                    key,
+                };
                 let check_out = async |txn: &sea_orm::DatabaseTransaction| {
-                    checkout(txn, cart_key, &access, guest.as_ref(), key, &terms).await
+                    checkout(txn, &request, &terms).await
                 };
                 write(ctx, check_out, changed).await
             }
@@ -134,24 +140,21 @@ fn check_key(key: Option<&str>) -> Result<Option<&str>, UserError> {
     }
 }
 
-/// Checks cart `cart_id` out: first claims a customer's idempotency key
-/// (answering the earlier checkout when the key was used for this cart),
-/// then sells ([`sale::sell`]).
+/// Checks the cart of `request` out: first claims a customer's
+/// idempotency key (answering the earlier checkout when the key was used
+/// for this cart), then sells ([`sale::sell`]).
 async fn checkout(
     db: &impl ConnectionTrait,
-    cart_id: i64,
-    access: &CartAccess,
-    guest: Option<&CartToken>,
-    key: Option<&str>,
+    request: &Request<'_>,
     terms: &Terms<'_>,
 ) -> Result<Sold, MutationError> {
     let now = Utc::now();
-    if let Some(key) = key
-        && let Some(done) = replay(db, cart_id, access, key, now).await?
+    if let Some(key) = request.key
+        && let Some(done) = replay(db, request.cart_id, request.access, key, now).await?
     {
         return Ok(done);
     }
-    sale::sell(db, cart_id, access, guest, key, terms, now).await
+    sale::sell(db, request, terms, now).await
 }
 
 /// Claims `key` for this cart, in the scope of the cart's customer: keys

@@ -41,6 +41,15 @@ pub struct Terms<'a> {
     pub taxes: TaxSettings,
 }
 
+/// Which cart to check out, for whom: the cart (which `access` reaches),
+/// the guest's token when it is a guest's cart, and the idempotency key.
+pub struct Request<'a> {
+    pub cart_id: i64,
+    pub access: &'a CartAccess,
+    pub guest: Option<&'a CartToken>,
+    pub key: Option<&'a str>,
+}
+
 /// A checkout that happened.
 pub struct Sold {
     pub cart: cart::Model,
@@ -53,18 +62,20 @@ pub struct Sold {
     pub replayed: bool,
 }
 
-/// Checks out cart `cart_id` (which `access` reaches), for the guest whose
-/// token is `guest` when it is a guest's cart. `key` is a guest's
-/// idempotency key (a customer's is claimed before, in `checkout`).
+/// Checks out the cart of `request`. Its key matters here for a guest
+/// only (a customer's is claimed before, in `checkout`).
 pub async fn sell(
     db: &impl ConnectionTrait,
-    cart_id: i64,
-    access: &CartAccess,
-    guest: Option<&CartToken>,
-    key: Option<&str>,
+    request: &Request<'_>,
     terms: &Terms<'_>,
     now: DateTime<Utc>,
 ) -> Result<Sold, MutationError> {
+    let Request {
+        cart_id,
+        access,
+        guest,
+        key,
+    } = *request;
     // Closing the cart locks it (a second checkout of it waits here, then
     // finds it closed) and gives its row, and its customer's email.
     let close = super::operations::open_cart(cart_id, access)

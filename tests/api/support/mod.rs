@@ -423,10 +423,15 @@ impl TestApp {
     /// A product of one variant that is shipped: checkouts of it need an
     /// address and a rate ([`TestApp::ship`]).
     pub async fn create_shipped_product(&self, name: &str, price: &str, stock: i32) -> String {
+        self.product_of_one_variant(json!({ "name": name, "price": price, "stock": stock }))
+            .await
+    }
+
+    async fn product_of_one_variant(&self, input: Value) -> String {
         let data = self
             .ok(
                 "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
-                json!({ "input": { "name": name, "price": price, "stock": stock } }),
+                json!({ "input": input }),
             )
             .await;
         assert_eq!(data["createProduct"]["userErrors"], json!([]));
@@ -471,17 +476,10 @@ impl TestApp {
     /// A product of one variant that needs no shipping (so checkouts of it
     /// need no address: the tests of shipping make their own products).
     pub async fn create_product(&self, name: &str, price: &str, stock: i32) -> String {
-        let data = self
-            .ok(
-                "mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }",
-                json!({ "input": { "name": name, "price": price, "stock": stock, "requiresShipping": false } }),
-            )
-            .await;
-        assert_eq!(data["createProduct"]["userErrors"], json!([]));
-        data["createProduct"]["product"]["id"]
-            .as_str()
-            .expect("an id")
-            .to_owned()
+        self.product_of_one_variant(
+            json!({ "name": name, "price": price, "stock": stock, "requiresShipping": false }),
+        )
+        .await
     }
 
     pub async fn create_customer(&self, email: &str, name: &str) -> String {
