@@ -1317,7 +1317,7 @@ fn report(
         writeln!(out, "\n## Flash sale\n")?;
         writeln!(
             out,
-            "{} buyers at once, each with a fresh cart shipping to Illinois at a chosen rate (taxed) with the sale's 10% code entered (its uses: two thirds of the units; a buyer who finds it used up takes it off and checks out at full price), add one unit of one of {} products ({} units each, so {} of the {} must be refused) and check out; {} bursts per system after one unmeasured. Checkouts/s: purchases tried per second of bursts; p50/p99: a purchase (addition and checkout); oversold: units sold beyond a product's stock, counted from the orders in the database (the stock left is checked against them too); code uses: orders carrying the code, and those beyond its uses (the code's own count is checked against them). The limit server charges no shipping, tax or code.\n",
+            "{} buyers at once, each with a fresh cart shipping to Illinois at a chosen rate (taxed) with the sale's 10% code entered (its uses: two thirds of the units; a buyer who finds it used up takes it off and checks out at full price), add one unit of one of {} products ({} units each, so {} of the {} must be refused) and check out; {} bursts per system after one unmeasured. Checkouts/s: purchases tried per second of bursts; p50/p99: a purchase (addition and checkout); oversold: units sold beyond a product's stock, counted from the orders in the database (the stock left is checked against them too); code uses: orders carrying the code, and those beyond its uses (the code's own count is checked against them). The limit, our SQL by hand, reads and charges the same address, rate, tax and code.\n",
             plan.buyers,
             plan.hot_products,
             plan.stock,

@@ -99,6 +99,7 @@ async fn graphql(
         "Carts" => carts(&pool).await?,
         "AddCartLines" => add_cart_line(&pool, &request).await?,
         "Checkout" => checkout(&pool, key_of(&request, "cartId")?).await?,
+        "RemoveCartDiscountCode" => remove_code(&pool, key_of(&request, "cartId")?).await?,
         "CustomerCarts" => customer_carts(&pool, key_of(&request, "id")?).await?,
         "OrderHistory" => order_history(&pool, key_of(&request, "id")?).await?,
         other => return Err(Failure(format!("unknown operation {other}"))),
@@ -326,25 +327,67 @@ async fn add_cart_line(pool: &PgPool, request: &Request) -> Answer {
     )
 }
 
+/// The flash sale's buyer who finds the code used up takes it off.
+async fn remove_code(pool: &PgPool, cart_id: i64) -> Answer {
+    sqlx::query("DELETE FROM cart_discount_code WHERE cart_id = $1")
+        .bind(cart_id)
+        .execute(pool)
+        .await?;
+    Ok(json!({ "removeCartDiscountCode": { "userErrors": [] } }))
+}
+
+/// A code on a cart, as the flash sale has them (percentages).
+struct CartCode {
+    id: i64,
+    code: String,
+    percent_ppm: Option<i32>,
+    usage_limit: Option<i32>,
+    used_count: i32,
+}
+
+/// `amount × ppm / 1,000,000`, half up, as shopgraph rounds.
+fn share(amount: i64, ppm: i64) -> i64 {
+    (amount * ppm + 500_000) / 1_000_000
+}
+
+fn code_unavailable() -> Value {
+    json!({ "checkout": { "order": null, "userErrors": [{
+        "field": ["cartId"], "code": "DISCOUNT_CODE_UNAVAILABLE", "message": "The code has been used up",
+    }] } })
+}
+
 /// The flash sale's checkout, statement for statement as shopgraph's:
-/// close the cart (returning its customer's email), read its lines, take each line's
-/// units from stock if they are there (the update returns the name and
-/// price sold), then write the order. Refused for want of stock as
-/// shopgraph refuses it.
+/// close the cart (returning its customer's email and where it ships),
+/// read its lines, its codes, its rate and its tax; take each line's units
+/// from stock if they are there (the update returns the name and price
+/// sold); then write the order with what it charged and count the code's
+/// use in the same statement. Refused for want of stock, or for a code
+/// used up, as shopgraph refuses them.
 async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     let now = chrono::Utc::now();
     let mut txn = pool.begin().await?;
-    let closed: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+    type Closed = (
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
+    let closed: Option<Closed> = sqlx::query_as(
         "UPDATE cart SET checked_out_at = $2, updated_at = $2
          WHERE id = $1 AND checked_out_at IS NULL AND customer_id IS NOT NULL
-         RETURNING customer_id, (SELECT email FROM customer WHERE customer.id = cart.customer_id)",
+         RETURNING customer_id, (SELECT email FROM customer WHERE customer.id = cart.customer_id),
+           shipping_address::jsonb->>'countryCode', shipping_address::jsonb->>'provinceCode', shipping_rate_id, shipping_address",
     )
     .bind(cart_id)
     .bind(now)
     .fetch_optional(&mut *txn)
     .await?;
-    let Some((Some(customer_id), Some(email))) = closed else {
-        return Err(Failure("the cart is not open".into()));
+    let Some((Some(customer_id), Some(email), Some(country), province, Some(rate_id), address)) =
+        closed
+    else {
+        return Err(Failure("the cart is not open, or does not ship".into()));
     };
     let lines: Vec<(i64, i32)> = sqlx::query_as(
         "SELECT variant_id AS product_id, quantity FROM cart_line WHERE cart_id = $1 ORDER BY variant_id",
@@ -355,6 +398,53 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     if lines.is_empty() {
         return Err(Failure("the cart is empty".into()));
     }
+    type CodeRow = (i64, String, Option<i32>, Option<i32>, i32);
+    let codes: Vec<CodeRow> = sqlx::query_as(
+        "SELECT discount_code.id, discount_code.code, discount_code.percent_ppm, discount_code.usage_limit, discount_code.used_count
+         FROM cart_discount_code JOIN discount_code ON discount_code.id = cart_discount_code.discount_code_id
+         WHERE cart_discount_code.cart_id = $1 ORDER BY cart_discount_code.created_at, discount_code.id",
+    )
+    .bind(cart_id)
+    .fetch_all(&mut *txn)
+    .await?;
+    let codes: Vec<CartCode> = codes
+        .into_iter()
+        .map(
+            |(id, code, percent_ppm, usage_limit, used_count)| CartCode {
+                id,
+                code,
+                percent_ppm,
+                usage_limit,
+                used_count,
+            },
+        )
+        .collect();
+    if codes.iter().any(|code| {
+        code.usage_limit
+            .is_some_and(|limit| code.used_count >= limit)
+    }) {
+        txn.rollback().await?;
+        return Ok(code_unavailable());
+    }
+    let rate: Option<(String, i64)> = sqlx::query_as(
+        "SELECT title, price FROM shipping_rate WHERE id = $1
+         AND zone_id IN (SELECT zone_id FROM shipping_zone_country WHERE country_code = $2)",
+    )
+    .bind(rate_id)
+    .bind(&country)
+    .fetch_optional(&mut *txn)
+    .await?;
+    let Some((rate_title, shipping)) = rate else {
+        return Err(Failure("no shipping rate".into()));
+    };
+    let tax: Option<(i32, String)> = sqlx::query_as(
+        "SELECT rate_ppm, title FROM tax_rate WHERE country_code = $1 AND province_code IN ('', $2)
+         ORDER BY province_code DESC LIMIT 1",
+    )
+    .bind(&country)
+    .bind(province.unwrap_or_default())
+    .fetch_optional(&mut *txn)
+    .await?;
     let mut sold = Vec::with_capacity(lines.len());
     let mut short = Vec::new();
     for &(product_id, quantity) in &lines {
@@ -415,11 +505,45 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     }
     let subtotal: i64 = sold.iter().map(|line| line.4).sum();
     let total_quantity: i64 = lines.iter().map(|(_, quantity)| i64::from(*quantity)).sum();
+    // The first code applies, per line, half up; the tax once on what is
+    // left, split across the lines (the remainder on the first).
+    let percent = codes
+        .first()
+        .and_then(|code| code.percent_ppm)
+        .map_or(0, i64::from);
+    let line_discounts: Vec<i64> = sold.iter().map(|line| share(line.4, percent)).collect();
+    let discount: i64 = line_discounts.iter().sum();
+    let (tax_ppm, tax_title) =
+        tax.map_or((0, String::new()), |(ppm, title)| (i64::from(ppm), title));
+    let tax_amount = share(subtotal - discount, tax_ppm);
+    let mut line_taxes: Vec<i64> = sold
+        .iter()
+        .zip(&line_discounts)
+        .map(|(line, off)| (line.4 - off) * tax_amount / (subtotal - discount).max(1))
+        .collect();
+    let allocated: i64 = line_taxes.iter().sum();
+    if let Some(first) = line_taxes.first_mut() {
+        *first += tax_amount - allocated;
+    }
+    let total = subtotal - discount + shipping + tax_amount;
+    let applied: Vec<i64> = codes.iter().take(1).map(|code| code.id).collect();
+    let code_json = json!(
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| json!({ "code": code.code, "applied": i == 0 }))
+            .collect::<Vec<_>>()
+    )
+    .to_string();
+    let tax_json =
+        json!([{ "title": tax_title, "ppm": tax_ppm, "amount": tax_amount.to_string() }])
+            .to_string();
     // The order and its lines in one statement, as shopgraph writes them
     // on PostgreSQL.
     let mut insert = sqlx::QueryBuilder::new(
         r#"WITH placed AS (
-  INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id)
+  INSERT INTO "order" (customer_id, email, currency, status, placed_at, subtotal, total_quantity, cart_id,
+    shipping_address, shipping_title, shipping_price, discount, tax, total, discount_codes, tax_lines)
   VALUES ("#,
     );
     let mut order = insert.separated(", ");
@@ -431,17 +555,36 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
         .push_bind(now)
         .push_bind(subtotal)
         .push_bind(total_quantity)
-        .push_bind(cart_id);
+        .push_bind(cart_id)
+        .push_bind(address)
+        .push_bind(rate_title)
+        .push_bind(shipping)
+        .push_bind(discount)
+        .push_bind(tax_amount)
+        .push_bind(total)
+        .push_bind(code_json)
+        .push_bind(tax_json);
     insert.push(
         ") RETURNING id
+), used AS (
+  UPDATE discount_code SET used_count = used_count + 1
+  WHERE id IN (SELECT id FROM discount_code WHERE id = ANY(",
+    );
+    insert.push_bind(applied.clone());
+    insert.push(
+        ") ORDER BY id FOR UPDATE) AND (usage_limit IS NULL OR used_count < usage_limit) RETURNING id
 ), lines AS (
-  INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total)
-  SELECT placed.id, line.product_id, line.product_name, line.unit_price, line.quantity, line.line_total
+  INSERT INTO order_line (order_id, product_id, product_name, unit_price, quantity, line_total, discount_allocation, tax)
+  SELECT placed.id, line.product_id, line.product_name, line.unit_price, line.quantity, line.line_total, line.discount_allocation, line.tax
   FROM placed, (",
     );
+    let rows = sold
+        .into_iter()
+        .zip(line_discounts.into_iter().zip(line_taxes))
+        .map(|(line, shares)| (line, shares));
     insert.push_values(
-        sold,
-        |mut row, (product_id, name, price, quantity, total)| {
+        rows,
+        |mut row, ((product_id, name, price, quantity, total), (off, tax))| {
             row.push_bind(product_id)
                 .push_unseparated("::bigint")
                 .push_bind(name)
@@ -451,15 +594,23 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
                 .push_bind(quantity)
                 .push_unseparated("::integer")
                 .push_bind(total)
+                .push_unseparated("::bigint")
+                .push_bind(off)
+                .push_unseparated("::bigint")
+                .push_bind(tax)
                 .push_unseparated("::bigint");
         },
     );
     insert.push(
-        ") AS line (product_id, product_name, unit_price, quantity, line_total)
+        ") AS line (product_id, product_name, unit_price, quantity, line_total, discount_allocation, tax)
 )
-SELECT id FROM placed",
+SELECT id, (SELECT count(*) FROM used) FROM placed",
     );
-    let order_id: i64 = insert.build_query_scalar().fetch_one(&mut *txn).await?;
+    let (order_id, used): (i64, i64) = insert.build_query_as().fetch_one(&mut *txn).await?;
+    if used != applied.len() as i64 {
+        txn.rollback().await?;
+        return Ok(code_unavailable());
+    }
     txn.commit().await?;
     Ok(json!({
         "checkout": { "order": { "id": global_id("Order", order_id) }, "userErrors": [] }
