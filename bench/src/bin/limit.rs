@@ -580,8 +580,7 @@ async fn checkout(pool: &PgPool, cart_id: i64) -> Answer {
     );
     let rows = sold
         .into_iter()
-        .zip(line_discounts.into_iter().zip(line_taxes))
-        .map(|(line, shares)| (line, shares));
+        .zip(line_discounts.into_iter().zip(line_taxes));
     insert.push_values(
         rows,
         |mut row, ((product_id, name, price, quantity, total), (off, tax))| {
