@@ -169,18 +169,13 @@ pub(super) async fn not_open(
             UserErrorCode::CheckedOut,
             "The cart is checked out and can no longer change; start a new cart",
         ),
-        // Open, reachable, and still refused: only checkout refuses a
-        // guest cart.
-        Some(_) => guest_cannot_check_out(),
+        // Open and reachable now, but not when the change ran: it changed
+        // hands meanwhile (a guest cart joining an account at log-in).
+        Some(_) => UserError::invalid(
+            &["cartId"],
+            "The cart changed while this ran; read it again and retry",
+        ),
     })
-}
-
-/// Checkout needs an account: the order is the customer's.
-pub(super) fn guest_cannot_check_out() -> UserError {
-    UserError::invalid(
-        &["cartId"],
-        "A guest cart is checked out once it belongs to an account: log in or sign up with it as `guestCart`",
-    )
 }
 
 pub(super) async fn add_lines(

@@ -28,7 +28,7 @@ use super::quote::{self, LineRow};
 use super::variants::{self, Resolved};
 use crate::auth::CartToken;
 use crate::customer::address::Address;
-use crate::discount::rules::{PricedLine, buyer_keys};
+use crate::discount::rules::{PricedLine, buyer_keys, used_up};
 use crate::error::{ApiError, MutationError, UserError, UserErrorCode};
 use crate::money::{self, Currency};
 use crate::order::{Buyer, Charges, CodeUses, Sale, SoldLine};
@@ -126,10 +126,7 @@ pub async fn sell(
     let mut cart_terms = quote::terms(db, cart_id, address.as_ref(), &keys).await?;
     // A code that ran out since the shopper saw the cart would silently
     // raise the price: refused instead, so they see it and decide.
-    if let Some((code, _)) = cart_terms.codes.iter().find(|(code, _)| {
-        code.usage_limit
-            .is_some_and(|limit| code.used_count >= limit)
-    }) {
+    if let Some((code, _)) = cart_terms.codes.iter().find(|(code, _)| used_up(code)) {
         return Err(code_unavailable(&format!(
             "The code {} has been used as often as it may be: remove it to check out",
             code.code

@@ -87,6 +87,12 @@ pub fn buyer_keys(customer: Option<i64>, email: Option<&str>) -> Vec<String> {
     keys
 }
 
+/// Whether `code` has been used as often as its limit allows.
+pub fn used_up(code: &discount_code::Model) -> bool {
+    code.usage_limit
+        .is_some_and(|limit| code.used_count >= limit)
+}
+
 /// What a code does to a cart with `lines` (subtotal `subtotal`) at
 /// `now`, on its own; `collections` are the code's (none: every line),
 /// `in_collections` each product's collections.
@@ -104,10 +110,7 @@ pub fn evaluate(
     if code.ends_at.is_some_and(|end| now >= end) {
         return Err(Reason::Ended);
     }
-    if code
-        .usage_limit
-        .is_some_and(|limit| code.used_count >= limit)
-    {
+    if used_up(code) {
         return Err(Reason::UsedUp);
     }
     if let Some(minimum) = code.minimum_subtotal
